@@ -1,0 +1,44 @@
+"""One settings object, read from environment variables prefixed ``DISTILLERY_``.
+
+The defaults are the embedded column of DESIGN.md: everything under ``./var/`` and no
+servers. Production only changes URLs.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISTILLERY_", extra="ignore")
+
+    var_dir: Path = Field(Path("var"), description="Where the embedded defaults keep their files.")
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL; default sqlite:///<var_dir>/distillery.sqlite3."
+    )
+    broker_url: str | None = Field(
+        None, description="Celery broker URL; default sqla+sqlite:///<var_dir>/broker.sqlite3 (no server)."
+    )
+    artifact_dir: Path | None = Field(None, description="Artifact store directory; default <var_dir>/artifacts.")
+    queue: str = Field("distill", description="Celery queue the API sends jobs to and workers listen on.")
+    max_upload_bytes: int = Field(512 * 1024 * 1024, description="Largest accepted upload; larger is a 413.")
+    worker_device: str = Field("auto", description="Device a worker trains on when a job says 'auto'.")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.var_dir / 'distillery.sqlite3').resolve()}"
+
+    @property
+    def resolved_broker_url(self) -> str:
+        return self.broker_url or f"sqla+sqlite:///{(self.var_dir / 'broker.sqlite3').resolve()}"
+
+    @property
+    def resolved_artifact_dir(self) -> Path:
+        return (self.artifact_dir or self.var_dir / "artifacts").resolve()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,76 @@
+"""``make run``: the whole service on one machine — migrations, the API and one worker.
+
+Ctrl-C (or SIGTERM) stops both processes cleanly; if either dies, the other is stopped too.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+
+from app.config import get_settings
+from app.db import upgrade
+
+STOP_GRACE_SECONDS = 15
+
+
+def _stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_SECONDS
+    for p in procs:
+        try:
+            p.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def main() -> int:
+    settings = get_settings()
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "8000"))
+    settings.var_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.resolved_database_url)
+
+    worker = subprocess.Popen([
+        sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
+        "-Q", settings.queue, "--concurrency", "1", "--loglevel", "INFO", "-n", f"distillery-{os.getpid()}@%h",
+    ])
+    api = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", host, "--port", str(port)])
+    procs = [api, worker]
+    stopping = False
+
+    def on_signal(signum, _frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    announced = False
+    while not stopping and all(p.poll() is None for p in procs):
+        if not announced:
+            try:
+                if httpx.get(f"http://{host}:{port}/healthz", timeout=1).status_code == 200:
+                    print(f"\nDistillery is up: API docs at http://{host}:{port}/docs  (Ctrl-C stops it)\n",
+                          flush=True)
+                    announced = True
+            except httpx.HTTPError:
+                pass
+        time.sleep(0.5)
+    died = [p for p in procs if p.poll() is not None]
+    _stop(procs)
+    if died and not stopping:
+        name = "API" if died[0] is api else "worker"
+        print(f"the {name} process exited with code {died[0].returncode}; stopped the rest", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

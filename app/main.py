@@ -1,0 +1,47 @@
+"""The FastAPI application: ``uvicorn app.main:app``."""
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from app import problems
+from app.db import check_schema, get_engine
+from app.routes import api_router
+from app.routes.health import router as health_router
+
+log = logging.getLogger("distillery")
+
+
+def _operation_id(route: APIRoute) -> str:
+    # The route function's name (create_job, get_job, ...) reads well in generated clients.
+    return route.name
+
+
+@asynccontextmanager
+async def lifespan(_app: FastAPI):
+    try:
+        check_schema(get_engine())
+    except Exception as exc:
+        log.error("Distillery cannot start: %s", exc)
+        raise
+    yield
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Distillery",
+        version="1.0.0",
+        description="Distillation as a service: upload teachers and a transfer set, get a smaller "
+        "student back, exported with a plain softmax.",
+        generate_unique_id_function=_operation_id,
+        lifespan=lifespan,
+    )
+    problems.install(app)
+    app.include_router(health_router)
+    app.include_router(api_router)
+    return app
+
+
+app = create_app()

@@ -1,0 +1,110 @@
+"""Errors as RFC 9457 problem details, each kind with a stable ``type``.
+
+Routes raise :class:`Problem`; the handlers below turn it, FastAPI's validation errors and
+Starlette's HTTP errors into ``application/problem+json``.
+"""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+TYPE_BASE = "https://distillery.dev/problems/"
+MEDIA_TYPE = "application/problem+json"
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Payload too large",
+    422: "Unprocessable content",
+    503: "Service unavailable",
+}
+_TYPES = {
+    400: "bad-request",
+    401: "unauthorized",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    422: "invalid-request",
+    503: "unavailable",
+}
+
+
+class ProblemDetail(BaseModel):
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+class Problem(Exception):
+    def __init__(self, status: int, detail: str, *, kind: str | None = None, errors: list | None = None):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.kind = kind or _TYPES.get(status, "error")
+        self.errors = errors
+
+
+def not_found(what: str, ident: str) -> Problem:
+    return Problem(404, f"{what} {ident!r} does not exist.", kind="not-found")
+
+
+def invalid(detail: str, *, field: str | None = None, kind: str = "invalid-request") -> Problem:
+    errors = [{"field": field, "message": detail}] if field else None
+    return Problem(422, detail, kind=kind, errors=errors)
+
+
+def _response(request: Request, status: int, detail: str, kind: str, errors=None, headers=None):
+    body = ProblemDetail(
+        type=TYPE_BASE + kind,
+        title=_TITLES.get(status, "Error"),
+        status=status,
+        detail=detail,
+        instance=str(request.url.path),
+        errors=errors,
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, media_type=MEDIA_TYPE, headers=headers
+    )
+
+
+def _field_name(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or ".".join(str(p) for p in loc)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(Problem)
+    async def _problem(request: Request, exc: Problem):
+        return _response(request, exc.status, exc.detail, exc.kind, exc.errors)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError):
+        errors = [
+            {"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", "").removeprefix("Value error, ")}
+            for e in exc.errors()
+        ]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
+        return _response(request, 422, detail, "invalid-request", errors)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException):
+        detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        return _response(request, exc.status_code, detail, _TYPES.get(exc.status_code, "error"),
+                         headers=getattr(exc, "headers", None))
+
+
+# Declared on every route so generated clients get a typed error model.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ProblemDetail, "description": _TITLES[status]} for status in (404, 422)
+}

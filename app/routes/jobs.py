@@ -1,0 +1,228 @@
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+from fastapi.responses import FileResponse
+from sqlalchemy import func, select, update
+
+from app.deps import SessionDep, StoreDep
+from app.ids import new_id
+from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid, not_found
+from app.queue import enqueue_job
+from app.schemas import (
+    EventList,
+    EventPublic,
+    JobCreate,
+    JobList,
+    JobMetrics,
+    JobPublic,
+    JobStatus,
+    MetricPoint,
+    Progress,
+    RunMetrics,
+)
+from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet
+from models.zoo import build_student
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
+
+TERMINAL = ("succeeded", "failed", "cancelled")
+STUDENT_FORMATS = ("torchscript",)
+
+
+def to_public(job: Job) -> JobPublic:
+    spec = job.spec
+    return JobPublic(
+        id=job.id, status=job.status, teacher_ids=job.teacher_ids, transfer_set_id=job.transfer_set_id,
+        student=spec["student"], hyperparameters=spec["hyperparameters"], baseline=spec["baseline"],
+        omit_classes=spec["omit_classes"], bias_correction=spec["bias_correction"],
+        validation_transfer_set_id=spec.get("validation_transfer_set_id"),
+        progress=Progress(epoch=job.epoch, total_epochs=job.total_epochs),
+        cancel_requested=job.cancel_requested, error=job.error, result=job.result,
+        created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
+    )
+
+
+def _check(session, body: JobCreate) -> list[Teacher]:
+    """Every reason a job could not run that is knowable now is a 422 naming the field."""
+    teachers = []
+    for i, tid in enumerate(body.teacher_ids):
+        teacher = session.get(Teacher, tid)
+        if teacher is None:
+            raise invalid(f"teacher {tid!r} does not exist; upload it with POST /v1/teachers",
+                          field=f"teacher_ids.{i}", kind="unknown-reference")
+        teachers.append(teacher)
+    first = teachers[0]
+    for i, t in enumerate(teachers[1:], start=1):
+        if t.input_shape != first.input_shape or t.num_classes != first.num_classes:
+            raise invalid(
+                f"ensemble teachers must agree on input shape and classes: {first.id} takes {first.input_shape} "
+                f"with {first.num_classes} classes, {t.id} takes {t.input_shape} with {t.num_classes}",
+                field=f"teacher_ids.{i}", kind="incompatible-teachers")
+    hp = body.hyperparameters
+    sets = {"transfer_set_id": body.transfer_set_id}
+    if body.validation_transfer_set_id:
+        sets["validation_transfer_set_id"] = body.validation_transfer_set_id
+    for field, ts_id in sets.items():
+        ts = session.get(TransferSet, ts_id)
+        if ts is None:
+            raise invalid(f"transfer set {ts_id!r} does not exist; create it with POST /v1/transfer-sets",
+                          field=field, kind="unknown-reference")
+        if ts.sample_shape != first.input_shape:
+            raise invalid(f"transfer set {ts_id} has samples shaped {ts.sample_shape}, but the teacher takes "
+                          f"{first.input_shape}", field=field, kind="incompatible-transfer-set")
+        if ts.num_classes is not None and ts.num_classes > first.num_classes:
+            raise invalid(f"transfer set {ts_id} has labels up to {ts.num_classes - 1}, but the teacher has only "
+                          f"{first.num_classes} classes (0..{first.num_classes - 1})",
+                          field=field, kind="incompatible-transfer-set")
+        if field == "validation_transfer_set_id" and not ts.labelled:
+            raise invalid(f"validation set {ts_id} has no labels; validation needs them", field=field)
+        if field == "transfer_set_id" and not ts.labelled:
+            if hp.hard_weight > 0:
+                raise invalid(f"transfer set {ts_id} has no labels, so there is no hard loss: set "
+                              "hard_weight to 0", field="hyperparameters.hard_weight")
+            if body.baseline:
+                raise invalid("a baseline trains on labels, and this transfer set has none", field="baseline")
+            if body.omit_classes:
+                raise invalid("omit_classes needs a labelled transfer set", field="omit_classes")
+    bad = [c for c in body.omit_classes if c >= first.num_classes]
+    if bad:
+        raise invalid(f"omit_classes {bad} are not classes of the teacher (0..{first.num_classes - 1})",
+                      field="omit_classes")
+    if len(body.omit_classes) >= first.num_classes:
+        raise invalid("omit_classes leaves no class to train on", field="omit_classes")
+    if body.bias_correction and not body.omit_classes:
+        raise invalid("bias_correction applies to omitted classes: set omit_classes too", field="bias_correction")
+    try:
+        build_student(body.student, first.input_shape, first.num_classes)
+    except ValueError as exc:
+        raise invalid(str(exc), field="student", kind="incompatible-student") from None
+    return teachers
+
+
+@router.post("", status_code=202, response_model=JobPublic, responses={503: {"model": ProblemDetail}})
+def create_job(body: JobCreate, session: SessionDep, response: Response) -> JobPublic:
+    """Submit a distillation job. The job is stored before it is queued; poll it at ``Location``."""
+    _check(session, body)
+    spec = body.model_dump(mode="json", exclude={"teacher_ids", "transfer_set_id"})
+    runs = 2 if body.baseline else 1
+    job = Job(id=new_id("job"), status="queued", transfer_set_id=body.transfer_set_id, spec=spec,
+              total_epochs=body.hyperparameters.epochs * runs)
+    job.teachers = [JobTeacher(position=i, teacher_id=t) for i, t in enumerate(body.teacher_ids)]
+    session.add(job)
+    session.flush()
+    session.add(Event(job_id=job.id, type="queued", message="the job is queued"))
+    session.commit()
+    try:
+        enqueue_job(job.id)
+    except Exception as exc:
+        log.exception("could not enqueue %s", job.id)
+        reason = f"the broker is unreachable ({type(exc).__name__}); submit the job again"
+        session.execute(update(Job).where(Job.id == job.id).values(status="failed", error=reason))
+        session.add(Event(job_id=job.id, type="failed", message=reason))
+        session.commit()
+        raise Problem(503, reason) from None
+    response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return to_public(job)
+
+
+@router.get("", response_model=JobList)
+def list_jobs(
+    session: SessionDep,
+    status: JobStatus | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> JobList:
+    query = select(Job)
+    if status:
+        query = query.where(Job.status == status)
+    count = session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = session.scalars(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit).offset(offset))
+    return JobList(data=[to_public(j) for j in rows], count=count)
+
+
+def fetch(session, job_id: str) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise not_found("job", job_id)
+    return job
+
+
+@router.get("/{job_id}", response_model=JobPublic)
+def get_job(job_id: str, session: SessionDep) -> JobPublic:
+    return to_public(fetch(session, job_id))
+
+
+@router.post("/{job_id}/cancel", response_model=JobPublic, responses={409: {"model": ProblemDetail}})
+def cancel_job(job_id: str, session: SessionDep) -> JobPublic:
+    """Cancel a queued job at once, or ask a running one to stop at its next check."""
+    job = fetch(session, job_id)
+    if job.status in TERMINAL:
+        raise Problem(409, f"job {job_id} has already ended ({job.status}); there is nothing to cancel",
+                      kind="job-finished")
+    cancelled_now = session.execute(
+        update(Job).where(Job.id == job_id, Job.status == "queued")
+        .values(status="cancelled", cancel_requested=True, finished_at=func.now())
+    ).rowcount
+    if cancelled_now:
+        session.add(Event(job_id=job_id, type="cancelled", message="cancelled before it started"))
+    else:
+        session.execute(update(Job).where(Job.id == job_id).values(cancel_requested=True))
+        session.add(Event(job_id=job_id, type="cancel_requested", message="cancel requested; the worker stops "
+                                                                          "at its next check"))
+    session.commit()
+    session.refresh(job)
+    return to_public(job)
+
+
+@router.get("/{job_id}/metrics", response_model=JobMetrics)
+def get_job_metrics(job_id: str, session: SessionDep) -> JobMetrics:
+    """Per-epoch metric series for each run of the job (distilled, baseline, ...)."""
+    job = fetch(session, job_id)
+    runs = []
+    for run in job.runs:
+        series: dict[str, list[MetricPoint]] = {}
+        for m in session.scalars(select(Metric).where(Metric.run_id == run.id).order_by(Metric.key, Metric.step)):
+            series.setdefault(m.key, []).append(MetricPoint(step=m.step, value=m.value))
+        runs.append(RunMetrics(id=run.id, name=run.name, status=run.status, result=run.result, metrics=series))
+    return JobMetrics(job_id=job.id, runs=runs)
+
+
+@router.get("/{job_id}/events", response_model=EventList)
+def list_job_events(
+    job_id: str,
+    session: SessionDep,
+    after: Annotated[int, Query(ge=0, description="Only events with an id above this.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> EventList:
+    fetch(session, job_id)
+    rows = list(session.scalars(
+        select(Event).where(Event.job_id == job_id, Event.id > after).order_by(Event.id).limit(limit)
+    ))
+    count = session.scalar(select(func.count()).select_from(Event).where(Event.job_id == job_id))
+    return EventList(data=[EventPublic.model_validate(e) for e in rows], count=count)
+
+
+@router.get(
+    "/{job_id}/student",
+    response_class=FileResponse,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The exported student."},
+               409: {"model": ProblemDetail}},
+)
+def download_student(
+    job_id: str,
+    session: SessionDep,
+    store: StoreDep,
+    format: Annotated[str, Query(description=f"One of: {', '.join(STUDENT_FORMATS)}.")] = "torchscript",
+):
+    """The student with a plain softmax (T = 1): its output rows are probabilities."""
+    job = fetch(session, job_id)
+    if format not in STUDENT_FORMATS:
+        raise invalid(f"unknown student format {format!r}; available: {', '.join(STUDENT_FORMATS)}", field="format")
+    if job.status != "succeeded" or job.student_artifact is None:
+        raise Problem(409, f"job {job_id} is {job.status}; the student can be downloaded once it has succeeded",
+                      kind="student-not-ready")
+    artifact = job.student_artifact
+    return FileResponse(store.path(artifact.key), media_type="application/octet-stream",
+                        filename=f"{job_id}-student.pt", headers={"ETag": f'"{artifact.sha256}"'})

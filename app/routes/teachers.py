@@ -1,0 +1,121 @@
+import json
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
+from sqlalchemy import func, select
+
+from app.deps import SessionDep, SettingsDep, StoreDep
+from app.ids import new_id
+from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid, not_found
+from app.schemas import TeacherList, TeacherPublic
+from app.store import UploadTooLarge
+from app.tables import Artifact, JobTeacher, Teacher
+from models.teachers import FORMATS, TeacherInvalid, load_teacher, probe_teacher
+
+router = APIRouter(prefix="/teachers", tags=["teachers"], responses=ERROR_RESPONSES)
+
+MAX_INPUT_DIMS = 4
+
+
+def to_public(t: Teacher) -> TeacherPublic:
+    return TeacherPublic(
+        id=t.id, name=t.name, format=t.format, input_shape=t.input_shape, num_classes=t.num_classes,
+        sha256=t.artifact.sha256, size_bytes=t.artifact.size_bytes, created_at=t.created_at,
+    )
+
+
+def parse_input_shape(raw: str) -> list[int]:
+    try:
+        shape = json.loads(raw)
+    except json.JSONDecodeError:
+        shape = None
+    if (
+        not isinstance(shape, list)
+        or not 1 <= len(shape) <= MAX_INPUT_DIMS
+        or not all(isinstance(d, int) and not isinstance(d, bool) and 0 < d <= 65536 for d in shape)
+    ):
+        raise invalid(
+            f"input_shape must be a JSON list of 1 to {MAX_INPUT_DIMS} positive integers giving one "
+            f"sample's shape without the batch dimension, e.g. [64] or [3, 32, 32]; got {raw!r}",
+            field="input_shape",
+        )
+    return shape
+
+
+@router.post("", status_code=201, response_model=TeacherPublic, responses={413: {"model": ProblemDetail}})
+def create_teacher(
+    session: SessionDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    file: Annotated[UploadFile, File(description="The teacher network.")],
+    name: Annotated[str, Form(min_length=1, max_length=200)],
+    input_shape: Annotated[str, Form(description="JSON list: one sample's shape, e.g. [64].")],
+    format: Annotated[str, Form(description=f"One of: {', '.join(FORMATS)}.")] = "torchscript",
+) -> TeacherPublic:
+    """Upload a teacher. It is loaded and run once on a zero batch before anything is stored."""
+    if format not in FORMATS:
+        raise invalid(f"unknown teacher format {format!r}; supported: {', '.join(FORMATS)}", field="format")
+    shape = parse_input_shape(input_shape)
+    teacher_id = new_id("teacher")
+    key = f"teachers/{teacher_id}.{format}"
+    try:
+        with store.stage(file.file, limit=settings.max_upload_bytes) as staged:
+            if staged.size_bytes == 0:
+                raise invalid("the uploaded file is empty", field="file")
+            try:
+                num_classes = probe_teacher(load_teacher(staged.path, format), shape)
+            except TeacherInvalid as exc:
+                raise invalid(str(exc), field="file", kind="invalid-teacher") from None
+            artifact = Artifact(id=new_id("artifact"), kind="teacher", key=key,
+                                sha256=staged.sha256, size_bytes=staged.size_bytes)
+            teacher = Teacher(id=teacher_id, name=name, format=format, input_shape=shape,
+                              num_classes=num_classes, artifact=artifact)
+            session.add(teacher)
+            session.flush()
+            store.commit(staged.path, key)
+    except UploadTooLarge as exc:
+        raise Problem(413, f"the file is larger than the limit of {exc.limit} bytes "
+                           "(DISTILLERY_MAX_UPLOAD_BYTES)") from None
+    try:
+        session.commit()
+    except Exception:
+        store.delete(key)
+        raise
+    return to_public(teacher)
+
+
+@router.get("", response_model=TeacherList)
+def list_teachers(
+    session: SessionDep,
+    limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TeacherList:
+    count = session.scalar(select(func.count()).select_from(Teacher))
+    rows = session.scalars(select(Teacher).order_by(Teacher.created_at, Teacher.id).limit(limit).offset(offset))
+    return TeacherList(data=[to_public(t) for t in rows], count=count)
+
+
+def fetch(session, teacher_id: str) -> Teacher:
+    teacher = session.get(Teacher, teacher_id)
+    if teacher is None:
+        raise not_found("teacher", teacher_id)
+    return teacher
+
+
+@router.get("/{teacher_id}", response_model=TeacherPublic)
+def get_teacher(teacher_id: str, session: SessionDep) -> TeacherPublic:
+    return to_public(fetch(session, teacher_id))
+
+
+@router.delete("/{teacher_id}", status_code=204, responses={409: {"model": ProblemDetail}})
+def delete_teacher(teacher_id: str, session: SessionDep, store: StoreDep) -> Response:
+    """Delete a teacher no job refers to."""
+    teacher = fetch(session, teacher_id)
+    if session.scalar(select(JobTeacher.job_id).where(JobTeacher.teacher_id == teacher_id).limit(1)):
+        raise Problem(409, f"teacher {teacher_id!r} is used by jobs; delete those jobs first", kind="in-use")
+    artifact = teacher.artifact
+    session.delete(teacher)
+    session.delete(artifact)
+    session.commit()
+    store.delete(artifact.key)
+    return Response(status_code=204)

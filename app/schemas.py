@@ -1,0 +1,145 @@
+"""Request and response bodies. ``*Create`` comes in, ``*Public`` goes out, lists are ``{data, count}``."""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from models.specs import StudentSpec
+from worker.engine.config import DistillConfig
+
+JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class TeacherPublic(_Out):
+    id: str
+    name: str
+    format: str
+    input_shape: list[int]
+    num_classes: int
+    sha256: str
+    size_bytes: int
+    created_at: datetime
+
+
+class TransferSetBuiltinCreate(_In):
+    name: str = Field(min_length=1, max_length=200)
+    builtin: Literal["digits"] = Field(description="A built-in set: 'digits' (scikit-learn's 8×8 digits).")
+
+
+class TransferSetPublic(_Out):
+    id: str
+    name: str
+    kind: Literal["builtin", "npz"]
+    builtin: str | None
+    num_samples: int = Field(description="Samples the student may learn from (the train part).")
+    num_test: int = Field(description="Labelled samples results are measured on.")
+    sample_shape: list[int]
+    num_classes: int | None
+    labelled: bool
+    sha256: str | None
+    created_at: datetime
+
+
+class JobCreate(_In):
+    teacher_ids: list[str] = Field(min_length=1, max_length=16)
+    transfer_set_id: str
+    student: StudentSpec
+    hyperparameters: DistillConfig = Field(default_factory=DistillConfig)
+    baseline: bool = Field(False, description="Also train the same student from scratch on labels alone.")
+    omit_classes: list[int] = Field(default_factory=list, description="Classes dropped from the transfer set.")
+    bias_correction: bool = Field(False, description="Raise the omitted classes' output biases on export.")
+    validation_transfer_set_id: str | None = Field(
+        None, description="Validate on this set instead of a fraction of the transfer set."
+    )
+
+    @field_validator("omit_classes")
+    @classmethod
+    def _omit(cls, v: list[int]) -> list[int]:
+        if any(c < 0 for c in v):
+            raise ValueError("class indices are numbered from 0")
+        return sorted(set(v))
+
+
+class Progress(BaseModel):
+    epoch: int
+    total_epochs: int
+
+
+class JobPublic(_Out):
+    id: str
+    status: JobStatus
+    teacher_ids: list[str]
+    transfer_set_id: str
+    student: dict[str, Any]
+    hyperparameters: dict[str, Any]
+    baseline: bool
+    omit_classes: list[int]
+    bias_correction: bool
+    validation_transfer_set_id: str | None
+    progress: Progress
+    cancel_requested: bool
+    error: str | None
+    result: dict[str, Any] | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
+class TeacherList(BaseModel):
+    data: list[TeacherPublic]
+    count: int
+
+
+class TransferSetList(BaseModel):
+    data: list[TransferSetPublic]
+    count: int
+
+
+class JobList(BaseModel):
+    data: list[JobPublic]
+    count: int
+
+
+class MetricPoint(BaseModel):
+    step: int
+    value: float | None
+
+
+class RunMetrics(BaseModel):
+    id: str
+    name: str
+    status: str
+    result: dict[str, Any] | None
+    metrics: dict[str, list[MetricPoint]]
+
+
+class JobMetrics(BaseModel):
+    job_id: str
+    runs: list[RunMetrics]
+
+
+class EventPublic(_Out):
+    id: int
+    type: str
+    message: str
+    data: dict[str, Any] | None
+    created_at: datetime
+
+
+class EventList(BaseModel):
+    data: list[EventPublic]
+    count: int
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+    database: Literal["ok"]

@@ -1,0 +1,1 @@
+"""The network side of Distillery: the student zoo, teacher formats, transfer-set formats, export."""

@@ -1,0 +1,57 @@
+"""Example teachers to try the service with, made from data that ships with scikit-learn.
+
+    python -m models.examples digits-teacher teacher.pt
+"""
+
+import argparse
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from models.transfer_sets import load_builtin
+
+
+def digits_teacher(epochs: int = 40, hidden: int = 256, seed: int = 0) -> nn.Module:
+    """A 64-256-256-10 MLP teacher with dropout, trained on the digits training split."""
+    torch.manual_seed(seed)
+    data = load_builtin("digits")
+    x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+    model = nn.Sequential(
+        nn.Linear(64, hidden), nn.ReLU(), nn.Dropout(0.2),
+        nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(0.2),
+        nn.Linear(hidden, 10),
+    )
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        model.train()
+        for idx in torch.randperm(len(x), generator=gen).split(64):
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
+            opt.step()
+    return model.eval()
+
+
+def save_torchscript(model: nn.Module, path: Path) -> None:
+    torch.jit.save(torch.jit.script(model.eval()), str(path))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m models.examples", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("digits-teacher", help="train an MLP teacher on scikit-learn's digits; save TorchScript")
+    p.add_argument("out", type=Path)
+    p.add_argument("--epochs", type=int, default=40)
+    args = parser.parse_args(argv)
+    model = digits_teacher(epochs=args.epochs)
+    save_torchscript(model, args.out)
+    data = load_builtin("digits")
+    with torch.no_grad():
+        acc = (model(torch.from_numpy(data.x_test)).argmax(1).numpy() == data.y_test).mean()
+    print(f"wrote {args.out}: digits teacher, input_shape [64], 10 classes, test accuracy {acc:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,37 @@
+"""Student specifications: what a user may ask for, validated before any network is built.
+
+Pure pydantic (no torch import) so the API can validate a job without building anything.
+Adding an architecture is one spec class here and one builder in ``models/zoo.py``.
+"""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Activation = Literal["relu", "gelu", "tanh", "silu"]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class MLPSpec(_Spec):
+    arch: Literal["mlp"]
+    hidden_sizes: list[Annotated[int, Field(gt=0, le=65536)]] = Field(
+        default_factory=lambda: [64, 64], max_length=16
+    )
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    activation: Activation = "relu"
+
+
+class CNNSpec(_Spec):
+    arch: Literal["cnn"]
+    channels: list[Annotated[int, Field(gt=0, le=4096)]] = Field(
+        default_factory=lambda: [32, 64], min_length=1, max_length=8
+    )
+    kernel_size: int = Field(3, ge=1, le=11)
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    activation: Activation = "relu"
+
+
+StudentSpec = Annotated[MLPSpec | CNNSpec, Field(discriminator="arch")]

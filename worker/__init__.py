@@ -1,0 +1,1 @@
+"""The worker side: the Celery application and its tasks, and the plain-PyTorch engine."""

@@ -1,0 +1,36 @@
+"""The Celery application. Importing it is cheap (no torch): the API uses it only to send.
+
+Celery carries work and nothing else: task results are ignored, the database holds job state.
+"""
+
+from celery import Celery
+
+from app.config import get_settings
+
+RUN_JOB = "distillery.run_job"
+
+
+def make_celery() -> Celery:
+    settings = get_settings()
+    app = Celery("distillery", broker=settings.resolved_broker_url, include=["worker.tasks"])
+    transport_options = {}
+    if settings.resolved_broker_url.startswith("sqla+sqlite"):
+        settings.var_dir.mkdir(parents=True, exist_ok=True)
+        # kombu passes these to SQLAlchemy's create_engine: wait on a busy SQLite file instead of failing.
+        transport_options = {"connect_args": {"timeout": 30}}
+    app.conf.update(
+        task_ignore_result=True,
+        task_default_queue=settings.queue,
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options=transport_options,
+        task_serializer="json",
+        accept_content=["json"],
+    )
+    return app
+
+
+celery_app = make_celery()

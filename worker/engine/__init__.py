@@ -1,0 +1,1 @@
+"""The distillation engine: plain PyTorch, callable without Celery, HTTP or a database."""

@@ -1,0 +1,53 @@
+"""The hyperparameters of one distillation run.
+
+Pure pydantic, no torch: the API validates a job's ``hyperparameters`` with this same class,
+so the rules (and the 422 messages naming the field) live in one place.
+"""
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class DistillConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    loss: Literal["kd", "logit_matching"] = Field(
+        "kd", description="'kd': a·T²·KL(q‖p) + b·CE; 'logit_matching': a·MSE(z, v) + b·CE (Caruana)."
+    )
+    temperature: float = Field(2.0, gt=0, le=1000, description="Softmax temperature T of the soft term.")
+    soft_weight: float = Field(0.5, ge=0, description="Weight a of the soft term.")
+    hard_weight: float = Field(0.5, ge=0, description="Weight b of the hard-label term; 0 for unlabelled sets.")
+    scale_soft_by_t2: bool = Field(True, description="Multiply the soft term by T² (Hinton et al.).")
+    ensemble: Literal["arithmetic", "geometric"] = Field(
+        "arithmetic", description="How several teachers' distributions are combined."
+    )
+    epochs: int = Field(30, gt=0, le=10_000)
+    batch_size: int = Field(64, gt=0, le=65_536)
+    learning_rate: float = Field(0.1, gt=0, le=100)
+    optimizer: Literal["sgd", "adam", "adamw"] = "sgd"
+    momentum: float = Field(0.9, ge=0, lt=1, description="SGD momentum.")
+    nesterov: bool = False
+    weight_decay: float = Field(0.0, ge=0, le=1)
+    schedule: Literal["constant", "step", "cosine", "onecycle"] = "constant"
+    warmup_epochs: int = Field(0, ge=0, description="Linear warm-up from 0 (not used by 'onecycle').")
+    step_size: int = Field(10, gt=0, description="'step' schedule: epochs between decays.")
+    gamma: float = Field(0.1, gt=0, le=1, description="'step' schedule: decay factor.")
+    grad_clip: float | None = Field(None, gt=0, description="Clip the gradient's global norm to this value.")
+    seed: int = Field(0, ge=0, lt=2**31)
+    precision: Literal["fp32", "bf16", "fp16"] = "fp32"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    validation_fraction: float = Field(
+        0.1, ge=0, lt=1, description="Share of the transfer set held out to pick the best epoch."
+    )
+    early_stopping_patience: int | None = Field(
+        None, gt=0, description="Stop after this many epochs without a better validation accuracy."
+    )
+
+    @model_validator(mode="after")
+    def _weights(self) -> "DistillConfig":
+        if self.soft_weight == 0 and self.hard_weight == 0:
+            raise ValueError("soft_weight and hard_weight are both 0: at least one loss term must count")
+        if self.warmup_epochs >= self.epochs and self.warmup_epochs:
+            raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs})")
+        return self

@@ -1,0 +1,248 @@
+"""The training loop. It knows losses only by their named terms and data only as tensors.
+
+Inputs, labels and the teacher's logits are held as tensors on the training device and batched
+by index; the teacher's logits are computed once, before the first epoch, since the transfer set
+is fed without random augmentation.
+"""
+
+import copy
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from worker.engine.config import DistillConfig
+from worker.engine.evaluate import expected_calibration_error, predict_logits
+from worker.engine.losses import combine, make_loss
+
+GRAD_NORM_EVERY_EPOCH = 1  # batches per epoch on which each term's gradient norm is measured
+CANCEL_CHECK_EVERY = 20  # steps between checks of the cancel flag
+
+
+class TrainingDiverged(RuntimeError):
+    pass
+
+
+class Cancelled(Exception):
+    pass
+
+
+@dataclass
+class Split:
+    x: torch.Tensor
+    y: torch.Tensor | None = None
+    teacher_logits: torch.Tensor | None = None  # [members, N, classes]
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+    def subset(self, idx: torch.Tensor) -> "Split":
+        return Split(
+            self.x[idx],
+            None if self.y is None else self.y[idx],
+            None if self.teacher_logits is None else self.teacher_logits[:, idx],
+        )
+
+    def to(self, device) -> "Split":
+        def move(t):
+            return None if t is None else t.to(device, non_blocking=True)
+
+        return Split(move(self.x), move(self.y), move(self.teacher_logits))
+
+
+@dataclass
+class TrainResult:
+    model: nn.Module
+    best_epoch: int
+    epochs_run: int
+    history: list[dict] = field(default_factory=list)
+    stopped_early: bool = False
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was asked for, but this worker has no CUDA device; use 'auto' or 'cpu'")
+    return torch.device(name)
+
+
+def seed_everything(seed: int) -> None:
+    torch.manual_seed(seed)
+
+
+def validation_split(n: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+    n_val = int(round(n * fraction))
+    if fraction > 0 and n - n_val < 1:
+        n_val = n - 1
+    return order[n_val:], order[:n_val]
+
+
+@torch.no_grad()
+def teacher_logits(teachers: list[nn.Module], x: torch.Tensor, *, device, batch_size: int = 1024) -> torch.Tensor:
+    """All members' logits on ``x``: [members, N, classes]."""
+    return torch.stack([predict_logits(t.to(device), x, batch_size=batch_size, device=device) for t in teachers])
+
+
+def _optimizer(params, cfg: DistillConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=cfg.learning_rate, momentum=cfg.momentum,
+                               nesterov=cfg.nesterov and cfg.momentum > 0, weight_decay=cfg.weight_decay)
+    if cfg.optimizer == "adam":
+        return torch.optim.Adam(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+    return torch.optim.AdamW(params, lr=cfg.learning_rate, weight_decay=cfg.weight_decay)
+
+
+def _scheduler(opt, cfg: DistillConfig, steps_per_epoch: int):
+    total = cfg.epochs * steps_per_epoch
+    if cfg.schedule == "onecycle":
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=cfg.learning_rate, total_steps=total)
+    warmup = cfg.warmup_epochs * steps_per_epoch
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        if cfg.schedule == "step":
+            return cfg.gamma ** ((step // steps_per_epoch) // cfg.step_size)
+        if cfg.schedule == "cosine":
+            progress = (step - warmup) / max(1, total - warmup)
+            return 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+        return 1.0
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
+
+
+def _autocast(cfg: DistillConfig, device: torch.device):
+    if cfg.precision == "fp32":
+        return torch.autocast(device.type, enabled=False)
+    if cfg.precision == "fp16" and device.type != "cuda":
+        raise RuntimeError("precision 'fp16' needs a CUDA device; use 'bf16' or 'fp32' on the CPU")
+    dtype = torch.bfloat16 if cfg.precision == "bf16" else torch.float16
+    return torch.autocast(device.type, dtype=dtype)
+
+
+def _grad_norm(term: torch.Tensor, params: list[torch.Tensor]) -> float:
+    grads = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
+    sq = sum(float(g.float().pow(2).sum()) for g in grads if g is not None)
+    return math.sqrt(sq)
+
+
+@torch.no_grad()
+def _validate(model: nn.Module, val: Split, batch_size: int, device) -> dict[str, float]:
+    logits = predict_logits(model, val.x, batch_size=max(batch_size, 1024), device=device)
+    probs = logits.softmax(dim=1)
+    pred = probs.argmax(dim=1)
+    out: dict[str, float] = {}
+    if val.y is not None:
+        y = val.y.cpu()
+        out["val_accuracy"] = float((pred == y).float().mean())
+        out["val_ece"] = expected_calibration_error(probs, y)
+    if val.teacher_logits is not None:
+        teacher_pred = val.teacher_logits.float().softmax(-1).mean(0).argmax(-1).cpu()
+        out["val_teacher_agreement"] = float((pred == teacher_pred).float().mean())
+    return out
+
+
+def train_student(
+    make_student: Callable[[], nn.Module],
+    train: Split,
+    val: Split | None,
+    cfg: DistillConfig,
+    *,
+    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    should_stop: Callable[[], bool] | None = None,
+) -> TrainResult:
+    """Train a student; return it with the weights of its best validation epoch loaded."""
+    device = resolve_device(cfg.device)
+    seed_everything(cfg.seed)
+    student = make_student().to(device)
+    loss_fn = make_loss(cfg)
+    weights = loss_fn.weights()
+    train = train.to(device)
+    val = val.to(device) if val is not None and len(val) else None
+    params = [p for p in student.parameters() if p.requires_grad]
+    opt = _optimizer(params, cfg)
+    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
+    sched = _scheduler(opt, cfg, steps_per_epoch)
+    scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" and device.type == "cuda" else None
+    gen = torch.Generator().manual_seed(cfg.seed)
+
+    best_score, best_epoch, best_state = -math.inf, 0, None
+    since_best = 0
+    history: list[dict] = []
+    step = 0
+    stopped_early = False
+    for epoch in range(1, cfg.epochs + 1):
+        student.train()
+        sums = {"soft_loss": 0.0, "hard_loss": 0.0, "total_loss": 0.0}
+        norms: dict[str, float] = {}
+        lr_at_start = opt.param_groups[0]["lr"]
+        started = time.perf_counter()
+        for i, idx in enumerate(torch.randperm(len(train), generator=gen).split(cfg.batch_size)):
+            idx = idx.to(device, non_blocking=True)
+            batch = train.subset(idx)
+            with _autocast(cfg, device):
+                logits = student(batch.x)
+            terms = loss_fn(logits, batch.teacher_logits, batch.y)
+            total = combine(terms, weights)
+            if not torch.isfinite(total):
+                raise TrainingDiverged(
+                    f"the loss became {float(total)} in epoch {epoch}, step {i + 1}; "
+                    "lower learning_rate, set grad_clip, or use precision 'fp32'"
+                )
+            if i < GRAD_NORM_EVERY_EPOCH:
+                for name, value in terms.items():
+                    norms[f"grad_norm_{name}"] = _grad_norm(weights[name] * value, params)
+            opt.zero_grad(set_to_none=True)
+            if scaler is not None:
+                scaler.scale(total).backward()
+                scaler.unscale_(opt)
+            else:
+                total.backward()
+            if cfg.grad_clip:
+                nn.utils.clip_grad_norm_(params, cfg.grad_clip)
+            if scaler is not None:
+                scaler.step(opt)
+                scaler.update()
+            else:
+                opt.step()
+            sched.step()
+            n = len(idx)
+            for name, value in terms.items():
+                sums[f"{name}_loss"] += float(value) * n
+            sums["total_loss"] += float(total) * n
+            step += 1
+            if should_stop is not None and step % CANCEL_CHECK_EVERY == 0 and should_stop():
+                raise Cancelled()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        elapsed = time.perf_counter() - started
+        metrics = {k: v / len(train) for k, v in sums.items() if k[:-5] in terms or k == "total_loss"}
+        metrics.update(norms)
+        metrics["learning_rate"] = lr_at_start
+        metrics["samples_per_second"] = len(train) / elapsed if elapsed > 0 else float("nan")
+        if val is not None:
+            metrics.update(_validate(student, val, cfg.batch_size, device))
+        history.append({"epoch": epoch, **metrics})
+
+        score = metrics.get("val_accuracy", metrics.get("val_teacher_agreement"))
+        if score is None or score > best_score:
+            best_score = -math.inf if score is None else score
+            best_epoch, since_best = epoch, 0
+            best_state = copy.deepcopy(student.state_dict())
+        else:
+            since_best += 1
+        if on_epoch is not None:
+            on_epoch(epoch, metrics)
+        if should_stop is not None and should_stop():
+            raise Cancelled()
+        if cfg.early_stopping_patience and since_best >= cfg.early_stopping_patience:
+            stopped_early = True
+            break
+
+    student.load_state_dict(best_state)
+    return TrainResult(student.eval(), best_epoch, len(history), history, stopped_early)
