@@ -1,9 +1,22 @@
 """Sending work to the workers. Called only after the job row is committed."""
 
+from functools import lru_cache
+
+from celery import Celery
+
 from app.config import get_settings
 
 
-def enqueue_job(job_id: str) -> None:
-    from worker.celery_app import RUN_JOB, celery_app
+@lru_cache
+def _sender() -> Celery:
+    from worker.celery_app import make_celery
 
-    celery_app.send_task(RUN_JOB, args=[job_id], queue=get_settings().queue)
+    return make_celery()
+
+
+def enqueue_job(job_id: str) -> None:
+    from worker.celery_app import RUN_JOB
+
+    # Bounded retries: a broker that is down must answer the client, not hang its request.
+    _sender().send_task(RUN_JOB, args=[job_id], queue=get_settings().queue, retry=True,
+                        retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})

@@ -189,9 +189,10 @@ def train_student(
                 logits = student(batch.x)
             terms = loss_fn(logits, batch.teacher_logits, batch.y)
             total = combine(terms, weights)
-            if not torch.isfinite(total):
+            total_value = float(total.detach())
+            if not math.isfinite(total_value):
                 raise TrainingDiverged(
-                    f"the loss became {float(total)} in epoch {epoch}, step {i + 1}; "
+                    f"the loss became {total_value} in epoch {epoch}, step {i + 1}; "
                     "lower learning_rate, set grad_clip, or use precision 'fp32'"
                 )
             if i < GRAD_NORM_EVERY_EPOCH:
@@ -213,8 +214,8 @@ def train_student(
             sched.step()
             n = len(idx)
             for name, value in terms.items():
-                sums[f"{name}_loss"] += float(value) * n
-            sums["total_loss"] += float(total) * n
+                sums[f"{name}_loss"] += float(value.detach()) * n
+            sums["total_loss"] += total_value * n
             step += 1
             if should_stop is not None and step % CANCEL_CHECK_EVERY == 0 and should_stop():
                 raise Cancelled()

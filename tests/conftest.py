@@ -1,0 +1,44 @@
+"""Fixtures shared by every test: a digits teacher trained here, and settings pointed at tmp dirs."""
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+from models.examples import digits_teacher, save_torchscript
+
+# Two cores: more threads than that only make the tests slower and less repeatable.
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture(scope="session")
+def teacher_file(tmp_path_factory) -> Path:
+    """A TorchScript MLP teacher (64 → 10) trained in the test session on digits."""
+    path = tmp_path_factory.mktemp("teacher") / "digits_teacher.pt"
+    save_torchscript(digits_teacher(epochs=30), path)
+    return path
+
+
+def clear_caches() -> None:
+    from app import db, deps, queue
+    from app.config import get_settings
+
+    for fn in (get_settings, db.get_engine, db._sessionmaker, deps.get_store, queue._sender):
+        fn.cache_clear()
+
+
+@pytest.fixture
+def embedded_env(tmp_path, monkeypatch) -> Path:
+    """Settings for the embedded defaults, everything under a fresh tmp ``var`` directory."""
+    var = tmp_path / "var"
+    for key in list(os.environ):
+        if key.startswith("DISTILLERY_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("DISTILLERY_VAR_DIR", str(var))
+    clear_caches()
+    yield var
+    from app.db import get_engine
+
+    get_engine().dispose()
+    clear_caches()

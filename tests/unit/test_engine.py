@@ -1,0 +1,163 @@
+"""The training loop on its own: no Celery, no HTTP, no database."""
+
+import pytest
+import torch
+from torch import nn
+
+from models.transfer_sets import load_builtin
+from models.zoo import build_student
+from worker.engine.bias import tune_logit_bias
+from worker.engine.config import DistillConfig
+from worker.engine.loop import Cancelled, Split, TrainingDiverged, teacher_logits, train_student, validation_split
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_builtin("digits")
+
+
+@pytest.fixture(scope="module")
+def teacher(teacher_file):
+    return torch.jit.load(str(teacher_file))
+
+
+def make_splits(digits, teacher, fraction=0.1, seed=0):
+    x, y = torch.from_numpy(digits.x_train), torch.from_numpy(digits.y_train)
+    tr, va = validation_split(len(x), fraction, seed)
+    full = Split(x, y, teacher_logits([teacher], x, device="cpu"))
+    return full.subset(tr), full.subset(va)
+
+
+def student_factory():
+    return build_student({"arch": "mlp", "hidden_sizes": [32]}, [64], 10)
+
+
+def test_same_spec_and_seed_give_bit_identical_weights(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    cfg = DistillConfig(epochs=3, seed=7, learning_rate=0.05, schedule="cosine", warmup_epochs=1)
+    a = train_student(student_factory, train, val, cfg).model.state_dict()
+    b = train_student(student_factory, train, val, cfg).model.state_dict()
+    assert a.keys() == b.keys()
+    for k in a:
+        assert torch.equal(a[k], b[k]), k
+    c = train_student(student_factory, train, val, cfg.model_copy(update={"seed": 8})).model.state_dict()
+    assert not all(torch.equal(a[k], c[k]) for k in a)
+
+
+def test_distillation_learns_digits_and_reports_every_metric(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    seen = []
+    out = train_student(student_factory, train, val, DistillConfig(epochs=8),
+                        on_epoch=lambda e, m: seen.append((e, m)))
+    assert [e for e, _ in seen] == list(range(1, 9))
+    metrics = seen[-1][1]
+    for key in ("soft_loss", "hard_loss", "total_loss", "learning_rate", "grad_norm_soft", "grad_norm_hard",
+                "val_accuracy", "val_teacher_agreement", "val_ece", "samples_per_second"):
+        assert key in metrics, key
+    assert metrics["val_accuracy"] > 0.9
+    assert seen[0][1]["total_loss"] > metrics["total_loss"]
+    best = max(range(8), key=lambda i: (seen[i][1]["val_accuracy"], -i))
+    assert out.best_epoch == best + 1
+
+
+def test_best_epoch_weights_are_the_ones_returned(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    out = train_student(student_factory, train, val, DistillConfig(epochs=5, learning_rate=0.5))
+    with torch.no_grad():
+        acc = (out.model(val.x).argmax(1) == val.y).float().mean().item()
+    assert acc == pytest.approx(out.history[out.best_epoch - 1]["val_accuracy"])
+
+
+def test_unlabelled_training_uses_soft_term_alone(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    unlabelled = Split(train.x, None, train.teacher_logits)
+    out = train_student(student_factory, unlabelled, val, DistillConfig(epochs=6, hard_weight=0.0, soft_weight=1.0))
+    assert "hard_loss" not in out.history[-1] and "grad_norm_hard" not in out.history[-1]
+    assert out.history[-1]["val_accuracy"] > 0.85  # labels were never seen
+
+
+def test_early_stopping_stops_after_patience(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    out = train_student(student_factory, train, val,
+                        DistillConfig(epochs=200, early_stopping_patience=2, learning_rate=0.05))
+    assert out.stopped_early and out.epochs_run < 200
+    assert out.epochs_run - out.best_epoch == 2
+
+
+@pytest.mark.parametrize("schedule", ["constant", "step", "cosine", "onecycle"])
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw"])
+def test_every_optimizer_and_schedule_trains(digits, teacher, optimizer, schedule):
+    train, val = make_splits(digits, teacher)
+    lr = 0.1 if optimizer == "sgd" else 0.01
+    cfg = DistillConfig(epochs=4, optimizer=optimizer, schedule=schedule, learning_rate=lr, step_size=2,
+                        gamma=0.5, nesterov=True, weight_decay=1e-4, grad_clip=5.0)
+    out = train_student(student_factory, train, val, cfg)
+    lrs = [h["learning_rate"] for h in out.history]
+    if schedule == "step":
+        assert lrs == pytest.approx([lr, lr, lr * 0.5, lr * 0.5])
+    if schedule == "cosine":
+        assert lrs == sorted(lrs, reverse=True) and lrs[-1] < lr
+    assert out.history[-1]["val_accuracy"] > 0.8
+
+
+def test_warmup_raises_learning_rate_linearly(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    out = train_student(student_factory, train, val, DistillConfig(epochs=3, warmup_epochs=2))
+    lrs = [h["learning_rate"] for h in out.history]
+    assert lrs[0] < lrs[1] < lrs[2] == pytest.approx(0.1)
+
+
+def test_bf16_autocast_runs_on_cpu(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    out = train_student(student_factory, train, val, DistillConfig(epochs=2, precision="bf16"))
+    assert out.history[-1]["val_accuracy"] > 0.5
+
+
+class BlowsUp(nn.Module):
+    """Finite for two steps, then NaN: what an exploding run looks like to the loop."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(64, 10)
+        self.calls = 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.lin(x) * (float("nan") if self.calls > 2 else 1.0)
+
+
+def test_diverging_loss_fails_with_advice(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    with pytest.raises(TrainingDiverged, match="epoch 1, step 3; lower learning_rate"):
+        train_student(BlowsUp, train, val, DistillConfig(epochs=5))
+
+
+def test_cancel_flag_stops_training(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    calls = []
+
+    def should_stop():
+        calls.append(1)
+        return len(calls) >= 2
+
+    with pytest.raises(Cancelled):
+        train_student(student_factory, train, val, DistillConfig(epochs=50), should_stop=should_stop)
+
+
+def test_fp16_on_cpu_is_refused_with_advice(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    if torch.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(RuntimeError, match="fp16"):
+        train_student(student_factory, train, val, DistillConfig(epochs=1, precision="fp16", device="cpu"))
+
+
+def test_bias_tuning_recovers_a_suppressed_class():
+    torch.manual_seed(0)
+    labels = torch.randint(0, 3, (300,))
+    logits = nn.functional.one_hot(labels, 3).float() * 4
+    logits[:, 2] -= 6  # class 2 is never predicted
+    delta, bias = tune_logit_bias(logits, labels, [2])
+    assert 2 < delta <= 10
+    assert bias.tolist() == [0.0, 0.0, delta]
+    assert ((logits + bias).argmax(1) == labels).all()
