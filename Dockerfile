@@ -1,0 +1,30 @@
+# One image for the API and the worker; docker-compose.yml picks the command.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /srv/distillery
+
+# Dependencies first, so code changes do not reinstall torch.
+COPY pyproject.toml README.md ./
+RUN mkdir app worker models \
+    && touch app/__init__.py worker/__init__.py models/__init__.py \
+    && pip install -e . \
+    && rm -rf app worker models
+
+COPY alembic.ini ./
+COPY migrations ./migrations
+COPY app ./app
+COPY worker ./worker
+COPY models ./models
+
+RUN useradd --create-home --uid 10001 distillery && mkdir -p /data && chown distillery /data
+USER distillery
+
+ENV DISTILLERY_VAR_DIR=/data
+EXPOSE 8000
+
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"]

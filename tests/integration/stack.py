@@ -1,0 +1,180 @@
+"""Real processes for integration tests: the API under uvicorn and a Celery worker, on the
+embedded defaults or on PostgreSQL + Redis. Nothing here is mocked."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+ROOT = Path(__file__).resolve().parents[2]
+POSTGRES_URL = os.environ.get("DISTILLERY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("DISTILLERY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+TERMINAL = {"succeeded", "failed", "cancelled"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def require(reachable: bool, what: str) -> None:
+    """CI runs everything: there a missing server is a failure, on a laptop a skip."""
+    if reachable:
+        return
+    message = f"{what} is not reachable; start it (see .ci/run) to run this test"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def redis_up() -> bool:
+    import redis
+
+    try:
+        return bool(redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping())
+    except Exception:
+        return False
+
+
+@contextmanager
+def postgres_database():
+    """A fresh, empty database on the real PostgreSQL server, dropped afterwards."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.execute(text("SELECT 1"))
+    except Exception:
+        require(False, f"PostgreSQL at {POSTGRES_URL}")
+    name = f"distillery_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    var: Path
+    port: int
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def client(self, **kw) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=60, **kw)
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = open(self.var / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def start_api(self) -> None:
+        self._spawn("api", [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
+                            "--port", str(self.port)])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.procs["api"].poll() is not None:
+                raise RuntimeError(f"the API exited:\n{self.log('api')}")
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"the API did not answer /healthz in 60 s:\n{self.log('api')}")
+
+    def start_worker(self, name: str = "worker") -> subprocess.Popen:
+        return self._spawn(name, [
+            sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
+            "-Q", self.env["DISTILLERY_QUEUE"], "--concurrency", "1", "--loglevel", "INFO",
+            "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
+        ])
+
+    def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, sig)
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            self.stop(name)
+
+    def log(self, name: str) -> str:
+        path = self.var / f"{name}.log"
+        return path.read_text(errors="replace")[-6000:] if path.exists() else ""
+
+    def wait_for_job(self, client: httpx.Client, job_id: str, timeout: float = 300) -> dict:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            job = client.get(f"/v1/jobs/{job_id}").json()
+            if job["status"] in TERMINAL:
+                return job
+            time.sleep(0.5)
+        raise AssertionError(f"job {job_id} did not end in {timeout} s: {job}\n"
+                             f"--- worker log ---\n{self.log('worker')}")
+
+
+def base_env(var: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DISTILLERY_")}
+    env.update({
+        "DISTILLERY_VAR_DIR": str(var),
+        "DISTILLERY_QUEUE": f"test-{uuid.uuid4().hex[:8]}",  # never picks up another run's work
+        "PYTHONUNBUFFERED": "1",
+        "OMP_NUM_THREADS": "1",
+    })
+    return env
+
+
+@contextmanager
+def running_stack(kind: str, var: Path):
+    """API + worker on 'embedded' (SQLite, SQLAlchemy broker) or 'postgres_redis' (real servers)."""
+    from app.db import upgrade
+
+    var.mkdir(parents=True, exist_ok=True)
+    env = base_env(var)
+    with (postgres_database() if kind == "postgres_redis" else _nothing()) as pg_url:
+        if kind == "postgres_redis":
+            require(redis_up(), f"Redis at {REDIS_URL}")
+            env["DISTILLERY_DATABASE_URL"] = pg_url
+            env["DISTILLERY_BROKER_URL"] = REDIS_URL
+            upgrade(pg_url)
+        else:
+            upgrade(f"sqlite:///{var / 'distillery.sqlite3'}")
+        stack = Stack(env=env, var=var, port=free_port())
+        try:
+            stack.start_worker()
+            stack.start_api()
+            yield stack
+        finally:
+            stack.stop_all()
+
+
+@contextmanager
+def _nothing():
+    yield None

@@ -1,0 +1,85 @@
+"""Dockerfile and docker-compose.yml, checked statically (no Docker engine runs here): they parse,
+name the services, and every path, module and setting they mention exists in the project."""
+
+import importlib
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from app.config import Settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+
+
+def dockerfile_instructions() -> list[tuple[str, str]]:
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    return [(m.group(1).upper(), m.group(2).strip())
+            for m in re.finditer(r"^([A-Z]+)\s+(.*)$", text, re.MULTILINE)]
+
+
+def test_compose_names_the_services_with_health_checks(compose):
+    assert set(compose["services"]) == {"api", "worker", "redis", "postgres"}
+    for name, service in compose["services"].items():
+        assert "healthcheck" in service, name
+
+
+def test_worker_reserves_a_gpu(compose):
+    devices = compose["services"]["worker"]["deploy"]["resources"]["reservations"]["devices"]
+    assert any("gpu" in d["capabilities"] for d in devices)
+
+
+def test_named_volumes_are_declared_and_used(compose):
+    declared = set(compose["volumes"])
+    used = {v.split(":")[0] for s in compose["services"].values() for v in s.get("volumes", [])}
+    assert used <= declared and declared <= used
+    assert compose["services"]["api"]["volumes"] == compose["services"]["worker"]["volumes"]
+
+
+def test_compose_settings_are_real_settings(compose):
+    fields = set(Settings.model_fields)
+    for name in ("api", "worker"):
+        for key in compose["services"][name]["environment"]:
+            assert key.startswith("DISTILLERY_") and key.removeprefix("DISTILLERY_").lower() in fields, key
+
+
+def _module_refs(command: str) -> list[str]:
+    return re.findall(r"\b((?:app|worker|models)(?:\.\w+)+:\w+)", command)
+
+
+def test_commands_refer_to_modules_that_exist(compose):
+    commands = [" ".join(s["command"]) for s in (compose["services"]["api"], compose["services"]["worker"])]
+    commands += [arg for op, arg in dockerfile_instructions() if op == "CMD"]
+    refs = [ref for c in commands for ref in _module_refs(c)]
+    assert {"app.main:app", "worker.celery_app:celery_app"} <= set(refs)
+    for ref in refs:
+        module, attr = ref.split(":")
+        assert hasattr(importlib.import_module(module), attr), ref
+    assert "alembic upgrade head" in commands[0] and (ROOT / "alembic.ini").is_file()
+    assert f"-Q {compose['services']['api']['environment']['DISTILLERY_QUEUE']}" in commands[1]
+
+
+def test_dockerfile_copies_paths_that_exist():
+    copies = [arg for op, arg in dockerfile_instructions() if op == "COPY"]
+    assert copies
+    for arg in copies:
+        sources = shlex.split(arg)[:-1]
+        for src in sources:
+            assert (ROOT / src).exists(), src
+    copied = {shlex.split(a)[0] for a in copies}
+    assert {"app", "worker", "models", "migrations", "alembic.ini"} <= copied
+
+
+def test_ci_runs_the_readme_test_command():
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "make test" in readme and "make run" in readme
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^run:", makefile, re.MULTILINE) and re.search(r"^test:", makefile, re.MULTILINE)
