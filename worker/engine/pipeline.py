@@ -1,0 +1,126 @@
+"""One distillation experiment from data to measured students, with no database or queue.
+
+The job runner wraps this with persistence; ``bench/paper_table.py`` calls it directly.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from models.export import PlainSoftmax
+from models.transfer_sets import TransferData
+from worker.engine.bias import tune_logit_bias
+from worker.engine.config import DistillConfig
+from worker.engine.evaluate import classification_report, predict_logits
+from worker.engine.loop import Split, resolve_device, teacher_logits, train_student, validation_split
+from worker.engine.losses import ensemble_log_probs
+
+
+@dataclass
+class Experiment:
+    teachers: list[nn.Module]
+    data: TransferData
+    make_student: Callable[[], nn.Module]
+    num_classes: int
+    config: DistillConfig
+    omit_classes: list[int] = field(default_factory=list)
+    bias_correction: bool = False
+    baseline: bool = False
+    validation: TransferData | None = None
+
+    @property
+    def run_names(self) -> list[str]:
+        return ["distilled", "baseline"] if self.baseline else ["distilled"]
+
+
+@dataclass
+class Outcome:
+    results: dict  # "teacher", "student" (the distilled one), "baseline": each a classification report
+    students: dict[str, PlainSoftmax]
+
+
+class Hooks:
+    """What the caller wants to hear about; the defaults ignore everything."""
+
+    def run_started(self, name: str) -> None: ...
+    def epoch_done(self, name: str, epoch: int, metrics: dict[str, float]) -> None: ...
+    def run_finished(self, name: str, result: dict) -> None: ...
+    def event(self, type_: str, message: str, data: dict | None = None) -> None: ...
+    def should_stop(self) -> bool:
+        return False
+
+
+def _tensors(x, y) -> Split:
+    return Split(torch.from_numpy(x), None if y is None else torch.from_numpy(y))
+
+
+def _without(split: Split, classes: list[int]) -> Split:
+    if not classes or split.y is None:
+        return split
+    return split.subset((~torch.isin(split.y, torch.tensor(classes))).nonzero().squeeze(1))
+
+
+def _omitted_errors(report: dict, omit: list[int]) -> dict:
+    if not omit or "per_class_errors" not in report:
+        return {}
+    return {"omitted_class_errors": sum(report["per_class_errors"].get(str(c), 0) for c in omit)}
+
+
+def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
+    hooks = hooks or Hooks()
+    cfg = exp.config
+    device = resolve_device(cfg.device)
+    full = _tensors(exp.data.x_train, exp.data.y_train)
+    if exp.validation is not None:
+        train_full, val = full, _tensors(exp.validation.x_train, exp.validation.y_train)
+    else:
+        train_idx, val_idx = validation_split(len(full), cfg.validation_fraction, cfg.seed)
+        train_full, val = full.subset(train_idx), full.subset(val_idx)
+
+    # The transfer set is fed without augmentation, so the teacher's outputs are computed once.
+    def with_teacher(split: Split) -> Split:
+        return Split(split.x, split.y, teacher_logits(exp.teachers, split.x, device=device))
+
+    train_full, val = with_teacher(train_full), with_teacher(val)
+    hooks.event("teacher_outputs", "teacher logits computed once for the transfer set",
+                {"samples": len(train_full) + len(val), "members": len(exp.teachers)})
+    train, val = _without(train_full, exp.omit_classes), _without(val, exp.omit_classes)
+
+    test = None
+    if exp.data.x_test is not None:
+        test = _tensors(exp.data.x_test, exp.data.y_test)
+        teacher_probs = ensemble_log_probs(teacher_logits(exp.teachers, test.x, device=device), 1.0,
+                                           cfg.ensemble).exp()
+
+    results: dict = {}
+    students: dict[str, PlainSoftmax] = {}
+    for name in exp.run_names:
+        run_cfg, run_train = cfg, train
+        if name == "baseline":  # the same student and budget, labels alone, no teacher
+            run_cfg = cfg.model_copy(update={"soft_weight": 0.0, "hard_weight": 1.0})
+            run_train = Split(train.x, train.y)
+        hooks.run_started(name)
+        outcome = train_student(exp.make_student, run_train, val, run_cfg,
+                                on_epoch=lambda e, m, name=name: hooks.epoch_done(name, e, m),
+                                should_stop=hooks.should_stop)
+        result: dict = {"best_epoch": outcome.best_epoch, "epochs_run": outcome.epochs_run,
+                        "stopped_early": outcome.stopped_early}
+        logit_bias = None
+        # Only the distilled student gets the raise: the baseline stays the paper's comparison.
+        if name == "distilled" and exp.omit_classes and exp.bias_correction:
+            train_logits = predict_logits(outcome.model, train_full.x, device=device)
+            result["bias_correction"], logit_bias = tune_logit_bias(train_logits, train_full.y, exp.omit_classes)
+        student = PlainSoftmax(outcome.model.cpu(), exp.num_classes, logit_bias).eval()
+        if test is not None:
+            report = classification_report(predict_logits(student, test.x), test.y, teacher_probs.argmax(1))
+            result = {**report, **_omitted_errors(report, exp.omit_classes), **result}
+        hooks.run_finished(name, result)
+        results["student" if name == "distilled" else name] = result
+        students[name] = student
+
+    if test is not None and test.y is not None:
+        report = classification_report(teacher_probs, test.y)
+        results["teacher"] = {**report, **_omitted_errors(report, exp.omit_classes)}
+    return Outcome(results, students)
