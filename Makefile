@@ -29,4 +29,4 @@ lint: install
 	$(BIN)/ruff check .
 
 bench: install
-	$(BIN)/python bench/paper_table.py
+	$(BIN)/python bench/paper_table.py --seeds 3
