@@ -25,6 +25,8 @@ class TeacherPublic(_Out):
     format: str
     input_shape: list[int]
     num_classes: int
+    arch: str | None = Field(description="safetensors teachers: the zoo architecture.")
+    arch_config: dict[str, Any] | None
     sha256: str
     size_bytes: int
     created_at: datetime
@@ -89,6 +91,7 @@ class JobPublic(_Out):
     cancel_requested: bool
     error: str | None
     result: dict[str, Any] | None
+    student_formats: list[str] = Field(description="Formats the student can be downloaded in.")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

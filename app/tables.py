@@ -53,6 +53,8 @@ class Teacher(Base):
     format: Mapped[str] = mapped_column(String(32))
     input_shape: Mapped[list[Any]] = mapped_column(JSON)
     num_classes: Mapped[int] = mapped_column(Integer)
+    arch: Mapped[str | None] = mapped_column(String(64))
+    arch_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     artifact_id: Mapped[str] = mapped_column(ForeignKey("artifacts.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -89,7 +91,6 @@ class Job(Base):
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    student_artifact_id: Mapped[str | None] = mapped_column(ForeignKey("artifacts.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column()
     finished_at: Mapped[datetime | None] = mapped_column()
@@ -100,11 +101,23 @@ class Job(Base):
     runs: Mapped[list["Run"]] = relationship(
         order_by="Run.created_at", cascade="all, delete-orphan", lazy="selectin"
     )
-    student_artifact: Mapped[Artifact | None] = relationship(lazy="joined")
+    exports: Mapped[list["StudentExport"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     @property
     def teacher_ids(self) -> list[str]:
         return [link.teacher_id for link in self.teachers]
+
+
+class StudentExport(Base):
+    """The job's student in one deployment format."""
+
+    __tablename__ = "student_exports"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    format: Mapped[str] = mapped_column(String(32), primary_key=True)
+    artifact_id: Mapped[str] = mapped_column(ForeignKey("artifacts.id"))
+
+    artifact: Mapped[Artifact] = relationship(lazy="joined")
 
 
 class JobTeacher(Base):

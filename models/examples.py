@@ -10,6 +10,9 @@ import torch
 from torch import nn
 
 from models.transfer_sets import load_builtin
+from models.zoo import build_student
+
+DIGITS_TEACHER_SPEC = {"arch": "mlp", "hidden_sizes": [256, 256], "dropout": 0.2}
 
 
 def digits_teacher(epochs: int = 40, hidden: int = 256, seed: int = 0) -> nn.Module:
@@ -17,11 +20,8 @@ def digits_teacher(epochs: int = 40, hidden: int = 256, seed: int = 0) -> nn.Mod
     torch.manual_seed(seed)
     data = load_builtin("digits")
     x, y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
-    model = nn.Sequential(
-        nn.Linear(64, hidden), nn.ReLU(), nn.Dropout(0.2),
-        nn.Linear(hidden, hidden), nn.ReLU(), nn.Dropout(0.2),
-        nn.Linear(hidden, 10),
-    )
+    # Built by the zoo, so its state dict also loads as a safetensors teacher with arch "mlp".
+    model = build_student(DIGITS_TEACHER_SPEC | {"hidden_sizes": [hidden, hidden]}, [64], 10)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     gen = torch.Generator().manual_seed(seed)
     for _ in range(epochs):

@@ -1,14 +1,30 @@
-"""Exporting a trained student with a plain softmax at T = 1.
+"""Exporting a trained student with a plain softmax at T = 1, in four formats.
 
-Training used softmax at temperature T; the deployed student must not. The exported module
-returns probabilities: ``softmax(student(x) + logit_bias)``. ``logit_bias`` is zero except
-where bias correction raised omitted classes.
+Training used softmax at temperature T; the deployed student must not. Every exported file returns
+probabilities: ``softmax(student(x) + logit_bias)``, where ``logit_bias`` is zero except for classes
+raised by bias correction. For safetensors, the JSON config in the file's metadata says so and
+:func:`load_safetensors_student` applies it.
 """
 
+import contextlib
+import io
+import json
+import warnings
 from pathlib import Path
 
 import torch
 from torch import nn
+
+from models.zoo import build_student
+
+ONNX_OPSET = 18
+EXPORT_FORMATS = {  # format -> file extension
+    "torchscript": "pt",
+    "exported_program": "pt2",
+    "onnx": "onnx",
+    "safetensors": "safetensors",
+}
+CONFIG_KEY = "distillery"
 
 
 class PlainSoftmax(nn.Module):
@@ -22,11 +38,72 @@ class PlainSoftmax(nn.Module):
         return torch.softmax(self.student(x) + self.logit_bias, dim=-1)
 
 
+def _example(input_shape) -> torch.Tensor:
+    return torch.zeros((2, *input_shape))
+
+
+def _batch_dynamic():
+    return ({0: torch.export.Dim("batch", min=1, max=1 << 20)},)
+
+
 def export_torchscript(model: PlainSoftmax, input_shape, path: Path) -> None:
     model = model.eval().cpu()
-    try:
-        scripted = torch.jit.script(model)
-    except Exception:
-        # Some torchvision networks script poorly; with no data-dependent control flow a trace is exact.
-        scripted = torch.jit.trace(model, torch.zeros((2, *input_shape)))
-    torch.jit.save(scripted, str(path))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # torch 2.14 deprecates TorchScript
+        try:
+            scripted = torch.jit.script(model)
+        except Exception:
+            # Some torchvision networks script poorly; with no data-dependent control flow a trace is exact.
+            scripted = torch.jit.trace(model, _example(input_shape))
+        torch.jit.save(scripted, str(path))
+
+
+def export_exported_program(model: PlainSoftmax, input_shape, path: Path) -> None:
+    program = torch.export.export(model.eval().cpu(), (_example(input_shape),), dynamic_shapes=_batch_dynamic())
+    torch.export.save(program, str(path))
+
+
+def export_onnx(model: PlainSoftmax, input_shape, path: Path) -> None:
+    # The exporter reports progress on stdout; a worker's log does not need it.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            model.eval().cpu(), (_example(input_shape),), str(path), input_names=["input"],
+            output_names=["probabilities"], dynamic_shapes=_batch_dynamic(), opset_version=ONNX_OPSET,
+            dynamo=True, external_data=False,
+        )
+
+
+def export_safetensors(model: PlainSoftmax, input_shape, path: Path, *, student_spec: dict) -> None:
+    from safetensors.torch import save_file
+
+    config = {
+        "student": student_spec,
+        "input_shape": list(input_shape),
+        "num_classes": int(model.logit_bias.numel()),
+        "output": "softmax",  # the rebuilt module applies softmax(logits + logit_bias) at T = 1
+        "temperature": 1.0,
+    }
+    state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
+    save_file(state, str(path), metadata={CONFIG_KEY: json.dumps(config)})
+
+
+def load_safetensors_student(path: Path) -> PlainSoftmax:
+    """Rebuild a downloaded safetensors student, plain softmax included, from the file alone."""
+    from safetensors import safe_open
+    from safetensors.torch import load_file
+
+    with safe_open(str(path), framework="pt") as f:
+        config = json.loads(f.metadata()[CONFIG_KEY])
+    net = build_student(config["student"], config["input_shape"], config["num_classes"])
+    model = PlainSoftmax(net, config["num_classes"])
+    model.load_state_dict(load_file(str(path)))
+    return model.eval()
+
+
+def export(fmt: str, model: PlainSoftmax, input_shape, path: Path, *, student_spec: dict) -> None:
+    if fmt == "safetensors":
+        export_safetensors(model, input_shape, path, student_spec=student_spec)
+    else:
+        {"torchscript": export_torchscript, "exported_program": export_exported_program,
+         "onnx": export_onnx}[fmt](model, input_shape, path)

@@ -34,4 +34,16 @@ class CNNSpec(_Spec):
     activation: Activation = "relu"
 
 
-StudentSpec = Annotated[MLPSpec | CNNSpec, Field(discriminator="arch")]
+TORCHVISION_ARCHS = ("resnet18", "resnet34", "mobilenet_v3_small", "efficientnet_b0")
+
+
+class TorchvisionSpec(_Spec):
+    """A torchvision classification network, randomly initialised (nothing is downloaded); its
+    first convolution takes the input's channels and its head the teacher's classes."""
+
+    arch: Literal["resnet18", "resnet34", "mobilenet_v3_small", "efficientnet_b0"]
+
+
+AnySpec = MLPSpec | CNNSpec | TorchvisionSpec
+StudentSpec = Annotated[AnySpec, Field(discriminator="arch")]
+ARCHS = ("mlp", "cnn", *TORCHVISION_ARCHS)

@@ -1,51 +1,172 @@
 """Loading teachers from the formats users upload, and checking they can run.
 
-Nothing uploaded is loaded with full pickle: TorchScript archives are read by the TorchScript
-loader, which restores code and tensors but runs no arbitrary pickled objects.
+Nothing uploaded is unpickled with full pickle: TorchScript archives go through the TorchScript
+loader, ``.pt2`` files through ``torch.export.load``, ONNX through onnxruntime, and state dicts
+come as safetensors, which hold tensors and nothing else.
 """
 
+import json
+import warnings
 from pathlib import Path
 
 import torch
+from pydantic import ValidationError
 from torch import nn
 
-FORMATS = ("torchscript",)
+from models.specs import ARCHS
+from models.zoo import build_student
+
+FORMATS = ("torchscript", "exported_program", "onnx", "safetensors")
+PROBE_BATCHES = (2, 3)  # two sizes, so a graph frozen to one batch size is caught at upload
 
 
 class TeacherInvalid(ValueError):
     """The file is not a usable teacher; the message says why, for the user."""
 
 
-def load_teacher(path: Path, fmt: str) -> nn.Module:
+class OnnxModule(nn.Module):
+    """An ONNX model run by onnxruntime, behind the ``nn.Module`` interface the engine expects."""
+
+    def __init__(self, path: Path):
+        super().__init__()
+        import onnxruntime as ort
+
+        providers = ["CPUExecutionProvider"]
+        if torch.cuda.is_available() and "CUDAExecutionProvider" in ort.get_available_providers():
+            providers.insert(0, "CUDAExecutionProvider")
+        self.session = ort.InferenceSession(str(path), providers=providers)
+        self.input_name = self.session.get_inputs()[0].name
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.session.run(None, {self.input_name: x.detach().float().cpu().numpy()})[0]
+        return torch.from_numpy(out).to(x.device)
+
+
+class FrozenModule(nn.Module):
+    """Holds a module whose train/eval mode was fixed when it was exported (``torch.export`` graphs
+    refuse ``.eval()``), so the engine can treat it like any other teacher."""
+
+    def __init__(self, inner: nn.Module):
+        super().__init__()
+        self.inner = inner
+
+    def train(self, mode: bool = True) -> "FrozenModule":
+        self.training = mode
+        return self
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(x)
+
+
+def parse_arch_config(raw: str | None) -> dict:
+    if raw is None or raw.strip() == "":
+        return {}
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError:
+        config = None
+    if not isinstance(config, dict):
+        raise TeacherInvalid(f'arch_config must be a JSON object, e.g. {{"num_classes": 10}}; got {raw!r}')
+    return config
+
+
+def build_from_arch(arch: str, config: dict, input_shape) -> nn.Module:
+    if arch not in ARCHS:
+        raise TeacherInvalid(f"unknown arch {arch!r}; the zoo has: {', '.join(ARCHS)}")
+    config = dict(config)
+    num_classes = config.pop("num_classes", 1000 if arch not in ("mlp", "cnn") else None)
+    if not isinstance(num_classes, int) or num_classes < 2:
+        raise TeacherInvalid('arch_config needs "num_classes" (an integer of at least 2)')
+    try:
+        return build_student({"arch": arch, **config}, input_shape, num_classes)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:])) or 'arch_config'}: {e['msg']}" for e in exc.errors())
+        raise TeacherInvalid(f"arch_config does not fit arch {arch!r}: {problems}") from None
+    except ValueError as exc:
+        raise TeacherInvalid(str(exc)) from None
+
+
+def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as exc:
+        raise TeacherInvalid(f"the file is not a safetensors state dict ({_first_line(exc)})") from None
+
+
+def load_teacher(path: Path, fmt: str, *, arch: str | None = None, arch_config: dict | None = None,
+                 input_shape=None) -> nn.Module:
     if fmt not in FORMATS:
         raise TeacherInvalid(f"unknown teacher format {fmt!r}; supported: {', '.join(FORMATS)}")
+    if fmt == "safetensors":
+        if not arch:
+            raise TeacherInvalid("a safetensors teacher needs 'arch' (a name from the zoo) and 'arch_config'")
+        model = build_from_arch(arch, arch_config or {}, input_shape)
+        state = _load_state_dict(path)
+        try:
+            model.load_state_dict(state, strict=True)
+        except RuntimeError as exc:
+            raise TeacherInvalid(f"the state dict does not fit arch {arch!r} with this arch_config: "
+                                 f"{_key_mismatch(exc)}") from None
+        return model.eval()
     try:
-        model = torch.jit.load(str(path), map_location="cpu")
-    except Exception as exc:  # the loader raises many types for a bad file
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)  # torch 2.14 deprecates torch.jit.load
+            if fmt == "torchscript":
+                model = torch.jit.load(str(path), map_location="cpu")
+            elif fmt == "exported_program":
+                return FrozenModule(torch.export.load(str(path)).module())
+            else:
+                return OnnxModule(path)
+    except Exception as exc:  # each loader raises its own types for a file of the wrong kind
+        hint = {
+            "torchscript": "save it with torch.jit.save(torch.jit.script(model), path)",
+            "exported_program": "save it with torch.export.save(torch.export.export(model, args), path)",
+            "onnx": "export it with torch.onnx.export, or from your framework's ONNX exporter",
+        }[fmt]
+        if fmt == "onnx" and "external data" in str(exc).lower():
+            raise TeacherInvalid(
+                "the ONNX model keeps its weights in separate external-data files, which an upload cannot "
+                "carry; export it with all weights inside the .onnx file (torch.onnx.export(..., "
+                "external_data=False), or onnx.save(model, path, save_as_external_data=False))"
+            ) from None
         raise TeacherInvalid(
-            f"the file is not a loadable TorchScript model ({type(exc).__name__}: {_first_line(exc)}); "
-            "save it with torch.jit.save(torch.jit.script(model), path)"
+            f"the file does not match its declared format {fmt!r}: it is not a loadable {fmt} model "
+            f"({type(exc).__name__}: {_first_line(exc)}); {hint}"
         ) from None
     return model.eval()
 
 
 def probe_teacher(model: nn.Module, input_shape: list[int]) -> int:
-    """Run one forward pass on a zero batch and return the number of classes."""
-    batch = torch.zeros((2, *input_shape))
-    try:
-        with torch.no_grad():
-            out = model(batch)
-    except Exception as exc:
-        raise TeacherInvalid(
-            f"the teacher's forward pass failed on a zero batch shaped {list(batch.shape)} "
-            f"(input_shape {list(input_shape)} plus a batch dimension): {type(exc).__name__}: {_first_line(exc)}"
-        ) from None
-    if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != 2:
-        shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
-        raise TeacherInvalid(f"the teacher must return logits shaped [batch, classes]; it returned {shape}")
-    if out.shape[1] < 2:
-        raise TeacherInvalid(f"the teacher returns {out.shape[1]} class; distillation needs at least 2")
-    return int(out.shape[1])
+    """Run forward passes on zero batches and return the number of classes."""
+    classes = None
+    for n in PROBE_BATCHES:
+        batch = torch.zeros((n, *input_shape))
+        try:
+            with torch.no_grad():
+                out = model(batch)
+        except Exception as exc:
+            raise TeacherInvalid(
+                f"the teacher's forward pass failed on a zero batch shaped {list(batch.shape)} (input_shape "
+                f"{list(input_shape)} plus a batch dimension; the batch dimension must be dynamic): "
+                f"{type(exc).__name__}: {_first_line(exc)}"
+            ) from None
+        if isinstance(out, tuple | list) and len(out) == 1:
+            out = out[0]
+        if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != n:
+            shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+            raise TeacherInvalid(f"the teacher must return logits shaped [batch, classes]; it returned {shape}")
+        classes = int(out.shape[1])
+    if classes < 2:
+        raise TeacherInvalid(f"the teacher returns {classes} class; distillation needs at least 2")
+    return classes
+
+
+def _key_mismatch(exc: RuntimeError) -> str:
+    text = " ".join(str(exc).split())
+    return text.removeprefix("Error(s) in loading state_dict for Sequential: ")[:500]
 
 
 def _first_line(exc: Exception) -> str:

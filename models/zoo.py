@@ -1,4 +1,6 @@
-"""The student zoo: builders from a spec, an input shape and a number of classes."""
+"""The network zoo: students (and safetensors teachers) built from a spec, an input shape and a
+number of classes. Module names are the architectures' own, so a torchvision state dict loads by
+its canonical keys."""
 
 from collections.abc import Callable
 
@@ -6,7 +8,7 @@ import torch
 from pydantic import TypeAdapter
 from torch import nn
 
-from models.specs import CNNSpec, MLPSpec, StudentSpec
+from models.specs import ARCHS, AnySpec, CNNSpec, MLPSpec, StudentSpec, TorchvisionSpec
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -28,10 +30,14 @@ def _mlp(spec: MLPSpec, input_shape: tuple[int, ...], num_classes: int) -> nn.Mo
     return nn.Sequential(*layers)
 
 
-def _cnn(spec: CNNSpec, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
+def _image_shape(arch: str, input_shape: tuple[int, ...]) -> int:
     if len(input_shape) != 3:
-        raise ValueError(f"arch 'cnn' needs inputs shaped [channels, height, width], got {list(input_shape)}")
-    in_ch = input_shape[0]
+        raise ValueError(f"arch {arch!r} needs inputs shaped [channels, height, width], got {list(input_shape)}")
+    return input_shape[0]
+
+
+def _cnn(spec: CNNSpec, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
+    in_ch = _image_shape("cnn", input_shape)
     layers: list[nn.Module] = []
     for out_ch in spec.channels:
         layers += [
@@ -48,14 +54,36 @@ def _cnn(spec: CNNSpec, input_shape: tuple[int, ...], num_classes: int) -> nn.Mo
     return nn.Sequential(*layers)
 
 
-_BUILDERS: dict[type, Callable[..., nn.Module]] = {MLPSpec: _mlp, CNNSpec: _cnn}
+def _replace_first_conv(conv: nn.Conv2d, in_channels: int) -> nn.Conv2d:
+    return nn.Conv2d(in_channels, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                     bias=conv.bias is not None)
+
+
+def _torchvision(spec: TorchvisionSpec, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
+    import torchvision
+
+    in_ch = _image_shape(spec.arch, input_shape)
+    model = getattr(torchvision.models, spec.arch)(weights=None, num_classes=num_classes)
+    if in_ch != 3:
+        if spec.arch.startswith("resnet"):
+            model.conv1 = _replace_first_conv(model.conv1, in_ch)
+        else:  # mobilenet_v3 and efficientnet start with features[0][0]
+            model.features[0][0] = _replace_first_conv(model.features[0][0], in_ch)
+    return model
+
+
+_BUILDERS: dict[type, Callable[..., nn.Module]] = {MLPSpec: _mlp, CNNSpec: _cnn, TorchvisionSpec: _torchvision}
 _SPEC_ADAPTER = TypeAdapter(StudentSpec)
 
 
-def parse_spec(spec: dict | MLPSpec | CNNSpec) -> MLPSpec | CNNSpec:
-    return spec if isinstance(spec, MLPSpec | CNNSpec) else _SPEC_ADAPTER.validate_python(spec)
+def parse_spec(spec: dict | AnySpec) -> AnySpec:
+    return spec if isinstance(spec, AnySpec) else _SPEC_ADAPTER.validate_python(spec)
 
 
 def build_student(spec, input_shape, num_classes: int) -> nn.Module:
     parsed = parse_spec(spec)
     return _BUILDERS[type(parsed)](parsed, tuple(input_shape), num_classes)
+
+
+def known_arch(arch: str) -> bool:
+    return arch in ARCHS

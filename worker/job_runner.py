@@ -14,8 +14,8 @@ from app.config import get_settings
 from app.db import session_scope
 from app.ids import new_id
 from app.store import ArtifactStore, sha256_of
-from app.tables import Artifact, Event, Job, Metric, Run, Teacher, TransferSet
-from models.export import export_torchscript
+from app.tables import Artifact, Event, Job, Metric, Run, StudentExport, Teacher, TransferSet
+from models.export import EXPORT_FORMATS, export
 from models.teachers import load_teacher
 from models.transfer_sets import TransferData, load_builtin, load_npz
 from models.zoo import build_student
@@ -129,7 +129,8 @@ def _run(job_id: str) -> None:
     input_shape, num_classes = teachers[0].input_shape, teachers[0].num_classes
 
     experiment = Experiment(
-        teachers=[load_teacher(store.path(t.artifact.key), t.format) for t in teachers],
+        teachers=[load_teacher(store.path(t.artifact.key), t.format, arch=t.arch, arch_config=t.arch_config,
+                               input_shape=t.input_shape) for t in teachers],
         data=load_transfer_data(transfer_set, store),
         make_student=lambda: build_student(spec["student"], input_shape, num_classes),
         num_classes=num_classes,
@@ -141,24 +142,42 @@ def _run(job_id: str) -> None:
     )
     outcome = run_experiment(experiment, _JobHooks(job_id, cfg.epochs))
 
-    key = f"students/{job_id}.pt"
-    with store.staging_path(".pt") as staged:
-        export_torchscript(outcome.students["distilled"], input_shape, staged)
-        digest, size = sha256_of(staged), staged.stat().st_size
-        store.commit(staged, key)
+    artifacts, exports = _export_all(job_id, store, outcome.students["distilled"], input_shape, spec["student"])
+    if not artifacts:
+        raise RuntimeError("the student could not be exported in any format: "
+                           + "; ".join(f"{f}: {e['error']}" for f, e in exports.items()))
     try:
         with session_scope() as s:
-            artifact = Artifact(id=new_id("artifact"), kind="student", key=key, sha256=digest, size_bytes=size)
-            s.add(artifact)
+            s.add_all(artifacts.values())
             s.flush()
-            s.execute(
-                update(Job)
-                .where(Job.id == job_id)
-                .values(status="succeeded", result=outcome.results, finished_at=now(), student_artifact_id=artifact.id)
-            )
-            add_event(s, job_id, "exported", "student exported with a plain softmax (T = 1)",
-                      {"format": "torchscript", "sha256": digest})
+            s.add_all(StudentExport(job_id=job_id, format=f, artifact_id=a.id) for f, a in artifacts.items())
+            s.execute(update(Job).where(Job.id == job_id).values(
+                status="succeeded", result={**outcome.results, "exports": exports}, finished_at=now()))
+            add_event(s, job_id, "exported", "student exported with a plain softmax (T = 1)", {"formats": exports})
             add_event(s, job_id, "succeeded", "the job succeeded")
     except Exception:
-        store.delete(key)
+        for artifact in artifacts.values():
+            store.delete(artifact.key)
         raise
+
+
+def _export_all(job_id: str, store: ArtifactStore, model, input_shape,
+                student_spec: dict) -> tuple[dict[str, Artifact], dict[str, dict]]:
+    """Every format that can be made; a format that fails is recorded with its reason, not fatal."""
+    artifacts: dict[str, Artifact] = {}
+    summary: dict[str, dict] = {}
+    for fmt, ext in EXPORT_FORMATS.items():
+        key = f"students/{job_id}/student.{ext}"
+        try:
+            with store.staging_path(f".{ext}") as staged:
+                export(fmt, model, input_shape, staged, student_spec=student_spec)
+                digest, size = sha256_of(staged), staged.stat().st_size
+                store.commit(staged, key)
+        except Exception as exc:
+            log.exception("job %s: %s export failed", job_id, fmt)
+            first_line = str(exc).splitlines()[0][:300] if str(exc) else ""
+            summary[fmt] = {"error": f"{type(exc).__name__}: {first_line}"}
+            continue
+        artifacts[fmt] = Artifact(id=new_id("artifact"), kind="student", key=key, sha256=digest, size_bytes=size)
+        summary[fmt] = {"sha256": digest, "size_bytes": size}
+    return artifacts, summary

@@ -22,13 +22,13 @@ from app.schemas import (
     RunMetrics,
 )
 from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet
+from models.export import EXPORT_FORMATS
 from models.zoo import build_student
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
 TERMINAL = ("succeeded", "failed", "cancelled")
-STUDENT_FORMATS = ("torchscript",)
 
 
 def to_public(job: Job) -> JobPublic:
@@ -40,6 +40,7 @@ def to_public(job: Job) -> JobPublic:
         validation_transfer_set_id=spec.get("validation_transfer_set_id"),
         progress=Progress(epoch=job.epoch, total_epochs=job.total_epochs),
         cancel_requested=job.cancel_requested, error=job.error, result=job.result,
+        student_formats=sorted(e.format for e in job.exports),
         created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
     )
 
@@ -214,15 +215,21 @@ def download_student(
     job_id: str,
     session: SessionDep,
     store: StoreDep,
-    format: Annotated[str, Query(description=f"One of: {', '.join(STUDENT_FORMATS)}.")] = "torchscript",
+    format: Annotated[str, Query(description=f"One of: {', '.join(EXPORT_FORMATS)}.")] = "torchscript",
 ):
     """The student with a plain softmax (T = 1): its output rows are probabilities."""
     job = fetch(session, job_id)
-    if format not in STUDENT_FORMATS:
-        raise invalid(f"unknown student format {format!r}; available: {', '.join(STUDENT_FORMATS)}", field="format")
-    if job.status != "succeeded" or job.student_artifact is None:
+    if format not in EXPORT_FORMATS:
+        raise invalid(f"unknown student format {format!r}; available: {', '.join(EXPORT_FORMATS)}", field="format")
+    if job.status != "succeeded":
         raise Problem(409, f"job {job_id} is {job.status}; the student can be downloaded once it has succeeded",
                       kind="student-not-ready")
-    artifact = job.student_artifact
+    export = next((e for e in job.exports if e.format == format), None)
+    if export is None:
+        reason = ((job.result or {}).get("exports", {}).get(format) or {}).get("error", "it was not exported")
+        raise Problem(409, f"job {job_id} has no {format} student: {reason}; available: "
+                           f"{', '.join(sorted(e.format for e in job.exports))}", kind="format-unavailable")
+    artifact = export.artifact
     return FileResponse(store.path(artifact.key), media_type="application/octet-stream",
-                        filename=f"{job_id}-student.pt", headers={"ETag": f'"{artifact.sha256}"'})
+                        filename=f"{job_id}-student.{EXPORT_FORMATS[format]}",
+                        headers={"ETag": f'"{artifact.sha256}"'})

@@ -10,7 +10,7 @@ from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid, not_f
 from app.schemas import TeacherList, TeacherPublic
 from app.store import UploadTooLarge
 from app.tables import Artifact, JobTeacher, Teacher
-from models.teachers import FORMATS, TeacherInvalid, load_teacher, probe_teacher
+from models.teachers import FORMATS, TeacherInvalid, load_teacher, parse_arch_config, probe_teacher
 
 router = APIRouter(prefix="/teachers", tags=["teachers"], responses=ERROR_RESPONSES)
 
@@ -20,7 +20,8 @@ MAX_INPUT_DIMS = 4
 def to_public(t: Teacher) -> TeacherPublic:
     return TeacherPublic(
         id=t.id, name=t.name, format=t.format, input_shape=t.input_shape, num_classes=t.num_classes,
-        sha256=t.artifact.sha256, size_bytes=t.artifact.size_bytes, created_at=t.created_at,
+        arch=t.arch, arch_config=t.arch_config, sha256=t.artifact.sha256, size_bytes=t.artifact.size_bytes,
+        created_at=t.created_at,
     )
 
 
@@ -51,11 +52,28 @@ def create_teacher(
     name: Annotated[str, Form(min_length=1, max_length=200)],
     input_shape: Annotated[str, Form(description="JSON list: one sample's shape, e.g. [64].")],
     format: Annotated[str, Form(description=f"One of: {', '.join(FORMATS)}.")] = "torchscript",
+    arch: Annotated[str | None, Form(description="safetensors only: the zoo architecture of the state dict.")] = None,
+    arch_config: Annotated[
+        str | None, Form(description='safetensors only: JSON, e.g. {"num_classes": 10, "hidden_sizes": [256]}.')
+    ] = None,
 ) -> TeacherPublic:
-    """Upload a teacher. It is loaded and run once on a zero batch before anything is stored."""
+    """Upload a teacher. It is loaded and run on zero batches before anything is stored."""
     if format not in FORMATS:
         raise invalid(f"unknown teacher format {format!r}; supported: {', '.join(FORMATS)}", field="format")
     shape = parse_input_shape(input_shape)
+    if format == "safetensors":
+        if not arch:
+            raise invalid("a safetensors teacher is a state dict: name its architecture in 'arch' and its "
+                          "settings in 'arch_config'", field="arch")
+        try:
+            config = parse_arch_config(arch_config)
+        except TeacherInvalid as exc:
+            raise invalid(str(exc), field="arch_config") from None
+    elif arch or arch_config:
+        raise invalid(f"'arch' and 'arch_config' are for safetensors state dicts; a {format} file carries its "
+                      "own architecture", field="arch")
+    else:
+        config = None
     teacher_id = new_id("teacher")
     key = f"teachers/{teacher_id}.{format}"
     try:
@@ -63,13 +81,15 @@ def create_teacher(
             if staged.size_bytes == 0:
                 raise invalid("the uploaded file is empty", field="file")
             try:
-                num_classes = probe_teacher(load_teacher(staged.path, format), shape)
+                model = load_teacher(staged.path, format, arch=arch, arch_config=config, input_shape=shape)
+                num_classes = probe_teacher(model, shape)
             except TeacherInvalid as exc:
-                raise invalid(str(exc), field="file", kind="invalid-teacher") from None
+                field = "arch" if "unknown arch" in str(exc) else "file"
+                raise invalid(str(exc), field=field, kind="invalid-teacher") from None
             artifact = Artifact(id=new_id("artifact"), kind="teacher", key=key,
                                 sha256=staged.sha256, size_bytes=staged.size_bytes)
             teacher = Teacher(id=teacher_id, name=name, format=format, input_shape=shape,
-                              num_classes=num_classes, artifact=artifact)
+                              num_classes=num_classes, arch=arch, arch_config=config, artifact=artifact)
             session.add(teacher)
             session.flush()
             store.commit(staged.path, key)

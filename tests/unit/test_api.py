@@ -98,7 +98,7 @@ def test_file_that_is_not_a_model_is_refused_and_nothing_kept(client, tmp_path):
     bad = tmp_path / "notes.pt"
     bad.write_text("these are my notes, not a network")
     before = counts()
-    body = assert_problem(upload_teacher(client, bad), 422, "not a loadable TorchScript model", field="file")
+    body = assert_problem(upload_teacher(client, bad), 422, "not a loadable torchscript model", field="file")
     assert body["type"].endswith("/invalid-teacher")
     assert counts() == before and stored_files() == []
 
@@ -286,3 +286,43 @@ def test_operation_ids_are_route_names(client):
 def test_app_refuses_a_database_whose_schema_is_behind(embedded_env):
     with pytest.raises(SchemaBehind, match="make migrate"), TestClient(create_app()):
         pass
+
+
+def test_pickle_upload_is_refused_and_never_unpickled(client, tmp_path):
+    from tests.unit.test_formats import pickle_payloads
+
+    marker = tmp_path / "pwned"
+    for payload in pickle_payloads(tmp_path, marker):
+        for fmt in ("torchscript", "exported_program", "onnx"):
+            assert_problem(upload_teacher(client, payload, format=fmt), 422, "does not match its declared format")
+        r = upload_teacher(client, payload, format="safetensors", arch="mlp", arch_config='{"num_classes": 2}')
+        assert_problem(r, 422, "not a safetensors state dict")
+    assert not marker.exists()
+    assert counts()["teachers"] == 0 and stored_files() == []
+
+
+def test_safetensors_teacher_needs_a_known_arch(client, tmp_path):
+    from safetensors.torch import save_file
+
+    from models.zoo import build_student
+
+    net = build_student({"arch": "mlp", "hidden_sizes": [8]}, [64], 10)
+    save_file(net.state_dict(), str(tmp_path / "t.safetensors"))
+    path = tmp_path / "t.safetensors"
+    assert_problem(upload_teacher(client, path, format="safetensors"), 422, "arch", field="arch")
+    assert_problem(upload_teacher(client, path, format="safetensors", arch="llama"), 422, "unknown arch 'llama'",
+                   field="arch")
+    assert_problem(upload_teacher(client, path, format="safetensors", arch="mlp", arch_config="[1]"), 422,
+                   "JSON object", field="arch_config")
+    r = upload_teacher(client, path, format="safetensors", arch="mlp",
+                       arch_config='{"hidden_sizes": [8], "num_classes": 10}')
+    assert r.status_code == 201, r.text
+    assert r.json()["arch"] == "mlp" and r.json()["arch_config"] == {"hidden_sizes": [8], "num_classes": 10}
+
+
+def test_arch_is_only_for_state_dicts(client, teacher_file):
+    assert_problem(upload_teacher(client, teacher_file, arch="mlp"), 422, "safetensors", field="arch")
+
+
+def test_unknown_student_format_is_refused(client):
+    assert_problem(client.get("/v1/jobs/job_x/student", params={"format": "tflite"}), 404)

@@ -64,7 +64,7 @@ def test_teacher_with_wrong_input_shape_names_the_underlying_error(teacher_file)
 def test_not_a_model_is_refused(tmp_path):
     bad = tmp_path / "x.pt"
     bad.write_bytes(b"definitely not a model")
-    with pytest.raises(TeacherInvalid, match="not a loadable TorchScript model"):
+    with pytest.raises(TeacherInvalid, match="not a loadable torchscript model"):
         load_teacher(bad, "torchscript")
 
 
