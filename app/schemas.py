@@ -62,6 +62,10 @@ class JobCreate(_In):
     validation_transfer_set_id: str | None = Field(
         None, description="Validate on this set instead of a fraction of the transfer set."
     )
+    student_init_weights: str | None = Field(
+        None, description="Start the student from these weights: the id of a safetensors network uploaded with "
+        "POST /v1/teachers whose arch and arch_config match the student.",
+    )
 
     @field_validator("omit_classes")
     @classmethod
@@ -87,6 +91,7 @@ class JobPublic(_Out):
     omit_classes: list[int]
     bias_correction: bool
     validation_transfer_set_id: str | None
+    student_init_weights: str | None
     progress: Progress
     cancel_requested: bool
     error: str | None

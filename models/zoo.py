@@ -87,3 +87,14 @@ def build_student(spec, input_shape, num_classes: int) -> nn.Module:
 
 def known_arch(arch: str) -> bool:
     return arch in ARCHS
+
+
+def load_state_dict_into(model: nn.Module, path) -> nn.Module:
+    """Load a safetensors state dict strictly; ValueError says which keys or shapes differ."""
+    from safetensors.torch import load_file
+
+    try:
+        model.load_state_dict(load_file(str(path)), strict=True)
+    except RuntimeError as exc:
+        raise ValueError(" ".join(str(exc).split())[:500]) from None
+    return model

@@ -18,7 +18,7 @@ from app.tables import Artifact, Event, Job, Metric, Run, StudentExport, Teacher
 from models.export import EXPORT_FORMATS, export
 from models.teachers import load_teacher
 from models.transfer_sets import TransferData, load_builtin, load_npz
-from models.zoo import build_student
+from models.zoo import build_student, load_state_dict_into
 from worker.engine.config import DistillConfig
 from worker.engine.loop import Cancelled
 from worker.engine.pipeline import Experiment, Hooks, run_experiment
@@ -113,6 +113,11 @@ class _JobHooks(Hooks):
         return self._cancel
 
 
+def _student(spec: dict, input_shape, num_classes: int, init_path):
+    model = build_student(spec, input_shape, num_classes)
+    return load_state_dict_into(model, init_path) if init_path else model
+
+
 def _run(job_id: str) -> None:
     settings = get_settings()
     store = ArtifactStore(settings.resolved_artifact_dir)
@@ -122,17 +127,20 @@ def _run(job_id: str) -> None:
         transfer_set = s.get(TransferSet, job.transfer_set_id)
         vid = job.spec.get("validation_transfer_set_id")
         validation_set = s.get(TransferSet, vid) if vid else None
+        init_id = job.spec.get("student_init_weights")
+        init = s.get(Teacher, init_id) if init_id else None
     spec = job.spec
     cfg = DistillConfig.model_validate(spec["hyperparameters"])
     if cfg.device == "auto" and settings.worker_device != "auto":
         cfg = cfg.model_copy(update={"device": settings.worker_device})
     input_shape, num_classes = teachers[0].input_shape, teachers[0].num_classes
+    init_path = store.path(init.artifact.key) if init else None
 
     experiment = Experiment(
         teachers=[load_teacher(store.path(t.artifact.key), t.format, arch=t.arch, arch_config=t.arch_config,
                                input_shape=t.input_shape) for t in teachers],
         data=load_transfer_data(transfer_set, store),
-        make_student=lambda: build_student(spec["student"], input_shape, num_classes),
+        make_student=lambda: _student(spec["student"], input_shape, num_classes, init_path),
         num_classes=num_classes,
         config=cfg,
         omit_classes=spec.get("omit_classes") or [],

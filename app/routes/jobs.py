@@ -23,7 +23,7 @@ from app.schemas import (
 )
 from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet
 from models.export import EXPORT_FORMATS
-from models.zoo import build_student
+from models.zoo import build_student, load_state_dict_into
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -38,6 +38,7 @@ def to_public(job: Job) -> JobPublic:
         student=spec["student"], hyperparameters=spec["hyperparameters"], baseline=spec["baseline"],
         omit_classes=spec["omit_classes"], bias_correction=spec["bias_correction"],
         validation_transfer_set_id=spec.get("validation_transfer_set_id"),
+        student_init_weights=spec.get("student_init_weights"),
         progress=Progress(epoch=job.epoch, total_epochs=job.total_epochs),
         cancel_requested=job.cancel_requested, error=job.error, result=job.result,
         student_formats=sorted(e.format for e in job.exports),
@@ -45,7 +46,7 @@ def to_public(job: Job) -> JobPublic:
     )
 
 
-def _check(session, body: JobCreate) -> list[Teacher]:
+def _check(session, store, body: JobCreate) -> list[Teacher]:
     """Every reason a job could not run that is knowable now is a 422 naming the field."""
     teachers = []
     for i, tid in enumerate(body.teacher_ids):
@@ -96,16 +97,33 @@ def _check(session, body: JobCreate) -> list[Teacher]:
     if body.bias_correction and not body.omit_classes:
         raise invalid("bias_correction applies to omitted classes: set omit_classes too", field="bias_correction")
     try:
-        build_student(body.student, first.input_shape, first.num_classes)
+        student = build_student(body.student, first.input_shape, first.num_classes)
     except ValueError as exc:
         raise invalid(str(exc), field="student", kind="incompatible-student") from None
+    if body.student_init_weights:
+        _check_init_weights(session, store, body.student_init_weights, student)
     return teachers
 
 
+def _check_init_weights(session, store, network_id: str, student) -> None:
+    network = session.get(Teacher, network_id)
+    field = "student_init_weights"
+    if network is None:
+        raise invalid(f"network {network_id!r} does not exist; upload the weights with POST /v1/teachers "
+                      "(format safetensors)", field=field, kind="unknown-reference")
+    if network.format != "safetensors":
+        raise invalid(f"initial weights must be a safetensors state dict; {network_id} is {network.format}",
+                      field=field)
+    try:
+        load_state_dict_into(student, store.path(network.artifact.key))
+    except ValueError as exc:
+        raise invalid(f"the weights of {network_id} do not fit the student: {exc}", field=field) from None
+
+
 @router.post("", status_code=202, response_model=JobPublic, responses={503: {"model": ProblemDetail}})
-def create_job(body: JobCreate, session: SessionDep, response: Response) -> JobPublic:
+def create_job(body: JobCreate, session: SessionDep, store: StoreDep, response: Response) -> JobPublic:
     """Submit a distillation job. The job is stored before it is queued; poll it at ``Location``."""
-    _check(session, body)
+    _check(session, store, body)
     spec = body.model_dump(mode="json", exclude={"teacher_ids", "transfer_set_id"})
     runs = 2 if body.baseline else 1
     job = Job(id=new_id("job"), status="queued", transfer_set_id=body.transfer_set_id, spec=spec,

@@ -157,3 +157,38 @@ def test_second_delivery_of_a_finished_job_does_nothing(client, teacher_file):
     execute(job["id"])
     assert client.get(f"/v1/jobs/{job['id']}").json() == job
     assert client.get(f"/v1/jobs/{job['id']}/events").json()["count"] == events_before
+
+
+def test_student_starts_from_uploaded_initial_weights(client, teacher_file, tmp_path):
+    from safetensors.torch import save_file
+
+    from models.zoo import build_student
+
+    spec = {"arch": "mlp", "hidden_sizes": [64]}
+    torch.manual_seed(123)
+    init = build_student(spec, [64], 10)
+    save_file(init.state_dict(), str(tmp_path / "init.safetensors"))
+    with open(tmp_path / "init.safetensors", "rb") as f:
+        r = client.post("/v1/teachers", files={"file": ("init.safetensors", f)},
+                        data={"name": "init", "input_shape": "[64]", "format": "safetensors", "arch": "mlp",
+                              "arch_config": '{"hidden_sizes": [64], "num_classes": 10}'})
+    init_id = r.json()["id"]
+    teacher = upload_teacher(client, teacher_file)
+    ts = digits_set(client)
+    # lr 0: the student cannot move, so what is measured is the initial network itself
+    hp = {"epochs": 1, "learning_rate": 1e-12, "momentum": 0}
+    job = run_job(client, teacher_ids=[teacher], transfer_set_id=ts, student=spec, hyperparameters=hp,
+                  student_init_weights=init_id)
+    assert job["status"] == "succeeded", job["error"]
+    d = load_builtin("digits")
+    with torch.no_grad():
+        expected = int((init(torch.from_numpy(d.x_test)).argmax(1).numpy() != d.y_test).sum())
+    assert job["result"]["student"]["test_errors"] == expected
+
+    r = client.post("/v1/jobs", json={"teacher_ids": [teacher], "transfer_set_id": ts,
+                                      "student": {"arch": "mlp", "hidden_sizes": [32]},
+                                      "student_init_weights": init_id})
+    assert r.status_code == 422 and "do not fit the student" in r.json()["detail"]
+    r = client.post("/v1/jobs", json={"teacher_ids": [teacher], "transfer_set_id": ts, "student": spec,
+                                      "student_init_weights": teacher})
+    assert r.status_code == 422 and "safetensors" in r.json()["detail"]
