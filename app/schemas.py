@@ -76,8 +76,11 @@ class JobCreate(_In):
 
 
 class Progress(BaseModel):
-    epoch: int
+    epoch: int = Field(description="Epochs finished, over all runs of the job.")
     total_epochs: int
+    step: int = Field(description="Steps finished in the epoch under way.")
+    steps_per_epoch: int | None
+    eta_seconds: float | None = Field(description="Estimated seconds left; known once an epoch has finished.")
 
 
 class JobPublic(_Out):

@@ -88,6 +88,10 @@ class Job(Base):
     spec: Mapped[dict[str, Any]] = mapped_column(JSON)
     epoch: Mapped[int] = mapped_column(Integer, default=0)
     total_epochs: Mapped[int] = mapped_column(Integer)
+    step: Mapped[int] = mapped_column(Integer, default=0)  # within the current epoch
+    steps_per_epoch: Mapped[int | None] = mapped_column(Integer)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -102,6 +106,8 @@ class Job(Base):
         order_by="Run.created_at", cascade="all, delete-orphan", lazy="selectin"
     )
     exports: Mapped[list["StudentExport"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_jobs_idempotency_key"),)
 
     @property
     def teacher_ids(self) -> list[str]:

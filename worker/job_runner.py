@@ -25,6 +25,7 @@ from worker.engine.pipeline import Experiment, Hooks, run_experiment
 
 log = logging.getLogger(__name__)
 CANCEL_POLL_SECONDS = 1.0
+STEP_WRITE_SECONDS = 1.0  # step-level progress is written at most this often
 
 
 def now() -> datetime:
@@ -81,7 +82,7 @@ class _JobHooks(Hooks):
         self.job_id, self.epochs = job_id, epochs
         self.run_ids: dict[str, str] = {}
         self.offset = 0  # epochs of earlier runs, for the job's overall progress
-        self._polled, self._cancel = 0.0, False
+        self._polled, self._cancel, self._step_written = 0.0, False, 0.0
 
     def run_started(self, name):
         self.offset = len(self.run_ids) * self.epochs
@@ -93,8 +94,16 @@ class _JobHooks(Hooks):
         clean = {k: _finite(v) for k, v in metrics.items()}
         with session_scope() as s:
             s.add_all(Metric(run_id=self.run_ids[name], key=k, step=epoch, value=v) for k, v in clean.items())
-            s.execute(update(Job).where(Job.id == self.job_id).values(epoch=self.offset + epoch))
+            s.execute(update(Job).where(Job.id == self.job_id).values(epoch=self.offset + epoch, step=0))
             add_event(s, self.job_id, "epoch", f"{name}: epoch {epoch} done", {"run": name, "epoch": epoch, **clean})
+
+    def step_done(self, name, epoch, step, steps_per_epoch):
+        if time.monotonic() - self._step_written < STEP_WRITE_SECONDS:
+            return
+        self._step_written = time.monotonic()
+        with session_scope() as s:
+            s.execute(update(Job).where(Job.id == self.job_id).values(
+                epoch=self.offset + epoch - 1, step=step, steps_per_epoch=steps_per_epoch))
 
     def run_finished(self, name, result):
         with session_scope() as s:

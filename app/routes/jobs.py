@@ -1,10 +1,17 @@
+import asyncio
+import hashlib
 import logging
+import time
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
+from app.db import session_scope
 from app.deps import SessionDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid, not_found
@@ -29,6 +36,18 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
 TERMINAL = ("succeeded", "failed", "cancelled")
+SSE_POLL_SECONDS = 0.5
+SSE_KEEPALIVE_SECONDS = 15.0
+
+
+def _progress(job: Job) -> Progress:
+    eta = None
+    if job.status == "running" and job.started_at and job.epoch >= 1:
+        done = job.epoch + (job.step / job.steps_per_epoch if job.steps_per_epoch else 0.0)
+        elapsed = (datetime.now(UTC) - job.started_at).total_seconds()
+        eta = max(0.0, elapsed / done * (job.total_epochs - done))
+    return Progress(epoch=job.epoch, total_epochs=job.total_epochs, step=job.step,
+                    steps_per_epoch=job.steps_per_epoch, eta_seconds=eta)
 
 
 def to_public(job: Job) -> JobPublic:
@@ -39,7 +58,7 @@ def to_public(job: Job) -> JobPublic:
         omit_classes=spec["omit_classes"], bias_correction=spec["bias_correction"],
         validation_transfer_set_id=spec.get("validation_transfer_set_id"),
         student_init_weights=spec.get("student_init_weights"),
-        progress=Progress(epoch=job.epoch, total_epochs=job.total_epochs),
+        progress=_progress(job),
         cancel_requested=job.cancel_requested, error=job.error, result=job.result,
         student_formats=sorted(e.format for e in job.exports),
         created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
@@ -120,30 +139,60 @@ def _check_init_weights(session, store, network_id: str, student) -> None:
         raise invalid(f"the weights of {network_id} do not fit the student: {exc}", field=field) from None
 
 
-@router.post("", status_code=202, response_model=JobPublic, responses={503: {"model": ProblemDetail}})
-def create_job(body: JobCreate, session: SessionDep, store: StoreDep, response: Response) -> JobPublic:
+@router.post("", status_code=202, response_model=JobPublic,
+             responses={409: {"model": ProblemDetail}, 503: {"model": ProblemDetail}})
+def create_job(
+    body: JobCreate,
+    session: SessionDep,
+    store: StoreDep,
+    response: Response,
+    idempotency_key: Annotated[str | None, Header(max_length=200, description=(
+        "Retrying with the same key and body returns the same job; the same key with another body is a 409."
+    ))] = None,
+) -> JobPublic:
     """Submit a distillation job. The job is stored before it is queued; poll it at ``Location``."""
+    request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    if idempotency_key:
+        earlier = _replay(session, idempotency_key, request_hash)
+        if earlier is not None:
+            response.headers["Location"] = f"/v1/jobs/{earlier.id}"
+            return to_public(earlier)
     _check(session, store, body)
     spec = body.model_dump(mode="json", exclude={"teacher_ids", "transfer_set_id"})
     runs = 2 if body.baseline else 1
     job = Job(id=new_id("job"), status="queued", transfer_set_id=body.transfer_set_id, spec=spec,
-              total_epochs=body.hyperparameters.epochs * runs)
+              total_epochs=body.hyperparameters.epochs * runs, idempotency_key=idempotency_key,
+              request_hash=request_hash)
     job.teachers = [JobTeacher(position=i, teacher_id=t) for i, t in enumerate(body.teacher_ids)]
     session.add(job)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # the same key, committed by a concurrent request a moment ago
+        session.rollback()
+        earlier = _replay(session, idempotency_key, request_hash)
+        response.headers["Location"] = f"/v1/jobs/{earlier.id}"
+        return to_public(earlier)
     session.add(Event(job_id=job.id, type="queued", message="the job is queued"))
     session.commit()
     try:
         enqueue_job(job.id)
     except Exception as exc:
+        # Not queued means not accepted: remove the job rather than leave one that can never run.
         log.exception("could not enqueue %s", job.id)
-        reason = f"the broker is unreachable ({type(exc).__name__}); submit the job again"
-        session.execute(update(Job).where(Job.id == job.id).values(status="failed", error=reason))
-        session.add(Event(job_id=job.id, type="failed", message=reason))
+        session.delete(job)
         session.commit()
-        raise Problem(503, reason) from None
+        raise Problem(503, f"the broker is unreachable ({type(exc).__name__}); nothing was created, submit the "
+                           "job again", kind="broker-unavailable") from None
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return to_public(job)
+
+
+def _replay(session, key: str, request_hash: str) -> Job | None:
+    earlier = session.scalar(select(Job).where(Job.idempotency_key == key))
+    if earlier is not None and earlier.request_hash != request_hash:
+        raise Problem(409, f"Idempotency-Key {key!r} was already used for job {earlier.id} with a different "
+                           "body; use a new key for a new job", kind="idempotency-key-reused")
+    return earlier
 
 
 @router.get("", response_model=JobList)
@@ -223,10 +272,67 @@ def list_job_events(
     return EventList(data=[EventPublic.model_validate(e) for e in rows], count=count)
 
 
+def _events_after(job_id: str, after: int) -> tuple[str, list[Event]]:
+    with session_scope() as s:
+        status = s.scalar(select(Job.status).where(Job.id == job_id))
+        rows = list(s.scalars(select(Event).where(Event.job_id == job_id, Event.id > after).order_by(Event.id)))
+    return status, rows
+
+
+def _sse(event: Event) -> str:
+    data = EventPublic.model_validate(event).model_dump_json()
+    return f"id: {event.id}\nevent: {event.type}\ndata: {data}\n\n"
+
+
+@router.get(
+    "/{job_id}/events/stream",
+    response_class=StreamingResponse,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Server-Sent Events, one per job event."}},
+)
+async def stream_job_events(
+    job_id: str,
+    request: Request,
+    last_event_id: Annotated[str | None, Header(description="Resume after this event id.")] = None,
+):
+    """The job's events as Server-Sent Events, live; the stream ends when the job has ended."""
+    await run_in_threadpool(lambda: fetch_in_new_session(job_id))
+    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+
+    async def events():
+        nonlocal after
+        quiet_since = time.monotonic()
+        while True:
+            # Status first: the final event is committed with the final status, so once the status is
+            # terminal, this fetch of events holds everything there will ever be.
+            status, rows = await run_in_threadpool(_events_after, job_id, after)
+            for event in rows:
+                yield _sse(event)
+                after = event.id
+            if status in TERMINAL or status is None:
+                return
+            if rows:
+                quiet_since = time.monotonic()
+            elif time.monotonic() - quiet_since > SSE_KEEPALIVE_SECONDS:
+                yield ": keep-alive\n\n"
+                quiet_since = time.monotonic()
+            if await request.is_disconnected():
+                return
+            await asyncio.sleep(SSE_POLL_SECONDS)
+
+    return StreamingResponse(events(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def fetch_in_new_session(job_id: str) -> None:
+    with session_scope() as s:
+        fetch(s, job_id)
+
+
 @router.get(
     "/{job_id}/student",
     response_class=FileResponse,
     responses={200: {"content": {"application/octet-stream": {}}, "description": "The exported student."},
+               304: {"description": "Not modified: the If-None-Match ETag is current."},
                409: {"model": ProblemDetail}},
 )
 def download_student(
@@ -234,6 +340,7 @@ def download_student(
     session: SessionDep,
     store: StoreDep,
     format: Annotated[str, Query(description=f"One of: {', '.join(EXPORT_FORMATS)}.")] = "torchscript",
+    if_none_match: Annotated[str | None, Header()] = None,
 ):
     """The student with a plain softmax (T = 1): its output rows are probabilities."""
     job = fetch(session, job_id)
@@ -248,6 +355,9 @@ def download_student(
         raise Problem(409, f"job {job_id} has no {format} student: {reason}; available: "
                            f"{', '.join(sorted(e.format for e in job.exports))}", kind="format-unavailable")
     artifact = export.artifact
+    etag = f'"{artifact.sha256}"'
+    if if_none_match and (if_none_match.strip() == "*" or etag in [t.strip() for t in if_none_match.split(",")]):
+        return Response(status_code=304, headers={"ETag": etag})
     return FileResponse(store.path(artifact.key), media_type="application/octet-stream",
                         filename=f"{job_id}-student.{EXPORT_FORMATS[format]}",
-                        headers={"ETag": f'"{artifact.sha256}"'})
+                        headers={"ETag": etag})

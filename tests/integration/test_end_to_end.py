@@ -81,3 +81,46 @@ def test_cancel_a_queued_job_and_a_finished_one(stack, teacher_file):
         r = client.post(f"/v1/jobs/{job_id}/cancel")
         assert r.status_code == 409 and "already ended" in r.json()["detail"]
         assert client.get(f"/v1/jobs/{job_id}/student").status_code == 409
+
+
+def read_sse(response):
+    """Parse a text/event-stream body into events as they arrive."""
+    import json
+
+    current: dict = {}
+    for line in response.iter_lines():
+        if line == "":
+            if current:
+                yield current
+            current = {}
+        elif line.startswith(":"):
+            continue
+        else:
+            field, _, value = line.partition(": ")
+            current[field] = json.loads(value) if field == "data" else value
+
+
+def test_event_stream_delivers_epoch_events_live_and_closes_at_the_end(stack, teacher_file):
+    with stack.client() as client:
+        job_id = submit_digits_job(client, teacher_file)
+        seen, eta_seen = [], []
+        with client.stream("GET", f"/v1/jobs/{job_id}/events/stream", timeout=120) as r:
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+            for event in read_sse(r):
+                seen.append(event)
+                if event["event"] == "epoch" and event["data"]["data"]["epoch"] == 2:
+                    job = client.get(f"/v1/jobs/{job_id}").json()
+                    if job["status"] == "running":
+                        eta_seen.append(job["progress"]["eta_seconds"])
+        # the server closed the stream by itself once the job ended
+        types = [e["event"] for e in seen]
+        assert types[0] == "queued" and types[-1] == "succeeded"
+        epochs = [e["data"]["data"]["epoch"] for e in seen if e["event"] == "epoch"]
+        assert epochs == list(range(1, EPOCHS + 1))
+        assert all("val_accuracy" in e["data"]["data"] for e in seen if e["event"] == "epoch")
+        ids = [int(e["id"]) for e in seen]
+        assert ids == sorted(ids) and len(set(ids)) == len(ids)
+        assert all(eta is not None and eta >= 0 for eta in eta_seen)
+        # resuming after the last event id yields nothing more, and closes at once
+        with client.stream("GET", f"/v1/jobs/{job_id}/events/stream", headers={"Last-Event-ID": str(ids[-1])}) as r:
+            assert list(read_sse(r)) == []

@@ -11,16 +11,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from app.config import get_settings
-from app.db import SchemaBehind, get_engine, upgrade
+from app.db import SchemaBehind, get_engine
 from app.main import create_app
 from app.tables import Artifact, Event, Job, Teacher, TransferSet
-
-
-@pytest.fixture
-def client(embedded_env):
-    upgrade(get_settings().resolved_database_url)
-    with TestClient(create_app()) as c:
-        yield c
 
 
 def counts() -> dict[str, int]:
@@ -259,16 +252,16 @@ def test_omit_classes_are_checked(client, teacher_id, digits_id):
                    "omit_classes", field="bias_correction")
 
 
-def test_broker_down_fails_the_job_with_503(client, teacher_id, digits_id, monkeypatch):
+def test_broker_down_is_503_and_creates_nothing(client, teacher_id, digits_id, monkeypatch):
     from app import queue
 
     monkeypatch.setenv("DISTILLERY_BROKER_URL", "redis://127.0.0.1:1/0")
     get_settings.cache_clear()
     queue._sender.cache_clear()
     r = client.post("/v1/jobs", json=job_body(teacher_id, digits_id))
-    assert_problem(r, 503, "broker is unreachable")
-    jobs = client.get("/v1/jobs").json()
-    assert jobs["count"] == 1 and jobs["data"][0]["status"] == "failed"
+    assert_problem(r, 503, "broker is unreachable", "submit the job again")
+    assert client.get("/v1/jobs").json()["count"] == 0
+    assert counts()["jobs"] == 0 and counts()["events"] == 0
 
 
 def test_unknown_job_is_404_problem(client):

@@ -4,24 +4,13 @@ what each job option does to the result, and that every failure ends the job wit
 import io
 
 import numpy as np
-import pytest
 import torch
-from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from app.config import get_settings
-from app.db import session_scope, upgrade
-from app.main import create_app
+from app.db import session_scope
 from app.tables import Job
 from models.transfer_sets import load_builtin
 from worker.job_runner import execute
-
-
-@pytest.fixture
-def client(embedded_env):
-    upgrade(get_settings().resolved_database_url)
-    with TestClient(create_app()) as c:
-        yield c
 
 
 def upload_teacher(client, path) -> str:

@@ -154,6 +154,7 @@ def train_student(
     cfg: DistillConfig,
     *,
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    on_step: Callable[[int, int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> TrainResult:
     """Train a student; return it with the weights of its best validation epoch loaded."""
@@ -217,6 +218,8 @@ def train_student(
                 sums[f"{name}_loss"] += float(value.detach()) * n
             sums["total_loss"] += total_value * n
             step += 1
+            if on_step is not None:
+                on_step(epoch, i + 1, steps_per_epoch)
             if should_stop is not None and step % CANCEL_CHECK_EVERY == 0 and should_stop():
                 raise Cancelled()
         if device.type == "cuda":

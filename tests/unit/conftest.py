@@ -1,0 +1,14 @@
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import get_settings
+from app.db import upgrade
+from app.main import create_app
+
+
+@pytest.fixture
+def client(embedded_env):
+    """The app in-process on a fresh embedded database (jobs go to a broker no worker reads)."""
+    upgrade(get_settings().resolved_database_url)
+    with TestClient(create_app()) as c:
+        yield c
