@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run migrate test test-fast lint bench
+.PHONY: install run migrate test test-fast lint bench client
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,3 +30,6 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/paper_table.py --seeds 3
+
+client: install
+	$(BIN)/python clients/generate.py

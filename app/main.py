@@ -6,7 +6,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app import problems
+from app import openapi, problems
 from app.db import check_schema, get_engine
 from app.routes import api_router
 from app.routes.health import router as health_router
@@ -39,6 +39,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    openapi.install(app)
     app.include_router(health_router)
     app.include_router(api_router)
     return app

@@ -1,0 +1,1 @@
+"""`distillery`: the command line, built on the generated client (distillery_client)."""

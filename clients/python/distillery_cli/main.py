@@ -1,0 +1,264 @@
+"""The `distillery` command: teachers, transfer sets and jobs from the terminal.
+
+Every call goes through the generated OpenAPI client, so the CLI and the server cannot drift apart
+without a test noticing. The server URL and API key come from flags or from DISTILLERY_URL and
+DISTILLERY_API_KEY.
+"""
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from distillery_client import AuthenticatedClient, Client
+from distillery_client.api.jobs import cancel_job, create_job, download_student, get_job, list_jobs
+from distillery_client.api.teachers import create_teacher, list_teachers
+from distillery_client.api.transfer_sets import create_transfer_set, list_transfer_sets
+from distillery_client.models import (
+    BodyCreateTeacher,
+    CreateTransferSetFilesBody,
+    JobCreate,
+    ListJobsStatusType0,
+    ProblemDetail,
+    TransferSetBuiltinCreate,
+)
+from distillery_client.types import UNSET, File
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+app = typer.Typer(help="Distillery: distil a teacher into a smaller student.", no_args_is_help=True)
+teachers = typer.Typer(help="Upload and list teachers.", no_args_is_help=True)
+transfer_sets = typer.Typer(help="Register and list transfer sets.", no_args_is_help=True)
+jobs = typer.Typer(help="Submit, follow, cancel jobs and download students.", no_args_is_help=True)
+app.add_typer(teachers, name="teachers")
+app.add_typer(transfer_sets, name="transfer-sets")
+app.add_typer(jobs, name="jobs")
+
+err = Console(stderr=True)
+TERMINAL = {"succeeded", "failed", "cancelled"}
+STATE: dict[str, Any] = {}
+
+
+@app.callback()
+def main(
+    url: Annotated[str, typer.Option(envvar="DISTILLERY_URL", help="Server URL.")] = "http://127.0.0.1:8000",
+    api_key: Annotated[str | None, typer.Option(envvar="DISTILLERY_API_KEY", help="API key.")] = None,
+) -> None:
+    timeout = httpx.Timeout(300.0, connect=10.0)
+    STATE["client"] = (AuthenticatedClient(base_url=url, token=api_key, timeout=timeout) if api_key
+                       else Client(base_url=url, timeout=timeout))
+
+
+def client() -> Client:
+    return STATE["client"]
+
+
+def ok(response) -> Any:
+    """The parsed body of a successful call; a problem (or no answer) ends the command with its message."""
+    parsed = response.parsed
+    if isinstance(parsed, ProblemDetail) or response.status_code >= 400:
+        detail = parsed.detail if isinstance(parsed, ProblemDetail) else response.content.decode(errors="replace")
+        err.print(f"[red]error {int(response.status_code)}:[/red] {detail}")
+        raise typer.Exit(1)
+    return parsed
+
+
+def call(fn, **kwargs):
+    try:
+        return ok(fn.sync_detailed(client=client(), **kwargs))
+    except httpx.HTTPError as exc:
+        err.print(f"[red]cannot reach the server:[/red] {exc} (set --url or DISTILLERY_URL)")
+        raise typer.Exit(2) from None
+
+
+def emit(obj: Any) -> None:
+    print(json.dumps(obj.to_dict() if hasattr(obj, "to_dict") else obj, indent=2, default=str))
+
+
+def json_option(raw: str | None, what: str) -> dict:
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(f"{what} must be JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise typer.BadParameter(f"{what} must be a JSON object")
+    return value
+
+
+@teachers.command("add")
+def teachers_add(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The teacher file.")],
+    name: Annotated[str, typer.Option(help="A name for it.")],
+    input_shape: Annotated[str, typer.Option(help="One sample's shape as JSON, e.g. [64].")],
+    format: Annotated[str, typer.Option(help="torchscript, exported_program, onnx or safetensors.")] = "torchscript",
+    arch: Annotated[str | None, typer.Option(help="safetensors: the zoo architecture.")] = None,
+    arch_config: Annotated[str | None, typer.Option(help='safetensors: JSON, e.g. {"num_classes": 10}.')] = None,
+) -> None:
+    """Upload a teacher network."""
+    with open(file, "rb") as f:
+        body = BodyCreateTeacher(file=File(payload=f, file_name=file.name), name=name, input_shape=input_shape,
+                                 format_=format, arch=arch if arch else UNSET,
+                                 arch_config=arch_config if arch_config else UNSET)
+        emit(call(create_teacher, body=body))
+
+
+@teachers.command("list")
+def teachers_list(limit: int = 100, offset: int = 0) -> None:
+    """List teachers."""
+    page = call(list_teachers, limit=limit, offset=offset)
+    table = Table("id", "name", "format", "input_shape", "classes", title=f"{page.count} teachers")
+    for t in page.data:
+        table.add_row(t.id, t.name, t.format_, json.dumps(t.input_shape), str(t.num_classes))
+    Console().print(table)
+
+
+@transfer_sets.command("add")
+def transfer_sets_add(
+    name: Annotated[str, typer.Option(help="A name for it.")],
+    builtin: Annotated[str | None, typer.Option(help="A built-in set: digits.")] = None,
+    file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="An .npz to upload.")] = None,
+) -> None:
+    """Register a transfer set: --builtin digits, or --file data.npz."""
+    if (builtin is None) == (file is None):
+        raise typer.BadParameter("give exactly one of --builtin or --file")
+    if builtin:
+        emit(call(create_transfer_set, body=TransferSetBuiltinCreate(name=name, builtin=builtin)))
+        return
+    with open(file, "rb") as f:
+        body = CreateTransferSetFilesBody(file=File(payload=f, file_name=file.name), name=name)
+        emit(call(create_transfer_set, body=body))
+
+
+@transfer_sets.command("list")
+def transfer_sets_list(limit: int = 100, offset: int = 0) -> None:
+    """List transfer sets."""
+    page = call(list_transfer_sets, limit=limit, offset=offset)
+    table = Table("id", "name", "kind", "samples", "test", "shape", "classes", title=f"{page.count} transfer sets")
+    for t in page.data:
+        table.add_row(t.id, t.name, t.kind, str(t.num_samples), str(t.num_test), json.dumps(t.sample_shape),
+                      str(t.num_classes))
+    Console().print(table)
+
+
+@jobs.command("submit")
+def jobs_submit(
+    teacher: Annotated[list[str], typer.Option(help="Teacher id; repeat for an ensemble.")],
+    transfer_set: Annotated[str, typer.Option(help="Transfer set id.")],
+    student: Annotated[str, typer.Option(help='Student spec JSON.')] = '{"arch": "mlp", "hidden_sizes": [64, 64]}',
+    hyperparameters: Annotated[str | None, typer.Option(help='JSON, e.g. {"temperature": 4, "epochs": 30}.')] = None,
+    baseline: Annotated[bool, typer.Option(help="Also train the student from scratch.")] = False,
+    idempotency_key: Annotated[str | None, typer.Option(help="Makes retrying this command safe.")] = None,
+    wait: Annotated[bool, typer.Option(help="Follow the job with a live progress bar until it ends.")] = False,
+) -> None:
+    """Submit a distillation job."""
+    body = JobCreate.from_dict({
+        "teacher_ids": teacher, "transfer_set_id": transfer_set, "student": json_option(student, "--student"),
+        "hyperparameters": json_option(hyperparameters, "--hyperparameters"), "baseline": baseline,
+    })
+    job = call(create_job, body=body, idempotency_key=idempotency_key or UNSET)
+    if not wait:
+        emit(job)
+        return
+    err.print(f"submitted [bold]{job.id}[/bold]")
+    final = follow(job.id)
+    emit(final)
+    if final.status != "succeeded":
+        raise typer.Exit(1)
+
+
+def follow(job_id: str):
+    """Show the job's progress from its event stream until it ends; return the finished job."""
+    columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
+               TextColumn("{task.fields[info]}"), TimeRemainingColumn()]
+    job = call(get_job, job_id=job_id)
+    with Progress(*columns, console=err, transient=False) as bar:
+        task = bar.add_task(job_id, total=job.progress.total_epochs, info="queued")
+        stream = client().get_httpx_client()
+        with stream.stream("GET", f"/v1/jobs/{job_id}/events/stream", timeout=None) as response:
+            for event in _events(response):
+                data = event.get("data") or {}
+                if event.get("event") == "epoch":
+                    info = data.get("data", {})
+                    parts = [f"{info.get('run', '')} epoch {info.get('epoch')}"]
+                    if info.get("total_loss") is not None:
+                        parts.append(f"loss {info['total_loss']:.4f}")
+                    if info.get("val_accuracy") is not None:
+                        parts.append(f"val acc {info['val_accuracy']:.3f}")
+                    bar.update(task, advance=1, info=", ".join(parts))
+                else:
+                    bar.update(task, info=data.get("type", event.get("event", "")))
+    for _ in range(20):  # the stream ends with the job; its row says how
+        job = call(get_job, job_id=job_id)
+        if str(job.status) in TERMINAL:
+            break
+        time.sleep(0.5)
+    colour = "green" if str(job.status) == "succeeded" else "red"
+    err.print(f"[{colour}]{job_id} {job.status}[/{colour}]" + (f": {job.error}" if job.error else ""))
+    return job
+
+
+def _events(response: httpx.Response):
+    current: dict = {}
+    for line in response.iter_lines():
+        if not line:
+            if current:
+                yield current
+            current = {}
+        elif not line.startswith(":"):
+            key, _, value = line.partition(": ")
+            current[key] = json.loads(value) if key == "data" else value
+
+
+@jobs.command("list")
+def jobs_list(
+    status: Annotated[str | None, typer.Option(help="queued, running, succeeded, failed or cancelled.")] = None,
+    limit: int = 20,
+    offset: int = 0,
+) -> None:
+    """List jobs, newest first."""
+    page = call(list_jobs, status=ListJobsStatusType0(status) if status else UNSET, limit=limit, offset=offset)
+    table = Table("id", "status", "progress", "student test acc", "created", title=f"{page.count} jobs")
+    for j in page.data:
+        result = j.result.to_dict() if j.result else {}
+        acc = result.get("student", {}).get("test_accuracy")
+        table.add_row(j.id, str(j.status), f"{j.progress.epoch}/{j.progress.total_epochs}",
+                      "" if acc is None else f"{acc:.4f}", str(j.created_at))
+    Console().print(table)
+
+
+@jobs.command("show")
+def jobs_show(job_id: str) -> None:
+    """Show a job: status, progress, result."""
+    emit(call(get_job, job_id=job_id))
+
+
+@jobs.command("cancel")
+def jobs_cancel(job_id: str) -> None:
+    """Cancel a queued or running job."""
+    emit(call(cancel_job, job_id=job_id))
+
+
+@jobs.command("download")
+def jobs_download(
+    job_id: str,
+    format: Annotated[str, typer.Option(help="torchscript, exported_program, onnx or safetensors.")] = "torchscript",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write it.")] = None,
+) -> None:
+    """Download a job's student (plain softmax, T = 1)."""
+    response = download_student.sync_detailed(client=client(), job_id=job_id, format_=format)
+    if response.status_code != 200:
+        ok(response)
+    ext = {"torchscript": "pt", "exported_program": "pt2", "onnx": "onnx", "safetensors": "safetensors"}[format]
+    path = output or Path(f"{job_id}-student.{ext}")
+    path.write_bytes(response.content)
+    err.print(f"wrote {path} ({len(response.content)} bytes)")
+
+
+if __name__ == "__main__":
+    sys.exit(app())

@@ -1,0 +1,210 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET, Unset
+from ... import errors
+
+from ...models.problem_detail import ProblemDetail
+from ...types import UNSET, Unset
+from typing import cast
+
+
+
+def _get_kwargs(
+    job_id: str,
+    *,
+    last_event_id: None | str | Unset = UNSET,
+
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(last_event_id, Unset):
+        headers["last-event-id"] = last_event_id
+
+
+
+    
+
+    
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/jobs/{job_id}/events/stream".format(job_id=quote(str(job_id), safe=""),),
+    }
+
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Any | ProblemDetail | None:
+    if response.status_code == 200:
+        response_200 = cast(Any, None)
+        return response_200
+
+    if response.status_code == 404:
+        response_404 = ProblemDetail.from_dict(response.json())
+
+
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = ProblemDetail.from_dict(response.json())
+
+
+
+        return response_422
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Any | ProblemDetail]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    job_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    last_event_id: None | str | Unset = UNSET,
+
+) -> Response[Any | ProblemDetail]:
+    """ Stream Job Events
+
+     The job's events as Server-Sent Events, live; the stream ends when the job has ended.
+
+    Args:
+        job_id (str):
+        last_event_id (None | str | Unset): Resume after this event id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | ProblemDetail]
+     """
+
+
+    kwargs = _get_kwargs(
+        job_id=job_id,
+last_event_id=last_event_id,
+
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+def sync(
+    job_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    last_event_id: None | str | Unset = UNSET,
+
+) -> Any | ProblemDetail | None:
+    """ Stream Job Events
+
+     The job's events as Server-Sent Events, live; the stream ends when the job has ended.
+
+    Args:
+        job_id (str):
+        last_event_id (None | str | Unset): Resume after this event id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | ProblemDetail
+     """
+
+
+    return sync_detailed(
+        job_id=job_id,
+client=client,
+last_event_id=last_event_id,
+
+    ).parsed
+
+async def asyncio_detailed(
+    job_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    last_event_id: None | str | Unset = UNSET,
+
+) -> Response[Any | ProblemDetail]:
+    """ Stream Job Events
+
+     The job's events as Server-Sent Events, live; the stream ends when the job has ended.
+
+    Args:
+        job_id (str):
+        last_event_id (None | str | Unset): Resume after this event id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | ProblemDetail]
+     """
+
+
+    kwargs = _get_kwargs(
+        job_id=job_id,
+last_event_id=last_event_id,
+
+    )
+
+    response = await client.get_async_httpx_client().request(
+        **kwargs
+    )
+
+    return _build_response(client=client, response=response)
+
+async def asyncio(
+    job_id: str,
+    *,
+    client: AuthenticatedClient | Client,
+    last_event_id: None | str | Unset = UNSET,
+
+) -> Any | ProblemDetail | None:
+    """ Stream Job Events
+
+     The job's events as Server-Sent Events, live; the stream ends when the job has ended.
+
+    Args:
+        job_id (str):
+        last_event_id (None | str | Unset): Resume after this event id.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | ProblemDetail
+     """
+
+
+    return (await asyncio_detailed(
+        job_id=job_id,
+client=client,
+last_event_id=last_event_id,
+
+    )).parsed

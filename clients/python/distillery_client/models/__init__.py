@@ -1,0 +1,89 @@
+""" Contains all the data models used in inputs/outputs """
+
+from .body_create_teacher import BodyCreateTeacher
+from .cnn_spec import CNNSpec
+from .cnn_spec_activation import CNNSpecActivation
+from .create_transfer_set_files_body import CreateTransferSetFilesBody
+from .distill_config import DistillConfig
+from .distill_config_device import DistillConfigDevice
+from .distill_config_ensemble import DistillConfigEnsemble
+from .distill_config_loss import DistillConfigLoss
+from .distill_config_optimizer import DistillConfigOptimizer
+from .distill_config_precision import DistillConfigPrecision
+from .distill_config_schedule import DistillConfigSchedule
+from .event_list import EventList
+from .event_public import EventPublic
+from .event_public_data_type_0 import EventPublicDataType0
+from .health import Health
+from .job_create import JobCreate
+from .job_list import JobList
+from .job_metrics import JobMetrics
+from .job_public import JobPublic
+from .job_public_hyperparameters import JobPublicHyperparameters
+from .job_public_result_type_0 import JobPublicResultType0
+from .job_public_status import JobPublicStatus
+from .job_public_student import JobPublicStudent
+from .list_jobs_status_type_0 import ListJobsStatusType0
+from .metric_point import MetricPoint
+from .mlp_spec import MLPSpec
+from .mlp_spec_activation import MLPSpecActivation
+from .problem_detail import ProblemDetail
+from .problem_detail_errors_type_0_item import ProblemDetailErrorsType0Item
+from .progress import Progress
+from .run_metrics import RunMetrics
+from .run_metrics_metrics import RunMetricsMetrics
+from .run_metrics_result_type_0 import RunMetricsResultType0
+from .teacher_list import TeacherList
+from .teacher_public import TeacherPublic
+from .teacher_public_arch_config_type_0 import TeacherPublicArchConfigType0
+from .torchvision_spec import TorchvisionSpec
+from .torchvision_spec_arch import TorchvisionSpecArch
+from .transfer_set_builtin_create import TransferSetBuiltinCreate
+from .transfer_set_list import TransferSetList
+from .transfer_set_public import TransferSetPublic
+from .transfer_set_public_kind import TransferSetPublicKind
+
+__all__ = (
+    "BodyCreateTeacher",
+    "CNNSpec",
+    "CNNSpecActivation",
+    "CreateTransferSetFilesBody",
+    "DistillConfig",
+    "DistillConfigDevice",
+    "DistillConfigEnsemble",
+    "DistillConfigLoss",
+    "DistillConfigOptimizer",
+    "DistillConfigPrecision",
+    "DistillConfigSchedule",
+    "EventList",
+    "EventPublic",
+    "EventPublicDataType0",
+    "Health",
+    "JobCreate",
+    "JobList",
+    "JobMetrics",
+    "JobPublic",
+    "JobPublicHyperparameters",
+    "JobPublicResultType0",
+    "JobPublicStatus",
+    "JobPublicStudent",
+    "ListJobsStatusType0",
+    "MetricPoint",
+    "MLPSpec",
+    "MLPSpecActivation",
+    "ProblemDetail",
+    "ProblemDetailErrorsType0Item",
+    "Progress",
+    "RunMetrics",
+    "RunMetricsMetrics",
+    "RunMetricsResultType0",
+    "TeacherList",
+    "TeacherPublic",
+    "TeacherPublicArchConfigType0",
+    "TorchvisionSpec",
+    "TorchvisionSpecArch",
+    "TransferSetBuiltinCreate",
+    "TransferSetList",
+    "TransferSetPublic",
+    "TransferSetPublicKind",
+)

@@ -1,0 +1,223 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from ..types import UNSET, Unset
+from typing import cast
+
+if TYPE_CHECKING:
+  from ..models.cnn_spec import CNNSpec
+  from ..models.distill_config import DistillConfig
+  from ..models.mlp_spec import MLPSpec
+  from ..models.torchvision_spec import TorchvisionSpec
+
+
+
+
+
+T = TypeVar("T", bound="JobCreate")
+
+
+
+@_attrs_define
+class JobCreate:
+    """ 
+        Attributes:
+            student (CNNSpec | MLPSpec | TorchvisionSpec):
+            teacher_ids (list[str]):
+            transfer_set_id (str):
+            baseline (bool | Unset): Also train the same student from scratch on labels alone. Default: False.
+            bias_correction (bool | Unset): Raise the omitted classes' output biases on export. Default: False.
+            hyperparameters (DistillConfig | Unset):
+            omit_classes (list[int] | Unset): Classes dropped from the transfer set.
+            student_init_weights (None | str | Unset): Start the student from these weights: the id of a safetensors network
+                uploaded with POST /v1/teachers whose arch and arch_config match the student.
+            validation_transfer_set_id (None | str | Unset): Validate on this set instead of a fraction of the transfer set.
+     """
+
+    student: CNNSpec | MLPSpec | TorchvisionSpec
+    teacher_ids: list[str]
+    transfer_set_id: str
+    baseline: bool | Unset = False
+    bias_correction: bool | Unset = False
+    hyperparameters: DistillConfig | Unset = UNSET
+    omit_classes: list[int] | Unset = UNSET
+    student_init_weights: None | str | Unset = UNSET
+    validation_transfer_set_id: None | str | Unset = UNSET
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.cnn_spec import CNNSpec # noqa: PLC0415
+        from ..models.distill_config import DistillConfig # noqa: PLC0415
+        from ..models.mlp_spec import MLPSpec # noqa: PLC0415
+        from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
+        student: dict[str, Any]
+        if isinstance(self.student, MLPSpec):
+            student = self.student.to_dict()
+        elif isinstance(self.student, CNNSpec):
+            student = self.student.to_dict()
+        else:
+            student = self.student.to_dict()
+
+
+        teacher_ids = self.teacher_ids
+
+
+
+        transfer_set_id = self.transfer_set_id
+
+        baseline = self.baseline
+
+        bias_correction = self.bias_correction
+
+        hyperparameters: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.hyperparameters, Unset):
+            hyperparameters = self.hyperparameters.to_dict()
+
+        omit_classes: list[int] | Unset = UNSET
+        if not isinstance(self.omit_classes, Unset):
+            omit_classes = self.omit_classes
+
+
+
+        student_init_weights: None | str | Unset
+        if isinstance(self.student_init_weights, Unset):
+            student_init_weights = UNSET
+        else:
+            student_init_weights = self.student_init_weights
+
+        validation_transfer_set_id: None | str | Unset
+        if isinstance(self.validation_transfer_set_id, Unset):
+            validation_transfer_set_id = UNSET
+        else:
+            validation_transfer_set_id = self.validation_transfer_set_id
+
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({
+            "student": student,
+            "teacher_ids": teacher_ids,
+            "transfer_set_id": transfer_set_id,
+        })
+        if baseline is not UNSET:
+            field_dict["baseline"] = baseline
+        if bias_correction is not UNSET:
+            field_dict["bias_correction"] = bias_correction
+        if hyperparameters is not UNSET:
+            field_dict["hyperparameters"] = hyperparameters
+        if omit_classes is not UNSET:
+            field_dict["omit_classes"] = omit_classes
+        if student_init_weights is not UNSET:
+            field_dict["student_init_weights"] = student_init_weights
+        if validation_transfer_set_id is not UNSET:
+            field_dict["validation_transfer_set_id"] = validation_transfer_set_id
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cnn_spec import CNNSpec # noqa: PLC0415
+        from ..models.distill_config import DistillConfig # noqa: PLC0415
+        from ..models.mlp_spec import MLPSpec # noqa: PLC0415
+        from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
+        d = dict(src_dict)
+        def _parse_student(data: object) -> CNNSpec | MLPSpec | TorchvisionSpec:
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                student_type_0 = MLPSpec.from_dict(data)
+
+
+
+                return student_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                student_type_1 = CNNSpec.from_dict(data)
+
+
+
+                return student_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            student_type_2 = TorchvisionSpec.from_dict(data)
+
+
+
+            return student_type_2
+
+        student = _parse_student(d.pop("student"))
+
+
+        teacher_ids = cast(list[str], d.pop("teacher_ids"))
+
+
+        transfer_set_id = d.pop("transfer_set_id")
+
+        baseline = d.pop("baseline", UNSET)
+
+        bias_correction = d.pop("bias_correction", UNSET)
+
+        _hyperparameters = d.pop("hyperparameters", UNSET)
+        hyperparameters: DistillConfig | Unset
+        if isinstance(_hyperparameters,  Unset):
+            hyperparameters = UNSET
+        else:
+            hyperparameters = DistillConfig.from_dict(_hyperparameters)
+
+
+
+
+        omit_classes = cast(list[int], d.pop("omit_classes", UNSET))
+
+
+        def _parse_student_init_weights(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        student_init_weights = _parse_student_init_weights(d.pop("student_init_weights", UNSET))
+
+
+        def _parse_validation_transfer_set_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        validation_transfer_set_id = _parse_validation_transfer_set_id(d.pop("validation_transfer_set_id", UNSET))
+
+
+        job_create = cls(
+            student=student,
+            teacher_ids=teacher_ids,
+            transfer_set_id=transfer_set_id,
+            baseline=baseline,
+            bias_correction=bias_correction,
+            hyperparameters=hyperparameters,
+            omit_classes=omit_classes,
+            student_init_weights=student_init_weights,
+            validation_transfer_set_id=validation_transfer_set_id,
+        )
+
+        return job_create
+

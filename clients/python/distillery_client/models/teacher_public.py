@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from typing import cast
+import datetime
+
+if TYPE_CHECKING:
+  from ..models.teacher_public_arch_config_type_0 import TeacherPublicArchConfigType0
+
+
+
+
+
+T = TypeVar("T", bound="TeacherPublic")
+
+
+
+@_attrs_define
+class TeacherPublic:
+    """ 
+        Attributes:
+            arch (None | str): safetensors teachers: the zoo architecture.
+            arch_config (None | TeacherPublicArchConfigType0):
+            created_at (datetime.datetime):
+            format_ (str):
+            id (str):
+            input_shape (list[int]):
+            name (str):
+            num_classes (int):
+            sha256 (str):
+            size_bytes (int):
+     """
+
+    arch: None | str
+    arch_config: None | TeacherPublicArchConfigType0
+    created_at: datetime.datetime
+    format_: str
+    id: str
+    input_shape: list[int]
+    name: str
+    num_classes: int
+    sha256: str
+    size_bytes: int
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.teacher_public_arch_config_type_0 import TeacherPublicArchConfigType0 # noqa: PLC0415
+        arch: None | str
+        arch = self.arch
+
+        arch_config: dict[str, Any] | None
+        if isinstance(self.arch_config, TeacherPublicArchConfigType0):
+            arch_config = self.arch_config.to_dict()
+        else:
+            arch_config = self.arch_config
+
+        created_at = self.created_at.isoformat()
+
+        format_ = self.format_
+
+        id = self.id
+
+        input_shape = self.input_shape
+
+
+
+        name = self.name
+
+        num_classes = self.num_classes
+
+        sha256 = self.sha256
+
+        size_bytes = self.size_bytes
+
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({
+            "arch": arch,
+            "arch_config": arch_config,
+            "created_at": created_at,
+            "format": format_,
+            "id": id,
+            "input_shape": input_shape,
+            "name": name,
+            "num_classes": num_classes,
+            "sha256": sha256,
+            "size_bytes": size_bytes,
+        })
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.teacher_public_arch_config_type_0 import TeacherPublicArchConfigType0 # noqa: PLC0415
+        d = dict(src_dict)
+        def _parse_arch(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        arch = _parse_arch(d.pop("arch"))
+
+
+        def _parse_arch_config(data: object) -> None | TeacherPublicArchConfigType0:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                arch_config_type_0 = TeacherPublicArchConfigType0.from_dict(data)
+
+
+
+                return arch_config_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | TeacherPublicArchConfigType0, data)
+
+        arch_config = _parse_arch_config(d.pop("arch_config"))
+
+
+        created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
+
+
+
+
+        format_ = d.pop("format")
+
+        id = d.pop("id")
+
+        input_shape = cast(list[int], d.pop("input_shape"))
+
+
+        name = d.pop("name")
+
+        num_classes = d.pop("num_classes")
+
+        sha256 = d.pop("sha256")
+
+        size_bytes = d.pop("size_bytes")
+
+        teacher_public = cls(
+            arch=arch,
+            arch_config=arch_config,
+            created_at=created_at,
+            format_=format_,
+            id=id,
+            input_shape=input_shape,
+            name=name,
+            num_classes=num_classes,
+            sha256=sha256,
+            size_bytes=size_bytes,
+        )
+
+
+        teacher_public.additional_properties = d
+        return teacher_public
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

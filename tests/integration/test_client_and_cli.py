@@ -1,0 +1,82 @@
+"""The generated client and the CLI against real processes, and their README examples as written."""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from tests.integration.stack import ROOT, running_stack
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with running_stack("embedded", tmp_path_factory.mktemp("clients")) as s:
+        yield s
+
+
+def readme_block(name: str, lang: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    block = re.search(rf"<!-- {name}:start -->\s*```{lang}\n(.*?)```\s*<!-- {name}:end -->", readme, re.S)
+    assert block, f"the README has no {name} block"
+    return block.group(1)
+
+
+@pytest.fixture
+def user_dir(tmp_path, teacher_file):
+    """A directory like the walkthrough leaves behind: teacher.pt and the .venv."""
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    (tmp_path / "teacher.pt").write_bytes(teacher_file.read_bytes())
+    return tmp_path
+
+
+def test_generated_client_drives_the_whole_flow_as_the_readme_shows(stack, user_dir):
+    env = {**os.environ, "DISTILLERY_URL": stack.url}
+    done = subprocess.run([sys.executable, "-c", readme_block("client", "python")], cwd=user_dir, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    job_id, status, accuracy = done.stdout.split()
+    assert status == "succeeded" and float(accuracy) > 0.9
+    import torch
+
+    module = torch.export.load(str(user_dir / "student.pt2")).module()
+    probs = module(torch.rand(5, 64))
+    torch.testing.assert_close(probs.sum(1), torch.ones(5), atol=1e-5, rtol=0)
+
+
+def test_generated_client_returns_typed_problems(stack):
+    from distillery_client import Client
+    from distillery_client.api.jobs import get_job
+    from distillery_client.models import ProblemDetail
+
+    with Client(base_url=stack.url) as client:
+        problem = get_job.sync(client=client, job_id="job_missing")
+        assert isinstance(problem, ProblemDetail) and problem.status == 404 and "job_missing" in problem.detail
+
+
+def test_cli_walkthrough_runs_as_written(stack, user_dir):
+    env = {**os.environ, "DISTILLERY_URL": stack.url, "COLUMNS": "200"}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", readme_block("cli", "bash")], cwd=user_dir, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "succeeded" in done.stderr  # the progress bar's last word
+    assert re.search(r"^0\.9\d*$", done.stdout, re.M), done.stdout  # the test accuracy line
+    import onnxruntime as ort
+
+    session = ort.InferenceSession(str(user_dir / "student.onnx"))
+    assert session.get_outputs()[0].name == "probabilities"
+
+
+def test_cli_reports_server_errors_and_exits_non_zero(stack):
+    env = {**os.environ, "DISTILLERY_URL": stack.url}
+    cli = str(ROOT / ".venv" / "bin" / "distillery")
+    done = subprocess.run([cli, "jobs", "show", "job_missing"], env=env, capture_output=True, text=True)
+    assert done.returncode == 1 and "404" in done.stderr and "job_missing" in done.stderr
+    done = subprocess.run([cli, "jobs", "submit", "--teacher", "tch_x", "--transfer-set", "ts_x"], env=env,
+                          capture_output=True, text=True)
+    assert done.returncode == 1 and "tch_x" in done.stderr
+    done = subprocess.run([cli, "--url", "http://127.0.0.1:1", "jobs", "list"], capture_output=True, text=True)
+    assert done.returncode == 2 and "cannot reach the server" in done.stderr
