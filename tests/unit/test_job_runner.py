@@ -181,3 +181,29 @@ def test_student_starts_from_uploaded_initial_weights(client, teacher_file, tmp_
     r = client.post("/v1/jobs", json={"teacher_ids": [teacher], "transfer_set_id": ts, "student": spec,
                                       "student_init_weights": teacher})
     assert r.status_code == 422 and "safetensors" in r.json()["detail"]
+
+
+def test_cancel_mid_run_keeps_the_metrics_so_far(client, teacher_file):
+    import threading
+    import time
+
+    r = client.post("/v1/jobs", json={"teacher_ids": [upload_teacher(client, teacher_file)],
+                                      "transfer_set_id": digits_set(client), "student": {"arch": "mlp"},
+                                      "hyperparameters": {"epochs": 2000}})
+    job_id = r.json()["id"]
+    worker = threading.Thread(target=execute, args=(job_id,))
+    worker.start()
+    deadline = time.monotonic() + 60
+    while client.get(f"/v1/jobs/{job_id}").json()["progress"]["epoch"] < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert client.post(f"/v1/jobs/{job_id}/cancel").json()["cancel_requested"] is True
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    job = client.get(f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "cancelled" and 3 <= job["progress"]["epoch"] < 2000
+    run = client.get(f"/v1/jobs/{job_id}/metrics").json()["runs"][0]
+    assert run["status"] == "cancelled"
+    steps = [p["step"] for p in run["metrics"]["total_loss"]]
+    assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 3
+    types = [e["type"] for e in client.get(f"/v1/jobs/{job_id}/events", params={"limit": 1000}).json()["data"]]
+    assert "cancel_requested" in types and types[-1] == "cancelled"
