@@ -22,6 +22,7 @@ from models.zoo import build_student, load_state_dict_into
 from worker.engine.config import DistillConfig
 from worker.engine.loop import Cancelled
 from worker.engine.pipeline import Experiment, Hooks, run_experiment
+from worker.engine.teacher_cache import TeacherOutputCache, cache_key
 
 log = logging.getLogger(__name__)
 CANCEL_POLL_SECONDS = 1.0
@@ -63,6 +64,16 @@ def _finish(job_id: str, status: str, message: str, *, error: str | None = None)
         s.execute(update(Job).where(Job.id == job_id).values(status=status, error=error, finished_at=now()))
         s.execute(update(Run).where(Run.job_id == job_id, Run.status == "running").values(status=status))
         add_event(s, job_id, status, message)
+
+
+def data_identity(ts: TransferSet) -> str:
+    """What the transfer set's inputs are, for the teacher-output cache key."""
+    return f"builtin:{ts.builtin}:v1" if ts.kind == "builtin" else f"{ts.kind}:{ts.artifact.sha256}"
+
+
+def teacher_identity(t: Teacher) -> dict:
+    return {"sha256": t.artifact.sha256, "format": t.format, "arch": t.arch, "arch_config": t.arch_config,
+            "input_shape": t.input_shape}
 
 
 def load_transfer_data(ts: TransferSet, store: ArtifactStore) -> TransferData:
@@ -156,6 +167,8 @@ def _run(job_id: str) -> None:
         bias_correction=bool(spec.get("bias_correction")),
         baseline=bool(spec.get("baseline")),
         validation=load_transfer_data(validation_set, store) if validation_set else None,
+        cache=TeacherOutputCache(store.root / "cache" / "teacher_outputs"),
+        cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set)) for t in teachers],
     )
     outcome = run_experiment(experiment, _JobHooks(job_id, cfg.epochs))
 

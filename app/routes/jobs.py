@@ -113,6 +113,9 @@ def _check(session, store, body: JobCreate) -> list[Teacher]:
                       field="omit_classes")
     if len(body.omit_classes) >= first.num_classes:
         raise invalid("omit_classes leaves no class to train on", field="omit_classes")
+    if hp.augmenting and len(first.input_shape) != 3:
+        raise invalid(f"augmentation needs image inputs shaped [C, H, W]; the teacher takes {first.input_shape}",
+                      field="hyperparameters.augmentation")
     if body.bias_correction and not body.omit_classes:
         raise invalid("bias_correction applies to omitted classes: set omit_classes too", field="bias_correction")
     try:

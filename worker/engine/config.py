@@ -9,6 +9,20 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
+class Augmentation(BaseModel):
+    """Training-only augmentation of image inputs [C, H, W]; evaluation never augments. Turns the
+    teacher-output cache off for training: the teacher runs on each augmented batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    random_crop_padding: int = Field(0, ge=0, le=64, description="Pad by this many pixels, crop back at random.")
+    horizontal_flip: bool = Field(False, description="Flip half the images left-right.")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.random_crop_padding or self.horizontal_flip)
+
+
 class DistillConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -43,6 +57,16 @@ class DistillConfig(BaseModel):
     early_stopping_patience: int | None = Field(
         None, gt=0, description="Stop after this many epochs without a better validation accuracy."
     )
+    augmentation: Augmentation | None = Field(None, description="Training-only image augmentation.")
+    teacher_cache: bool = Field(
+        True, description="Reuse the teacher's cached outputs on the transfer set (ignored under augmentation)."
+    )
+    compile: bool = Field(False, description="torch.compile the student.")
+    channels_last: bool = Field(False, description="Train conv students in channels_last memory format.")
+
+    @property
+    def augmenting(self) -> bool:
+        return self.augmentation is not None and self.augmentation.active
 
     @model_validator(mode="after")
     def _weights(self) -> "DistillConfig":

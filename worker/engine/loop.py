@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from worker.engine.augment import augment
 from worker.engine.config import DistillConfig
 from worker.engine.evaluate import expected_calibration_error, predict_logits
 from worker.engine.losses import combine, make_loss
@@ -60,6 +61,13 @@ class TrainResult:
     epochs_run: int
     history: list[dict] = field(default_factory=list)
     stopped_early: bool = False
+
+
+def _fits(split: Split, device: torch.device, budget: int | None) -> bool:
+    if device.type == "cpu" or budget is None:
+        return True
+    size = sum(t.numel() * t.element_size() for t in (split.x, split.y, split.teacher_logits) if t is not None)
+    return size <= budget
 
 
 def resolve_device(name: str) -> torch.device:
@@ -156,14 +164,32 @@ def train_student(
     on_epoch: Callable[[int, dict[str, float]], None] | None = None,
     on_step: Callable[[int, int, int], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
+    teachers: list[nn.Module] | None = None,
+    max_device_bytes: int | None = None,
 ) -> TrainResult:
-    """Train a student; return it with the weights of its best validation epoch loaded."""
+    """Train a student; return it with the weights of its best validation epoch loaded.
+
+    The teacher's logits come with ``train`` (precomputed: no augmentation) or, when ``train`` has
+    none and ``teachers`` are given, are computed online on each (augmented) batch.
+    """
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
     student = make_student().to(device)
+    if cfg.channels_last and any(isinstance(m, nn.Conv2d) for m in student.modules()):
+        student = student.to(memory_format=torch.channels_last)
+    forward = torch.compile(student) if cfg.compile else student
+    online = train.teacher_logits is None and bool(teachers)
+    if online:
+        teachers = [t.to(device).eval() for t in teachers]
+    if cfg.augmenting and train.x.dim() != 4:
+        raise ValueError(f"augmentation needs image inputs [C, H, W]; these samples are {list(train.x.shape[1:])}")
     loss_fn = make_loss(cfg)
     weights = loss_fn.weights()
-    train = train.to(device)
+    # Data stays on the training device when it fits the budget; otherwise batches are copied over.
+    data_device = device if _fits(train, device, max_device_bytes) else torch.device("cpu")
+    train = train.to(data_device)
+    if data_device.type == "cpu" and device.type == "cuda":
+        train = Split(*(None if t is None else t.pin_memory() for t in (train.x, train.y, train.teacher_logits)))
     val = val.to(device) if val is not None and len(val) else None
     params = [p for p in student.parameters() if p.requires_grad]
     opt = _optimizer(params, cfg)
@@ -184,11 +210,18 @@ def train_student(
         lr_at_start = opt.param_groups[0]["lr"]
         started = time.perf_counter()
         for i, idx in enumerate(torch.randperm(len(train), generator=gen).split(cfg.batch_size)):
-            idx = idx.to(device, non_blocking=True)
-            batch = train.subset(idx)
+            batch = train.subset(idx.to(data_device)).to(device)
+            x, teacher_out = batch.x, batch.teacher_logits
+            if cfg.augmenting:
+                x = augment(x, cfg.augmentation, gen)
+            if cfg.channels_last and x.dim() == 4:
+                x = x.contiguous(memory_format=torch.channels_last)
             with _autocast(cfg, device):
-                logits = student(batch.x)
-            terms = loss_fn(logits, batch.teacher_logits, batch.y)
+                if online:
+                    with torch.no_grad():
+                        teacher_out = torch.stack([t(x).float() for t in teachers])
+                logits = forward(x)
+            terms = loss_fn(logits, teacher_out, batch.y)
             total = combine(terms, weights)
             total_value = float(total.detach())
             if not math.isfinite(total_value):

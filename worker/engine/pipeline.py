@@ -16,6 +16,7 @@ from worker.engine.config import DistillConfig
 from worker.engine.evaluate import classification_report, predict_logits
 from worker.engine.loop import Split, resolve_device, teacher_logits, train_student, validation_split
 from worker.engine.losses import ensemble_log_probs
+from worker.engine.teacher_cache import TeacherOutputCache
 
 
 @dataclass
@@ -29,6 +30,9 @@ class Experiment:
     bias_correction: bool = False
     baseline: bool = False
     validation: TransferData | None = None
+    cache: TeacherOutputCache | None = None
+    cache_keys: list[str] | None = None  # one per teacher, from teacher_cache.cache_key
+    max_device_bytes: int | None = None
 
     @property
     def run_names(self) -> list[str]:
@@ -69,31 +73,60 @@ def _omitted_errors(report: dict, omit: list[int]) -> dict:
     return {"omitted_class_errors": sum(report["per_class_errors"].get(str(c), 0) for c in omit)}
 
 
+def _teacher_outputs(exp: Experiment, device, hooks: Hooks) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Every member's logits on the train part and the test part: [members, N, classes] each.
+
+    Read from the cache when every member is there; otherwise computed, and stored for next time.
+    """
+    parts = {"train": torch.from_numpy(exp.data.x_train)}
+    if exp.data.x_test is not None:
+        parts["test"] = torch.from_numpy(exp.data.x_test)
+    use_cache = exp.cache is not None and exp.cache_keys and exp.config.teacher_cache
+    if exp.config.augmenting:
+        use_cache = False
+        hooks.event("cache_bypassed", "augmentation is on: the teacher runs on every augmented training batch")
+    members: list[dict[str, torch.Tensor]] = []
+    built = 0
+    for i, teacher in enumerate(exp.teachers):
+        entry = exp.cache.get(exp.cache_keys[i]) if use_cache else None
+        if entry is None or set(entry) != set(parts):
+            entry = {name: teacher_logits([teacher], x, device=device)[0] for name, x in parts.items()}
+            if use_cache:
+                exp.cache.put(exp.cache_keys[i], entry)
+            built += 1
+        members.append(entry)
+    if use_cache:
+        kind = "cache_hit" if built == 0 else "cache_built"
+        hooks.event(kind, f"teacher outputs: {len(exp.teachers) - built} of {len(exp.teachers)} member(s) "
+                          "read from the cache", {"keys": exp.cache_keys, "built": built})
+    elif not exp.config.augmenting:
+        hooks.event("teacher_outputs", "teacher outputs computed once for this job (cache off)")
+    stacked = {name: torch.stack([m[name] for m in members]) for name in parts}
+    return stacked["train"], stacked.get("test")
+
+
 def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
     hooks = hooks or Hooks()
     cfg = exp.config
     device = resolve_device(cfg.device)
+    train_logits, test_logits = _teacher_outputs(exp, device, hooks)
     full = _tensors(exp.data.x_train, exp.data.y_train)
+    full.teacher_logits = train_logits
     if exp.validation is not None:
-        train_full, val = full, _tensors(exp.validation.x_train, exp.validation.y_train)
+        val = _tensors(exp.validation.x_train, exp.validation.y_train)
+        val.teacher_logits = teacher_logits(exp.teachers, val.x, device=device)
+        train_full = full
     else:
         train_idx, val_idx = validation_split(len(full), cfg.validation_fraction, cfg.seed)
         train_full, val = full.subset(train_idx), full.subset(val_idx)
-
-    # The transfer set is fed without augmentation, so the teacher's outputs are computed once.
-    def with_teacher(split: Split) -> Split:
-        return Split(split.x, split.y, teacher_logits(exp.teachers, split.x, device=device))
-
-    train_full, val = with_teacher(train_full), with_teacher(val)
-    hooks.event("teacher_outputs", "teacher logits computed once for the transfer set",
-                {"samples": len(train_full) + len(val), "members": len(exp.teachers)})
     train, val = _without(train_full, exp.omit_classes), _without(val, exp.omit_classes)
+    if cfg.augmenting:  # the teacher sees the same augmented batch as the student
+        train = Split(train.x, train.y)
 
     test = None
     if exp.data.x_test is not None:
         test = _tensors(exp.data.x_test, exp.data.y_test)
-        teacher_probs = ensemble_log_probs(teacher_logits(exp.teachers, test.x, device=device), 1.0,
-                                           cfg.ensemble).exp()
+        teacher_probs = ensemble_log_probs(test_logits, 1.0, cfg.ensemble).exp()
 
     results: dict = {}
     students: dict[str, PlainSoftmax] = {}
@@ -106,7 +139,9 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
         outcome = train_student(exp.make_student, run_train, val, run_cfg,
                                 on_epoch=lambda e, m, name=name: hooks.epoch_done(name, e, m),
                                 on_step=lambda e, i, n, name=name: hooks.step_done(name, e, i, n),
-                                should_stop=hooks.should_stop)
+                                should_stop=hooks.should_stop,
+                                teachers=exp.teachers if name == "distilled" else None,
+                                max_device_bytes=exp.max_device_bytes)
         result: dict = {"best_epoch": outcome.best_epoch, "epochs_run": outcome.epochs_run,
                         "stopped_early": outcome.stopped_early}
         logit_bias = None
