@@ -161,3 +161,24 @@ def test_bias_tuning_recovers_a_suppressed_class():
     assert 2 < delta <= 10
     assert bias.tolist() == [0.0, 0.0, delta]
     assert ((logits + bias).argmax(1) == labels).all()
+
+
+@pytest.mark.slow  # torch.compile builds C++ kernels on the CPU: tens of seconds
+def test_compiled_student_trains_like_the_eager_one(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    cfg = DistillConfig(epochs=2, seed=3)
+    eager = train_student(student_factory, train, val, cfg)
+    compiled = train_student(student_factory, train, val, cfg.model_copy(update={"compile": True}))
+    assert compiled.history[-1]["val_accuracy"] == pytest.approx(eager.history[-1]["val_accuracy"], abs=0.03)
+    assert "grad_norm_soft" in compiled.history[-1]
+
+
+def test_channels_last_conv_student_trains():
+    import numpy as np
+
+    rng = np.random.RandomState(0)
+    x = torch.from_numpy(rng.rand(64, 3, 16, 16).astype(np.float32))
+    y = torch.from_numpy(rng.randint(0, 4, 64))
+    out = train_student(lambda: build_student({"arch": "cnn", "channels": [8]}, [3, 16, 16], 4),
+                        Split(x, y), None, DistillConfig(epochs=1, channels_last=True, soft_weight=0, hard_weight=1))
+    assert out.epochs_run == 1

@@ -177,7 +177,14 @@ def train_student(
     student = make_student().to(device)
     if cfg.channels_last and any(isinstance(m, nn.Conv2d) for m in student.modules()):
         student = student.to(memory_format=torch.channels_last)
-    forward = torch.compile(student) if cfg.compile else student
+    forward = student
+    if cfg.compile:
+        # Per-term gradient norms backpropagate each term with retain_graph, which compiled backward
+        # graphs refuse while they donate their buffers.
+        import torch._functorch.config as functorch_config
+
+        functorch_config.donated_buffer = False
+        forward = torch.compile(student)
     online = train.teacher_logits is None and bool(teachers)
     if online:
         teachers = [t.to(device).eval() for t in teachers]
