@@ -182,3 +182,29 @@ def test_channels_last_conv_student_trains():
     out = train_student(lambda: build_student({"arch": "cnn", "channels": [8]}, [3, 16, 16], 4),
                         Split(x, y), None, DistillConfig(epochs=1, channels_last=True, soft_weight=0, hard_weight=1))
     assert out.epochs_run == 1
+
+
+def test_term_gradient_norms_match_separate_backward_passes():
+    from worker.engine.loop import _term_grad_norms
+    from worker.engine.losses import combine, make_loss
+
+    torch.manual_seed(0)
+    model = nn.Linear(6, 4)
+    x, y, t = torch.randn(8, 6), torch.randint(0, 4, (8,)), torch.randn(1, 8, 4)
+    loss = make_loss(DistillConfig(temperature=3.0))
+    w = loss.weights()
+
+    def grads_of(term_name):
+        model.zero_grad()
+        (w[term_name] * loss(model(x), t, y)[term_name]).backward()
+        return [p.grad.clone() for p in model.parameters()]
+
+    expected = {name: torch.sqrt(sum((g**2).sum() for g in grads_of(name))).item() for name in ("soft", "hard")}
+    model.zero_grad()
+    terms = loss(model(x), t, y)
+    params = list(model.parameters())
+    soft = torch.autograd.grad(w["soft"] * terms["soft"], params, retain_graph=True)
+    combine(terms, w).backward()
+    got = _term_grad_norms(terms, params, soft)
+    assert got["grad_norm_soft"] == pytest.approx(expected["soft"], rel=1e-5)
+    assert got["grad_norm_hard"] == pytest.approx(expected["hard"], rel=1e-5)

@@ -133,10 +133,19 @@ def _autocast(cfg: DistillConfig, device: torch.device):
     return torch.autocast(device.type, dtype=dtype)
 
 
-def _grad_norm(term: torch.Tensor, params: list[torch.Tensor]) -> float:
-    grads = torch.autograd.grad(term, params, retain_graph=True, allow_unused=True)
-    sq = sum(float(g.float().pow(2).sum()) for g in grads if g is not None)
-    return math.sqrt(sq)
+def _norm(tensors) -> float:
+    return math.sqrt(sum(float(t.float().pow(2).sum()) for t in tensors if t is not None))
+
+
+def _term_grad_norms(terms: dict, params: list[torch.Tensor], soft_grads) -> dict[str, float]:
+    """Each weighted term's share of the gradient. The total's gradient is already in ``.grad``; only
+    the soft term needs its own backward pass, and the hard term's gradient is the difference."""
+    total = [p.grad for p in params]
+    if soft_grads is None:  # a single term: its gradient is the total
+        (name,) = terms
+        return {f"grad_norm_{name}": _norm(total)}
+    hard = [None if t is None else t - (0 if s is None else s) for t, s in zip(total, soft_grads, strict=True)]
+    return {"grad_norm_soft": _norm(soft_grads), "grad_norm_hard": _norm(hard)}
 
 
 @torch.no_grad()
@@ -236,15 +245,19 @@ def train_student(
                     f"the loss became {total_value} in epoch {epoch}, step {i + 1}; "
                     "lower learning_rate, set grad_clip, or use precision 'fp32'"
                 )
-            if i < GRAD_NORM_EVERY_EPOCH:
-                for name, value in terms.items():
-                    norms[f"grad_norm_{name}"] = _grad_norm(weights[name] * value, params)
+            measure = i < GRAD_NORM_EVERY_EPOCH
+            soft_grads = None
+            if measure and "soft" in terms and len(terms) > 1:
+                soft_grads = torch.autograd.grad(weights["soft"] * terms["soft"], params, retain_graph=True,
+                                                 allow_unused=True)
             opt.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(total).backward()
                 scaler.unscale_(opt)
             else:
                 total.backward()
+            if measure:
+                norms.update(_term_grad_norms(terms, params, soft_grads))
             if cfg.grad_clip:
                 nn.utils.clip_grad_norm_(params, cfg.grad_clip)
             if scaler is not None:
