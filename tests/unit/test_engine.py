@@ -128,7 +128,7 @@ class BlowsUp(nn.Module):
 
 def test_diverging_loss_fails_with_advice(digits, teacher):
     train, val = make_splits(digits, teacher)
-    with pytest.raises(TrainingDiverged, match="epoch 1, step 3; lower learning_rate"):
+    with pytest.raises(TrainingDiverged, match="epoch 1, by step 3; lower learning_rate"):
         train_student(BlowsUp, train, val, DistillConfig(epochs=5))
 
 

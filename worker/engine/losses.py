@@ -28,6 +28,8 @@ def ensemble_log_probs(teacher_logits: torch.Tensor, temperature: float, mode: s
 
     arithmetic: q = mean_k softmax(v_k / T); geometric: q ∝ exp(mean_k log softmax(v_k / T)).
     """
+    if teacher_logits.shape[0] == 1:  # one teacher: both means are its own distribution
+        return F.log_softmax(teacher_logits[0].float() / temperature, dim=-1)
     log_p = F.log_softmax(teacher_logits.float() / temperature, dim=-1)
     if mode == "arithmetic":
         return torch.logsumexp(log_p, dim=0) - torch.log(torch.tensor(float(log_p.shape[0])))
