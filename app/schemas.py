@@ -6,7 +6,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.specs import StudentSpec
-from worker.engine.config import DistillConfig
+from worker.engine.config import DistillConfig, SweepSpec
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
@@ -66,6 +66,9 @@ class JobCreate(_In):
         None, description="Start the student from these weights: the id of a safetensors network uploaded with "
         "POST /v1/teachers whose arch and arch_config match the student.",
     )
+    sweep: SweepSpec | None = Field(
+        None, description="Train one member per combination in parallel; the best on validation is the student."
+    )
 
     @field_validator("omit_classes")
     @classmethod
@@ -95,6 +98,7 @@ class JobPublic(_Out):
     bias_correction: bool
     validation_transfer_set_id: str | None
     student_init_weights: str | None
+    sweep: dict[str, Any] | None
     progress: Progress
     cancel_requested: bool
     error: str | None

@@ -8,6 +8,7 @@ from celery import Celery
 from app.config import get_settings
 
 RUN_JOB = "distillery.run_job"
+RUN_SWEEP_MEMBER = "distillery.run_sweep_member"
 
 
 def make_celery() -> Celery:

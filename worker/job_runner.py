@@ -1,32 +1,34 @@
-"""Runs one job: reads it from the database and the store, runs the experiment, writes back.
+"""Runs jobs: reads them from the database and the store, runs the experiment, writes back.
 
-The job row is claimed with a conditional update (queued → running), so a second delivery of the
-same task finds it taken and does nothing.
+A job row is claimed with a conditional update (queued → running), and so is each sweep member's run
+row, so a second delivery of the same task finds it taken and does nothing.
 """
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from app.config import get_settings
 from app.db import session_scope
 from app.ids import new_id
 from app.store import ArtifactStore, sha256_of
 from app.tables import Artifact, Event, Job, Metric, Run, StudentExport, Teacher, TransferSet
-from models.export import EXPORT_FORMATS, export
+from models.export import EXPORT_FORMATS, PlainSoftmax, export
 from models.teachers import load_teacher
 from models.transfer_sets import TransferData, load_builtin, load_npz
 from models.zoo import build_student, load_state_dict_into
-from worker.engine.config import DistillConfig
-from worker.engine.loop import Cancelled
-from worker.engine.pipeline import Experiment, Hooks, run_experiment
+from worker.engine.config import DistillConfig, SweepSpec
+from worker.engine.loop import Cancelled, resolve_device
+from worker.engine.pipeline import Experiment, Hooks, run_experiment, teacher_outputs
 from worker.engine.teacher_cache import TeacherOutputCache, cache_key
 
 log = logging.getLogger(__name__)
 CANCEL_POLL_SECONDS = 1.0
 STEP_WRITE_SECONDS = 1.0  # step-level progress is written at most this often
+UNFINISHED = ("queued", "running")
 
 
 def now() -> datetime:
@@ -37,12 +39,16 @@ def add_event(session, job_id: str, type_: str, message: str, data: dict | None 
     session.add(Event(job_id=job_id, type=type_, message=message, data=data))
 
 
-def execute(job_id: str) -> None:
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
+
+
+def execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | None = None) -> None:
+    """Run a job. A sweep job only prepares its members and hands them to ``dispatch_members``
+    (a Celery group in the worker; in-process calls elsewhere)."""
     with session_scope() as s:
         claimed = s.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.status == "queued")
-            .values(status="running", started_at=now())
+            update(Job).where(Job.id == job_id, Job.status == "queued").values(status="running", started_at=now())
         ).rowcount
         if claimed:
             add_event(s, job_id, "started", "a worker started the job")
@@ -50,19 +56,29 @@ def execute(job_id: str) -> None:
         log.info("job %s is not queued (cancelled, or taken by another delivery); skipping", job_id)
         return
     try:
-        _run(job_id)
+        with session_scope() as s:
+            sweep = s.get(Job, job_id).spec.get("sweep")
+        if sweep:
+            run_ids = _start_sweep(job_id)
+            (dispatch_members or _run_members_here)(job_id, run_ids)
+        else:
+            _run(job_id)
     except Cancelled:
         _finish(job_id, "cancelled", "the job was cancelled; metrics so far are kept")
     except Exception as exc:  # every failure must end the job, with a reason the user can act on
         log.exception("job %s failed", job_id)
-        reason = str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
-        _finish(job_id, "failed", reason, error=reason)
+        _finish(job_id, "failed", _reason(exc), error=_reason(exc))
+
+
+def _run_members_here(job_id: str, run_ids: list[str]) -> None:
+    for run_id in run_ids:
+        execute_member(job_id, run_id)
 
 
 def _finish(job_id: str, status: str, message: str, *, error: str | None = None) -> None:
     with session_scope() as s:
         s.execute(update(Job).where(Job.id == job_id).values(status=status, error=error, finished_at=now()))
-        s.execute(update(Run).where(Run.job_id == job_id, Run.status == "running").values(status=status))
+        s.execute(update(Run).where(Run.job_id == job_id, Run.status.in_(UNFINISHED)).values(status=status))
         add_event(s, job_id, status, message)
 
 
@@ -87,15 +103,21 @@ def _finite(v: float) -> float | None:
 
 
 class _JobHooks(Hooks):
-    """Writes what the experiment reports to the job's rows as it happens."""
+    """Writes what the experiment reports to the job's rows as it happens.
 
-    def __init__(self, job_id: str, epochs: int):
-        self.job_id, self.epochs = job_id, epochs
+    ``run_id`` given: the rows of a sweep member, whose run row exists already and whose epochs add
+    to a job-wide count shared with the other members."""
+
+    def __init__(self, job_id: str, epochs: int, run_id: str | None = None):
+        self.job_id, self.epochs, self.member_run = job_id, epochs, run_id
         self.run_ids: dict[str, str] = {}
         self.offset = 0  # epochs of earlier runs, for the job's overall progress
         self._polled, self._cancel, self._step_written = 0.0, False, 0.0
 
     def run_started(self, name):
+        if self.member_run:
+            self.run_ids[name] = self.member_run
+            return
         self.offset = len(self.run_ids) * self.epochs
         self.run_ids[name] = new_id("run")
         with session_scope() as s:
@@ -103,13 +125,19 @@ class _JobHooks(Hooks):
 
     def epoch_done(self, name, epoch, metrics):
         clean = {k: _finite(v) for k, v in metrics.items()}
+        run_name = name
         with session_scope() as s:
             s.add_all(Metric(run_id=self.run_ids[name], key=k, step=epoch, value=v) for k, v in clean.items())
-            s.execute(update(Job).where(Job.id == self.job_id).values(epoch=self.offset + epoch, step=0))
-            add_event(s, self.job_id, "epoch", f"{name}: epoch {epoch} done", {"run": name, "epoch": epoch, **clean})
+            if self.member_run:
+                run_name = s.scalar(select(Run.name).where(Run.id == self.member_run))
+                s.execute(update(Job).where(Job.id == self.job_id).values(epoch=Job.epoch + 1))
+            else:
+                s.execute(update(Job).where(Job.id == self.job_id).values(epoch=self.offset + epoch, step=0))
+            add_event(s, self.job_id, "epoch", f"{run_name}: epoch {epoch} done",
+                      {"run": run_name, "epoch": epoch, **clean})
 
     def step_done(self, name, epoch, step, steps_per_epoch):
-        if time.monotonic() - self._step_written < STEP_WRITE_SECONDS:
+        if self.member_run or time.monotonic() - self._step_written < STEP_WRITE_SECONDS:
             return
         self._step_written = time.monotonic()
         with session_scope() as s:
@@ -117,6 +145,8 @@ class _JobHooks(Hooks):
                 epoch=self.offset + epoch - 1, step=step, steps_per_epoch=steps_per_epoch))
 
     def run_finished(self, name, result):
+        if self.member_run:
+            return  # a member's run row is finished with its weights, by execute_member
         with session_scope() as s:
             s.execute(update(Run).where(Run.id == self.run_ids[name]).values(status="succeeded", result=result))
 
@@ -138,9 +168,9 @@ def _student(spec: dict, input_shape, num_classes: int, init_path):
     return load_state_dict_into(model, init_path) if init_path else model
 
 
-def _run(job_id: str) -> None:
+def _experiment(job_id: str, store: ArtifactStore, cfg_update: dict | None = None,
+                baseline: bool | None = None) -> tuple[Job, list[Teacher], Experiment]:
     settings = get_settings()
-    store = ArtifactStore(settings.resolved_artifact_dir)
     with session_scope() as s:
         job = s.get(Job, job_id)
         teachers = [s.get(Teacher, tid) for tid in job.teacher_ids]
@@ -150,12 +180,11 @@ def _run(job_id: str) -> None:
         init_id = job.spec.get("student_init_weights")
         init = s.get(Teacher, init_id) if init_id else None
     spec = job.spec
-    cfg = DistillConfig.model_validate(spec["hyperparameters"])
+    cfg = DistillConfig.model_validate({**spec["hyperparameters"], **(cfg_update or {})})
     if cfg.device == "auto" and settings.worker_device != "auto":
         cfg = cfg.model_copy(update={"device": settings.worker_device})
     input_shape, num_classes = teachers[0].input_shape, teachers[0].num_classes
     init_path = store.path(init.artifact.key) if init else None
-
     experiment = Experiment(
         teachers=[load_teacher(store.path(t.artifact.key), t.format, arch=t.arch, arch_config=t.arch_config,
                                input_shape=t.input_shape) for t in teachers],
@@ -165,14 +194,29 @@ def _run(job_id: str) -> None:
         config=cfg,
         omit_classes=spec.get("omit_classes") or [],
         bias_correction=bool(spec.get("bias_correction")),
-        baseline=bool(spec.get("baseline")),
+        baseline=bool(spec.get("baseline")) if baseline is None else baseline,
         validation=load_transfer_data(validation_set, store) if validation_set else None,
         cache=TeacherOutputCache(store.root / "cache" / "teacher_outputs"),
         cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set)) for t in teachers],
     )
-    outcome = run_experiment(experiment, _JobHooks(job_id, cfg.epochs))
+    return job, teachers, experiment
 
-    artifacts, exports = _export_all(job_id, store, outcome.students["distilled"], input_shape, spec["student"])
+
+def _store() -> ArtifactStore:
+    return ArtifactStore(get_settings().resolved_artifact_dir)
+
+
+def _run(job_id: str) -> None:
+    store = _store()
+    job, teachers, experiment = _experiment(job_id, store)
+    outcome = run_experiment(experiment, _JobHooks(job_id, experiment.config.epochs))
+    _succeed(job_id, store, outcome.students["distilled"], teachers[0].input_shape, job.spec["student"],
+             outcome.results)
+
+
+def _succeed(job_id: str, store: ArtifactStore, student: PlainSoftmax, input_shape, student_spec: dict,
+             results: dict, message: str = "the job succeeded") -> None:
+    artifacts, exports = _export_all(job_id, store, student, input_shape, student_spec)
     if not artifacts:
         raise RuntimeError("the student could not be exported in any format: "
                            + "; ".join(f"{f}: {e['error']}" for f, e in exports.items()))
@@ -182,9 +226,9 @@ def _run(job_id: str) -> None:
             s.flush()
             s.add_all(StudentExport(job_id=job_id, format=f, artifact_id=a.id) for f, a in artifacts.items())
             s.execute(update(Job).where(Job.id == job_id).values(
-                status="succeeded", result={**outcome.results, "exports": exports}, finished_at=now()))
+                status="succeeded", result={**results, "exports": exports}, finished_at=now()))
             add_event(s, job_id, "exported", "student exported with a plain softmax (T = 1)", {"formats": exports})
-            add_event(s, job_id, "succeeded", "the job succeeded")
+            add_event(s, job_id, "succeeded", message)
     except Exception:
         for artifact in artifacts.values():
             store.delete(artifact.key)
@@ -211,3 +255,121 @@ def _export_all(job_id: str, store: ArtifactStore, model, input_shape,
         artifacts[fmt] = Artifact(id=new_id("artifact"), kind="student", key=key, sha256=digest, size_bytes=size)
         summary[fmt] = {"sha256": digest, "size_bytes": size}
     return artifacts, summary
+
+
+# Sweeps: the job's task fills the teacher-output cache and creates one run per member; each member
+# is its own task; the member that finishes last picks the best and exports it.
+
+BASELINE = "baseline"
+
+
+def _member_update(name: str, job: Job) -> dict:
+    if name == BASELINE:
+        return {"soft_weight": 0.0, "hard_weight": 1.0}
+    members = dict(SweepSpec.model_validate(job.spec["sweep"]).members(
+        DistillConfig.model_validate(job.spec["hyperparameters"])))
+    config = members[name]
+    return {k: getattr(config, k) for k in ("temperature", "soft_weight", "hard_weight")}
+
+
+def _start_sweep(job_id: str) -> list[str]:
+    store = _store()
+    job, _, experiment = _experiment(job_id, store, baseline=False)
+    hooks = _JobHooks(job_id, experiment.config.epochs)
+    teacher_outputs(experiment, resolve_device(experiment.config.device), hooks)  # fills the cache once
+    names = [name for name, _ in SweepSpec.model_validate(job.spec["sweep"]).members(experiment.config)]
+    if job.spec.get("baseline"):
+        names.append(BASELINE)
+    run_ids = [new_id("run") for _ in names]
+    with session_scope() as s:
+        s.add_all(Run(id=r, job_id=job_id, name=n, status="queued") for r, n in zip(run_ids, names, strict=True))
+        s.execute(update(Job).where(Job.id == job_id).values(total_epochs=experiment.config.epochs * len(names)))
+        add_event(s, job_id, "sweep_started", f"{len(names)} members queued, sharing the cached teacher outputs",
+                  {"members": names})
+    return run_ids
+
+
+def execute_member(job_id: str, run_id: str) -> None:
+    with session_scope() as s:
+        claimed = s.execute(update(Run).where(Run.id == run_id, Run.status == "queued")
+                            .values(status="running")).rowcount
+        name = s.scalar(select(Run.name).where(Run.id == run_id))
+        job = s.get(Job, job_id)
+    if not claimed or job is None or job.status != "running":
+        return
+    store = _store()
+    status, result = "succeeded", None
+    try:
+        if job.cancel_requested:
+            raise Cancelled()
+        _, _, experiment = _experiment(job_id, store, _member_update(name, job), baseline=False)
+        outcome = run_experiment(experiment, _JobHooks(job_id, experiment.config.epochs, run_id=run_id))
+        result = {**outcome.results["student"], **_member_update(name, job), "teacher": outcome.results.get("teacher")}
+        _save_member(store, job_id, run_id, outcome.students["distilled"])
+    except Cancelled:
+        status = "cancelled"
+    except Exception as exc:
+        log.exception("job %s: sweep member %s failed", job_id, name)
+        status, result = "failed", {"error": _reason(exc)}
+    if _record_member(job_id, run_id, status, result):
+        _finish_sweep(job_id, store)
+
+
+def _member_key(job_id: str, run_id: str) -> str:
+    return f"sweeps/{job_id}/{run_id}.safetensors"
+
+
+def _save_member(store: ArtifactStore, job_id: str, run_id: str, student: PlainSoftmax) -> None:
+    from safetensors.torch import save_file
+
+    with store.staging_path(".safetensors") as staged:
+        save_file({k: v.contiguous() for k, v in student.state_dict().items()}, str(staged))
+        store.commit(staged, _member_key(job_id, run_id))
+
+
+def _record_member(job_id: str, run_id: str, status: str, result: dict | None) -> bool:
+    """Finish the member's run; True for exactly one member, the last to finish."""
+    with session_scope() as s:
+        # Touch the job row first: it serialises the finishing members (a row lock on PostgreSQL, the
+        # write lock on SQLite), so exactly one of them sees no member left.
+        s.execute(update(Job).where(Job.id == job_id).values(epoch=Job.epoch))
+        s.execute(update(Run).where(Run.id == run_id).values(status=status, result=result))
+        left = s.scalar(select(func.count()).select_from(Run)
+                        .where(Run.job_id == job_id, Run.status.in_(UNFINISHED)))
+    return left == 0
+
+
+def _finish_sweep(job_id: str, store: ArtifactStore) -> None:
+    try:
+        with session_scope() as s:
+            job = s.get(Job, job_id)
+            runs = list(s.scalars(select(Run).where(Run.job_id == job_id).order_by(Run.created_at, Run.id)))
+            teacher = s.get(Teacher, job.teacher_ids[0])
+        if job.cancel_requested:
+            _finish(job_id, "cancelled", "the sweep was cancelled; finished members are kept")
+            return
+        members = [r for r in runs if r.name != BASELINE]
+        done = [r for r in members if r.status == "succeeded"]
+        if not done:
+            reasons = "; ".join(f"{r.name}: {(r.result or {}).get('error', r.status)}" for r in members)
+            _finish(job_id, "failed", f"every sweep member failed: {reasons}", error=f"every sweep member failed: "
+                                                                                       f"{reasons}")
+            return
+        best = max(done, key=lambda r: (r.result.get("val_accuracy") or float("-inf"), -members.index(r)))
+        student = PlainSoftmax(build_student(job.spec["student"], teacher.input_shape, teacher.num_classes),
+                               teacher.num_classes)
+        load_state_dict_into(student, store.path(_member_key(job_id, best.id)))
+        table = [{"name": r.name, "status": r.status, **{k: (r.result or {}).get(k) for k in (
+            "temperature", "soft_weight", "hard_weight", "val_accuracy", "test_errors", "test_accuracy", "error")}}
+            for r in members]
+        results = {"teacher": best.result.get("teacher"),
+                   "student": {k: v for k, v in best.result.items() if k != "teacher"},
+                   "best_member": best.name, "sweep": table}
+        baseline = next((r for r in runs if r.name == BASELINE and r.status == "succeeded"), None)
+        if baseline:
+            results["baseline"] = {k: v for k, v in baseline.result.items() if k != "teacher"}
+        _succeed(job_id, store, student.eval(), teacher.input_shape, job.spec["student"], results,
+                 f"the sweep succeeded; the best member is {best.name}")
+    except Exception as exc:
+        log.exception("job %s: finishing the sweep failed", job_id)
+        _finish(job_id, "failed", _reason(exc), error=_reason(exc))

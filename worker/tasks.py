@@ -1,10 +1,25 @@
-"""Celery tasks: thin wrappers that hand a job id to the runner."""
+"""Celery tasks: thin wrappers that hand ids to the job runner."""
 
-from worker.celery_app import RUN_JOB, celery_app
+from celery import group
+
+from app.config import get_settings
+from worker.celery_app import RUN_JOB, RUN_SWEEP_MEMBER, celery_app
 
 
 @celery_app.task(name=RUN_JOB)
 def run_job(job_id: str) -> None:
     from worker.job_runner import execute
 
-    execute(job_id)
+    execute(job_id, dispatch_members=dispatch_sweep)
+
+
+def dispatch_sweep(job_id: str, run_ids: list[str]) -> None:
+    """The members of a sweep as one Celery group: in parallel when several workers listen."""
+    group(run_sweep_member.s(job_id, run_id) for run_id in run_ids).apply_async(queue=get_settings().queue)
+
+
+@celery_app.task(name=RUN_SWEEP_MEMBER)
+def run_sweep_member(job_id: str, run_id: str) -> None:
+    from worker.job_runner import execute_member
+
+    execute_member(job_id, run_id)

@@ -58,6 +58,7 @@ def to_public(job: Job) -> JobPublic:
         omit_classes=spec["omit_classes"], bias_correction=spec["bias_correction"],
         validation_transfer_set_id=spec.get("validation_transfer_set_id"),
         student_init_weights=spec.get("student_init_weights"),
+        sweep=spec.get("sweep"),
         progress=_progress(job),
         cancel_requested=job.cancel_requested, error=job.error, result=job.result,
         student_formats=sorted(e.format for e in job.exports),
@@ -113,6 +114,11 @@ def _check(session, store, body: JobCreate) -> list[Teacher]:
                       field="omit_classes")
     if len(body.omit_classes) >= first.num_classes:
         raise invalid("omit_classes leaves no class to train on", field="omit_classes")
+    if body.sweep is not None:
+        try:
+            body.sweep.members(hp)
+        except ValueError as exc:
+            raise invalid(f"a sweep member is invalid: {exc}", field="sweep") from None
     if hp.augmenting and len(first.input_shape) != 3:
         raise invalid(f"augmentation needs image inputs shaped [C, H, W]; the teacher takes {first.input_shape}",
                       field="hyperparameters.augmentation")
@@ -162,7 +168,7 @@ def create_job(
             return to_public(earlier)
     _check(session, store, body)
     spec = body.model_dump(mode="json", exclude={"teacher_ids", "transfer_set_id"})
-    runs = 2 if body.baseline else 1
+    runs = (len(body.sweep.members(body.hyperparameters)) if body.sweep else 1) + (1 if body.baseline else 0)
     job = Job(id=new_id("job"), status="queued", transfer_set_id=body.transfer_set_id, spec=spec,
               total_epochs=body.hyperparameters.epochs * runs, idempotency_key=idempotency_key,
               request_hash=request_hash)

@@ -110,6 +110,16 @@ class Stack:
             "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
         ])
 
+    def wait_ready(self, name: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if " ready." in self.log(name):
+                return
+            if self.procs[name].poll() is not None:
+                raise RuntimeError(f"{name} exited:\n{self.log(name)}")
+            time.sleep(0.3)
+        raise RuntimeError(f"{name} did not become ready in {timeout} s:\n{self.log(name)}")
+
     def stop(self, name: str, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
         proc = self.procs.pop(name, None)
         if proc is None or proc.poll() is not None:

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow
 EPOCHS = 30
 
 
-def submit_digits_job(client, teacher_file, **extra) -> str:
+def submit_digits_job(client, teacher_file, hyperparameters=None, **extra) -> str:
     with open(teacher_file, "rb") as f:
         r = client.post("/v1/teachers", files={"file": ("teacher.pt", f)},
                         data={"name": "digits mlp", "format": "torchscript", "input_shape": "[64]"})
@@ -23,7 +23,7 @@ def submit_digits_job(client, teacher_file, **extra) -> str:
         "transfer_set_id": r.json()["id"],
         "student": {"arch": "mlp", "hidden_sizes": [64, 64]},
         "hyperparameters": {"temperature": 2.0, "soft_weight": 0.5, "hard_weight": 0.5, "epochs": EPOCHS,
-                            "batch_size": 64, "learning_rate": 0.1},
+                            "batch_size": 64, "learning_rate": 0.1, **(hyperparameters or {})},
         **extra,
     }
     r = client.post("/v1/jobs", json=body)
@@ -124,3 +124,31 @@ def test_event_stream_delivers_epoch_events_live_and_closes_at_the_end(stack, te
         # resuming after the last event id yields nothing more, and closes at once
         with client.stream("GET", f"/v1/jobs/{job_id}/events/stream", headers={"Last-Event-ID": str(ids[-1])}) as r:
             assert list(read_sse(r)) == []
+
+
+def test_sweep_runs_members_on_several_workers_and_keeps_the_best(stack, teacher_file, tmp_path):
+    stack.start_worker("worker2")
+    stack.wait_ready("worker2")
+    try:
+        with stack.client() as client:
+            job_id = submit_digits_job(client, teacher_file, sweep={"temperature": [1, 4, 10]},
+                                       hyperparameters={"epochs": 8})
+            job = stack.wait_for_job(client, job_id)
+            assert job["status"] == "succeeded", f"{job['error']}\n{stack.log('worker')}\n{stack.log('worker2')}"
+            sweep = job["result"]["sweep"]
+            assert sorted(m["temperature"] for m in sweep) == [1, 4, 10]
+            best = max(sweep, key=lambda m: m["val_accuracy"])
+            assert job["result"]["best_member"] == best["name"]
+            r = client.get(f"/v1/jobs/{job_id}/student", params={"format": "onnx"})
+            (tmp_path / "s.onnx").write_bytes(r.content)
+        import onnxruntime as ort
+
+        digits = load_builtin("digits")
+        session = ort.InferenceSession(str(tmp_path / "s.onnx"))
+        probs = session.run(None, {"input": digits.x_test})[0]
+        assert int((probs.argmax(1) != digits.y_test).sum()) == best["test_errors"]
+        # both workers took members: the group ran in parallel
+        for name in ("worker", "worker2"):
+            assert "distillery.run_sweep_member" in stack.log(name), name
+    finally:
+        stack.stop("worker2")

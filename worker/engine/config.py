@@ -75,3 +75,44 @@ class DistillConfig(BaseModel):
         if self.warmup_epochs >= self.epochs and self.warmup_epochs:
             raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs})")
         return self
+
+
+MAX_SWEEP_MEMBERS = 32
+
+
+class SweepSpec(BaseModel):
+    """A grid over the loss settings; every combination is one member, trained on the same cached
+    teacher outputs. The member with the best validation accuracy becomes the job's student."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: list[float] | None = Field(None, min_length=1, description="Temperatures to try, e.g. [1, 2, 5].")
+    soft_weight: list[float] | None = Field(None, min_length=1)
+    hard_weight: list[float] | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _grid(self) -> "SweepSpec":
+        axes = self.axes()
+        if not axes:
+            raise ValueError("a sweep needs at least one of temperature, soft_weight, hard_weight")
+        size = 1
+        for values in axes.values():
+            size *= len(values)
+        if size > MAX_SWEEP_MEMBERS:
+            raise ValueError(f"the sweep has {size} members; at most {MAX_SWEEP_MEMBERS} are allowed")
+        return self
+
+    def axes(self) -> dict[str, list[float]]:
+        return {k: v for k in ("temperature", "soft_weight", "hard_weight") if (v := getattr(self, k))}
+
+    def members(self, base: DistillConfig) -> list[tuple[str, DistillConfig]]:
+        """(name, config) for every combination; raises ValueError naming a member that is invalid."""
+        import itertools
+
+        axes = self.axes()
+        out = []
+        for combo in itertools.product(*axes.values()):
+            update = dict(zip(axes, combo, strict=True))
+            name = "sweep " + " ".join(f"{'T' if k == 'temperature' else k}={v:g}" for k, v in update.items())
+            out.append((name, DistillConfig.model_validate({**base.model_dump(), **update})))
+        return out

@@ -73,7 +73,7 @@ def _omitted_errors(report: dict, omit: list[int]) -> dict:
     return {"omitted_class_errors": sum(report["per_class_errors"].get(str(c), 0) for c in omit)}
 
 
-def _teacher_outputs(exp: Experiment, device, hooks: Hooks) -> tuple[torch.Tensor, torch.Tensor | None]:
+def teacher_outputs(exp: Experiment, device, hooks: Hooks) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Every member's logits on the train part and the test part: [members, N, classes] each.
 
     Read from the cache when every member is there; otherwise computed, and stored for next time.
@@ -109,7 +109,7 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
     hooks = hooks or Hooks()
     cfg = exp.config
     device = resolve_device(cfg.device)
-    train_logits, test_logits = _teacher_outputs(exp, device, hooks)
+    train_logits, test_logits = teacher_outputs(exp, device, hooks)
     full = _tensors(exp.data.x_train, exp.data.y_train)
     full.teacher_logits = train_logits
     if exp.validation is not None:
@@ -143,7 +143,8 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
                                 teachers=exp.teachers if name == "distilled" else None,
                                 max_device_bytes=exp.max_device_bytes)
         result: dict = {"best_epoch": outcome.best_epoch, "epochs_run": outcome.epochs_run,
-                        "stopped_early": outcome.stopped_early}
+                        "stopped_early": outcome.stopped_early,
+                        "val_accuracy": outcome.history[outcome.best_epoch - 1].get("val_accuracy")}
         logit_bias = None
         # Only the distilled student gets the raise: the baseline stays the paper's comparison.
         if name == "distilled" and exp.omit_classes and exp.bias_correction:

@@ -1,5 +1,6 @@
 """ Contains all the data models used in inputs/outputs """
 
+from .augmentation import Augmentation
 from .body_create_teacher import BodyCreateTeacher
 from .cnn_spec import CNNSpec
 from .cnn_spec_activation import CNNSpecActivation
@@ -23,6 +24,7 @@ from .job_public_hyperparameters import JobPublicHyperparameters
 from .job_public_result_type_0 import JobPublicResultType0
 from .job_public_status import JobPublicStatus
 from .job_public_student import JobPublicStudent
+from .job_public_sweep_type_0 import JobPublicSweepType0
 from .list_jobs_status_type_0 import ListJobsStatusType0
 from .metric_point import MetricPoint
 from .mlp_spec import MLPSpec
@@ -33,6 +35,7 @@ from .progress import Progress
 from .run_metrics import RunMetrics
 from .run_metrics_metrics import RunMetricsMetrics
 from .run_metrics_result_type_0 import RunMetricsResultType0
+from .sweep_spec import SweepSpec
 from .teacher_list import TeacherList
 from .teacher_public import TeacherPublic
 from .teacher_public_arch_config_type_0 import TeacherPublicArchConfigType0
@@ -44,6 +47,7 @@ from .transfer_set_public import TransferSetPublic
 from .transfer_set_public_kind import TransferSetPublicKind
 
 __all__ = (
+    "Augmentation",
     "BodyCreateTeacher",
     "CNNSpec",
     "CNNSpecActivation",
@@ -67,6 +71,7 @@ __all__ = (
     "JobPublicResultType0",
     "JobPublicStatus",
     "JobPublicStudent",
+    "JobPublicSweepType0",
     "ListJobsStatusType0",
     "MetricPoint",
     "MLPSpec",
@@ -77,6 +82,7 @@ __all__ = (
     "RunMetrics",
     "RunMetricsMetrics",
     "RunMetricsResultType0",
+    "SweepSpec",
     "TeacherList",
     "TeacherPublic",
     "TeacherPublicArchConfigType0",

@@ -17,6 +17,8 @@ from ..models.distill_config_schedule import DistillConfigSchedule
 from ..types import UNSET, Unset
 from typing import cast
 
+if TYPE_CHECKING:
+  from ..models.augmentation import Augmentation
 
 
 
@@ -30,7 +32,10 @@ T = TypeVar("T", bound="DistillConfig")
 class DistillConfig:
     """ 
         Attributes:
+            augmentation (Augmentation | None | Unset): Training-only image augmentation.
             batch_size (int | Unset):  Default: 64.
+            channels_last (bool | Unset): Train conv students in channels_last memory format. Default: False.
+            compile_ (bool | Unset): torch.compile the student. Default: False.
             device (DistillConfigDevice | Unset):  Default: DistillConfigDevice.AUTO.
             early_stopping_patience (int | None | Unset): Stop after this many epochs without a better validation accuracy.
             ensemble (DistillConfigEnsemble | Unset): How several teachers' distributions are combined. Default:
@@ -51,13 +56,18 @@ class DistillConfig:
             seed (int | Unset):  Default: 0.
             soft_weight (float | Unset): Weight a of the soft term. Default: 0.5.
             step_size (int | Unset): 'step' schedule: epochs between decays. Default: 10.
+            teacher_cache (bool | Unset): Reuse the teacher's cached outputs on the transfer set (ignored under
+                augmentation). Default: True.
             temperature (float | Unset): Softmax temperature T of the soft term. Default: 2.0.
             validation_fraction (float | Unset): Share of the transfer set held out to pick the best epoch. Default: 0.1.
             warmup_epochs (int | Unset): Linear warm-up from 0 (not used by 'onecycle'). Default: 0.
             weight_decay (float | Unset):  Default: 0.0.
      """
 
+    augmentation: Augmentation | None | Unset = UNSET
     batch_size: int | Unset = 64
+    channels_last: bool | Unset = False
+    compile_: bool | Unset = False
     device: DistillConfigDevice | Unset = DistillConfigDevice.AUTO
     early_stopping_patience: int | None | Unset = UNSET
     ensemble: DistillConfigEnsemble | Unset = DistillConfigEnsemble.ARITHMETIC
@@ -76,6 +86,7 @@ class DistillConfig:
     seed: int | Unset = 0
     soft_weight: float | Unset = 0.5
     step_size: int | Unset = 10
+    teacher_cache: bool | Unset = True
     temperature: float | Unset = 2.0
     validation_fraction: float | Unset = 0.1
     warmup_epochs: int | Unset = 0
@@ -86,7 +97,20 @@ class DistillConfig:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.augmentation import Augmentation # noqa: PLC0415
+        augmentation: dict[str, Any] | None | Unset
+        if isinstance(self.augmentation, Unset):
+            augmentation = UNSET
+        elif isinstance(self.augmentation, Augmentation):
+            augmentation = self.augmentation.to_dict()
+        else:
+            augmentation = self.augmentation
+
         batch_size = self.batch_size
+
+        channels_last = self.channels_last
+
+        compile_ = self.compile_
 
         device: str | Unset = UNSET
         if not isinstance(self.device, Unset):
@@ -150,6 +174,8 @@ class DistillConfig:
 
         step_size = self.step_size
 
+        teacher_cache = self.teacher_cache
+
         temperature = self.temperature
 
         validation_fraction = self.validation_fraction
@@ -163,8 +189,14 @@ class DistillConfig:
 
         field_dict.update({
         })
+        if augmentation is not UNSET:
+            field_dict["augmentation"] = augmentation
         if batch_size is not UNSET:
             field_dict["batch_size"] = batch_size
+        if channels_last is not UNSET:
+            field_dict["channels_last"] = channels_last
+        if compile_ is not UNSET:
+            field_dict["compile"] = compile_
         if device is not UNSET:
             field_dict["device"] = device
         if early_stopping_patience is not UNSET:
@@ -201,6 +233,8 @@ class DistillConfig:
             field_dict["soft_weight"] = soft_weight
         if step_size is not UNSET:
             field_dict["step_size"] = step_size
+        if teacher_cache is not UNSET:
+            field_dict["teacher_cache"] = teacher_cache
         if temperature is not UNSET:
             field_dict["temperature"] = temperature
         if validation_fraction is not UNSET:
@@ -216,8 +250,33 @@ class DistillConfig:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.augmentation import Augmentation # noqa: PLC0415
         d = dict(src_dict)
+        def _parse_augmentation(data: object) -> Augmentation | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                augmentation_type_0 = Augmentation.from_dict(data)
+
+
+
+                return augmentation_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Augmentation | None | Unset, data)
+
+        augmentation = _parse_augmentation(d.pop("augmentation", UNSET))
+
+
         batch_size = d.pop("batch_size", UNSET)
+
+        channels_last = d.pop("channels_last", UNSET)
+
+        compile_ = d.pop("compile", UNSET)
 
         _device = d.pop("device", UNSET)
         device: DistillConfigDevice | Unset
@@ -319,6 +378,8 @@ class DistillConfig:
 
         step_size = d.pop("step_size", UNSET)
 
+        teacher_cache = d.pop("teacher_cache", UNSET)
+
         temperature = d.pop("temperature", UNSET)
 
         validation_fraction = d.pop("validation_fraction", UNSET)
@@ -328,7 +389,10 @@ class DistillConfig:
         weight_decay = d.pop("weight_decay", UNSET)
 
         distill_config = cls(
+            augmentation=augmentation,
             batch_size=batch_size,
+            channels_last=channels_last,
+            compile_=compile_,
             device=device,
             early_stopping_patience=early_stopping_patience,
             ensemble=ensemble,
@@ -347,6 +411,7 @@ class DistillConfig:
             seed=seed,
             soft_weight=soft_weight,
             step_size=step_size,
+            teacher_cache=teacher_cache,
             temperature=temperature,
             validation_fraction=validation_fraction,
             warmup_epochs=warmup_epochs,

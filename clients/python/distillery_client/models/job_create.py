@@ -15,6 +15,7 @@ if TYPE_CHECKING:
   from ..models.cnn_spec import CNNSpec
   from ..models.distill_config import DistillConfig
   from ..models.mlp_spec import MLPSpec
+  from ..models.sweep_spec import SweepSpec
   from ..models.torchvision_spec import TorchvisionSpec
 
 
@@ -38,6 +39,8 @@ class JobCreate:
             omit_classes (list[int] | Unset): Classes dropped from the transfer set.
             student_init_weights (None | str | Unset): Start the student from these weights: the id of a safetensors network
                 uploaded with POST /v1/teachers whose arch and arch_config match the student.
+            sweep (None | SweepSpec | Unset): Train one member per combination in parallel; the best on validation is the
+                student.
             validation_transfer_set_id (None | str | Unset): Validate on this set instead of a fraction of the transfer set.
      """
 
@@ -49,6 +52,7 @@ class JobCreate:
     hyperparameters: DistillConfig | Unset = UNSET
     omit_classes: list[int] | Unset = UNSET
     student_init_weights: None | str | Unset = UNSET
+    sweep: None | SweepSpec | Unset = UNSET
     validation_transfer_set_id: None | str | Unset = UNSET
 
 
@@ -59,6 +63,7 @@ class JobCreate:
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
         from ..models.distill_config import DistillConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
+        from ..models.sweep_spec import SweepSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         student: dict[str, Any]
         if isinstance(self.student, MLPSpec):
@@ -95,6 +100,14 @@ class JobCreate:
         else:
             student_init_weights = self.student_init_weights
 
+        sweep: dict[str, Any] | None | Unset
+        if isinstance(self.sweep, Unset):
+            sweep = UNSET
+        elif isinstance(self.sweep, SweepSpec):
+            sweep = self.sweep.to_dict()
+        else:
+            sweep = self.sweep
+
         validation_transfer_set_id: None | str | Unset
         if isinstance(self.validation_transfer_set_id, Unset):
             validation_transfer_set_id = UNSET
@@ -119,6 +132,8 @@ class JobCreate:
             field_dict["omit_classes"] = omit_classes
         if student_init_weights is not UNSET:
             field_dict["student_init_weights"] = student_init_weights
+        if sweep is not UNSET:
+            field_dict["sweep"] = sweep
         if validation_transfer_set_id is not UNSET:
             field_dict["validation_transfer_set_id"] = validation_transfer_set_id
 
@@ -131,6 +146,7 @@ class JobCreate:
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
         from ..models.distill_config import DistillConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
+        from ..models.sweep_spec import SweepSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         d = dict(src_dict)
         def _parse_student(data: object) -> CNNSpec | MLPSpec | TorchvisionSpec:
@@ -197,6 +213,26 @@ class JobCreate:
         student_init_weights = _parse_student_init_weights(d.pop("student_init_weights", UNSET))
 
 
+        def _parse_sweep(data: object) -> None | SweepSpec | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                sweep_type_0 = SweepSpec.from_dict(data)
+
+
+
+                return sweep_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | SweepSpec | Unset, data)
+
+        sweep = _parse_sweep(d.pop("sweep", UNSET))
+
+
         def _parse_validation_transfer_set_id(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -216,6 +252,7 @@ class JobCreate:
             hyperparameters=hyperparameters,
             omit_classes=omit_classes,
             student_init_weights=student_init_weights,
+            sweep=sweep,
             validation_transfer_set_id=validation_transfer_set_id,
         )
 

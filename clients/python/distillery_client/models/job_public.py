@@ -16,6 +16,7 @@ if TYPE_CHECKING:
   from ..models.job_public_hyperparameters import JobPublicHyperparameters
   from ..models.job_public_result_type_0 import JobPublicResultType0
   from ..models.job_public_student import JobPublicStudent
+  from ..models.job_public_sweep_type_0 import JobPublicSweepType0
   from ..models.progress import Progress
 
 
@@ -46,6 +47,7 @@ class JobPublic:
             student (JobPublicStudent):
             student_formats (list[str]): Formats the student can be downloaded in.
             student_init_weights (None | str):
+            sweep (JobPublicSweepType0 | None):
             teacher_ids (list[str]):
             transfer_set_id (str):
             validation_transfer_set_id (None | str):
@@ -67,6 +69,7 @@ class JobPublic:
     student: JobPublicStudent
     student_formats: list[str]
     student_init_weights: None | str
+    sweep: JobPublicSweepType0 | None
     teacher_ids: list[str]
     transfer_set_id: str
     validation_transfer_set_id: None | str
@@ -80,6 +83,7 @@ class JobPublic:
         from ..models.job_public_hyperparameters import JobPublicHyperparameters # noqa: PLC0415
         from ..models.job_public_result_type_0 import JobPublicResultType0 # noqa: PLC0415
         from ..models.job_public_student import JobPublicStudent # noqa: PLC0415
+        from ..models.job_public_sweep_type_0 import JobPublicSweepType0 # noqa: PLC0415
         from ..models.progress import Progress # noqa: PLC0415
         baseline = self.baseline
 
@@ -131,6 +135,12 @@ class JobPublic:
         student_init_weights: None | str
         student_init_weights = self.student_init_weights
 
+        sweep: dict[str, Any] | None
+        if isinstance(self.sweep, JobPublicSweepType0):
+            sweep = self.sweep.to_dict()
+        else:
+            sweep = self.sweep
+
         teacher_ids = self.teacher_ids
 
 
@@ -160,6 +170,7 @@ class JobPublic:
             "student": student,
             "student_formats": student_formats,
             "student_init_weights": student_init_weights,
+            "sweep": sweep,
             "teacher_ids": teacher_ids,
             "transfer_set_id": transfer_set_id,
             "validation_transfer_set_id": validation_transfer_set_id,
@@ -174,6 +185,7 @@ class JobPublic:
         from ..models.job_public_hyperparameters import JobPublicHyperparameters # noqa: PLC0415
         from ..models.job_public_result_type_0 import JobPublicResultType0 # noqa: PLC0415
         from ..models.job_public_student import JobPublicStudent # noqa: PLC0415
+        from ..models.job_public_sweep_type_0 import JobPublicSweepType0 # noqa: PLC0415
         from ..models.progress import Progress # noqa: PLC0415
         d = dict(src_dict)
         baseline = d.pop("baseline")
@@ -285,6 +297,24 @@ class JobPublic:
         student_init_weights = _parse_student_init_weights(d.pop("student_init_weights"))
 
 
+        def _parse_sweep(data: object) -> JobPublicSweepType0 | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                sweep_type_0 = JobPublicSweepType0.from_dict(data)
+
+
+
+                return sweep_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobPublicSweepType0 | None, data)
+
+        sweep = _parse_sweep(d.pop("sweep"))
+
+
         teacher_ids = cast(list[str], d.pop("teacher_ids"))
 
 
@@ -315,6 +345,7 @@ class JobPublic:
             student=student,
             student_formats=student_formats,
             student_init_weights=student_init_weights,
+            sweep=sweep,
             teacher_ids=teacher_ids,
             transfer_set_id=transfer_set_id,
             validation_transfer_set_id=validation_transfer_set_id,

@@ -1,0 +1,66 @@
+"""Sweeps in-process: members share the cached teacher outputs and the best one becomes the student."""
+
+import pytest
+import torch
+
+from models.transfer_sets import load_builtin
+from tests.unit.test_teacher_cache import events_of, upload
+from worker.engine.config import DistillConfig, SweepSpec
+from worker.job_runner import execute
+
+
+def test_members_are_the_grid():
+    members = SweepSpec(temperature=[1, 4], soft_weight=[0.5, 0.9]).members(DistillConfig(hard_weight=0.5))
+    assert [n for n, _ in members] == ["sweep T=1 soft_weight=0.5", "sweep T=1 soft_weight=0.9",
+                                       "sweep T=4 soft_weight=0.5", "sweep T=4 soft_weight=0.9"]
+    assert members[3][1].temperature == 4 and members[3][1].soft_weight == 0.9 and members[3][1].hard_weight == 0.5
+
+
+def test_sweep_limits_and_invalid_members():
+    with pytest.raises(ValueError, match="at least one"):
+        SweepSpec()
+    with pytest.raises(ValueError, match="at most 32"):
+        SweepSpec(temperature=list(range(1, 10)), soft_weight=[0.1, 0.2, 0.3, 0.4])
+    with pytest.raises(ValueError, match="both 0"):
+        SweepSpec(soft_weight=[0.0]).members(DistillConfig(hard_weight=0.0, soft_weight=1.0))
+
+
+def test_sweep_job_picks_the_best_member(client, teacher_file):
+    teacher = upload(client, teacher_file)
+    ts = client.post("/v1/transfer-sets", json={"name": "d", "builtin": "digits"}).json()["id"]
+    r = client.post("/v1/jobs", json={"teacher_ids": [teacher], "transfer_set_id": ts,
+                                      "student": {"arch": "mlp", "hidden_sizes": [32]},
+                                      "hyperparameters": {"epochs": 3}, "baseline": True,
+                                      "sweep": {"temperature": [1, 4, 20]}})
+    assert r.status_code == 202, r.text
+    assert r.json()["progress"]["total_epochs"] == 12
+    execute(r.json()["id"])
+    job = client.get(f"/v1/jobs/{r.json()['id']}").json()
+    assert job["status"] == "succeeded", job["error"]
+    sweep = job["result"]["sweep"]
+    assert [m["temperature"] for m in sweep] == [1, 4, 20] and all(m["status"] == "succeeded" for m in sweep)
+    best = max(sweep, key=lambda m: m["val_accuracy"])
+    assert job["result"]["best_member"] == best["name"]
+    assert job["result"]["student"]["test_errors"] == best["test_errors"]
+    assert job["result"]["student"]["temperature"] == best["temperature"]
+    assert "baseline" in job["result"] and job["progress"]["epoch"] == 12
+    types = events_of(client, job["id"])
+    assert types.count("cache_built") == 1 and types.count("cache_hit") == 4  # 3 members + baseline
+    metrics = client.get(f"/v1/jobs/{job['id']}/metrics").json()["runs"]
+    assert sorted(m["name"] for m in metrics) == sorted([m["name"] for m in sweep] + ["baseline"])
+    assert all([p["step"] for p in m["metrics"]["total_loss"]] == [1, 2, 3] for m in metrics)
+    d = load_builtin("digits")
+    student = torch.jit.load(__import__("io").BytesIO(client.get(f"/v1/jobs/{job['id']}/student").content))
+    errors = int((student(torch.from_numpy(d.x_test)).argmax(1).numpy() != d.y_test).sum())
+    assert errors == best["test_errors"]
+
+
+def test_invalid_sweep_is_a_422(client, teacher_file):
+    teacher = upload(client, teacher_file)
+    ts = client.post("/v1/transfer-sets", json={"name": "d", "builtin": "digits"}).json()["id"]
+    body = {"teacher_ids": [teacher], "transfer_set_id": ts, "student": {"arch": "mlp"}}
+    for sweep, words in (({"temperature": [0]}, "sweep"), ({"temperature": []}, "sweep.temperature"),
+                         ({"soft_weight": [0]}, "both 0"), ({"learning_rate": [1]}, "sweep.learning_rate")):
+        hp = {"hard_weight": 0, "soft_weight": 1} if words == "both 0" else {}
+        r = client.post("/v1/jobs", json={**body, "sweep": sweep, "hyperparameters": hp})
+        assert r.status_code == 422 and words in r.text, (sweep, r.text)
