@@ -24,9 +24,12 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from models.transfer_sets import TransferData  # noqa: E402
 from models.zoo import build_student  # noqa: E402
 from worker.engine.config import DistillConfig  # noqa: E402
 from worker.engine.loop import Split, teacher_logits, train_student  # noqa: E402
+from worker.engine.pipeline import Experiment, Hooks, run_experiment, teacher_outputs  # noqa: E402
+from worker.engine.teacher_cache import TeacherOutputCache  # noqa: E402
 
 T, A, B, LR, BATCH = 4.0, 0.5, 0.5, 0.05, 256
 
@@ -79,7 +82,9 @@ def steady(rates: list[float]) -> float:
     return statistics.median(rates[1:] if len(rates) > 1 else rates)
 
 
-def run_case(name, teacher, make_student, x, y, device, epochs) -> dict:
+def run_case(name, teacher, make_student, x, y, device, epochs, rounds) -> dict:
+    """Each round runs every variant once, in turn, so that a slow spell of a shared machine hits them
+    all alike; rates and ratios are medians over the rounds."""
     teacher = teacher.to(device).eval()
     x, y = x.to(device), y.to(device)
     sync(device)
@@ -92,20 +97,27 @@ def run_case(name, teacher, make_student, x, y, device, epochs) -> dict:
         torch.manual_seed(0)
         return make_student().to(device)
 
-    rates = {
-        "bare": steady(hand_loop(fresh(), x, y, device, epochs, teacher=teacher)),
-        "bare_cached": steady(hand_loop(fresh(), x, y, device, epochs, cached=cached)),
-        "student_alone": steady(hand_loop(fresh(), x, y, device, epochs)),
-        "engine_cache_off": steady(engine(fresh, x, y, device, epochs, teacher=teacher)),
-        "engine_cache_on": steady(engine(fresh, x, y, device, epochs, cached=cached)),
+    variants = {
+        "bare": lambda: hand_loop(fresh(), x, y, device, epochs, teacher=teacher),
+        "bare_cached": lambda: hand_loop(fresh(), x, y, device, epochs, cached=cached),
+        "student_alone": lambda: hand_loop(fresh(), x, y, device, epochs),
+        "engine_cache_off": lambda: engine(fresh, x, y, device, epochs, teacher=teacher),
+        "engine_cache_on": lambda: engine(fresh, x, y, device, epochs, cached=cached),
     }
+    per_round = [{k: steady(run()) for k, run in variants.items()} for _ in range(rounds)]
+    rates = {k: statistics.median(r[k] for r in per_round) for k in variants}
+
+    def ratio(a, b):
+        return statistics.median(r[a] / r[b] for r in per_round)
+
     return {
         "case": name, "samples": len(x), "teacher_pass_seconds": teacher_pass, "samples_per_second": rates,
+        "rounds": per_round,
         "ratios": {
-            "engine_off / bare": rates["engine_cache_off"] / rates["bare"],
-            "engine_on / student_alone": rates["engine_cache_on"] / rates["student_alone"],
-            "engine_on / bare": rates["engine_cache_on"] / rates["bare"],
-            "bare_cached / student_alone": rates["bare_cached"] / rates["student_alone"],
+            "engine_off / bare": ratio("engine_cache_off", "bare"),
+            "engine_on / student_alone": ratio("engine_cache_on", "student_alone"),
+            "engine_on / bare": ratio("engine_cache_on", "bare"),
+            "bare_cached / student_alone": ratio("bare_cached", "student_alone"),
         },
     }
 
@@ -130,34 +142,89 @@ def cases(device, scale: float):
            *data(int(1024 * scale), (3, 32, 32)))
 
 
+def sweep_case(device, epochs: int, scale: float, members: int = 5) -> dict:
+    """A temperature sweep run as the worker runs it, members one after another on one worker: the
+    teacher pass happens once, and every member reads the cached outputs."""
+    import tempfile
+
+    import numpy as np
+    import torchvision
+
+    rng = np.random.RandomState(0)
+    n = int(1024 * scale)
+    data = TransferData(rng.rand(n, 3, 32, 32).astype(np.float32), rng.randint(0, 10, n),
+                        rng.rand(256, 3, 32, 32).astype(np.float32), rng.randint(0, 10, 256))
+    teacher = torchvision.models.resnet18(weights=None, num_classes=10).eval()
+
+    def experiment(cache, temperature, teacher_cache=True):
+        cfg = DistillConfig(epochs=epochs, batch_size=BATCH, learning_rate=LR, temperature=temperature,
+                            device=device.type, teacher_cache=teacher_cache)
+        return Experiment(teachers=[teacher], data=data, num_classes=10, config=cfg, cache=cache,
+                          cache_keys=["resnet18-bench"],
+                          make_student=lambda: build_student({"arch": "cnn", "channels": [16, 32]}, [3, 32, 32], 10))
+
+    def timed(fn) -> float:
+        sync(device)
+        start = time.perf_counter()
+        fn()
+        sync(device)
+        return time.perf_counter() - start
+
+    temperatures = [1, 2, 5, 10, 20][:members]
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = TeacherOutputCache(Path(tmp) / "warm")
+        run_experiment(experiment(cache, 2.0))  # fills the cache, warms up
+        teacher_pass = timed(lambda: teacher_outputs(experiment(TeacherOutputCache(Path(tmp) / "t"), 2.0), device,
+                                                     Hooks()))
+        member = timed(lambda: run_experiment(experiment(cache, 2.0)))
+        cold = TeacherOutputCache(Path(tmp) / "cold")
+        sweep = timed(lambda: [run_experiment(experiment(cold, t)) for t in temperatures])
+        uncached_member = timed(lambda: run_experiment(experiment(None, 2.0, teacher_cache=False)))
+    bound = teacher_pass + members * member
+    return {"members": members, "teacher_pass_seconds": teacher_pass, "member_seconds": member,
+            "sweep_seconds": sweep, "bound_seconds": bound, "within_bound": sweep <= bound * 1.05,
+            "uncached_member_seconds": uncached_member}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved repetitions; medians are reported")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the number of samples")
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-sweep", action="store_true", help="skip the sweep wall-time measurement")
     args = parser.parse_args()
     device = torch.device(args.device)
     machine = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     results = []
     for name, teacher, make_student, x, y in cases(device, args.scale):
         print(f"running {name} ...", file=sys.stderr)
-        results.append(run_case(name, teacher, make_student, x, y, device, args.epochs))
+        results.append(run_case(name, teacher, make_student, x, y, device, args.epochs, args.rounds))
     print(f"\nEngine benchmark on {machine}, torch {torch.__version__}, batch {BATCH}, {args.epochs} epochs "
-          "(median samples/s after the first)\n")
+          "(median samples/s after the first, median over {args.rounds} interleaved rounds)\n")
     print("| case | bare | bare cached | student alone | engine, cache off | engine, cache on | "
-          "off / bare | on / student alone | on / bare | teacher pass (s) |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+          "off / bare | on / student alone | on / bare | bare cached / student alone | teacher pass (s) |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in results:
         s, q = r["samples_per_second"], r["ratios"]
         print(f"| {r['case']} | {s['bare']:,.0f} | {s['bare_cached']:,.0f} | {s['student_alone']:,.0f} | "
               f"{s['engine_cache_off']:,.0f} | {s['engine_cache_on']:,.0f} | {q['engine_off / bare']:.2f} | "
               f"{q['engine_on / student_alone']:.2f} | {q['engine_on / bare']:.1f}× | "
-              f"{r['teacher_pass_seconds']:.2f} |")
+              f"{q['bare_cached / student_alone']:.2f} | {r['teacher_pass_seconds']:.2f} |")
+    sweep = None
+    if not args.no_sweep:
+        print("running the sweep ...", file=sys.stderr)
+        sweep = sweep_case(device, args.epochs, args.scale)
+        print(f"\n{sweep['members']}-member temperature sweep, resnet18 teacher -> cnn student, one worker: "
+              f"{sweep['sweep_seconds']:.1f} s; bound (one teacher pass {sweep['teacher_pass_seconds']:.1f} s + "
+              f"{sweep['members']} x one member {sweep['member_seconds']:.1f} s) = {sweep['bound_seconds']:.1f} s "
+              f"-> {'within' if sweep['within_bound'] else 'OVER'} the bound. One member without the cache takes "
+              f"{sweep['uncached_member_seconds']:.1f} s.")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"machine": machine, "torch": torch.__version__, "results": results},
-                                        indent=2))
+        args.json.write_text(json.dumps({"machine": machine, "torch": torch.__version__, "results": results,
+                                         "sweep": sweep}, indent=2))
 
 
 if __name__ == "__main__":

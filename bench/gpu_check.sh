@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The engine benchmark on a CUDA machine, in under 5 minutes. Run from the repository root:
+#   bash bench/gpu_check.sh
+# It uses the project's .venv when one was carried along, else installs the pinned torch wheels (and the
+# few packages the engine needs) into a fresh venv from what the machine's pip can reach.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-bench/results}
+mkdir -p "$OUT"
+
+if [[ -x .venv/bin/python ]] && .venv/bin/python -c "import torch, torchvision, pydantic, safetensors" 2>/dev/null; then
+  PY=.venv/bin/python
+else
+  python3 -m venv /tmp/distillery-gpu-venv
+  PY=/tmp/distillery-gpu-venv/bin/python
+  "$PY" -m pip install --quiet torch==2.14.1 torchvision==0.29.1 pydantic safetensors numpy scikit-learn
+fi
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+"$PY" - <<'PY'
+import torch
+assert torch.cuda.is_available(), "no CUDA device visible to torch"
+print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))
+PY
+# Larger sets than on the CPU so that each epoch has enough steps to time.
+timeout 270 "$PY" bench/engine.py --device cuda --epochs 4 --scale 4 --json "$OUT/engine_cuda.json" \
+  | tee "$OUT/engine_cuda.md"
