@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     queue: str = Field("distill", description="Celery queue the API sends jobs to and workers listen on.")
     max_upload_bytes: int = Field(512 * 1024 * 1024, description="Largest accepted upload; larger is a 413.")
     worker_device: str = Field("auto", description="Device a worker trains on when a job says 'auto'.")
+    gpu_data_share: float = Field(
+        0.5, gt=0, le=1, description="Share of the GPU's free memory a transfer set may occupy on the device; "
+        "larger sets stay in pinned host memory and are copied batch by batch.",
+    )
 
     @property
     def resolved_database_url(self) -> str:

@@ -197,9 +197,19 @@ def _experiment(job_id: str, store: ArtifactStore, cfg_update: dict | None = Non
         baseline=bool(spec.get("baseline")) if baseline is None else baseline,
         validation=load_transfer_data(validation_set, store) if validation_set else None,
         cache=TeacherOutputCache(store.root / "cache" / "teacher_outputs"),
+        max_device_bytes=_device_budget(cfg.device, settings.gpu_data_share),
         cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set)) for t in teachers],
     )
     return job, teachers, experiment
+
+
+def _device_budget(device: str, share: float) -> int | None:
+    import torch
+
+    if resolve_device(device).type != "cuda":
+        return None
+    free, _total = torch.cuda.mem_get_info()
+    return int(free * share)
 
 
 def _store() -> ArtifactStore:

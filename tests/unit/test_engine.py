@@ -196,15 +196,25 @@ def test_term_gradient_norms_match_separate_backward_passes():
 
     def grads_of(term_name):
         model.zero_grad()
-        (w[term_name] * loss(model(x), t, y)[term_name]).backward()
+        (w[term_name] * loss(model(x), loss.targets(t), y)[term_name]).backward()
         return [p.grad.clone() for p in model.parameters()]
 
     expected = {name: torch.sqrt(sum((g**2).sum() for g in grads_of(name))).item() for name in ("soft", "hard")}
     model.zero_grad()
-    terms = loss(model(x), t, y)
+    terms = loss(model(x), loss.targets(t), y)
     params = list(model.parameters())
     soft = torch.autograd.grad(w["soft"] * terms["soft"], params, retain_graph=True)
     combine(terms, w).backward()
     got = _term_grad_norms(terms, params, soft)
     assert got["grad_norm_soft"] == pytest.approx(expected["soft"], rel=1e-5)
     assert got["grad_norm_hard"] == pytest.approx(expected["hard"], rel=1e-5)
+
+
+def test_data_over_the_device_budget_is_batched_from_host_memory(digits, teacher):
+    from worker.engine.loop import _fits
+
+    train, _ = make_splits(digits, teacher)
+    size = train.x.numel() * 4 + train.y.numel() * 8 + train.teacher_logits.numel() * 4
+    cuda = torch.device("cuda")
+    assert _fits(train, cuda, size) and not _fits(train, cuda, size - 1)
+    assert _fits(train, torch.device("cpu"), 0) and _fits(train, cuda, None)

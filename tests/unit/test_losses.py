@@ -23,7 +23,7 @@ def test_kd_soft_term_equals_hand_computed_kl_and_is_scaled_by_t_squared():
     z, v, t = [1.0, 2.0, 0.5], [3.0, 0.0, -1.0], 4.0
     cfg = DistillConfig(temperature=t, soft_weight=0.7, hard_weight=0.3)
     loss = make_loss(cfg)
-    terms = loss(torch.tensor([z]), torch.tensor([[v]]), torch.tensor([1]))
+    terms = loss(torch.tensor([z]), loss.targets(torch.tensor([[v]])), torch.tensor([1]))
     expected_soft = kl(softmax(v, t), softmax(z, t))
     expected_hard = -math.log(softmax(z)[1])
     assert terms["soft"].item() == pytest.approx(expected_soft, rel=1e-5)
@@ -44,7 +44,7 @@ def test_soft_gradient_matches_closed_form_p_minus_q_over_t():
     z = torch.randn(4, 6, requires_grad=True)
     v = torch.randn(1, 4, 6)
     loss = make_loss(DistillConfig(temperature=t, soft_weight=1.0, hard_weight=0.0, scale_soft_by_t2=False))
-    soft = loss(z, v, None)["soft"]
+    soft = loss(z, loss.targets(v), None)["soft"]
     (grad,) = torch.autograd.grad(soft, z)
     p, q = F.softmax(z.detach() / t, dim=1), F.softmax(v[0] / t, dim=1)
     # batchmean divides by the batch size
@@ -53,7 +53,7 @@ def test_soft_gradient_matches_closed_form_p_minus_q_over_t():
 
 def test_unlabelled_batch_gives_soft_term_only():
     loss = make_loss(DistillConfig(soft_weight=1.0, hard_weight=0.0))
-    terms = loss(torch.randn(3, 4), torch.randn(1, 3, 4), None)
+    terms = loss(torch.randn(3, 4), loss.targets(torch.randn(1, 3, 4)), None)
     assert set(terms) == {"soft"}
 
 
@@ -84,9 +84,9 @@ def test_logit_matching_is_mse_to_mean_teacher_logits():
     z = torch.tensor([[1.0, 2.0]])
     v = torch.tensor([[[0.0, 0.0]], [[2.0, 4.0]]])  # mean [1, 2]: zero error
     loss = make_loss(DistillConfig(loss="logit_matching", soft_weight=1.0, hard_weight=0.0))
-    assert loss(z, v, None)["soft"].item() == pytest.approx(0.0)
+    assert loss(z, loss.targets(v), None)["soft"].item() == pytest.approx(0.0)
     z2 = torch.tensor([[3.0, 2.0]])
-    assert loss(z2, v, None)["soft"].item() == pytest.approx((2.0**2) / 2)
+    assert loss(z2, loss.targets(v), None)["soft"].item() == pytest.approx((2.0**2) / 2)
     assert loss.weights()["soft"] == 1.0  # no T² for logit matching
 
 

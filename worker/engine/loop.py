@@ -213,6 +213,9 @@ def train_student(
         raise ValueError(f"augmentation needs image inputs [C, H, W]; these samples are {list(train.x.shape[1:])}")
     loss_fn = make_loss(cfg)
     weights = loss_fn.weights()
+    # Cached teacher logits become soft targets once, here, rather than on every batch.
+    if train.teacher_logits is not None:
+        train = Split(train.x, train.y, loss_fn.targets(train.teacher_logits.to(device)).cpu()[None])
     # Data stays on the training device when it fits the budget; otherwise batches are copied over.
     data_device = device if _fits(train, device, max_device_bytes) else torch.device("cpu")
     train = train.to(data_device)
@@ -244,7 +247,7 @@ def train_student(
             idx = idx.to(data_device)
             x = train.x[idx].to(device, non_blocking=True)
             y = None if train.y is None else train.y[idx].to(device, non_blocking=True)
-            teacher_out = None if train.teacher_logits is None else train.teacher_logits[:, idx].to(device)
+            targets = None if train.teacher_logits is None else train.teacher_logits[0][idx].to(device)
             if cfg.augmenting:
                 x = augment(x, cfg.augmentation, gen)
             if cfg.channels_last and x.dim() == 4:
@@ -252,9 +255,9 @@ def train_student(
             with _autocast(cfg, device):
                 if online:
                     with torch.no_grad():
-                        teacher_out = torch.stack([t(x).float() for t in teachers])
+                        targets = loss_fn.targets(torch.stack([t(x).float() for t in teachers]))
                 logits = forward(x)
-            terms = loss_fn(logits, teacher_out, y)
+            terms = loss_fn(logits, targets, y)
             total = combine(terms, weights)
             if (i + 1) % finite_every == 0:
                 _check_finite(total, epoch, i + 1)

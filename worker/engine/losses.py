@@ -39,11 +39,18 @@ def ensemble_log_probs(teacher_logits: torch.Tensor, temperature: float, mode: s
 
 
 class DistillationLoss(nn.Module):
+    """A loss in two parts: ``targets`` turns the teachers' logits [members, batch, classes] into what the
+    soft term compares against — once per run when the logits are cached, per batch when the teacher
+    runs online — and ``forward`` computes the named terms from those targets."""
+
     def __init__(self, config: DistillConfig):
         super().__init__()
         self.config = config
 
-    def soft(self, student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
+    def targets(self, teacher_logits: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def soft(self, student_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
     @property
@@ -51,11 +58,11 @@ class DistillationLoss(nn.Module):
         return 1.0
 
     def forward(
-        self, student_logits: torch.Tensor, teacher_logits: torch.Tensor | None, labels: torch.Tensor | None
+        self, student_logits: torch.Tensor, targets: torch.Tensor | None, labels: torch.Tensor | None
     ) -> dict[str, torch.Tensor]:
         terms = {}
-        if teacher_logits is not None and self.config.soft_weight > 0:
-            terms["soft"] = self.soft(student_logits.float(), teacher_logits)
+        if targets is not None and self.config.soft_weight > 0:
+            terms["soft"] = self.soft(student_logits.float(), targets)
         if labels is not None and self.config.hard_weight > 0:
             terms["hard"] = F.cross_entropy(student_logits.float(), labels)
         return terms
@@ -69,11 +76,12 @@ class KnowledgeDistillation(DistillationLoss):
     """KL(q ‖ p) at temperature T: the cross-entropy with soft targets less the teacher's entropy,
     so it reaches 0 when the student matches; gradients equal the cross-entropy's."""
 
-    def soft(self, student_logits, teacher_logits):
-        t = self.config.temperature
-        log_q = ensemble_log_probs(teacher_logits, t, self.config.ensemble)
-        log_p = F.log_softmax(student_logits / t, dim=-1)
-        return F.kl_div(log_p, log_q, log_target=True, reduction="batchmean")
+    def targets(self, teacher_logits):
+        return ensemble_log_probs(teacher_logits, self.config.temperature, self.config.ensemble)  # log q
+
+    def soft(self, student_logits, targets):
+        log_p = F.log_softmax(student_logits / self.config.temperature, dim=-1)
+        return F.kl_div(log_p, targets, log_target=True, reduction="batchmean")
 
     @property
     def soft_scale(self) -> float:
@@ -85,8 +93,11 @@ class KnowledgeDistillation(DistillationLoss):
 class LogitMatching(DistillationLoss):
     """Caruana's logit regression: mean squared error between student and (mean) teacher logits."""
 
-    def soft(self, student_logits, teacher_logits):
-        return F.mse_loss(student_logits, teacher_logits.float().mean(dim=0))
+    def targets(self, teacher_logits):
+        return teacher_logits.float().mean(dim=0)
+
+    def soft(self, student_logits, targets):
+        return F.mse_loss(student_logits, targets)
 
 
 def make_loss(config: DistillConfig) -> DistillationLoss:
