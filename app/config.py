@@ -4,11 +4,13 @@ The defaults are the embedded column of DESIGN.md: everything under ``./var/`` a
 servers. Production only changes URLs.
 """
 
+import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -25,10 +27,23 @@ class Settings(BaseSettings):
     queue: str = Field("distill", description="Celery queue the API sends jobs to and workers listen on.")
     max_upload_bytes: int = Field(512 * 1024 * 1024, description="Largest accepted upload; larger is a 413.")
     worker_device: str = Field("auto", description="Device a worker trains on when a job says 'auto'.")
+    data_roots: Annotated[list[Path], NoDecode] = Field(
+        default_factory=list, description="Directories transfer sets may name on the data volume, separated "
+        "by ':' (image folders, torchvision datasets). Empty: none can be read from disk.",
+    )
+    archive_max_files: int = Field(100_000, gt=0, description="Most files an uploaded archive may hold.")
+    archive_max_bytes: int = Field(4 * 1024**3, gt=0, description="Most bytes an uploaded archive may unpack to.")
     gpu_data_share: float = Field(
         0.5, gt=0, le=1, description="Share of the GPU's free memory a transfer set may occupy on the device; "
         "larger sets stay in pinned host memory and are copied batch by batch.",
     )
+
+    @field_validator("data_roots", mode="before")
+    @classmethod
+    def _split_roots(cls, value):
+        if isinstance(value, str):
+            return [p for p in value.split(os.pathsep) if p.strip()]
+        return value
 
     @property
     def resolved_database_url(self) -> str:

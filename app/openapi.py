@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.schemas import TransferSetBuiltinCreate
+from app.schemas import TransferSetBuiltinCreate, TransferSetImageFolderCreate, TransferSetTorchvisionCreate
 
 
 def _mark_binary(schema: dict[str, Any]) -> None:
@@ -21,9 +21,11 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    # Named only from openapi_extra (the route reads its body by content type), so add it here.
-    components["TransferSetBuiltinCreate"] = TransferSetBuiltinCreate.model_json_schema(
-        ref_template="#/components/schemas/{model}")
+    # Named only from openapi_extra (the route reads its body by content type), so add them here.
+    for model in (TransferSetBuiltinCreate, TransferSetImageFolderCreate, TransferSetTorchvisionCreate):
+        definition = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(definition.pop("$defs", {}))
+        components[model.__name__] = definition
     for component in components.values():
         _mark_binary(component)
     app.openapi_schema = schema

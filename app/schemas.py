@@ -1,10 +1,11 @@
 """Request and response bodies. ``*Create`` comes in, ``*Public`` goes out, lists are ``{data, count}``."""
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
+from models.preprocessing import Preprocessing
 from models.specs import StudentSpec
 from worker.engine.config import DistillConfig, SweepSpec
 
@@ -34,14 +35,51 @@ class TeacherPublic(_Out):
 
 class TransferSetBuiltinCreate(_In):
     name: str = Field(min_length=1, max_length=200)
+    kind: Literal["builtin"] = "builtin"
     builtin: Literal["digits"] = Field(description="A built-in set: 'digits' (scikit-learn's 8×8 digits).")
+
+
+class TransferSetImageFolderCreate(_In):
+    """A directory of class folders (``class_name/*.png|jpg``) inside a data root; a ``train/`` and ``test/``
+    pair gives the test split. Without class folders the set is unlabelled."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["image_folder"]
+    path: str = Field(min_length=1, max_length=1000, description="Inside one of the server's data roots.")
+    labelled: bool = True
+    preprocessing: Preprocessing = Field(default_factory=Preprocessing)
+
+
+class TransferSetTorchvisionCreate(_In):
+    """A torchvision dataset already on the data volume (``download=False``); its own test split is used."""
+
+    name: str = Field(min_length=1, max_length=200)
+    kind: Literal["torchvision"]
+    dataset: Literal["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "SVHN"]
+    root: str = Field(min_length=1, max_length=1000, description="The dataset's root, inside a data root.")
+    labelled: bool = True
+    preprocessing: Preprocessing = Field(default_factory=Preprocessing)
+
+
+def _transfer_set_kind(value) -> str:
+    return value.get("kind", "builtin") if isinstance(value, dict) else getattr(value, "kind", "builtin")
+
+
+TransferSetJSONCreate = Annotated[
+    Annotated[TransferSetBuiltinCreate, Tag("builtin")]
+    | Annotated[TransferSetImageFolderCreate, Tag("image_folder")]
+    | Annotated[TransferSetTorchvisionCreate, Tag("torchvision")],
+    Discriminator(_transfer_set_kind),
+]
 
 
 class TransferSetPublic(_Out):
     id: str
     name: str
-    kind: Literal["builtin", "npz"]
+    kind: Literal["builtin", "npz", "image_archive", "image_folder", "torchvision"]
     builtin: str | None
+    spec: dict[str, Any] | None = Field(description="Where the data is and how it is fed (preprocessing).")
+    class_names: list[str] | None
     num_samples: int = Field(description="Samples the student may learn from (the train part).")
     num_test: int = Field(description="Labelled samples results are measured on.")
     sample_shape: list[int]

@@ -74,6 +74,9 @@ class TransferSet(Base):
     sample_shape: Mapped[list[Any]] = mapped_column(JSON)
     num_classes: Mapped[int | None] = mapped_column(Integer)
     labelled: Mapped[bool]
+    spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # where the data is and how it is fed
+    class_names: Mapped[list[Any] | None] = mapped_column(JSON)
+    fingerprint: Mapped[str | None] = mapped_column(String(64))  # content of on-disk data at registration
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     artifact: Mapped[Artifact | None] = relationship(lazy="joined")

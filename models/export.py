@@ -46,7 +46,10 @@ def _batch_dynamic():
     return ({0: torch.export.Dim("batch", min=1, max=1 << 20)},)
 
 
-def export_torchscript(model: PlainSoftmax, input_shape, path: Path) -> None:
+METADATA_FILE = "distillery.json"  # TorchScript extra file / torch.export extra file / ONNX metadata key
+
+
+def export_torchscript(model: PlainSoftmax, input_shape, path: Path, metadata: dict | None = None) -> None:
     model = model.eval().cpu()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # torch 2.14 deprecates TorchScript
@@ -55,15 +58,15 @@ def export_torchscript(model: PlainSoftmax, input_shape, path: Path) -> None:
         except Exception:
             # Some torchvision networks script poorly; with no data-dependent control flow a trace is exact.
             scripted = torch.jit.trace(model, _example(input_shape))
-        torch.jit.save(scripted, str(path))
+        torch.jit.save(scripted, str(path), _extra_files={METADATA_FILE: json.dumps(metadata or {})})
 
 
-def export_exported_program(model: PlainSoftmax, input_shape, path: Path) -> None:
+def export_exported_program(model: PlainSoftmax, input_shape, path: Path, metadata: dict | None = None) -> None:
     program = torch.export.export(model.eval().cpu(), (_example(input_shape),), dynamic_shapes=_batch_dynamic())
-    torch.export.save(program, str(path))
+    torch.export.save(program, str(path), extra_files={METADATA_FILE: json.dumps(metadata or {})})
 
 
-def export_onnx(model: PlainSoftmax, input_shape, path: Path) -> None:
+def export_onnx(model: PlainSoftmax, input_shape, path: Path, metadata: dict | None = None) -> None:
     # The exporter reports progress on stdout; a worker's log does not need it.
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -72,9 +75,16 @@ def export_onnx(model: PlainSoftmax, input_shape, path: Path) -> None:
             output_names=["probabilities"], dynamic_shapes=_batch_dynamic(), opset_version=ONNX_OPSET,
             dynamo=True, external_data=False,
         )
+    if metadata:
+        import onnx
+
+        proto = onnx.load(str(path))
+        onnx.helper.set_model_props(proto, {METADATA_FILE: json.dumps(metadata)})
+        onnx.save(proto, str(path))
 
 
-def export_safetensors(model: PlainSoftmax, input_shape, path: Path, *, student_spec: dict) -> None:
+def export_safetensors(model: PlainSoftmax, input_shape, path: Path, *, student_spec: dict,
+                       metadata: dict | None = None) -> None:
     from safetensors.torch import save_file
 
     config = {
@@ -83,6 +93,7 @@ def export_safetensors(model: PlainSoftmax, input_shape, path: Path, *, student_
         "num_classes": int(model.logit_bias.numel()),
         "output": "softmax",  # the rebuilt module applies softmax(logits + logit_bias) at T = 1
         "temperature": 1.0,
+        **(metadata or {}),
     }
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
     save_file(state, str(path), metadata={CONFIG_KEY: json.dumps(config)})
@@ -101,9 +112,12 @@ def load_safetensors_student(path: Path) -> PlainSoftmax:
     return model.eval()
 
 
-def export(fmt: str, model: PlainSoftmax, input_shape, path: Path, *, student_spec: dict) -> None:
+def export(fmt: str, model: PlainSoftmax, input_shape, path: Path, *, student_spec: dict,
+           metadata: dict | None = None) -> None:
+    """``metadata`` (e.g. ``{"class_names": [...]}``) travels inside the file: a ``distillery.json`` extra
+    file (TorchScript, torch.export), a model property (ONNX), or the config (safetensors)."""
     if fmt == "safetensors":
-        export_safetensors(model, input_shape, path, student_spec=student_spec)
+        export_safetensors(model, input_shape, path, student_spec=student_spec, metadata=metadata)
     else:
         {"torchscript": export_torchscript, "exported_program": export_exported_program,
-         "onnx": export_onnx}[fmt](model, input_shape, path)
+         "onnx": export_onnx}[fmt](model, input_shape, path, metadata)

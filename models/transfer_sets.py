@@ -25,6 +25,7 @@ class TransferData:
     y_train: np.ndarray | None
     x_test: np.ndarray | None
     y_test: np.ndarray | None
+    class_names: list[str] | None = None
 
     @property
     def sample_shape(self) -> list[int]:

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import func, select, update
 
@@ -17,6 +18,8 @@ from app.ids import new_id
 from app.store import ArtifactStore, sha256_of
 from app.tables import Artifact, Event, Job, Metric, Run, StudentExport, Teacher, TransferSet
 from models.export import EXPORT_FORMATS, PlainSoftmax, export
+from models.image_data import fingerprint, load_image_folder, load_torchvision, resolve_in_roots
+from models.preprocessing import Preprocessing
 from models.teachers import load_teacher
 from models.transfer_sets import TransferData, load_builtin, load_npz
 from models.zoo import build_student, load_state_dict_into
@@ -82,9 +85,22 @@ def _finish(job_id: str, status: str, message: str, *, error: str | None = None)
         add_event(s, job_id, status, message)
 
 
-def data_identity(ts: TransferSet) -> str:
-    """What the transfer set's inputs are, for the teacher-output cache key."""
-    return f"builtin:{ts.builtin}:v1" if ts.kind == "builtin" else f"{ts.kind}:{ts.artifact.sha256}"
+def _on_disk(ts: TransferSet) -> Path:
+    """Where an image folder or torchvision dataset is, resolved inside the data roots again now."""
+    return resolve_in_roots(ts.spec["path"] if ts.kind == "image_folder" else ts.spec["root"],
+                            get_settings().data_roots)
+
+
+def data_identity(ts: TransferSet, store: ArtifactStore) -> str:
+    """What the transfer set's inputs are, for the teacher-output cache key. Data on the volume is
+    fingerprinted again at run time, so files changed since registration are never served stale."""
+    if ts.kind == "builtin":
+        return f"builtin:{ts.builtin}:v1"
+    if ts.kind in ("image_folder", "torchvision"):
+        return f"{ts.kind}:{(ts.spec or {}).get('dataset', '')}:{fingerprint(_on_disk(ts))}"
+    if ts.kind == "image_archive":
+        return f"image_archive:{ts.fingerprint}"
+    return f"{ts.kind}:{ts.artifact.sha256}"
 
 
 def teacher_identity(t: Teacher) -> dict:
@@ -95,7 +111,18 @@ def teacher_identity(t: Teacher) -> dict:
 def load_transfer_data(ts: TransferSet, store: ArtifactStore) -> TransferData:
     if ts.kind == "builtin":
         return load_builtin(ts.builtin)
-    return load_npz(store.path(ts.artifact.key))
+    if ts.kind == "npz":
+        return load_npz(store.path(ts.artifact.key))
+    prep = Preprocessing.model_validate(ts.spec.get("preprocessing") or {})
+    labelled = ts.spec.get("labelled", True)
+    if ts.kind == "image_archive":
+        folder = store.path(ts.spec["extracted"])
+        return load_image_folder(folder, folder, labelled, prep)
+    if ts.kind == "image_folder":
+        folder = _on_disk(ts)
+        root = next(r.resolve() for r in get_settings().data_roots if r.resolve() in [folder, *folder.parents])
+        return load_image_folder(folder, root, labelled, prep)
+    return load_torchvision(ts.spec["dataset"], _on_disk(ts), labelled, prep)
 
 
 def _finite(v: float) -> float | None:
@@ -198,7 +225,8 @@ def _experiment(job_id: str, store: ArtifactStore, cfg_update: dict | None = Non
         validation=load_transfer_data(validation_set, store) if validation_set else None,
         cache=TeacherOutputCache(store.root / "cache" / "teacher_outputs"),
         max_device_bytes=_device_budget(cfg.device, settings.gpu_data_share),
-        cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set)) for t in teachers],
+        cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set, store),
+                              preprocessing=(transfer_set.spec or {}).get("preprocessing")) for t in teachers],
     )
     return job, teachers, experiment
 
@@ -221,12 +249,15 @@ def _run(job_id: str) -> None:
     job, teachers, experiment = _experiment(job_id, store)
     outcome = run_experiment(experiment, _JobHooks(job_id, experiment.config.epochs))
     _succeed(job_id, store, outcome.students["distilled"], teachers[0].input_shape, job.spec["student"],
-             outcome.results)
+             outcome.results, class_names=experiment.data.class_names)
 
 
 def _succeed(job_id: str, store: ArtifactStore, student: PlainSoftmax, input_shape, student_spec: dict,
-             results: dict, message: str = "the job succeeded") -> None:
-    artifacts, exports = _export_all(job_id, store, student, input_shape, student_spec)
+             results: dict, message: str = "the job succeeded", class_names: list[str] | None = None) -> None:
+    metadata = {"class_names": class_names} if class_names else {}
+    artifacts, exports = _export_all(job_id, store, student, input_shape, student_spec, metadata)
+    if class_names:
+        results = {**results, "class_names": class_names}
     if not artifacts:
         raise RuntimeError("the student could not be exported in any format: "
                            + "; ".join(f"{f}: {e['error']}" for f, e in exports.items()))
@@ -245,8 +276,8 @@ def _succeed(job_id: str, store: ArtifactStore, student: PlainSoftmax, input_sha
         raise
 
 
-def _export_all(job_id: str, store: ArtifactStore, model, input_shape,
-                student_spec: dict) -> tuple[dict[str, Artifact], dict[str, dict]]:
+def _export_all(job_id: str, store: ArtifactStore, model, input_shape, student_spec: dict,
+                metadata: dict) -> tuple[dict[str, Artifact], dict[str, dict]]:
     """Every format that can be made; a format that fails is recorded with its reason, not fatal."""
     artifacts: dict[str, Artifact] = {}
     summary: dict[str, dict] = {}
@@ -254,7 +285,7 @@ def _export_all(job_id: str, store: ArtifactStore, model, input_shape,
         key = f"students/{job_id}/student.{ext}"
         try:
             with store.staging_path(f".{ext}") as staged:
-                export(fmt, model, input_shape, staged, student_spec=student_spec)
+                export(fmt, model, input_shape, staged, student_spec=student_spec, metadata=metadata)
                 digest, size = sha256_of(staged), staged.stat().st_size
                 store.commit(staged, key)
         except Exception as exc:
@@ -355,6 +386,7 @@ def _finish_sweep(job_id: str, store: ArtifactStore) -> None:
             job = s.get(Job, job_id)
             runs = list(s.scalars(select(Run).where(Run.job_id == job_id).order_by(Run.created_at, Run.id)))
             teacher = s.get(Teacher, job.teacher_ids[0])
+            class_names = s.get(TransferSet, job.transfer_set_id).class_names
         if job.cancel_requested:
             _finish(job_id, "cancelled", "the sweep was cancelled; finished members are kept")
             return
@@ -379,7 +411,7 @@ def _finish_sweep(job_id: str, store: ArtifactStore) -> None:
         if baseline:
             results["baseline"] = {k: v for k, v in baseline.result.items() if k != "teacher"}
         _succeed(job_id, store, student.eval(), teacher.input_shape, job.spec["student"], results,
-                 f"the sweep succeeded; the best member is {best.name}")
+                 f"the sweep succeeded; the best member is {best.name}", class_names=class_names)
     except Exception as exc:
         log.exception("job %s: finishing the sweep failed", job_id)
         _finish(job_id, "failed", _reason(exc), error=_reason(exc))

@@ -1,19 +1,35 @@
+import json
+import shutil
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, or_, select
 from starlette.datastructures import UploadFile
 
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid, not_found
-from app.schemas import TransferSetBuiltinCreate, TransferSetList, TransferSetPublic
+from app.schemas import (
+    TransferSetBuiltinCreate,
+    TransferSetImageFolderCreate,
+    TransferSetJSONCreate,
+    TransferSetList,
+    TransferSetPublic,
+    TransferSetTorchvisionCreate,
+)
 from app.store import UploadTooLarge
 from app.tables import Artifact, Job, TransferSet
-from models.transfer_sets import TransferData, TransferSetInvalid, load_builtin, load_npz
+from models import image_data
+from models.archives import ArchiveInvalid, ArchiveTooLarge, extract_archive
+from models.preprocessing import Preprocessing
+from models.transfer_sets import HOLDOUT_FRACTION, TransferData, TransferSetInvalid, load_builtin, load_npz
+
+_JSON_BODY = TypeAdapter(TransferSetJSONCreate)
+ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 
 router = APIRouter(prefix="/transfer-sets", tags=["transfer-sets"], responses=ERROR_RESPONSES)
 
@@ -22,14 +38,23 @@ _MULTIPART_SCHEMA = {
     "required": ["file", "name"],
     "properties": {
         "file": {"type": "string", "format": "binary",
-                 "description": ".npz with 'x' (float, N×…), optional 'y' (int labels), 'x_test', 'y_test'."},
+                 "description": ".npz with 'x' (float, N×…), optional 'y' (int labels), 'x_test', 'y_test'; or "
+                                "a zip/tar of class_name/image.png folders."},
         "name": {"type": "string", "minLength": 1, "maxLength": 200},
+        "kind": {"type": "string", "enum": ["npz", "image_archive"],
+                 "description": "Default: from the file name (.npz, or .zip/.tar/.tar.gz)."},
+        "labelled": {"type": "boolean", "description": "Archives: false to ignore class folders."},
+        "preprocessing": {"type": "string", "description": "Archives: JSON preprocessing spec."},
     },
 }
 _REQUEST_BODY = {
     "required": True,
     "content": {
-        "application/json": {"schema": {"$ref": "#/components/schemas/TransferSetBuiltinCreate"}},
+        "application/json": {"schema": {"oneOf": [
+            {"$ref": "#/components/schemas/TransferSetBuiltinCreate"},
+            {"$ref": "#/components/schemas/TransferSetImageFolderCreate"},
+            {"$ref": "#/components/schemas/TransferSetTorchvisionCreate"},
+        ]}},
         "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
     },
 }
@@ -39,7 +64,8 @@ def to_public(ts: TransferSet) -> TransferSetPublic:
     return TransferSetPublic(
         id=ts.id, name=ts.name, kind=ts.kind, builtin=ts.builtin, num_samples=ts.num_samples,
         num_test=ts.num_test, sample_shape=ts.sample_shape, num_classes=ts.num_classes,
-        labelled=ts.labelled, sha256=ts.artifact.sha256 if ts.artifact else None, created_at=ts.created_at,
+        labelled=ts.labelled, sha256=ts.artifact.sha256 if ts.artifact else ts.fingerprint,
+        spec=ts.spec, class_names=ts.class_names, created_at=ts.created_at,
     )
 
 
@@ -50,10 +76,96 @@ def _row(name: str, kind: str, data: TransferData, **kw) -> TransferSet:
     )
 
 
-def _create_builtin(session, body: TransferSetBuiltinCreate) -> TransferSetPublic:
-    ts = _row(body.name, "builtin", load_builtin(body.builtin), builtin=body.builtin)
+def _invalid(exc: Exception, field: str) -> Problem:
+    return invalid(str(exc), field=field, kind="invalid-transfer-set")
+
+
+def _create_from_json(session, settings, body) -> TransferSetPublic:
+    try:
+        if isinstance(body, TransferSetBuiltinCreate):
+            ts = _row(body.name, "builtin", load_builtin(body.builtin), builtin=body.builtin)
+        elif isinstance(body, TransferSetImageFolderCreate):
+            folder = image_data.resolve_in_roots(body.path, settings.data_roots)
+            ts = _folder_row(body.name, "image_folder", folder, folder, body.labelled, body.preprocessing,
+                             {"path": body.path})
+        else:
+            ts = _torchvision_row(body, settings)
+    except TransferSetInvalid as exc:
+        field = {"TransferSetImageFolderCreate": "path", "TransferSetTorchvisionCreate": "root"}.get(
+            type(body).__name__, "builtin")
+        raise _invalid(exc, field) from None
     session.add(ts)
     session.commit()
+    return to_public(ts)
+
+
+def _folder_row(name: str, kind: str, folder: Path, data_root: Path, labelled: bool, prep: Preprocessing,
+                spec: dict, fingerprint: str | None = None) -> TransferSet:
+    """Counts and checks an image folder without loading it: the worker reads the images at run time."""
+    splits = image_data.scan_image_folder(folder, data_root, labelled)
+    files = splits.train.files + (splits.test.files if splits.test else [])
+    image_data.check_sizes(files, prep)
+    shape = list(image_data.load_images(files[:1], prep).shape[1:])
+    n, labels = len(splits.train.files), splits.train.labels
+    n_test = len(splits.test.files) if splits.test else 0
+    if splits.test is None and labels is not None:
+        n_test = int(round(n * HOLDOUT_FRACTION))
+        n -= n_test
+    return TransferSet(
+        id=new_id("transfer_set"), name=name, kind=kind, num_samples=n, num_test=n_test, sample_shape=shape,
+        num_classes=len(splits.train.class_names) if labels is not None else None, labelled=labels is not None,
+        spec={**spec, "labelled": labelled, "preprocessing": prep.model_dump(mode="json")},
+        class_names=splits.train.class_names, fingerprint=fingerprint or image_data.fingerprint(folder),
+    )
+
+
+def _torchvision_row(body: TransferSetTorchvisionCreate, settings) -> TransferSet:
+    root = image_data.resolve_in_roots(body.root, settings.data_roots)
+    train = image_data.torchvision_dataset(body.dataset, root, True, body.preprocessing)
+    try:
+        n_test = len(image_data.torchvision_dataset(body.dataset, root, False, body.preprocessing))
+        n = len(train)
+    except TransferSetInvalid:
+        n_test = int(round(len(train) * HOLDOUT_FRACTION))
+        n = len(train) - n_test
+    names = image_data.class_names_of(train)
+    return TransferSet(
+        id=new_id("transfer_set"), name=body.name, kind="torchvision", num_samples=n, num_test=n_test,
+        sample_shape=list(train[0][0].shape), num_classes=len(names) if body.labelled else None,
+        labelled=body.labelled, class_names=names if body.labelled else None,
+        spec={"dataset": body.dataset, "root": body.root, "labelled": body.labelled,
+              "preprocessing": body.preprocessing.model_dump(mode="json")},
+        fingerprint=image_data.fingerprint(root),
+    )
+
+
+def _create_archive(session, store, settings, upload: UploadFile, name: str, labelled: bool,
+                    prep: Preprocessing) -> TransferSetPublic:
+    ts_id = new_id("transfer_set")
+    key = f"transfer_sets/{ts_id}"
+    folder = store.path(key)
+    try:
+        with store.stage(upload.file, limit=settings.max_upload_bytes) as staged:
+            extract_archive(staged.path, folder, max_files=settings.archive_max_files,
+                            max_bytes=settings.archive_max_bytes)
+            digest = staged.sha256
+        ts = _folder_row(name, "image_archive", folder, folder, labelled, prep, {"extracted": key},
+                         fingerprint=digest)
+        ts.id = ts_id
+        session.add(ts)
+        session.commit()
+    except UploadTooLarge as exc:
+        raise Problem(413, f"the file is larger than the limit of {exc.limit} bytes "
+                           "(DISTILLERY_MAX_UPLOAD_BYTES)") from None
+    except ArchiveTooLarge as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise Problem(413, f"{exc} (DISTILLERY_ARCHIVE_MAX_FILES, DISTILLERY_ARCHIVE_MAX_BYTES)") from None
+    except (ArchiveInvalid, TransferSetInvalid) as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise _invalid(exc, "file") from None
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
     return to_public(ts)
 
 
@@ -98,10 +210,13 @@ async def create_transfer_set(
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         try:
-            body = TransferSetBuiltinCreate.model_validate_json(await request.body())
+            body = _JSON_BODY.validate_json(await request.body())
         except ValidationError as exc:
-            raise RequestValidationError(exc.errors()) from None
-        return await run_in_threadpool(_create_builtin, session, body)
+            # Errors inside one kind are located under its tag; the client's field has no tag.
+            kinds = ("builtin", "image_folder", "torchvision")
+            raise RequestValidationError([{**e, "loc": e["loc"][1:] if e["loc"][:1] and e["loc"][0] in kinds
+                                           else e["loc"]} for e in exc.errors()]) from None
+        return await run_in_threadpool(_create_from_json, session, settings, body)
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
         upload, name = form.get("file"), form.get("name")
@@ -112,9 +227,20 @@ async def create_transfer_set(
             raise invalid("'file' must be a file part, not a text field", field="file")
         if not isinstance(name, str) or len(name) > 200:
             raise invalid("'name' must be text of at most 200 characters", field="name")
-        return await run_in_threadpool(_create_npz, session, store, settings, upload, name)
-    raise Problem(415, "send application/json naming a built-in set, or multipart/form-data with an .npz file",
-                  kind="unsupported-media-type")
+        kind = form.get("kind") or ("image_archive" if (upload.filename or "").lower().endswith(ARCHIVE_SUFFIXES)
+                                    else "npz")
+        if kind == "npz":
+            return await run_in_threadpool(_create_npz, session, store, settings, upload, name)
+        if kind != "image_archive":
+            raise invalid(f"unknown kind {kind!r} for an upload; use 'npz' or 'image_archive'", field="kind")
+        labelled = str(form.get("labelled", "true")).lower() not in ("false", "0", "no")
+        try:
+            prep = Preprocessing.model_validate(json.loads(form.get("preprocessing") or "{}"))
+        except (json.JSONDecodeError, ValidationError) as exc:
+            raise invalid(f"preprocessing must be a JSON preprocessing spec: {exc}", field="preprocessing") from None
+        return await run_in_threadpool(_create_archive, session, store, settings, upload, name, labelled, prep)
+    raise Problem(415, "send application/json (a built-in set, an image folder or a torchvision dataset), or "
+                       "multipart/form-data with an .npz or an image archive", kind="unsupported-media-type")
 
 
 @router.get("", response_model=TransferSetList)
@@ -154,10 +280,13 @@ def delete_transfer_set(transfer_set_id: str, session: SessionDep, store: StoreD
         raise Problem(409, f"transfer set {transfer_set_id!r} is used by job {used!r}; delete the job first",
                       kind="in-use")
     artifact = ts.artifact
+    extracted = (ts.spec or {}).get("extracted")
     session.delete(ts)
     if artifact is not None:
         session.delete(artifact)
     session.commit()
     if artifact is not None:
         store.delete(artifact.key)
+    if extracted:
+        shutil.rmtree(store.path(extracted), ignore_errors=True)
     return Response(status_code=204)

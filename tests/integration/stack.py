@@ -162,12 +162,12 @@ def base_env(var: Path) -> dict[str, str]:
 
 
 @contextmanager
-def running_stack(kind: str, var: Path):
+def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None):
     """API + worker on 'embedded' (SQLite, SQLAlchemy broker) or 'postgres_redis' (real servers)."""
     from app.db import upgrade
 
     var.mkdir(parents=True, exist_ok=True)
-    env = base_env(var)
+    env = {**base_env(var), **(extra_env or {})}
     with (postgres_database() if kind == "postgres_redis" else _nothing()) as pg_url:
         if kind == "postgres_redis":
             require(redis_up(), f"Redis at {REDIS_URL}")

@@ -5,6 +5,7 @@ from .body_create_teacher import BodyCreateTeacher
 from .cnn_spec import CNNSpec
 from .cnn_spec_activation import CNNSpecActivation
 from .create_transfer_set_files_body import CreateTransferSetFilesBody
+from .create_transfer_set_files_body_kind import CreateTransferSetFilesBodyKind
 from .distill_config import DistillConfig
 from .distill_config_device import DistillConfigDevice
 from .distill_config_ensemble import DistillConfigEnsemble
@@ -29,6 +30,9 @@ from .list_jobs_status_type_0 import ListJobsStatusType0
 from .metric_point import MetricPoint
 from .mlp_spec import MLPSpec
 from .mlp_spec_activation import MLPSpecActivation
+from .normalize import Normalize
+from .preprocessing import Preprocessing
+from .preprocessing_color_type_0 import PreprocessingColorType0
 from .problem_detail import ProblemDetail
 from .problem_detail_errors_type_0_item import ProblemDetailErrorsType0Item
 from .progress import Progress
@@ -42,9 +46,13 @@ from .teacher_public_arch_config_type_0 import TeacherPublicArchConfigType0
 from .torchvision_spec import TorchvisionSpec
 from .torchvision_spec_arch import TorchvisionSpecArch
 from .transfer_set_builtin_create import TransferSetBuiltinCreate
+from .transfer_set_image_folder_create import TransferSetImageFolderCreate
 from .transfer_set_list import TransferSetList
 from .transfer_set_public import TransferSetPublic
 from .transfer_set_public_kind import TransferSetPublicKind
+from .transfer_set_public_spec_type_0 import TransferSetPublicSpecType0
+from .transfer_set_torchvision_create import TransferSetTorchvisionCreate
+from .transfer_set_torchvision_create_dataset import TransferSetTorchvisionCreateDataset
 
 __all__ = (
     "Augmentation",
@@ -52,6 +60,7 @@ __all__ = (
     "CNNSpec",
     "CNNSpecActivation",
     "CreateTransferSetFilesBody",
+    "CreateTransferSetFilesBodyKind",
     "DistillConfig",
     "DistillConfigDevice",
     "DistillConfigEnsemble",
@@ -76,6 +85,9 @@ __all__ = (
     "MetricPoint",
     "MLPSpec",
     "MLPSpecActivation",
+    "Normalize",
+    "Preprocessing",
+    "PreprocessingColorType0",
     "ProblemDetail",
     "ProblemDetailErrorsType0Item",
     "Progress",
@@ -89,7 +101,11 @@ __all__ = (
     "TorchvisionSpec",
     "TorchvisionSpecArch",
     "TransferSetBuiltinCreate",
+    "TransferSetImageFolderCreate",
     "TransferSetList",
     "TransferSetPublic",
     "TransferSetPublicKind",
+    "TransferSetPublicSpecType0",
+    "TransferSetTorchvisionCreate",
+    "TransferSetTorchvisionCreateDataset",
 )

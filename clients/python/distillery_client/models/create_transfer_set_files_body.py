@@ -10,7 +10,9 @@ from .. import types
 
 from ..types import UNSET, Unset
 
+from ..models.create_transfer_set_files_body_kind import CreateTransferSetFilesBodyKind
 from ..types import File, FileTypes
+from ..types import UNSET, Unset
 from io import BytesIO
 
 
@@ -26,12 +28,19 @@ T = TypeVar("T", bound="CreateTransferSetFilesBody")
 class CreateTransferSetFilesBody:
     """ 
         Attributes:
-            file (File): .npz with 'x' (float, N×…), optional 'y' (int labels), 'x_test', 'y_test'.
+            file (File): .npz with 'x' (float, N×…), optional 'y' (int labels), 'x_test', 'y_test'; or a zip/tar of
+                class_name/image.png folders.
             name (str):
+            kind (CreateTransferSetFilesBodyKind | Unset): Default: from the file name (.npz, or .zip/.tar/.tar.gz).
+            labelled (bool | Unset): Archives: false to ignore class folders.
+            preprocessing (str | Unset): Archives: JSON preprocessing spec.
      """
 
     file: File
     name: str
+    kind: CreateTransferSetFilesBodyKind | Unset = UNSET
+    labelled: bool | Unset = UNSET
+    preprocessing: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -44,6 +53,15 @@ class CreateTransferSetFilesBody:
 
         name = self.name
 
+        kind: str | Unset = UNSET
+        if not isinstance(self.kind, Unset):
+            kind = self.kind.value
+
+
+        labelled = self.labelled
+
+        preprocessing = self.preprocessing
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -51,6 +69,12 @@ class CreateTransferSetFilesBody:
             "file": file,
             "name": name,
         })
+        if kind is not UNSET:
+            field_dict["kind"] = kind
+        if labelled is not UNSET:
+            field_dict["labelled"] = labelled
+        if preprocessing is not UNSET:
+            field_dict["preprocessing"] = preprocessing
 
         return field_dict
 
@@ -63,6 +87,21 @@ class CreateTransferSetFilesBody:
 
 
         files.append(("name", (None, str(self.name).encode(), "text/plain")))
+
+
+
+        if not isinstance(self.kind, Unset):
+            files.append(("kind",  (None, str(self.kind.value).encode(), "text/plain")))
+
+
+
+        if not isinstance(self.labelled, Unset):
+            files.append(("labelled", (None, str(self.labelled).encode(), "text/plain")))
+
+
+
+        if not isinstance(self.preprocessing, Unset):
+            files.append(("preprocessing", (None, str(self.preprocessing).encode(), "text/plain")))
 
 
 
@@ -87,9 +126,26 @@ class CreateTransferSetFilesBody:
 
         name = d.pop("name")
 
+        _kind = d.pop("kind", UNSET)
+        kind: CreateTransferSetFilesBodyKind | Unset
+        if isinstance(_kind,  Unset):
+            kind = UNSET
+        else:
+            kind = CreateTransferSetFilesBodyKind(_kind)
+
+
+
+
+        labelled = d.pop("labelled", UNSET)
+
+        preprocessing = d.pop("preprocessing", UNSET)
+
         create_transfer_set_files_body = cls(
             file=file,
             name=name,
+            kind=kind,
+            labelled=labelled,
+            preprocessing=preprocessing,
         )
 
 

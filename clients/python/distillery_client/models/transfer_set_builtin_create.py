@@ -8,6 +8,7 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..types import UNSET, Unset
 from typing import Literal, cast
 
 
@@ -25,10 +26,12 @@ class TransferSetBuiltinCreate:
         Attributes:
             builtin (Literal['digits']): A built-in set: 'digits' (scikit-learn's 8×8 digits).
             name (str):
+            kind (Literal['builtin'] | Unset):  Default: 'builtin'.
      """
 
     builtin: Literal['digits']
     name: str
+    kind: Literal['builtin'] | Unset = 'builtin'
 
 
 
@@ -39,6 +42,8 @@ class TransferSetBuiltinCreate:
 
         name = self.name
 
+        kind = self.kind
+
 
         field_dict: dict[str, Any] = {}
 
@@ -46,6 +51,8 @@ class TransferSetBuiltinCreate:
             "builtin": builtin,
             "name": name,
         })
+        if kind is not UNSET:
+            field_dict["kind"] = kind
 
         return field_dict
 
@@ -60,9 +67,14 @@ class TransferSetBuiltinCreate:
 
         name = d.pop("name")
 
+        kind = cast(Literal['builtin'] | Unset , d.pop("kind", UNSET))
+        if kind != 'builtin'and not isinstance(kind, Unset):
+            raise ValueError(f"kind must match const 'builtin', got '{kind}'")
+
         transfer_set_builtin_create = cls(
             builtin=builtin,
             name=name,
+            kind=kind,
         )
 
         return transfer_set_builtin_create

@@ -12,6 +12,8 @@ from ..models.transfer_set_public_kind import TransferSetPublicKind
 from typing import cast
 import datetime
 
+if TYPE_CHECKING:
+  from ..models.transfer_set_public_spec_type_0 import TransferSetPublicSpecType0
 
 
 
@@ -26,6 +28,7 @@ class TransferSetPublic:
     """ 
         Attributes:
             builtin (None | str):
+            class_names (list[str] | None):
             created_at (datetime.datetime):
             id (str):
             kind (TransferSetPublicKind):
@@ -36,9 +39,11 @@ class TransferSetPublic:
             num_test (int): Labelled samples results are measured on.
             sample_shape (list[int]):
             sha256 (None | str):
+            spec (None | TransferSetPublicSpecType0): Where the data is and how it is fed (preprocessing).
      """
 
     builtin: None | str
+    class_names: list[str] | None
     created_at: datetime.datetime
     id: str
     kind: TransferSetPublicKind
@@ -49,6 +54,7 @@ class TransferSetPublic:
     num_test: int
     sample_shape: list[int]
     sha256: None | str
+    spec: None | TransferSetPublicSpecType0
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -56,8 +62,17 @@ class TransferSetPublic:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.transfer_set_public_spec_type_0 import TransferSetPublicSpecType0 # noqa: PLC0415
         builtin: None | str
         builtin = self.builtin
+
+        class_names: list[str] | None
+        if isinstance(self.class_names, list):
+            class_names = self.class_names
+
+
+        else:
+            class_names = self.class_names
 
         created_at = self.created_at.isoformat()
 
@@ -83,11 +98,18 @@ class TransferSetPublic:
         sha256: None | str
         sha256 = self.sha256
 
+        spec: dict[str, Any] | None
+        if isinstance(self.spec, TransferSetPublicSpecType0):
+            spec = self.spec.to_dict()
+        else:
+            spec = self.spec
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update({
             "builtin": builtin,
+            "class_names": class_names,
             "created_at": created_at,
             "id": id,
             "kind": kind,
@@ -98,6 +120,7 @@ class TransferSetPublic:
             "num_test": num_test,
             "sample_shape": sample_shape,
             "sha256": sha256,
+            "spec": spec,
         })
 
         return field_dict
@@ -106,6 +129,7 @@ class TransferSetPublic:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.transfer_set_public_spec_type_0 import TransferSetPublicSpecType0 # noqa: PLC0415
         d = dict(src_dict)
         def _parse_builtin(data: object) -> None | str:
             if data is None:
@@ -113,6 +137,22 @@ class TransferSetPublic:
             return cast(None | str, data)
 
         builtin = _parse_builtin(d.pop("builtin"))
+
+
+        def _parse_class_names(data: object) -> list[str] | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                class_names_type_0 = cast(list[str], data)
+
+                return class_names_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None, data)
+
+        class_names = _parse_class_names(d.pop("class_names"))
 
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
@@ -154,8 +194,27 @@ class TransferSetPublic:
         sha256 = _parse_sha256(d.pop("sha256"))
 
 
+        def _parse_spec(data: object) -> None | TransferSetPublicSpecType0:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                spec_type_0 = TransferSetPublicSpecType0.from_dict(data)
+
+
+
+                return spec_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | TransferSetPublicSpecType0, data)
+
+        spec = _parse_spec(d.pop("spec"))
+
+
         transfer_set_public = cls(
             builtin=builtin,
+            class_names=class_names,
             created_at=created_at,
             id=id,
             kind=kind,
@@ -166,6 +225,7 @@ class TransferSetPublic:
             num_test=num_test,
             sample_shape=sample_shape,
             sha256=sha256,
+            spec=spec,
         )
 
 

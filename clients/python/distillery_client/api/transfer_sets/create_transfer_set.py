@@ -11,14 +11,16 @@ from ... import errors
 from ...models.create_transfer_set_files_body import CreateTransferSetFilesBody
 from ...models.problem_detail import ProblemDetail
 from ...models.transfer_set_builtin_create import TransferSetBuiltinCreate
+from ...models.transfer_set_image_folder_create import TransferSetImageFolderCreate
 from ...models.transfer_set_public import TransferSetPublic
+from ...models.transfer_set_torchvision_create import TransferSetTorchvisionCreate
 from typing import cast
 
 
 
 def _get_kwargs(
     *,
-    body:    TransferSetBuiltinCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
+    body:    TransferSetBuiltinCreate | TransferSetImageFolderCreate | TransferSetTorchvisionCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
 
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
@@ -33,8 +35,15 @@ def _get_kwargs(
         "url": "/v1/transfer-sets",
     }
 
-    if isinstance(body, TransferSetBuiltinCreate):
-        _kwargs["json"] = body.to_dict()
+    if isinstance(body, TransferSetBuiltinCreate | TransferSetImageFolderCreate | TransferSetTorchvisionCreate):
+        
+        if isinstance(body, TransferSetBuiltinCreate):
+            _kwargs["json"] = body.to_dict()
+        elif isinstance(body, TransferSetImageFolderCreate):
+            _kwargs["json"] = body.to_dict()
+        else:
+            _kwargs["json"] = body.to_dict()
+
 
         headers["Content-Type"] = "application/json"
     if isinstance(body, CreateTransferSetFilesBody):
@@ -101,7 +110,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body:    TransferSetBuiltinCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
+    body:    TransferSetBuiltinCreate | TransferSetImageFolderCreate | TransferSetTorchvisionCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
 
 ) -> Response[ProblemDetail | TransferSetPublic]:
     """ Create Transfer Set
@@ -109,7 +118,8 @@ def sync_detailed(
      Register a transfer set: JSON naming a built-in set, or a multipart ``.npz`` upload.
 
     Args:
-        body (TransferSetBuiltinCreate):
+        body (TransferSetBuiltinCreate | TransferSetImageFolderCreate |
+            TransferSetTorchvisionCreate):
         body (CreateTransferSetFilesBody):
 
     Raises:
@@ -135,7 +145,7 @@ def sync_detailed(
 def sync(
     *,
     client: AuthenticatedClient | Client,
-    body:    TransferSetBuiltinCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
+    body:    TransferSetBuiltinCreate | TransferSetImageFolderCreate | TransferSetTorchvisionCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
 
 ) -> ProblemDetail | TransferSetPublic | None:
     """ Create Transfer Set
@@ -143,7 +153,8 @@ def sync(
      Register a transfer set: JSON naming a built-in set, or a multipart ``.npz`` upload.
 
     Args:
-        body (TransferSetBuiltinCreate):
+        body (TransferSetBuiltinCreate | TransferSetImageFolderCreate |
+            TransferSetTorchvisionCreate):
         body (CreateTransferSetFilesBody):
 
     Raises:
@@ -164,7 +175,7 @@ body=body,
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
-    body:    TransferSetBuiltinCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
+    body:    TransferSetBuiltinCreate | TransferSetImageFolderCreate | TransferSetTorchvisionCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
 
 ) -> Response[ProblemDetail | TransferSetPublic]:
     """ Create Transfer Set
@@ -172,7 +183,8 @@ async def asyncio_detailed(
      Register a transfer set: JSON naming a built-in set, or a multipart ``.npz`` upload.
 
     Args:
-        body (TransferSetBuiltinCreate):
+        body (TransferSetBuiltinCreate | TransferSetImageFolderCreate |
+            TransferSetTorchvisionCreate):
         body (CreateTransferSetFilesBody):
 
     Raises:
@@ -198,7 +210,7 @@ async def asyncio_detailed(
 async def asyncio(
     *,
     client: AuthenticatedClient | Client,
-    body:    TransferSetBuiltinCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
+    body:    TransferSetBuiltinCreate | TransferSetImageFolderCreate | TransferSetTorchvisionCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
 
 ) -> ProblemDetail | TransferSetPublic | None:
     """ Create Transfer Set
@@ -206,7 +218,8 @@ async def asyncio(
      Register a transfer set: JSON naming a built-in set, or a multipart ``.npz`` upload.
 
     Args:
-        body (TransferSetBuiltinCreate):
+        body (TransferSetBuiltinCreate | TransferSetImageFolderCreate |
+            TransferSetTorchvisionCreate):
         body (CreateTransferSetFilesBody):
 
     Raises:
