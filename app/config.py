@@ -33,6 +33,11 @@ class Settings(BaseSettings):
     )
     archive_max_files: int = Field(100_000, gt=0, description="Most files an uploaded archive may hold.")
     archive_max_bytes: int = Field(4 * 1024**3, gt=0, description="Most bytes an uploaded archive may unpack to.")
+    in_memory_max_bytes: int = Field(
+        2 * 1024**3, gt=0, description="Image transfer sets larger than this (decoded, as float32) are streamed "
+        "from disk by a DataLoader instead of being loaded whole.",
+    )
+    dataloader_workers: int = Field(2, ge=0, le=64, description="Worker processes reading streamed sets.")
     gpu_data_share: float = Field(
         0.5, gt=0, le=1, description="Share of the GPU's free memory a transfer set may occupy on the device; "
         "larger sets stay in pinned host memory and are copied batch by batch.",

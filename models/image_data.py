@@ -204,6 +204,59 @@ def load_torchvision(name: str, root: Path, labelled: bool, preprocessing: Prepr
     return TransferData(x, y if labelled else None, x_test, y_test, names if labelled else None)
 
 
+class ImageFiles:
+    """Image files as a map-style dataset: (tensor, label) read on demand, for a DataLoader."""
+
+    def __init__(self, files: list[Path], labels: list[int] | None, preprocessing: Preprocessing):
+        self.files, self.labels, self.preprocessing = files, labels, preprocessing
+        self._transform = None
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, i: int):
+        from PIL import Image
+
+        if self._transform is None:
+            self._transform = self.preprocessing.transform()
+        with Image.open(self.files[i]) as im:
+            return self._transform(im), -1 if self.labels is None else self.labels[i]
+
+
+def open_image_folder(folder: Path, data_root: Path, labelled: bool, preprocessing: Preprocessing,
+                      workers: int) -> TransferData:
+    """Like :func:`load_image_folder`, but nothing is read until the engine asks for a batch."""
+    from worker.engine.streaming import LazyInputs
+
+    splits = scan_image_folder(folder, data_root, labelled)
+    x = LazyInputs(ImageFiles(splits.train.files, splits.train.labels, preprocessing), workers=workers)
+    y = None if splits.train.labels is None else np.array(splits.train.labels, dtype=np.int64)
+    names = splits.train.class_names
+    if splits.test is not None:
+        x_test = LazyInputs(ImageFiles(splits.test.files, splits.test.labels, preprocessing), workers=workers)
+        return TransferData(x, y, x_test, np.array(splits.test.labels, dtype=np.int64), names)
+    return _hold_out(x, y, names)
+
+
+def _labels_of(dataset) -> np.ndarray:
+    return np.asarray(getattr(dataset, "targets", None) if hasattr(dataset, "targets") else dataset.labels,
+                      dtype=np.int64)
+
+
+def open_torchvision(name: str, root: Path, labelled: bool, preprocessing: Preprocessing,
+                     workers: int) -> TransferData:
+    from worker.engine.streaming import LazyInputs
+
+    train = torchvision_dataset(name, root, True, preprocessing)
+    x, y, names = LazyInputs(train, workers=workers), _labels_of(train), class_names_of(train)
+    try:
+        test = torchvision_dataset(name, root, False, preprocessing)
+    except TransferSetInvalid:
+        return _hold_out(x, y if labelled else None, names if labelled else None)
+    return TransferData(x, y if labelled else None, LazyInputs(test, workers=workers), _labels_of(test),
+                        names if labelled else None)
+
+
 def fingerprint(folder: Path) -> str:
     """What the data on disk is, for the teacher-output cache: every file's path, size and mtime."""
     digest = hashlib.sha256()

@@ -18,7 +18,14 @@ from app.ids import new_id
 from app.store import ArtifactStore, sha256_of
 from app.tables import Artifact, Event, Job, Metric, Run, StudentExport, Teacher, TransferSet
 from models.export import EXPORT_FORMATS, PlainSoftmax, export
-from models.image_data import fingerprint, load_image_folder, load_torchvision, resolve_in_roots
+from models.image_data import (
+    fingerprint,
+    load_image_folder,
+    load_torchvision,
+    open_image_folder,
+    open_torchvision,
+    resolve_in_roots,
+)
 from models.preprocessing import Preprocessing
 from models.teachers import load_teacher
 from models.transfer_sets import TransferData, load_builtin, load_npz
@@ -108,6 +115,14 @@ def teacher_identity(t: Teacher) -> dict:
             "input_shape": t.input_shape}
 
 
+def streams(ts: TransferSet) -> bool:
+    """Image sets whose decoded size passes DISTILLERY_IN_MEMORY_MAX_BYTES are read from disk per batch."""
+    size = (ts.num_samples + ts.num_test) * 4
+    for d in ts.sample_shape:
+        size *= d
+    return ts.kind in ("image_archive", "image_folder", "torchvision") and size > get_settings().in_memory_max_bytes
+
+
 def load_transfer_data(ts: TransferSet, store: ArtifactStore) -> TransferData:
     if ts.kind == "builtin":
         return load_builtin(ts.builtin)
@@ -115,14 +130,19 @@ def load_transfer_data(ts: TransferSet, store: ArtifactStore) -> TransferData:
         return load_npz(store.path(ts.artifact.key))
     prep = Preprocessing.model_validate(ts.spec.get("preprocessing") or {})
     labelled = ts.spec.get("labelled", True)
+    workers = get_settings().dataloader_workers
+    if ts.kind == "torchvision":
+        if streams(ts):
+            return open_torchvision(ts.spec["dataset"], _on_disk(ts), labelled, prep, workers)
+        return load_torchvision(ts.spec["dataset"], _on_disk(ts), labelled, prep)
     if ts.kind == "image_archive":
-        folder = store.path(ts.spec["extracted"])
-        return load_image_folder(folder, folder, labelled, prep)
-    if ts.kind == "image_folder":
+        folder = root = store.path(ts.spec["extracted"])
+    else:
         folder = _on_disk(ts)
         root = next(r.resolve() for r in get_settings().data_roots if r.resolve() in [folder, *folder.parents])
-        return load_image_folder(folder, root, labelled, prep)
-    return load_torchvision(ts.spec["dataset"], _on_disk(ts), labelled, prep)
+    if streams(ts):
+        return open_image_folder(folder, root, labelled, prep, workers)
+    return load_image_folder(folder, root, labelled, prep)
 
 
 def _finite(v: float) -> float | None:
@@ -212,6 +232,10 @@ def _experiment(job_id: str, store: ArtifactStore, cfg_update: dict | None = Non
         cfg = cfg.model_copy(update={"device": settings.worker_device})
     input_shape, num_classes = teachers[0].input_shape, teachers[0].num_classes
     init_path = store.path(init.artifact.key) if init else None
+    if streams(transfer_set):
+        with session_scope() as s:
+            add_event(s, job_id, "data_streamed", f"{transfer_set.num_samples + transfer_set.num_test} samples are "
+                      "read from disk batch by batch (larger than DISTILLERY_IN_MEMORY_MAX_BYTES)")
     experiment = Experiment(
         teachers=[load_teacher(store.path(t.artifact.key), t.format, arch=t.arch, arch_config=t.arch_config,
                                input_shape=t.input_shape) for t in teachers],

@@ -210,3 +210,65 @@ def test_unsafe_archives_are_refused_and_nothing_escapes(client, tmp_path, monke
     assert counts()["transfer_sets"] == 0 and stored_files() == []
     assert set(os.listdir(tmp_path)) == before
     assert not os.path.exists("/tmp/escaped_abs.png")
+
+
+# Large sets: streamed from disk through a DataLoader, never loaded whole.
+
+def test_streamed_and_in_memory_jobs_train_the_same_student(client, data_root, teacher_file, monkeypatch):
+    import numpy as np
+    from safetensors.torch import load
+
+    from tests.unit.test_api import upload_teacher
+    from tests.unit.test_teacher_cache import events_of
+    from worker.job_runner import execute
+
+    write_image_folder(data_root / "digits", limit=300)
+    ts = post(client, kind="image_folder", path="digits").json()["id"]
+    teacher = upload_teacher(client, teacher_file, input_shape="[1, 8, 8]").json()["id"]
+    body = {"teacher_ids": [teacher], "transfer_set_id": ts, "student": {"arch": "cnn", "channels": [8]},
+            "hyperparameters": {"epochs": 2, "augmentation": {"horizontal_flip": True}}}
+
+    def run():
+        job_id = client.post("/v1/jobs", json=body).json()["id"]
+        execute(job_id)
+        job = client.get(f"/v1/jobs/{job_id}").json()
+        assert job["status"] == "succeeded", job["error"]
+        weights = load(client.get(f"/v1/jobs/{job_id}/student", params={"format": "safetensors"}).content)
+        return job, weights, events_of(client, job_id)
+
+    in_memory, w_mem, ev_mem = run()
+    monkeypatch.setenv("DISTILLERY_IN_MEMORY_MAX_BYTES", "1000")
+    get_settings.cache_clear()
+    streamed, w_str, ev_str = run()
+    assert "data_streamed" in ev_str and "data_streamed" not in ev_mem
+    assert streamed["result"]["student"]["test_errors"] == in_memory["result"]["student"]["test_errors"]
+    for k in w_mem:
+        np.testing.assert_allclose(w_str[k].numpy(), w_mem[k].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_lazy_inputs_read_each_sample_once_an_epoch_in_batches():
+    import torch
+
+    from worker.engine.config import DistillConfig
+    from worker.engine.loop import Split, train_student
+    from worker.engine.streaming import LazyInputs
+
+    class Counting:
+        def __init__(self, n):
+            self.x, self.reads = torch.rand(n, 4), torch.zeros(n, dtype=torch.long)
+
+        def __len__(self):
+            return len(self.x)
+
+        def __getitem__(self, i):
+            self.reads[i] += 1
+            return self.x[i], 0
+
+    data = Counting(100)
+    lazy = LazyInputs(data, workers=0)  # in-process, so the counts are visible here
+    y = torch.randint(0, 3, (100,))
+    train = Split(lazy[torch.arange(80)], y[:80])
+    out = train_student(lambda: torch.nn.Linear(4, 3), train, None,
+                        DistillConfig(epochs=3, batch_size=16, soft_weight=0, hard_weight=1))
+    assert out.epochs_run == 3
+    assert data.reads[:80].tolist() == [3] * 80 and data.reads[80:].sum() == 0

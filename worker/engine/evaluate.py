@@ -5,11 +5,18 @@ from torch import nn
 
 
 @torch.no_grad()
-def predict_logits(model: nn.Module, x: torch.Tensor, *, batch_size: int = 1024,
+def predict_logits(model: nn.Module, x, *, batch_size: int = 1024,
                    device: torch.device | str = "cpu") -> torch.Tensor:
+    """Logits on ``x``: a tensor, or streamed inputs (``LazyInputs``), read batch by batch."""
+    from worker.engine.streaming import is_lazy
+
     model.eval()
-    out = [model(x[i:i + batch_size].to(device, non_blocking=True)).float().cpu()
-           for i in range(0, len(x), batch_size)]
+    if is_lazy(x):
+        chunks = list(torch.arange(len(x)).split(batch_size))
+        batches = x.batches(chunks)
+    else:
+        batches = (x[i:i + batch_size] for i in range(0, len(x), batch_size))
+    out = [model(b.to(device, non_blocking=True)).float().cpu() for b in batches]
     return torch.cat(out) if out else torch.empty(0)
 
 

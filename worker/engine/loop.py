@@ -18,6 +18,7 @@ from worker.engine.augment import augment
 from worker.engine.config import DistillConfig
 from worker.engine.evaluate import expected_calibration_error, predict_logits
 from worker.engine.losses import combine, make_loss
+from worker.engine.streaming import is_lazy
 
 # Each term's gradient norm costs one extra backward pass, so it is measured on the first step and then
 # every GRAD_NORM_INTERVAL steps (about 1% extra work); an epoch reports its latest measurement.
@@ -67,6 +68,8 @@ class TrainResult:
 
 
 def _fits(split: Split, device: torch.device, budget: int | None) -> bool:
+    if is_lazy(split.x):
+        return False  # streamed inputs stay where they are read
     if device.type == "cpu" or budget is None:
         return True
     size = sum(t.numel() * t.element_size() for t in (split.x, split.y, split.teacher_logits) if t is not None)
@@ -219,7 +222,8 @@ def train_student(
     # Data stays on the training device when it fits the budget; otherwise batches are copied over.
     data_device = device if _fits(train, device, max_device_bytes) else torch.device("cpu")
     train = train.to(data_device)
-    if data_device.type == "cpu" and device.type == "cuda":
+    lazy = is_lazy(train.x)
+    if data_device.type == "cpu" and device.type == "cuda" and not lazy:
         train = Split(*(None if t is None else t.pin_memory() for t in (train.x, train.y, train.teacher_logits)))
     val = val.to(device) if val is not None and len(val) else None
     params = [p for p in student.parameters() if p.requires_grad]
@@ -243,9 +247,11 @@ def train_student(
         sizes: list[int] = []
         lr_at_start = opt.param_groups[0]["lr"]
         started = time.perf_counter()
-        for i, idx in enumerate(torch.randperm(len(train), generator=gen).split(cfg.batch_size)):
+        chunks = torch.randperm(len(train), generator=gen).split(cfg.batch_size)
+        streamed = train.x.batches(list(chunks), pin_memory=device.type == "cuda") if lazy else None
+        for i, idx in enumerate(chunks):
             idx = idx.to(data_device)
-            x = train.x[idx].to(device, non_blocking=True)
+            x = (next(streamed) if lazy else train.x[idx]).to(device, non_blocking=True)
             y = None if train.y is None else train.y[idx].to(device, non_blocking=True)
             targets = None if train.teacher_logits is None else train.teacher_logits[0][idx].to(device)
             if cfg.augmenting:

@@ -16,6 +16,7 @@ from worker.engine.config import DistillConfig
 from worker.engine.evaluate import classification_report, predict_logits
 from worker.engine.loop import Split, resolve_device, teacher_logits, train_student, validation_split
 from worker.engine.losses import ensemble_log_probs
+from worker.engine.streaming import is_lazy
 from worker.engine.teacher_cache import TeacherOutputCache
 
 
@@ -57,8 +58,12 @@ class Hooks:
         return False
 
 
+def _inputs(x):
+    return x if is_lazy(x) else torch.from_numpy(x)
+
+
 def _tensors(x, y) -> Split:
-    return Split(torch.from_numpy(x), None if y is None else torch.from_numpy(y))
+    return Split(_inputs(x), None if y is None else torch.from_numpy(y))
 
 
 def _without(split: Split, classes: list[int]) -> Split:
@@ -78,9 +83,9 @@ def teacher_outputs(exp: Experiment, device, hooks: Hooks) -> tuple[torch.Tensor
 
     Read from the cache when every member is there; otherwise computed, and stored for next time.
     """
-    parts = {"train": torch.from_numpy(exp.data.x_train)}
+    parts = {"train": _inputs(exp.data.x_train)}
     if exp.data.x_test is not None:
-        parts["test"] = torch.from_numpy(exp.data.x_test)
+        parts["test"] = _inputs(exp.data.x_test)
     use_cache = exp.cache is not None and exp.cache_keys and exp.config.teacher_cache
     if exp.config.augmenting:
         use_cache = False
