@@ -25,6 +25,10 @@ class Settings(BaseSettings):
     )
     artifact_dir: Path | None = Field(None, description="Artifact store directory; default <var_dir>/artifacts.")
     queue: str = Field("distill", description="Celery queue the API sends jobs to and workers listen on.")
+    auth_required: bool = Field(
+        False, description="Require an API key on every request. Off: requests without a key act as the "
+        "default tenant (fine on one machine, never on a network).",
+    )
     max_upload_bytes: int = Field(512 * 1024 * 1024, description="Largest accepted upload; larger is a 413.")
     worker_device: str = Field("auto", description="Device a worker trains on when a job says 'auto'.")
     data_roots: Annotated[list[Path], NoDecode] = Field(

@@ -8,6 +8,8 @@ PREFIXES = {
     "job": "job",
     "run": "run",
     "artifact": "art",
+    "tenant": "ten",
+    "api_key": "key",
 }
 
 

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app import openapi, problems
+from app.config import get_settings
 from app.db import check_schema, get_engine
 from app.routes import api_router
 from app.routes.health import router as health_router
@@ -26,6 +27,11 @@ async def lifespan(_app: FastAPI):
     except Exception as exc:
         log.error("Distillery cannot start: %s", exc)
         raise
+    if not get_settings().auth_required:
+        banner = "!" * 78
+        log.warning("\n%s\n!! AUTH IS OFF: every request without an API key acts as the default tenant.\n"
+                    "!! Fine for one machine; set DISTILLERY_AUTH_REQUIRED=true before exposing this server.\n%s",
+                    banner, banner)
     yield
 
 

@@ -47,8 +47,10 @@ class ProblemDetail(BaseModel):
 
 
 class Problem(Exception):
-    def __init__(self, status: int, detail: str, *, kind: str | None = None, errors: list | None = None):
+    def __init__(self, status: int, detail: str, *, kind: str | None = None, errors: list | None = None,
+                 headers: dict[str, str] | None = None):
         super().__init__(detail)
+        self.headers = headers
         self.status = status
         self.detail = detail
         self.kind = kind or _TYPES.get(status, "error")
@@ -86,7 +88,7 @@ def _field_name(loc: tuple) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
-        return _response(request, exc.status, exc.detail, exc.kind, exc.errors)
+        return _response(request, exc.status, exc.detail, exc.kind, exc.errors, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
@@ -106,5 +108,5 @@ def install(app: FastAPI) -> None:
 
 # Declared on every route so generated clients get a typed error model.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemDetail, "description": _TITLES[status]} for status in (404, 422)
+    status: {"model": ProblemDetail, "description": _TITLES[status]} for status in (401, 404, 422)
 }

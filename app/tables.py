@@ -34,6 +34,30 @@ class Base(DeclarativeBase):
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON, datetime: UTCDateTime}
 
 
+DEFAULT_TENANT = "ten_default"  # owns everything when the server runs with auth off
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiKey(Base):
+    """Keys are stored as their sha256 only: they are long random strings, so a fast hash is enough."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # shown to operators to tell keys apart
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
 class Artifact(Base):
     __tablename__ = "artifacts"
 
@@ -48,6 +72,8 @@ class Artifact(Base):
 class Teacher(Base):
     __tablename__ = "teachers"
 
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True, default=DEFAULT_TENANT,
+                                           server_default=DEFAULT_TENANT)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     format: Mapped[str] = mapped_column(String(32))
@@ -64,6 +90,8 @@ class Teacher(Base):
 class TransferSet(Base):
     __tablename__ = "transfer_sets"
 
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True, default=DEFAULT_TENANT,
+                                           server_default=DEFAULT_TENANT)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
@@ -85,6 +113,8 @@ class TransferSet(Base):
 class Job(Base):
     __tablename__ = "jobs"
 
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True, default=DEFAULT_TENANT,
+                                           server_default=DEFAULT_TENANT)
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
     transfer_set_id: Mapped[str] = mapped_column(ForeignKey("transfer_sets.id"))
@@ -110,7 +140,7 @@ class Job(Base):
     )
     exports: Mapped[list["StudentExport"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
-    __table_args__ = (UniqueConstraint("idempotency_key", name="uq_jobs_idempotency_key"),)
+    __table_args__ = (UniqueConstraint("tenant_id", "idempotency_key", name="uq_jobs_tenant_idempotency_key"),)
 
     @property
     def teacher_ids(self) -> list[str]:

@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.auth import TenantDep
 from app.db import session_scope
 from app.deps import SessionDep, StoreDep
 from app.ids import new_id
@@ -66,11 +67,16 @@ def to_public(job: Job) -> JobPublic:
     )
 
 
-def _check(session, store, body: JobCreate) -> list[Teacher]:
+def _mine(session, model, ident: str, tenant: str):
+    row = session.get(model, ident)
+    return row if row is not None and row.tenant_id == tenant else None
+
+
+def _check(session, store, body: JobCreate, tenant: str) -> list[Teacher]:
     """Every reason a job could not run that is knowable now is a 422 naming the field."""
     teachers = []
     for i, tid in enumerate(body.teacher_ids):
-        teacher = session.get(Teacher, tid)
+        teacher = _mine(session, Teacher, tid, tenant)
         if teacher is None:
             raise invalid(f"teacher {tid!r} does not exist; upload it with POST /v1/teachers",
                           field=f"teacher_ids.{i}", kind="unknown-reference")
@@ -87,7 +93,7 @@ def _check(session, store, body: JobCreate) -> list[Teacher]:
     if body.validation_transfer_set_id:
         sets["validation_transfer_set_id"] = body.validation_transfer_set_id
     for field, ts_id in sets.items():
-        ts = session.get(TransferSet, ts_id)
+        ts = _mine(session, TransferSet, ts_id, tenant)
         if ts is None:
             raise invalid(f"transfer set {ts_id!r} does not exist; create it with POST /v1/transfer-sets",
                           field=field, kind="unknown-reference")
@@ -129,12 +135,12 @@ def _check(session, store, body: JobCreate) -> list[Teacher]:
     except ValueError as exc:
         raise invalid(str(exc), field="student", kind="incompatible-student") from None
     if body.student_init_weights:
-        _check_init_weights(session, store, body.student_init_weights, student)
+        _check_init_weights(session, store, body.student_init_weights, student, tenant)
     return teachers
 
 
-def _check_init_weights(session, store, network_id: str, student) -> None:
-    network = session.get(Teacher, network_id)
+def _check_init_weights(session, store, network_id: str, student, tenant: str) -> None:
+    network = _mine(session, Teacher, network_id, tenant)
     field = "student_init_weights"
     if network is None:
         raise invalid(f"network {network_id!r} does not exist; upload the weights with POST /v1/teachers "
@@ -152,6 +158,7 @@ def _check_init_weights(session, store, network_id: str, student) -> None:
              responses={409: {"model": ProblemDetail}, 503: {"model": ProblemDetail}})
 def create_job(
     body: JobCreate,
+    tenant: TenantDep,
     session: SessionDep,
     store: StoreDep,
     response: Response,
@@ -162,14 +169,14 @@ def create_job(
     """Submit a distillation job. The job is stored before it is queued; poll it at ``Location``."""
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     if idempotency_key:
-        earlier = _replay(session, idempotency_key, request_hash)
+        earlier = _replay(session, tenant, idempotency_key, request_hash)
         if earlier is not None:
             response.headers["Location"] = f"/v1/jobs/{earlier.id}"
             return to_public(earlier)
-    _check(session, store, body)
+    _check(session, store, body, tenant)
     spec = body.model_dump(mode="json", exclude={"teacher_ids", "transfer_set_id"})
     runs = (len(body.sweep.members(body.hyperparameters)) if body.sweep else 1) + (1 if body.baseline else 0)
-    job = Job(id=new_id("job"), status="queued", transfer_set_id=body.transfer_set_id, spec=spec,
+    job = Job(id=new_id("job"), tenant_id=tenant, status="queued", transfer_set_id=body.transfer_set_id, spec=spec,
               total_epochs=body.hyperparameters.epochs * runs, idempotency_key=idempotency_key,
               request_hash=request_hash)
     job.teachers = [JobTeacher(position=i, teacher_id=t) for i, t in enumerate(body.teacher_ids)]
@@ -178,7 +185,7 @@ def create_job(
         session.flush()
     except IntegrityError:  # the same key, committed by a concurrent request a moment ago
         session.rollback()
-        earlier = _replay(session, idempotency_key, request_hash)
+        earlier = _replay(session, tenant, idempotency_key, request_hash)
         response.headers["Location"] = f"/v1/jobs/{earlier.id}"
         return to_public(earlier)
     session.add(Event(job_id=job.id, type="queued", message="the job is queued"))
@@ -196,8 +203,8 @@ def create_job(
     return to_public(job)
 
 
-def _replay(session, key: str, request_hash: str) -> Job | None:
-    earlier = session.scalar(select(Job).where(Job.idempotency_key == key))
+def _replay(session, tenant: str, key: str, request_hash: str) -> Job | None:
+    earlier = session.scalar(select(Job).where(Job.tenant_id == tenant, Job.idempotency_key == key))
     if earlier is not None and earlier.request_hash != request_hash:
         raise Problem(409, f"Idempotency-Key {key!r} was already used for job {earlier.id} with a different "
                            "body; use a new key for a new job", kind="idempotency-key-reused")
@@ -206,12 +213,13 @@ def _replay(session, key: str, request_hash: str) -> Job | None:
 
 @router.get("", response_model=JobList)
 def list_jobs(
+    tenant: TenantDep,
     session: SessionDep,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JobList:
-    query = select(Job)
+    query = select(Job).where(Job.tenant_id == tenant)
     if status:
         query = query.where(Job.status == status)
     count = session.scalar(select(func.count()).select_from(query.subquery()))
@@ -219,22 +227,22 @@ def list_jobs(
     return JobList(data=[to_public(j) for j in rows], count=count)
 
 
-def fetch(session, job_id: str) -> Job:
-    job = session.get(Job, job_id)
+def fetch(session, job_id: str, tenant: str) -> Job:
+    job = _mine(session, Job, job_id, tenant)
     if job is None:
         raise not_found("job", job_id)
     return job
 
 
 @router.get("/{job_id}", response_model=JobPublic)
-def get_job(job_id: str, session: SessionDep) -> JobPublic:
-    return to_public(fetch(session, job_id))
+def get_job(job_id: str, tenant: TenantDep, session: SessionDep) -> JobPublic:
+    return to_public(fetch(session, job_id, tenant))
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic, responses={409: {"model": ProblemDetail}})
-def cancel_job(job_id: str, session: SessionDep) -> JobPublic:
+def cancel_job(job_id: str, tenant: TenantDep, session: SessionDep) -> JobPublic:
     """Cancel a queued job at once, or ask a running one to stop at its next check."""
-    job = fetch(session, job_id)
+    job = fetch(session, job_id, tenant)
     if job.status in TERMINAL:
         raise Problem(409, f"job {job_id} has already ended ({job.status}); there is nothing to cancel",
                       kind="job-finished")
@@ -254,9 +262,9 @@ def cancel_job(job_id: str, session: SessionDep) -> JobPublic:
 
 
 @router.get("/{job_id}/metrics", response_model=JobMetrics)
-def get_job_metrics(job_id: str, session: SessionDep) -> JobMetrics:
+def get_job_metrics(job_id: str, tenant: TenantDep, session: SessionDep) -> JobMetrics:
     """Per-epoch metric series for each run of the job (distilled, baseline, ...)."""
-    job = fetch(session, job_id)
+    job = fetch(session, job_id, tenant)
     runs = []
     for run in job.runs:
         series: dict[str, list[MetricPoint]] = {}
@@ -269,11 +277,12 @@ def get_job_metrics(job_id: str, session: SessionDep) -> JobMetrics:
 @router.get("/{job_id}/events", response_model=EventList)
 def list_job_events(
     job_id: str,
+    tenant: TenantDep,
     session: SessionDep,
     after: Annotated[int, Query(ge=0, description="Only events with an id above this.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventList:
-    fetch(session, job_id)
+    fetch(session, job_id, tenant)
     rows = list(session.scalars(
         select(Event).where(Event.job_id == job_id, Event.id > after).order_by(Event.id).limit(limit)
     ))
@@ -300,11 +309,12 @@ def _sse(event: Event) -> str:
 )
 async def stream_job_events(
     job_id: str,
+    tenant: TenantDep,
     request: Request,
     last_event_id: Annotated[str | None, Header(description="Resume after this event id.")] = None,
 ):
     """The job's events as Server-Sent Events, live; the stream ends when the job has ended."""
-    await run_in_threadpool(lambda: fetch_in_new_session(job_id))
+    await run_in_threadpool(lambda: fetch_in_new_session(job_id, tenant))
     after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
 
     async def events():
@@ -332,9 +342,9 @@ async def stream_job_events(
                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
-def fetch_in_new_session(job_id: str) -> None:
+def fetch_in_new_session(job_id: str, tenant: str) -> None:
     with session_scope() as s:
-        fetch(s, job_id)
+        fetch(s, job_id, tenant)
 
 
 @router.get(
@@ -346,13 +356,14 @@ def fetch_in_new_session(job_id: str) -> None:
 )
 def download_student(
     job_id: str,
+    tenant: TenantDep,
     session: SessionDep,
     store: StoreDep,
     format: Annotated[str, Query(description=f"One of: {', '.join(EXPORT_FORMATS)}.")] = "torchscript",
     if_none_match: Annotated[str | None, Header()] = None,
 ):
     """The student with a plain softmax (T = 1): its output rows are probabilities."""
-    job = fetch(session, job_id)
+    job = fetch(session, job_id, tenant)
     if format not in EXPORT_FORMATS:
         raise invalid(f"unknown student format {format!r}; available: {', '.join(EXPORT_FORMATS)}", field="format")
     if job.status != "succeeded":

@@ -4,6 +4,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from sqlalchemy import func, select
 
+from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid, not_found
@@ -45,6 +46,7 @@ def parse_input_shape(raw: str) -> list[int]:
 
 @router.post("", status_code=201, response_model=TeacherPublic, responses={413: {"model": ProblemDetail}})
 def create_teacher(
+    tenant: TenantDep,
     session: SessionDep,
     store: StoreDep,
     settings: SettingsDep,
@@ -88,7 +90,7 @@ def create_teacher(
                 raise invalid(str(exc), field=field, kind="invalid-teacher") from None
             artifact = Artifact(id=new_id("artifact"), kind="teacher", key=key,
                                 sha256=staged.sha256, size_bytes=staged.size_bytes)
-            teacher = Teacher(id=teacher_id, name=name, format=format, input_shape=shape,
+            teacher = Teacher(id=teacher_id, tenant_id=tenant, name=name, format=format, input_shape=shape,
                               num_classes=num_classes, arch=arch, arch_config=config, artifact=artifact)
             session.add(teacher)
             session.flush()
@@ -106,31 +108,33 @@ def create_teacher(
 
 @router.get("", response_model=TeacherList)
 def list_teachers(
+    tenant: TenantDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> TeacherList:
-    count = session.scalar(select(func.count()).select_from(Teacher))
-    rows = session.scalars(select(Teacher).order_by(Teacher.created_at, Teacher.id).limit(limit).offset(offset))
+    mine = select(Teacher).where(Teacher.tenant_id == tenant)
+    count = session.scalar(select(func.count()).select_from(mine.subquery()))
+    rows = session.scalars(mine.order_by(Teacher.created_at, Teacher.id).limit(limit).offset(offset))
     return TeacherList(data=[to_public(t) for t in rows], count=count)
 
 
-def fetch(session, teacher_id: str) -> Teacher:
+def fetch(session, teacher_id: str, tenant: str) -> Teacher:
     teacher = session.get(Teacher, teacher_id)
-    if teacher is None:
+    if teacher is None or teacher.tenant_id != tenant:  # another tenant's teacher does not exist for you
         raise not_found("teacher", teacher_id)
     return teacher
 
 
 @router.get("/{teacher_id}", response_model=TeacherPublic)
-def get_teacher(teacher_id: str, session: SessionDep) -> TeacherPublic:
-    return to_public(fetch(session, teacher_id))
+def get_teacher(teacher_id: str, tenant: TenantDep, session: SessionDep) -> TeacherPublic:
+    return to_public(fetch(session, teacher_id, tenant))
 
 
 @router.delete("/{teacher_id}", status_code=204, responses={409: {"model": ProblemDetail}})
-def delete_teacher(teacher_id: str, session: SessionDep, store: StoreDep) -> Response:
+def delete_teacher(teacher_id: str, tenant: TenantDep, session: SessionDep, store: StoreDep) -> Response:
     """Delete a teacher no job refers to."""
-    teacher = fetch(session, teacher_id)
+    teacher = fetch(session, teacher_id, tenant)
     if session.scalar(select(JobTeacher.job_id).where(JobTeacher.teacher_id == teacher_id).limit(1)):
         raise Problem(409, f"teacher {teacher_id!r} is used by jobs; delete those jobs first", kind="in-use")
     artifact = teacher.artifact

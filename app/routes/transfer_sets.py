@@ -10,6 +10,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, or_, select
 from starlette.datastructures import UploadFile
 
+from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid, not_found
@@ -80,7 +81,7 @@ def _invalid(exc: Exception, field: str) -> Problem:
     return invalid(str(exc), field=field, kind="invalid-transfer-set")
 
 
-def _create_from_json(session, settings, body) -> TransferSetPublic:
+def _create_from_json(session, settings, body, tenant: str) -> TransferSetPublic:
     try:
         if isinstance(body, TransferSetBuiltinCreate):
             ts = _row(body.name, "builtin", load_builtin(body.builtin), builtin=body.builtin)
@@ -94,6 +95,7 @@ def _create_from_json(session, settings, body) -> TransferSetPublic:
         field = {"TransferSetImageFolderCreate": "path", "TransferSetTorchvisionCreate": "root"}.get(
             type(body).__name__, "builtin")
         raise _invalid(exc, field) from None
+    ts.tenant_id = tenant
     session.add(ts)
     session.commit()
     return to_public(ts)
@@ -140,7 +142,7 @@ def _torchvision_row(body: TransferSetTorchvisionCreate, settings) -> TransferSe
 
 
 def _create_archive(session, store, settings, upload: UploadFile, name: str, labelled: bool,
-                    prep: Preprocessing) -> TransferSetPublic:
+                    prep: Preprocessing, tenant: str) -> TransferSetPublic:
     ts_id = new_id("transfer_set")
     key = f"transfer_sets/{ts_id}"
     folder = store.path(key)
@@ -151,7 +153,7 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
             digest = staged.sha256
         ts = _folder_row(name, "image_archive", folder, folder, labelled, prep, {"extracted": key},
                          fingerprint=digest)
-        ts.id = ts_id
+        ts.id, ts.tenant_id = ts_id, tenant
         session.add(ts)
         session.commit()
     except UploadTooLarge as exc:
@@ -169,7 +171,7 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
     return to_public(ts)
 
 
-def _create_npz(session, store, settings, upload: UploadFile, name: str) -> TransferSetPublic:
+def _create_npz(session, store, settings, upload: UploadFile, name: str, tenant: str) -> TransferSetPublic:
     ts_id = new_id("transfer_set")
     key = f"transfer_sets/{ts_id}.npz"
     try:
@@ -180,7 +182,7 @@ def _create_npz(session, store, settings, upload: UploadFile, name: str) -> Tran
                 raise invalid(str(exc), field="file", kind="invalid-transfer-set") from None
             artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key,
                                 sha256=staged.sha256, size_bytes=staged.size_bytes)
-            ts = _row(name, "npz", data, artifact=artifact)
+            ts = _row(name, "npz", data, artifact=artifact, tenant_id=tenant)
             ts.id = ts_id
             session.add(ts)
             session.flush()
@@ -204,7 +206,7 @@ def _create_npz(session, store, settings, upload: UploadFile, name: str) -> Tran
     responses={413: {"model": ProblemDetail}, 415: {"model": ProblemDetail}},
 )
 async def create_transfer_set(
-    request: Request, session: SessionDep, store: StoreDep, settings: SettingsDep
+    request: Request, tenant: TenantDep, session: SessionDep, store: StoreDep, settings: SettingsDep
 ) -> TransferSetPublic:
     """Register a transfer set: JSON naming a built-in set, or a multipart ``.npz`` upload."""
     content_type = request.headers.get("content-type", "")
@@ -216,7 +218,7 @@ async def create_transfer_set(
             kinds = ("builtin", "image_folder", "torchvision")
             raise RequestValidationError([{**e, "loc": e["loc"][1:] if e["loc"][:1] and e["loc"][0] in kinds
                                            else e["loc"]} for e in exc.errors()]) from None
-        return await run_in_threadpool(_create_from_json, session, settings, body)
+        return await run_in_threadpool(_create_from_json, session, settings, body, tenant)
     if content_type.startswith("multipart/form-data"):
         form = await request.form()
         upload, name = form.get("file"), form.get("name")
@@ -230,7 +232,7 @@ async def create_transfer_set(
         kind = form.get("kind") or ("image_archive" if (upload.filename or "").lower().endswith(ARCHIVE_SUFFIXES)
                                     else "npz")
         if kind == "npz":
-            return await run_in_threadpool(_create_npz, session, store, settings, upload, name)
+            return await run_in_threadpool(_create_npz, session, store, settings, upload, name, tenant)
         if kind != "image_archive":
             raise invalid(f"unknown kind {kind!r} for an upload; use 'npz' or 'image_archive'", field="kind")
         labelled = str(form.get("labelled", "true")).lower() not in ("false", "0", "no")
@@ -238,40 +240,41 @@ async def create_transfer_set(
             prep = Preprocessing.model_validate(json.loads(form.get("preprocessing") or "{}"))
         except (json.JSONDecodeError, ValidationError) as exc:
             raise invalid(f"preprocessing must be a JSON preprocessing spec: {exc}", field="preprocessing") from None
-        return await run_in_threadpool(_create_archive, session, store, settings, upload, name, labelled, prep)
+        return await run_in_threadpool(_create_archive, session, store, settings, upload, name, labelled, prep,
+                                       tenant)
     raise Problem(415, "send application/json (a built-in set, an image folder or a torchvision dataset), or "
                        "multipart/form-data with an .npz or an image archive", kind="unsupported-media-type")
 
 
 @router.get("", response_model=TransferSetList)
 def list_transfer_sets(
+    tenant: TenantDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> TransferSetList:
-    count = session.scalar(select(func.count()).select_from(TransferSet))
-    rows = session.scalars(
-        select(TransferSet).order_by(TransferSet.created_at, TransferSet.id).limit(limit).offset(offset)
-    )
+    mine = select(TransferSet).where(TransferSet.tenant_id == tenant)
+    count = session.scalar(select(func.count()).select_from(mine.subquery()))
+    rows = session.scalars(mine.order_by(TransferSet.created_at, TransferSet.id).limit(limit).offset(offset))
     return TransferSetList(data=[to_public(t) for t in rows], count=count)
 
 
-def fetch(session, transfer_set_id: str) -> TransferSet:
+def fetch(session, transfer_set_id: str, tenant: str) -> TransferSet:
     ts = session.get(TransferSet, transfer_set_id)
-    if ts is None:
+    if ts is None or ts.tenant_id != tenant:
         raise not_found("transfer set", transfer_set_id)
     return ts
 
 
 @router.get("/{transfer_set_id}", response_model=TransferSetPublic)
-def get_transfer_set(transfer_set_id: str, session: SessionDep) -> TransferSetPublic:
-    return to_public(fetch(session, transfer_set_id))
+def get_transfer_set(transfer_set_id: str, tenant: TenantDep, session: SessionDep) -> TransferSetPublic:
+    return to_public(fetch(session, transfer_set_id, tenant))
 
 
 @router.delete("/{transfer_set_id}", status_code=204, responses={409: {"model": ProblemDetail}})
-def delete_transfer_set(transfer_set_id: str, session: SessionDep, store: StoreDep) -> Response:
+def delete_transfer_set(transfer_set_id: str, tenant: TenantDep, session: SessionDep, store: StoreDep) -> Response:
     """Delete a transfer set no job refers to."""
-    ts = fetch(session, transfer_set_id)
+    ts = fetch(session, transfer_set_id, tenant)
     used = session.scalar(select(Job.id).where(or_(
         Job.transfer_set_id == transfer_set_id,
         Job.spec["validation_transfer_set_id"].as_string() == transfer_set_id,

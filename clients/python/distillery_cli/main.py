@@ -37,6 +37,9 @@ jobs = typer.Typer(help="Submit, follow, cancel jobs and download students.", no
 app.add_typer(teachers, name="teachers")
 app.add_typer(transfer_sets, name="transfer-sets")
 app.add_typer(jobs, name="jobs")
+admin = typer.Typer(help="Server-side administration: runs against the server's own database settings.",
+                    no_args_is_help=True)
+app.add_typer(admin, name="admin")
 
 err = Console(stderr=True)
 TERMINAL = {"succeeded", "failed", "cancelled"}
@@ -258,6 +261,20 @@ def jobs_download(
     path = output or Path(f"{job_id}-student.{ext}")
     path.write_bytes(response.content)
     err.print(f"wrote {path} ({len(response.content)} bytes)")
+
+
+@admin.command("create-key")
+def admin_create_key(tenant: Annotated[str, typer.Option(help="The tenant's name; created if new.")]) -> None:
+    """Make an API key for a tenant. Prints the key once: it is stored only as a hash."""
+    from sqlalchemy.orm import Session
+
+    from app.auth import create_key
+    from app.db import get_engine
+
+    with Session(get_engine(), expire_on_commit=False) as session:
+        owner, key = create_key(session, tenant)
+    err.print(f"created a key for tenant {owner.name!r} ({owner.id}); it is shown once, keep it:")
+    print(key)
 
 
 if __name__ == "__main__":

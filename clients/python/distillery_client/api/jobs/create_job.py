@@ -54,6 +54,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_202
 
+    if response.status_code == 401:
+        response_401 = ProblemDetail.from_dict(response.json())
+
+
+
+        return response_401
+
     if response.status_code == 404:
         response_404 = ProblemDetail.from_dict(response.json())
 
@@ -99,7 +106,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: JobCreate,
     idempotency_key: None | str | Unset = UNSET,
 
@@ -136,7 +143,7 @@ idempotency_key=idempotency_key,
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: JobCreate,
     idempotency_key: None | str | Unset = UNSET,
 
@@ -168,7 +175,7 @@ idempotency_key=idempotency_key,
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: JobCreate,
     idempotency_key: None | str | Unset = UNSET,
 
@@ -205,7 +212,7 @@ idempotency_key=idempotency_key,
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: JobCreate,
     idempotency_key: None | str | Unset = UNSET,
 

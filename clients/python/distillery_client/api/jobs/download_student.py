@@ -58,6 +58,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_304 = cast(Any, None)
         return response_304
 
+    if response.status_code == 401:
+        response_401 = ProblemDetail.from_dict(response.json())
+
+
+
+        return response_401
+
     if response.status_code == 404:
         response_404 = ProblemDetail.from_dict(response.json())
 
@@ -97,7 +104,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     format_: str | Unset = 'torchscript',
     if_none_match: None | str | Unset = UNSET,
 
@@ -137,7 +144,7 @@ if_none_match=if_none_match,
 def sync(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     format_: str | Unset = 'torchscript',
     if_none_match: None | str | Unset = UNSET,
 
@@ -172,7 +179,7 @@ if_none_match=if_none_match,
 async def asyncio_detailed(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     format_: str | Unset = 'torchscript',
     if_none_match: None | str | Unset = UNSET,
 
@@ -212,7 +219,7 @@ if_none_match=if_none_match,
 async def asyncio(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     format_: str | Unset = 'torchscript',
     if_none_match: None | str | Unset = UNSET,
 

@@ -42,6 +42,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 401:
+        response_401 = ProblemDetail.from_dict(response.json())
+
+
+
+        return response_401
+
     if response.status_code == 404:
         response_404 = ProblemDetail.from_dict(response.json())
 
@@ -74,7 +81,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> Response[JobMetrics | ProblemDetail]:
     """ Get Job Metrics
@@ -107,7 +114,7 @@ def sync_detailed(
 def sync(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> JobMetrics | ProblemDetail | None:
     """ Get Job Metrics
@@ -135,7 +142,7 @@ client=client,
 async def asyncio_detailed(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> Response[JobMetrics | ProblemDetail]:
     """ Get Job Metrics
@@ -168,7 +175,7 @@ async def asyncio_detailed(
 async def asyncio(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> JobMetrics | ProblemDetail | None:
     """ Get Job Metrics

@@ -65,6 +65,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 401:
+        response_401 = ProblemDetail.from_dict(response.json())
+
+
+
+        return response_401
+
     if response.status_code == 404:
         response_404 = ProblemDetail.from_dict(response.json())
 
@@ -96,7 +103,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     status: ListJobsStatusType0 | None | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
@@ -133,7 +140,7 @@ offset=offset,
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     status: ListJobsStatusType0 | None | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
@@ -165,7 +172,7 @@ offset=offset,
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     status: ListJobsStatusType0 | None | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
@@ -202,7 +209,7 @@ offset=offset,
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     status: ListJobsStatusType0 | None | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,

@@ -46,6 +46,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_200 = cast(Any, None)
         return response_200
 
+    if response.status_code == 401:
+        response_401 = ProblemDetail.from_dict(response.json())
+
+
+
+        return response_401
+
     if response.status_code == 404:
         response_404 = ProblemDetail.from_dict(response.json())
 
@@ -78,7 +85,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     last_event_id: None | str | Unset = UNSET,
 
 ) -> Response[Any | ProblemDetail]:
@@ -114,7 +121,7 @@ last_event_id=last_event_id,
 def sync(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     last_event_id: None | str | Unset = UNSET,
 
 ) -> Any | ProblemDetail | None:
@@ -145,7 +152,7 @@ last_event_id=last_event_id,
 async def asyncio_detailed(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     last_event_id: None | str | Unset = UNSET,
 
 ) -> Response[Any | ProblemDetail]:
@@ -181,7 +188,7 @@ last_event_id=last_event_id,
 async def asyncio(
     job_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     last_event_id: None | str | Unset = UNSET,
 
 ) -> Any | ProblemDetail | None:

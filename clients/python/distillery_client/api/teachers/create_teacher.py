@@ -49,6 +49,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_201
 
+    if response.status_code == 401:
+        response_401 = ProblemDetail.from_dict(response.json())
+
+
+
+        return response_401
+
     if response.status_code == 404:
         response_404 = ProblemDetail.from_dict(response.json())
 
@@ -87,7 +94,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: BodyCreateTeacher,
 
 ) -> Response[ProblemDetail | TeacherPublic]:
@@ -120,7 +127,7 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: BodyCreateTeacher,
 
 ) -> ProblemDetail | TeacherPublic | None:
@@ -148,7 +155,7 @@ body=body,
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: BodyCreateTeacher,
 
 ) -> Response[ProblemDetail | TeacherPublic]:
@@ -181,7 +188,7 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body: BodyCreateTeacher,
 
 ) -> ProblemDetail | TeacherPublic | None:

@@ -42,6 +42,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_200
 
+    if response.status_code == 401:
+        response_401 = ProblemDetail.from_dict(response.json())
+
+
+
+        return response_401
+
     if response.status_code == 404:
         response_404 = ProblemDetail.from_dict(response.json())
 
@@ -74,7 +81,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     teacher_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> Response[ProblemDetail | TeacherPublic]:
     """ Get Teacher
@@ -105,7 +112,7 @@ def sync_detailed(
 def sync(
     teacher_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> ProblemDetail | TeacherPublic | None:
     """ Get Teacher
@@ -131,7 +138,7 @@ client=client,
 async def asyncio_detailed(
     teacher_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> Response[ProblemDetail | TeacherPublic]:
     """ Get Teacher
@@ -162,7 +169,7 @@ async def asyncio_detailed(
 async def asyncio(
     teacher_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> ProblemDetail | TeacherPublic | None:
     """ Get Teacher

@@ -64,6 +64,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_201
 
+    if response.status_code == 401:
+        response_401 = ProblemDetail.from_dict(response.json())
+
+
+
+        return response_401
+
     if response.status_code == 404:
         response_404 = ProblemDetail.from_dict(response.json())
 
@@ -109,7 +116,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
 def sync_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body:    TransferSetBuiltinCreate | TransferSetImageFolderCreate | TransferSetTorchvisionCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
 
 ) -> Response[ProblemDetail | TransferSetPublic]:
@@ -144,7 +151,7 @@ def sync_detailed(
 
 def sync(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body:    TransferSetBuiltinCreate | TransferSetImageFolderCreate | TransferSetTorchvisionCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
 
 ) -> ProblemDetail | TransferSetPublic | None:
@@ -174,7 +181,7 @@ body=body,
 
 async def asyncio_detailed(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body:    TransferSetBuiltinCreate | TransferSetImageFolderCreate | TransferSetTorchvisionCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
 
 ) -> Response[ProblemDetail | TransferSetPublic]:
@@ -209,7 +216,7 @@ async def asyncio_detailed(
 
 async def asyncio(
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
     body:    TransferSetBuiltinCreate | TransferSetImageFolderCreate | TransferSetTorchvisionCreate  |     CreateTransferSetFilesBody  | Unset = UNSET,
 
 ) -> ProblemDetail | TransferSetPublic | None:

@@ -38,6 +38,13 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_204 = cast(Any, None)
         return response_204
 
+    if response.status_code == 401:
+        response_401 = ProblemDetail.from_dict(response.json())
+
+
+
+        return response_401
+
     if response.status_code == 404:
         response_404 = ProblemDetail.from_dict(response.json())
 
@@ -77,7 +84,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     transfer_set_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> Response[Any | ProblemDetail]:
     """ Delete Transfer Set
@@ -110,7 +117,7 @@ def sync_detailed(
 def sync(
     transfer_set_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> Any | ProblemDetail | None:
     """ Delete Transfer Set
@@ -138,7 +145,7 @@ client=client,
 async def asyncio_detailed(
     transfer_set_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> Response[Any | ProblemDetail]:
     """ Delete Transfer Set
@@ -171,7 +178,7 @@ async def asyncio_detailed(
 async def asyncio(
     transfer_set_id: str,
     *,
-    client: AuthenticatedClient | Client,
+    client: AuthenticatedClient,
 
 ) -> Any | ProblemDetail | None:
     """ Delete Transfer Set
