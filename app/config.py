@@ -24,7 +24,11 @@ class Settings(BaseSettings):
         None, description="Celery broker URL; default sqla+sqlite:///<var_dir>/broker.sqlite3 (no server)."
     )
     artifact_dir: Path | None = Field(None, description="Artifact store directory; default <var_dir>/artifacts.")
-    queue: str = Field("distill", description="Celery queue the API sends jobs to and workers listen on.")
+    queue: str = Field("gpu", description="Celery queue the API sends jobs to and GPU workers listen on.")
+    lease_seconds: float = Field(60, gt=0, description="A running job's lease; its worker renews it every quarter.")
+    max_attempts: int = Field(3, ge=1, description="Times a job whose worker vanished is started again.")
+    reaper_interval_seconds: float = Field(15, gt=0, description="How often the API looks for expired leases.")
+    task_time_limit_seconds: int = Field(7 * 24 * 3600, gt=0, description="Hard Celery time limit of a job.")
     auth_required: bool = Field(
         False, description="Require an API key on every request. Off: requests without a key act as the "
         "default tenant (fine on one machine, never on a network).",

@@ -1,5 +1,6 @@
 """The FastAPI application: ``uvicorn app.main:app``."""
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -9,6 +10,7 @@ from fastapi.routing import APIRoute
 from app import openapi, problems
 from app.config import get_settings
 from app.db import check_schema, get_engine
+from app.reaper import reap_forever
 from app.routes import api_router
 from app.routes.health import router as health_router
 
@@ -32,7 +34,9 @@ async def lifespan(_app: FastAPI):
         log.warning("\n%s\n!! AUTH IS OFF: every request without an API key acts as the default tenant.\n"
                     "!! Fine for one machine; set DISTILLERY_AUTH_REQUIRED=true before exposing this server.\n%s",
                     banner, banner)
+    reaper = asyncio.create_task(reap_forever())
     yield
+    reaper.cancel()
 
 
 def create_app() -> FastAPI:

@@ -124,6 +124,9 @@ class Job(Base):
     step: Mapped[int] = mapped_column(Integer, default=0)  # within the current epoch
     steps_per_epoch: Mapped[int | None] = mapped_column(Integer)
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_owner: Mapped[str | None] = mapped_column(String(200))  # the worker running it now
+    lease_expires_at: Mapped[datetime | None] = mapped_column(index=True)
     request_hash: Mapped[str | None] = mapped_column(String(64))
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)

@@ -22,9 +22,15 @@ def make_celery() -> Celery:
     app.conf.update(
         task_ignore_result=True,
         task_default_queue=settings.queue,
+        # Late acks + reject on worker loss: a task whose worker dies goes back to the queue. A job's
+        # own lease (see worker/leases.py) keeps a redelivered task from running a live job twice, and
+        # the API's reaper restarts jobs whose worker vanished, so no job relies on broker redelivery.
         task_acks_late=True,
         task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1,
+        worker_cancel_long_running_tasks_on_connection_loss=True,
+        task_time_limit=settings.task_time_limit_seconds,
+        task_soft_time_limit=settings.task_time_limit_seconds - 60,
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         broker_transport_options=transport_options,

@@ -5,6 +5,7 @@ row, so a second delivery of the same task finds it taken and does nothing.
 """
 
 import logging
+import shutil
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -34,6 +35,7 @@ from worker.engine.config import DistillConfig, SweepSpec
 from worker.engine.loop import Cancelled, resolve_device
 from worker.engine.pipeline import Experiment, Hooks, run_experiment, teacher_outputs
 from worker.engine.teacher_cache import TeacherOutputCache, cache_key
+from worker.leases import Heartbeat, LeaseLost, claim, worker_identity
 
 log = logging.getLogger(__name__)
 CANCEL_POLL_SECONDS = 1.0
@@ -54,30 +56,36 @@ def _reason(exc: Exception) -> str:
 
 
 def execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | None = None) -> None:
-    """Run a job. A sweep job only prepares its members and hands them to ``dispatch_members``
-    (a Celery group in the worker; in-process calls elsewhere)."""
-    with session_scope() as s:
-        claimed = s.execute(
-            update(Job).where(Job.id == job_id, Job.status == "queued").values(status="running", started_at=now())
-        ).rowcount
-        if claimed:
-            add_event(s, job_id, "started", "a worker started the job")
-    if not claimed:
-        log.info("job %s is not queued (cancelled, or taken by another delivery); skipping", job_id)
+    """Run a job under a lease. A sweep job only prepares its members and hands them to
+    ``dispatch_members`` (a Celery group in the worker; in-process calls elsewhere)."""
+    settings = get_settings()
+    owner = worker_identity()
+    if not claim(job_id, owner, settings.lease_seconds):
+        log.info("job %s is not queued and its lease is alive (or it ended); skipping", job_id)
         return
+    heartbeat = Heartbeat(job_id, owner, settings.lease_seconds)
+    heartbeat.start()
     try:
         with session_scope() as s:
-            sweep = s.get(Job, job_id).spec.get("sweep")
-        if sweep:
+            job = s.get(Job, job_id)
+            s.execute(update(Job).where(Job.id == job_id, Job.started_at.is_(None)).values(started_at=now()))
+            add_event(s, job_id, "started", f"a worker started the job (start {job.attempts})")
+        if job.spec.get("sweep"):
             run_ids = _start_sweep(job_id)
+            with session_scope() as s:  # the members carry on; the job itself holds no lease from here
+                s.execute(update(Job).where(Job.id == job_id).values(lease_owner=None, lease_expires_at=None))
             (dispatch_members or _run_members_here)(job_id, run_ids)
         else:
-            _run(job_id)
+            _run(job_id, _JobHooks(job_id, job.spec, heartbeat=heartbeat))
+    except LeaseLost:
+        log.warning("job %s: another worker holds its lease now; leaving it", job_id)
     except Cancelled:
         _finish(job_id, "cancelled", "the job was cancelled; metrics so far are kept")
     except Exception as exc:  # every failure must end the job, with a reason the user can act on
         log.exception("job %s failed", job_id)
         _finish(job_id, "failed", _reason(exc), error=_reason(exc))
+    finally:
+        heartbeat.stop()
 
 
 def _run_members_here(job_id: str, run_ids: list[str]) -> None:
@@ -87,7 +95,8 @@ def _run_members_here(job_id: str, run_ids: list[str]) -> None:
 
 def _finish(job_id: str, status: str, message: str, *, error: str | None = None) -> None:
     with session_scope() as s:
-        s.execute(update(Job).where(Job.id == job_id).values(status=status, error=error, finished_at=now()))
+        s.execute(update(Job).where(Job.id == job_id).values(status=status, error=error, finished_at=now(),
+                                                             lease_owner=None, lease_expires_at=None))
         s.execute(update(Run).where(Run.job_id == job_id, Run.status.in_(UNFINISHED)).values(status=status))
         add_event(s, job_id, status, message)
 
@@ -150,25 +159,76 @@ def _finite(v: float) -> float | None:
 
 
 class _JobHooks(Hooks):
-    """Writes what the experiment reports to the job's rows as it happens.
+    """Writes what the experiment reports to the job's rows as it happens, and keeps a checkpoint of
+    every run after each epoch, so that a job restarted after its worker died goes on where it was.
 
     ``run_id`` given: the rows of a sweep member, whose run row exists already and whose epochs add
     to a job-wide count shared with the other members."""
 
-    def __init__(self, job_id: str, epochs: int, run_id: str | None = None):
-        self.job_id, self.epochs, self.member_run = job_id, epochs, run_id
+    def __init__(self, job_id: str, spec: dict, run_id: str | None = None, heartbeat: Heartbeat | None = None):
+        self.job_id, self.member_run, self.heartbeat = job_id, run_id, heartbeat
+        self.epochs = spec["hyperparameters"]["epochs"]
+        self.order = ["distilled", "baseline"] if spec.get("baseline") else ["distilled"]
         self.run_ids: dict[str, str] = {}
-        self.offset = 0  # epochs of earlier runs, for the job's overall progress
+        self.store = _store()
         self._polled, self._cancel, self._step_written = 0.0, False, 0.0
+
+    def _offset(self, name: str) -> int:
+        return self.order.index(name) * self.epochs if name in self.order else 0
+
+    def _checkpoint_key(self, name: str, suffix: str = "pt") -> str:
+        return f"checkpoints/{self.job_id}/{name}.{suffix}"
+
+    def _run_row(self, name: str) -> Run | None:
+        with session_scope() as s:
+            return s.scalar(select(Run).where(Run.job_id == self.job_id, Run.name == name))
 
     def run_started(self, name):
         if self.member_run:
             self.run_ids[name] = self.member_run
             return
-        self.offset = len(self.run_ids) * self.epochs
-        self.run_ids[name] = new_id("run")
+        existing = self._run_row(name)
         with session_scope() as s:
-            s.add(Run(id=self.run_ids[name], job_id=self.job_id, name=name, status="running"))
+            if existing is None:
+                self.run_ids[name] = new_id("run")
+                s.add(Run(id=self.run_ids[name], job_id=self.job_id, name=name, status="running"))
+            else:  # a restarted job: its run goes on under the same row
+                self.run_ids[name] = existing.id
+                s.execute(update(Run).where(Run.id == existing.id).values(status="running"))
+
+    def resume_state(self, name):
+        import torch
+
+        if self.member_run or not self.store.exists(self._checkpoint_key(name)):
+            return None
+        state = torch.load(self.store.path(self._checkpoint_key(name)), weights_only=True)
+        epoch = state["epoch"]
+        with session_scope() as s:
+            run = s.scalar(select(Run).where(Run.job_id == self.job_id, Run.name == name))
+            # Epochs after the checkpoint are trained again: their metrics from the lost attempt go.
+            s.execute(Metric.__table__.delete().where(Metric.run_id == run.id, Metric.step > epoch))
+            s.execute(update(Job).where(Job.id == self.job_id).values(epoch=self._offset(name) + epoch, step=0))
+            add_event(s, self.job_id, "resumed", f"{name}: resumed from the checkpoint after epoch {epoch}",
+                      {"run": name, "epoch": epoch})
+        return state
+
+    def checkpoint(self, name, state):
+        import torch
+
+        if self.member_run:
+            return
+        with self.store.staging_path(".pt") as staged:
+            torch.save(state, staged)
+            self.store.commit(staged, self._checkpoint_key(name))
+
+    def completed(self, name):
+        from safetensors.torch import load_file
+
+        run = None if self.member_run else self._run_row(name)
+        key = self._checkpoint_key(name, "final.safetensors")
+        if run is None or run.status != "succeeded" or not self.store.exists(key):
+            return None
+        return run.result, load_file(str(self.store.path(key)))
 
     def epoch_done(self, name, epoch, metrics):
         clean = {k: _finite(v) for k, v in metrics.items()}
@@ -179,7 +239,7 @@ class _JobHooks(Hooks):
                 run_name = s.scalar(select(Run.name).where(Run.id == self.member_run))
                 s.execute(update(Job).where(Job.id == self.job_id).values(epoch=Job.epoch + 1))
             else:
-                s.execute(update(Job).where(Job.id == self.job_id).values(epoch=self.offset + epoch, step=0))
+                s.execute(update(Job).where(Job.id == self.job_id).values(epoch=self._offset(name) + epoch, step=0))
             add_event(s, self.job_id, "epoch", f"{run_name}: epoch {epoch} done",
                       {"run": run_name, "epoch": epoch, **clean})
 
@@ -189,11 +249,16 @@ class _JobHooks(Hooks):
         self._step_written = time.monotonic()
         with session_scope() as s:
             s.execute(update(Job).where(Job.id == self.job_id).values(
-                epoch=self.offset + epoch - 1, step=step, steps_per_epoch=steps_per_epoch))
+                epoch=self._offset(name) + epoch - 1, step=step, steps_per_epoch=steps_per_epoch))
 
-    def run_finished(self, name, result):
+    def run_finished(self, name, result, student):
+        from safetensors.torch import save_file
+
         if self.member_run:
             return  # a member's run row is finished with its weights, by execute_member
+        with self.store.staging_path(".safetensors") as staged:
+            save_file({k: v.contiguous() for k, v in student.state_dict().items()}, str(staged))
+            self.store.commit(staged, self._checkpoint_key(name, "final.safetensors"))
         with session_scope() as s:
             s.execute(update(Run).where(Run.id == self.run_ids[name]).values(status="succeeded", result=result))
 
@@ -202,6 +267,8 @@ class _JobHooks(Hooks):
             add_event(s, self.job_id, type_, message, data)
 
     def should_stop(self):
+        if self.heartbeat is not None and self.heartbeat.lost:
+            raise LeaseLost()
         # Polled from the training loop: read the flag at most once a second.
         if not self._cancel and time.monotonic() - self._polled >= CANCEL_POLL_SECONDS:
             self._polled = time.monotonic()
@@ -268,10 +335,10 @@ def _store() -> ArtifactStore:
     return ArtifactStore(get_settings().resolved_artifact_dir)
 
 
-def _run(job_id: str) -> None:
+def _run(job_id: str, hooks: _JobHooks) -> None:
     store = _store()
     job, teachers, experiment = _experiment(job_id, store)
-    outcome = run_experiment(experiment, _JobHooks(job_id, experiment.config.epochs))
+    outcome = run_experiment(experiment, hooks)
     _succeed(job_id, store, outcome.students["distilled"], teachers[0].input_shape, job.spec["student"],
              outcome.results, class_names=experiment.data.class_names)
 
@@ -291,13 +358,15 @@ def _succeed(job_id: str, store: ArtifactStore, student: PlainSoftmax, input_sha
             s.flush()
             s.add_all(StudentExport(job_id=job_id, format=f, artifact_id=a.id) for f, a in artifacts.items())
             s.execute(update(Job).where(Job.id == job_id).values(
-                status="succeeded", result={**results, "exports": exports}, finished_at=now()))
+                status="succeeded", result={**results, "exports": exports}, finished_at=now(),
+                lease_owner=None, lease_expires_at=None))
             add_event(s, job_id, "exported", "student exported with a plain softmax (T = 1)", {"formats": exports})
             add_event(s, job_id, "succeeded", message)
     except Exception:
         for artifact in artifacts.values():
             store.delete(artifact.key)
         raise
+    shutil.rmtree(store.path(f"checkpoints/{job_id}"), ignore_errors=True)
 
 
 def _export_all(job_id: str, store: ArtifactStore, model, input_shape, student_spec: dict,
@@ -340,7 +409,7 @@ def _member_update(name: str, job: Job) -> dict:
 def _start_sweep(job_id: str) -> list[str]:
     store = _store()
     job, _, experiment = _experiment(job_id, store, baseline=False)
-    hooks = _JobHooks(job_id, experiment.config.epochs)
+    hooks = _JobHooks(job_id, job.spec)
     teacher_outputs(experiment, resolve_device(experiment.config.device), hooks)  # fills the cache once
     names = [name for name, _ in SweepSpec.model_validate(job.spec["sweep"]).members(experiment.config)]
     if job.spec.get("baseline"):
@@ -368,7 +437,7 @@ def execute_member(job_id: str, run_id: str) -> None:
         if job.cancel_requested:
             raise Cancelled()
         _, _, experiment = _experiment(job_id, store, _member_update(name, job), baseline=False)
-        outcome = run_experiment(experiment, _JobHooks(job_id, experiment.config.epochs, run_id=run_id))
+        outcome = run_experiment(experiment, _JobHooks(job_id, job.spec, run_id=run_id))
         result = {**outcome.results["student"], **_member_update(name, job), "teacher": outcome.results.get("teacher")}
         _save_member(store, job_id, run_id, outcome.students["distilled"])
     except Cancelled:

@@ -1,5 +1,7 @@
 """The training loop on its own: no Celery, no HTTP, no database."""
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -218,3 +220,30 @@ def test_data_over_the_device_budget_is_batched_from_host_memory(digits, teacher
     cuda = torch.device("cuda")
     assert _fits(train, cuda, size) and not _fits(train, cuda, size - 1)
     assert _fits(train, torch.device("cpu"), 0) and _fits(train, cuda, None)
+
+
+def test_resuming_from_a_checkpoint_gives_the_same_student(digits, teacher):
+    train, val = make_splits(digits, teacher)
+    cfg = DistillConfig(epochs=5, seed=11, schedule="cosine", warmup_epochs=1)
+    straight = train_student(student_factory, train, val, cfg)
+    saved = {}
+
+    def keep(state):
+        saved[state["epoch"]] = copy.deepcopy(state)
+
+    class Crash(Exception):
+        pass
+
+    def crash_after_epoch_2(epoch, metrics):
+        if epoch == 2:
+            raise Crash()
+
+    with pytest.raises(Crash):
+        train_student(student_factory, train, val, cfg, on_checkpoint=keep, on_epoch=crash_after_epoch_2)
+    epochs_seen = []
+    resumed = train_student(student_factory, train, val, cfg, resume=saved[2],
+                            on_epoch=lambda e, m: epochs_seen.append(e))
+    assert epochs_seen == [3, 4, 5]
+    assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4, 5]
+    for k, v in straight.model.state_dict().items():
+        assert torch.equal(v, resumed.model.state_dict()[k]), k

@@ -190,11 +190,17 @@ def train_student(
     should_stop: Callable[[], bool] | None = None,
     teachers: list[nn.Module] | None = None,
     max_device_bytes: int | None = None,
+    on_checkpoint: Callable[[dict], None] | None = None,
+    resume: dict | None = None,
 ) -> TrainResult:
     """Train a student; return it with the weights of its best validation epoch loaded.
 
     The teacher's logits come with ``train`` (precomputed: no augmentation) or, when ``train`` has
     none and ``teachers`` are given, are computed online on each (augmented) batch.
+
+    ``on_checkpoint`` receives, after every epoch, everything needed to go on exactly where the run
+    stands (weights, optimizer, schedule, random state, best epoch so far); passing that back as
+    ``resume`` continues the run as if it had never stopped.
     """
     device = resolve_device(cfg.device)
     seed_everything(cfg.seed)
@@ -240,7 +246,18 @@ def train_student(
     step = 0
     stopped_early = False
     norms: dict[str, float] = {}
-    for epoch in range(1, cfg.epochs + 1):
+    first_epoch = 1
+    if resume is not None:
+        student.load_state_dict(resume["student"])
+        opt.load_state_dict(resume["optimizer"])
+        if sched is not None:
+            sched.load_state_dict(resume["scheduler"])
+        gen.set_state(resume["generator"])
+        torch.set_rng_state(resume["torch_rng"])
+        best_score, best_epoch, best_state = resume["best_score"], resume["best_epoch"], resume["best_state"]
+        since_best, history, step, norms = resume["since_best"], resume["history"], resume["step"], resume["norms"]
+        first_epoch = resume["epoch"] + 1
+    for epoch in range(first_epoch, cfg.epochs + 1):
         student.train()
         # Per-batch losses stay on the device, detached, and are summed once the epoch ends.
         seen: dict[str, list[torch.Tensor]] = {}
@@ -318,11 +335,20 @@ def train_student(
             best_state = copy.deepcopy(student.state_dict())
         else:
             since_best += 1
+        stop_now = bool(cfg.early_stopping_patience and since_best >= cfg.early_stopping_patience)
+        if on_checkpoint is not None and not stop_now and epoch < cfg.epochs:
+            on_checkpoint({
+                "epoch": epoch, "student": student.state_dict(), "optimizer": opt.state_dict(),
+                "scheduler": None if sched is None else sched.state_dict(), "generator": gen.get_state(),
+                "torch_rng": torch.get_rng_state(), "best_score": best_score, "best_epoch": best_epoch,
+                "best_state": best_state, "since_best": since_best, "history": history, "step": step,
+                "norms": norms,
+            })
         if on_epoch is not None:
             on_epoch(epoch, metrics)
         if should_stop is not None and should_stop():
             raise Cancelled()
-        if cfg.early_stopping_patience and since_best >= cfg.early_stopping_patience:
+        if stop_now:
             stopped_early = True
             break
 

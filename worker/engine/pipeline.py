@@ -52,8 +52,18 @@ class Hooks:
     def run_started(self, name: str) -> None: ...
     def epoch_done(self, name: str, epoch: int, metrics: dict[str, float]) -> None: ...
     def step_done(self, name: str, epoch: int, step: int, steps_per_epoch: int) -> None: ...
-    def run_finished(self, name: str, result: dict) -> None: ...
+    def run_finished(self, name: str, result: dict, student: nn.Module) -> None: ...
     def event(self, type_: str, message: str, data: dict | None = None) -> None: ...
+    def checkpoint(self, name: str, state: dict) -> None: ...
+
+    def resume_state(self, name: str) -> dict | None:
+        """A checkpoint of the run to go on from, if an earlier attempt left one."""
+        return None
+
+    def completed(self, name: str) -> tuple[dict, dict] | None:
+        """(result, student state dict) of a run an earlier attempt finished."""
+        return None
+
     def should_stop(self) -> bool:
         return False
 
@@ -140,13 +150,23 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
         if name == "baseline":  # the same student and budget, labels alone, no teacher
             run_cfg = cfg.model_copy(update={"soft_weight": 0.0, "hard_weight": 1.0})
             run_train = Split(train.x, train.y)
+        done = hooks.completed(name)
+        if done is not None:  # an earlier attempt finished this run: take its student as it was
+            result, state = done
+            student = PlainSoftmax(exp.make_student(), exp.num_classes)
+            student.load_state_dict(state)
+            results["student" if name == "distilled" else name] = result
+            students[name] = student.eval()
+            continue
         hooks.run_started(name)
         outcome = train_student(exp.make_student, run_train, val, run_cfg,
                                 on_epoch=lambda e, m, name=name: hooks.epoch_done(name, e, m),
                                 on_step=lambda e, i, n, name=name: hooks.step_done(name, e, i, n),
                                 should_stop=hooks.should_stop,
                                 teachers=exp.teachers if name == "distilled" else None,
-                                max_device_bytes=exp.max_device_bytes)
+                                max_device_bytes=exp.max_device_bytes,
+                                on_checkpoint=lambda state, name=name: hooks.checkpoint(name, state),
+                                resume=hooks.resume_state(name))
         result: dict = {"best_epoch": outcome.best_epoch, "epochs_run": outcome.epochs_run,
                         "stopped_early": outcome.stopped_early,
                         "val_accuracy": outcome.history[outcome.best_epoch - 1].get("val_accuracy")}
@@ -159,7 +179,7 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
         if test is not None:
             report = classification_report(predict_logits(student, test.x), test.y, teacher_probs.argmax(1))
             result = {**report, **_omitted_errors(report, exp.omit_classes), **result}
-        hooks.run_finished(name, result)
+        hooks.run_finished(name, result, student)
         results["student" if name == "distilled" else name] = result
         students[name] = student
 

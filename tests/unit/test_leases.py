@@ -1,0 +1,105 @@
+"""Leases, the reaper and resuming: a job whose worker dies is started again and goes on from its last
+checkpoint; a live job is never run twice; a job that keeps losing its worker ends failed."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import torch
+from safetensors.torch import load
+from sqlalchemy import update
+
+from app.config import get_settings
+from app.db import session_scope
+from app.reaper import reap
+from app.tables import Job
+from tests.unit.test_api import job_body, upload_teacher
+from worker import job_runner
+from worker.job_runner import execute
+from worker.leases import claim
+
+
+class WorkerDied(BaseException):
+    """Escapes every `except Exception`, as a killed process would: nothing gets to clean up."""
+
+
+@pytest.fixture
+def ids(client, teacher_file):
+    teacher = upload_teacher(client, teacher_file).json()["id"]
+    ts = client.post("/v1/transfer-sets", json={"name": "d", "builtin": "digits"}).json()["id"]
+    return teacher, ts
+
+
+def expire_lease(job_id):
+    with session_scope() as s:
+        s.execute(update(Job).where(Job.id == job_id).values(lease_expires_at=datetime.now(UTC) - timedelta(1)))
+
+
+def submit(client, ids, **kw):
+    return client.post("/v1/jobs", json=job_body(*ids, **kw)).json()["id"]
+
+
+def student_weights(client, job_id):
+    return load(client.get(f"/v1/jobs/{job_id}/student", params={"format": "safetensors"}).content)
+
+
+def test_a_job_whose_worker_died_resumes_from_its_checkpoint(client, ids, monkeypatch):
+    hp = {"epochs": 5, "seed": 3}
+    reference = submit(client, ids, hyperparameters=hp, baseline=True)
+    execute(reference)
+
+    job_id = submit(client, ids, hyperparameters=hp, baseline=True)
+    real_epoch_done = job_runner._JobHooks.epoch_done
+
+    def dies_in_the_baseline_run(self, name, epoch, metrics):
+        real_epoch_done(self, name, epoch, metrics)
+        if name == "baseline" and epoch == 2:
+            raise WorkerDied()
+
+    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", dies_in_the_baseline_run)
+    with pytest.raises(WorkerDied):
+        execute(job_id)
+    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", real_epoch_done)
+    job = client.get(f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "running" and job["progress"]["epoch"] == 7
+
+    execute(job_id)  # a redelivered task while the lease is alive leaves the job alone
+    assert client.get(f"/v1/jobs/{job_id}").json()["progress"]["epoch"] == 7
+    expire_lease(job_id)
+    assert reap() == [job_id]
+    assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "queued"
+    execute(job_id)
+
+    job = client.get(f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "succeeded", job["error"]
+    events = [e for e in client.get(f"/v1/jobs/{job_id}/events", params={"limit": 1000}).json()["data"]]
+    types = [e["type"] for e in events]
+    assert "requeued" in types and "resumed" in types
+    resumed = next(e for e in events if e["type"] == "resumed")
+    assert resumed["data"] == {"run": "baseline", "epoch": 2}  # the distilled run was not trained again
+    for run in client.get(f"/v1/jobs/{job_id}/metrics").json()["runs"]:
+        assert [p["step"] for p in run["metrics"]["total_loss"]] == [1, 2, 3, 4, 5], run["name"]
+    expected, got = student_weights(client, reference), student_weights(client, job_id)
+    for k in expected:
+        assert torch.equal(expected[k], got[k]), k
+    assert job["result"]["baseline"]["test_errors"] == client.get(
+        f"/v1/jobs/{reference}").json()["result"]["baseline"]["test_errors"]
+
+
+def test_a_live_lease_is_not_taken(client, ids):
+    job_id = submit(client, ids)
+    assert claim(job_id, "worker-a", 60)
+    assert not claim(job_id, "worker-b", 60)
+    expire_lease(job_id)
+    assert claim(job_id, "worker-b", 60)
+
+
+def test_a_job_that_keeps_losing_its_worker_fails_with_a_reason(client, ids, monkeypatch):
+    monkeypatch.setenv("DISTILLERY_MAX_ATTEMPTS", "2")
+    get_settings.cache_clear()
+    job_id = submit(client, ids)
+    for _ in range(2):
+        assert claim(job_id, "doomed", 60)
+        expire_lease(job_id)
+        reap()
+    job = client.get(f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "failed" and "stopped responding 2 times" in job["error"]
