@@ -28,6 +28,13 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         components[model.__name__] = definition
     for component in components.values():
         _mark_binary(component)
+    # Errors are sent as RFC 9457 problem documents; say so, so clients and validators expect that type.
+    for operation in (op for path in schema.get("paths", {}).values() for op in path.values()):
+        for response in operation.get("responses", {}).values():
+            content = response.get("content", {})
+            body = content.get("application/json", {}).get("schema", {})
+            if body.get("$ref", "").endswith("/ProblemDetail"):
+                content["application/problem+json"] = content.pop("application/json")
     app.openapi_schema = schema
     return schema
 

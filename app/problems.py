@@ -110,3 +110,6 @@ def install(app: FastAPI) -> None:
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ProblemDetail, "description": _TITLES[status]} for status in (401, 404, 422)
 }
+
+# Offsets and ids beyond this are no real position; bounding them keeps them inside a 64-bit integer.
+MAX_OFFSET = 2**53

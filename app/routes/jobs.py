@@ -15,7 +15,7 @@ from app.auth import TenantDep
 from app.db import session_scope
 from app.deps import SessionDep, StoreDep
 from app.ids import new_id
-from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid, not_found
+from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid, not_found
 from app.queue import enqueue_job
 from app.schemas import (
     EventList,
@@ -217,7 +217,7 @@ def list_jobs(
     session: SessionDep,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobList:
     query = select(Job).where(Job.tenant_id == tenant)
     if status:
@@ -279,7 +279,7 @@ def list_job_events(
     job_id: str,
     tenant: TenantDep,
     session: SessionDep,
-    after: Annotated[int, Query(ge=0, description="Only events with an id above this.")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Only events with an id above this.")] = 0,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EventList:
     fetch(session, job_id, tenant)

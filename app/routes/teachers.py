@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
-from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid, not_found
+from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid, not_found
 from app.schemas import TeacherList, TeacherPublic
 from app.store import UploadTooLarge
 from app.tables import Artifact, JobTeacher, Teacher
@@ -111,7 +111,7 @@ def list_teachers(
     tenant: TenantDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> TeacherList:
     mine = select(Teacher).where(Teacher.tenant_id == tenant)
     count = session.scalar(select(func.count()).select_from(mine.subquery()))

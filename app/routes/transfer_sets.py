@@ -13,7 +13,7 @@ from starlette.datastructures import UploadFile
 from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
-from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid, not_found
+from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid, not_found
 from app.schemas import (
     TransferSetBuiltinCreate,
     TransferSetImageFolderCreate,
@@ -251,7 +251,7 @@ def list_transfer_sets(
     tenant: TenantDep,
     session: SessionDep,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> TransferSetList:
     mine = select(TransferSet).where(TransferSet.tenant_id == tenant)
     count = session.scalar(select(func.count()).select_from(mine.subquery()))
