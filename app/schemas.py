@@ -107,6 +107,10 @@ class JobCreate(_In):
     sweep: SweepSpec | None = Field(
         None, description="Train one member per combination in parallel; the best on validation is the student."
     )
+    export_formats: list[Literal["torchscript", "exported_program", "onnx", "safetensors"]] = Field(
+        default_factory=lambda: ["torchscript", "exported_program", "onnx", "safetensors"], min_length=1,
+        description="Formats to export the student in.",
+    )
 
     @field_validator("omit_classes")
     @classmethod
@@ -137,6 +141,7 @@ class JobPublic(_Out):
     validation_transfer_set_id: str | None
     student_init_weights: str | None
     sweep: dict[str, Any] | None
+    export_formats: list[str]
     progress: Progress
     cancel_requested: bool
     error: str | None

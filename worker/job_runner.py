@@ -346,7 +346,9 @@ def _run(job_id: str, hooks: _JobHooks) -> None:
 def _succeed(job_id: str, store: ArtifactStore, student: PlainSoftmax, input_shape, student_spec: dict,
              results: dict, message: str = "the job succeeded", class_names: list[str] | None = None) -> None:
     metadata = {"class_names": class_names} if class_names else {}
-    artifacts, exports = _export_all(job_id, store, student, input_shape, student_spec, metadata)
+    with session_scope() as s:
+        formats = s.get(Job, job_id).spec.get("export_formats") or list(EXPORT_FORMATS)
+    artifacts, exports = _export_all(job_id, store, student, input_shape, student_spec, metadata, formats)
     if class_names:
         results = {**results, "class_names": class_names}
     if not artifacts:
@@ -370,11 +372,12 @@ def _succeed(job_id: str, store: ArtifactStore, student: PlainSoftmax, input_sha
 
 
 def _export_all(job_id: str, store: ArtifactStore, model, input_shape, student_spec: dict,
-                metadata: dict) -> tuple[dict[str, Artifact], dict[str, dict]]:
-    """Every format that can be made; a format that fails is recorded with its reason, not fatal."""
+                metadata: dict, formats: list[str]) -> tuple[dict[str, Artifact], dict[str, dict]]:
+    """Every requested format that can be made; one that fails is recorded with its reason, not fatal."""
     artifacts: dict[str, Artifact] = {}
     summary: dict[str, dict] = {}
-    for fmt, ext in EXPORT_FORMATS.items():
+    for fmt in formats:
+        ext = EXPORT_FORMATS[fmt]
         key = f"students/{job_id}/student.{ext}"
         try:
             with store.staging_path(f".{ext}") as staged:

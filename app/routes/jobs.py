@@ -60,6 +60,7 @@ def to_public(job: Job) -> JobPublic:
         validation_transfer_set_id=spec.get("validation_transfer_set_id"),
         student_init_weights=spec.get("student_init_weights"),
         sweep=spec.get("sweep"),
+        export_formats=spec.get("export_formats") or list(EXPORT_FORMATS),
         progress=_progress(job),
         cancel_requested=job.cancel_requested, error=job.error, result=job.result,
         student_formats=sorted(e.format for e in job.exports),

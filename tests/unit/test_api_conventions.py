@@ -116,3 +116,14 @@ def test_every_operation_has_one_tag_and_declares_its_errors(client):
                     assert "404" in op["responses"], (method, path)
     assert len(ids) == len(set(ids))
     assert all(i.isidentifier() and i == i.lower() for i in ids)
+
+
+def test_export_formats_can_be_chosen(client, ids):
+    r = client.post("/v1/jobs", json=job_body(*ids, hyperparameters={"epochs": 1}, export_formats=["onnx"]))
+    execute(r.json()["id"])
+    job = client.get(f"/v1/jobs/{r.json()['id']}").json()
+    assert job["student_formats"] == ["onnx"] and job["export_formats"] == ["onnx"]
+    assert client.get(f"/v1/jobs/{job['id']}/student", params={"format": "onnx"}).status_code == 200
+    assert_problem(client.get(f"/v1/jobs/{job['id']}/student"), 409, "no torchscript student", "available: onnx")
+    assert_problem(client.post("/v1/jobs", json=job_body(*ids, export_formats=["tflite"])), 422,
+                   field="export_formats.0")

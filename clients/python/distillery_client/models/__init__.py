@@ -18,6 +18,7 @@ from .event_public import EventPublic
 from .event_public_data_type_0 import EventPublicDataType0
 from .health import Health
 from .job_create import JobCreate
+from .job_create_export_formats_item import JobCreateExportFormatsItem
 from .job_list import JobList
 from .job_metrics import JobMetrics
 from .job_public import JobPublic
@@ -73,6 +74,7 @@ __all__ = (
     "EventPublicDataType0",
     "Health",
     "JobCreate",
+    "JobCreateExportFormatsItem",
     "JobList",
     "JobMetrics",
     "JobPublic",

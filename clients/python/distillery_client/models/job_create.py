@@ -8,6 +8,7 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..models.job_create_export_formats_item import JobCreateExportFormatsItem
 from ..types import UNSET, Unset
 from typing import cast
 
@@ -35,6 +36,7 @@ class JobCreate:
             transfer_set_id (str):
             baseline (bool | Unset): Also train the same student from scratch on labels alone. Default: False.
             bias_correction (bool | Unset): Raise the omitted classes' output biases on export. Default: False.
+            export_formats (list[JobCreateExportFormatsItem] | Unset): Formats to export the student in.
             hyperparameters (DistillConfig | Unset):
             omit_classes (list[int] | Unset): Classes dropped from the transfer set.
             student_init_weights (None | str | Unset): Start the student from these weights: the id of a safetensors network
@@ -49,6 +51,7 @@ class JobCreate:
     transfer_set_id: str
     baseline: bool | Unset = False
     bias_correction: bool | Unset = False
+    export_formats: list[JobCreateExportFormatsItem] | Unset = UNSET
     hyperparameters: DistillConfig | Unset = UNSET
     omit_classes: list[int] | Unset = UNSET
     student_init_weights: None | str | Unset = UNSET
@@ -83,6 +86,15 @@ class JobCreate:
         baseline = self.baseline
 
         bias_correction = self.bias_correction
+
+        export_formats: list[str] | Unset = UNSET
+        if not isinstance(self.export_formats, Unset):
+            export_formats = []
+            for export_formats_item_data in self.export_formats:
+                export_formats_item = export_formats_item_data.value
+                export_formats.append(export_formats_item)
+
+
 
         hyperparameters: dict[str, Any] | Unset = UNSET
         if not isinstance(self.hyperparameters, Unset):
@@ -126,6 +138,8 @@ class JobCreate:
             field_dict["baseline"] = baseline
         if bias_correction is not UNSET:
             field_dict["bias_correction"] = bias_correction
+        if export_formats is not UNSET:
+            field_dict["export_formats"] = export_formats
         if hyperparameters is not UNSET:
             field_dict["hyperparameters"] = hyperparameters
         if omit_classes is not UNSET:
@@ -190,6 +204,18 @@ class JobCreate:
 
         bias_correction = d.pop("bias_correction", UNSET)
 
+        _export_formats = d.pop("export_formats", UNSET)
+        export_formats: list[JobCreateExportFormatsItem] | Unset = UNSET
+        if _export_formats is not UNSET:
+            export_formats = []
+            for export_formats_item_data in _export_formats:
+                export_formats_item = JobCreateExportFormatsItem(export_formats_item_data)
+
+
+
+                export_formats.append(export_formats_item)
+
+
         _hyperparameters = d.pop("hyperparameters", UNSET)
         hyperparameters: DistillConfig | Unset
         if isinstance(_hyperparameters,  Unset):
@@ -249,6 +275,7 @@ class JobCreate:
             transfer_set_id=transfer_set_id,
             baseline=baseline,
             bias_correction=bias_correction,
+            export_formats=export_formats,
             hyperparameters=hyperparameters,
             omit_classes=omit_classes,
             student_init_weights=student_init_weights,

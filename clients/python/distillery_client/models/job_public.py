@@ -36,6 +36,7 @@ class JobPublic:
             cancel_requested (bool):
             created_at (datetime.datetime):
             error (None | str):
+            export_formats (list[str]):
             finished_at (datetime.datetime | None):
             hyperparameters (JobPublicHyperparameters):
             id (str):
@@ -58,6 +59,7 @@ class JobPublic:
     cancel_requested: bool
     created_at: datetime.datetime
     error: None | str
+    export_formats: list[str]
     finished_at: datetime.datetime | None
     hyperparameters: JobPublicHyperparameters
     id: str
@@ -95,6 +97,10 @@ class JobPublic:
 
         error: None | str
         error = self.error
+
+        export_formats = self.export_formats
+
+
 
         finished_at: None | str
         if isinstance(self.finished_at, datetime.datetime):
@@ -159,6 +165,7 @@ class JobPublic:
             "cancel_requested": cancel_requested,
             "created_at": created_at,
             "error": error,
+            "export_formats": export_formats,
             "finished_at": finished_at,
             "hyperparameters": hyperparameters,
             "id": id,
@@ -205,6 +212,9 @@ class JobPublic:
             return cast(None | str, data)
 
         error = _parse_error(d.pop("error"))
+
+
+        export_formats = cast(list[str], d.pop("export_formats"))
 
 
         def _parse_finished_at(data: object) -> datetime.datetime | None:
@@ -334,6 +344,7 @@ class JobPublic:
             cancel_requested=cancel_requested,
             created_at=created_at,
             error=error,
+            export_formats=export_formats,
             finished_at=finished_at,
             hyperparameters=hyperparameters,
             id=id,
