@@ -20,3 +20,10 @@ def enqueue_job(job_id: str) -> None:
     # Bounded retries: a broker that is down must answer the client, not hang its request.
     _sender().send_task(RUN_JOB, args=[job_id], queue=get_settings().queue, retry=True,
                         retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
+
+
+def enqueue_member(job_id: str, run_id: str) -> None:
+    from worker.celery_app import RUN_SWEEP_MEMBER
+
+    _sender().send_task(RUN_SWEEP_MEMBER, args=[job_id, run_id], queue=get_settings().queue, retry=True,
+                        retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})

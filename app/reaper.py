@@ -11,8 +11,8 @@ from sqlalchemy import select, update
 
 from app.config import get_settings
 from app.db import session_scope
-from app.queue import enqueue_job
-from app.tables import Event, Job
+from app.queue import enqueue_job, enqueue_member
+from app.tables import Event, Job, Run
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,30 @@ def reap() -> list[str]:
         if took and again:
             enqueue_job(job.id)
             requeued.append(job.id)
+    return requeued + _reap_members(t)
+
+
+def _reap_members(t: datetime) -> list[str]:
+    """Sweep members are tasks of their own, with leases of their own: the same rules apply."""
+    settings = get_settings()
+    with session_scope() as s:
+        expired = list(s.scalars(select(Run).where(Run.status == "running", Run.lease_expires_at < t)))
+    requeued = []
+    for run in expired:
+        again = run.attempts < settings.max_attempts
+        reason = f"its worker stopped responding {run.attempts} times"
+        values = (dict(status="queued", lease_expires_at=None) if again else
+                  dict(status="failed", lease_expires_at=None, result={"error": reason}))
+        with session_scope() as s:
+            took = s.execute(update(Run).where(Run.id == run.id, Run.status == "running",
+                                               Run.lease_expires_at < t).values(**values)).rowcount
+            if took:
+                s.add(Event(job_id=run.job_id, type="requeued" if again else "member_failed",
+                            message=f"sweep member {run.name}: " + ("its worker stopped renewing the lease; queued "
+                                                                   "again" if again else reason)))
+        if took:  # a failed member is handed on too, so that the sweep gets finished
+            enqueue_member(run.job_id, run.id)
+            requeued.append(run.id)
     return requeued
 
 

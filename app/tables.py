@@ -180,6 +180,9 @@ class Run(Base):
     name: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Sweep members run as their own tasks, so each holds a lease of its own (see worker/leases.py).
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_expires_at: Mapped[datetime | None] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("job_id", "name"),)

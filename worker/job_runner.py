@@ -35,7 +35,7 @@ from worker.engine.config import DistillConfig, SweepSpec
 from worker.engine.loop import Cancelled, resolve_device
 from worker.engine.pipeline import Experiment, Hooks, run_experiment, teacher_outputs
 from worker.engine.teacher_cache import TeacherOutputCache, cache_key
-from worker.leases import Heartbeat, LeaseLost, claim, worker_identity
+from worker.leases import Heartbeat, LeaseLost, claim, claim_run, renew_run, worker_identity
 
 log = logging.getLogger(__name__)
 CANCEL_POLL_SECONDS = 1.0
@@ -427,29 +427,48 @@ def _start_sweep(job_id: str) -> list[str]:
 
 
 def execute_member(job_id: str, run_id: str) -> None:
+    settings = get_settings()
+    if not claim_run(run_id, settings.lease_seconds):
+        # Taken, or ended (the reaper fails a member that kept losing its worker): the sweep may be
+        # complete now, and someone must finish it.
+        if _members_left(job_id) == 0:
+            _finish_sweep(job_id, _store())
+        return
     with session_scope() as s:
-        claimed = s.execute(update(Run).where(Run.id == run_id, Run.status == "queued")
-                            .values(status="running")).rowcount
         name = s.scalar(select(Run.name).where(Run.id == run_id))
         job = s.get(Job, job_id)
-    if not claimed or job is None or job.status != "running":
+    if job is None or job.status != "running":
         return
+    heartbeat = Heartbeat(job_id, run_id, settings.lease_seconds,
+                          renewal=lambda: renew_run(run_id, settings.lease_seconds))
+    heartbeat.start()
     store = _store()
     status, result = "succeeded", None
     try:
         if job.cancel_requested:
             raise Cancelled()
         _, _, experiment = _experiment(job_id, store, _member_update(name, job), baseline=False)
-        outcome = run_experiment(experiment, _JobHooks(job_id, job.spec, run_id=run_id))
+        hooks = _JobHooks(job_id, job.spec, run_id=run_id, heartbeat=heartbeat)
+        outcome = run_experiment(experiment, hooks)
         result = {**outcome.results["student"], **_member_update(name, job), "teacher": outcome.results.get("teacher")}
         _save_member(store, job_id, run_id, outcome.students["distilled"])
+    except LeaseLost:
+        return
     except Cancelled:
         status = "cancelled"
     except Exception as exc:
         log.exception("job %s: sweep member %s failed", job_id, name)
         status, result = "failed", {"error": _reason(exc)}
+    finally:
+        heartbeat.stop()
     if _record_member(job_id, run_id, status, result):
         _finish_sweep(job_id, store)
+
+
+def _members_left(job_id: str) -> int:
+    with session_scope() as s:
+        return s.scalar(select(func.count()).select_from(Run)
+                        .where(Run.job_id == job_id, Run.status.in_(UNFINISHED)))
 
 
 def _member_key(job_id: str, run_id: str) -> str:
@@ -470,13 +489,22 @@ def _record_member(job_id: str, run_id: str, status: str, result: dict | None) -
         # Touch the job row first: it serialises the finishing members (a row lock on PostgreSQL, the
         # write lock on SQLite), so exactly one of them sees no member left.
         s.execute(update(Job).where(Job.id == job_id).values(epoch=Job.epoch))
-        s.execute(update(Run).where(Run.id == run_id).values(status=status, result=result))
+        s.execute(update(Run).where(Run.id == run_id).values(status=status, result=result, lease_expires_at=None))
         left = s.scalar(select(func.count()).select_from(Run)
                         .where(Run.job_id == job_id, Run.status.in_(UNFINISHED)))
     return left == 0
 
 
+def _claim_finishing(job_id: str) -> bool:
+    """Exactly one caller finishes a sweep, however many see it complete."""
+    with session_scope() as s:
+        return bool(s.execute(update(Job).where(Job.id == job_id, Job.status == "running",
+                                                Job.lease_owner.is_(None)).values(lease_owner="finishing")).rowcount)
+
+
 def _finish_sweep(job_id: str, store: ArtifactStore) -> None:
+    if not _claim_finishing(job_id):
+        return
     try:
         with session_scope() as s:
             job = s.get(Job, job_id)

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, update
 
 from app.db import session_scope
-from app.tables import Job
+from app.tables import Job, Run
 
 log = logging.getLogger(__name__)
 
@@ -54,19 +54,40 @@ def renew(job_id: str, owner: str, lease_seconds: float) -> bool:
         ).rowcount)
 
 
-class Heartbeat(threading.Thread):
-    """Renews the lease every quarter of its length until stopped; notes when it was lost."""
+def claim_run(run_id: str, lease_seconds: float) -> bool:
+    """Take a queued sweep member, or a running one whose lease has expired."""
+    t = now()
+    with session_scope() as s:
+        return bool(s.execute(
+            update(Run)
+            .where(Run.id == run_id, or_(Run.status == "queued",
+                                         (Run.status == "running") & (Run.lease_expires_at < t)))
+            .values(status="running", lease_expires_at=t + timedelta(seconds=lease_seconds),
+                    attempts=Run.attempts + 1)
+        ).rowcount)
 
-    def __init__(self, job_id: str, owner: str, lease_seconds: float):
+
+def renew_run(run_id: str, lease_seconds: float) -> bool:
+    with session_scope() as s:
+        return bool(s.execute(update(Run).where(Run.id == run_id, Run.status == "running")
+                              .values(lease_expires_at=now() + timedelta(seconds=lease_seconds))).rowcount)
+
+
+class Heartbeat(threading.Thread):
+    """Renews a lease every quarter of its length until stopped; notes when it was lost. By default the
+    job's lease held by ``owner``; ``renewal`` renews something else (a sweep member's run)."""
+
+    def __init__(self, job_id: str, owner: str, lease_seconds: float, renewal=None):
         super().__init__(daemon=True, name=f"heartbeat-{job_id}")
         self.job_id, self.owner, self.lease_seconds = job_id, owner, lease_seconds
+        self.renewal = renewal or (lambda: renew(job_id, owner, lease_seconds))
         self.lost = False
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.wait(self.lease_seconds / 4):
             try:
-                if not renew(self.job_id, self.owner, self.lease_seconds):
+                if not self.renewal():
                     self.lost = True
                     return
             except Exception:  # a database hiccup: try again next beat, the lease still has time

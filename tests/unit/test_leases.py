@@ -103,3 +103,36 @@ def test_a_job_that_keeps_losing_its_worker_fails_with_a_reason(client, ids, mon
         reap()
     job = client.get(f"/v1/jobs/{job_id}").json()
     assert job["status"] == "failed" and "stopped responding 2 times" in job["error"]
+
+
+def test_a_sweep_member_whose_worker_died_is_restarted_and_the_sweep_finishes_once(client, ids, monkeypatch):
+    dispatched = []
+    job_id = client.post("/v1/jobs", json=job_body(*ids, hyperparameters={"epochs": 2},
+                                                   sweep={"temperature": [1, 4]})).json()["id"]
+    execute(job_id, dispatch_members=lambda _job, run_ids: dispatched.extend(run_ids))
+    first, second = dispatched
+    real_epoch_done = job_runner._JobHooks.epoch_done
+
+    def dies(self, name, epoch, metrics):
+        raise WorkerDied()
+
+    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", dies)
+    with pytest.raises(WorkerDied):
+        job_runner.execute_member(job_id, first)
+    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", real_epoch_done)
+    job_runner.execute_member(job_id, second)
+    assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "running"  # one member still out
+
+    with session_scope() as s:
+        from app.tables import Run
+
+        s.execute(update(Run).where(Run.id == first).values(lease_expires_at=datetime.now(UTC) - timedelta(1)))
+    assert reap() == [first]
+    job_runner.execute_member(job_id, first)
+    job = client.get(f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "succeeded", job["error"]
+    assert sorted(m["temperature"] for m in job["result"]["sweep"]) == [1, 4]
+    types = [e["type"] for e in client.get(f"/v1/jobs/{job_id}/events", params={"limit": 1000}).json()["data"]]
+    assert types.count("succeeded") == 1 and "requeued" in types
+    job_runner.execute_member(job_id, first)  # a late duplicate delivery changes nothing
+    assert client.get(f"/v1/jobs/{job_id}").json() == job
