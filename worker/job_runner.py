@@ -52,6 +52,13 @@ def add_event(session, job_id: str, type_: str, message: str, data: dict | None 
 
 
 def _reason(exc: Exception) -> str:
+    """What the user reads in the job's error: the cause, and what to change where we know it."""
+    import torch
+
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return (f"the GPU ran out of memory ({first[:200]}); lower batch_size, use precision 'bf16', or pick a "
+                "smaller student")
     return str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
 
 

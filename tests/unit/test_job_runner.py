@@ -207,3 +207,15 @@ def test_cancel_mid_run_keeps_the_metrics_so_far(client, teacher_file):
     assert steps == list(range(1, len(steps) + 1)) and len(steps) >= 3
     types = [e["type"] for e in client.get(f"/v1/jobs/{job_id}/events", params={"limit": 1000}).json()["data"]]
     assert "cancel_requested" in types and types[-1] == "cancelled"
+
+
+def test_out_of_memory_gets_advice(client, teacher_file, monkeypatch):
+    from worker import job_runner
+
+    def out_of_memory(*_args, **_kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(job_runner, "run_experiment", out_of_memory)
+    job = run_job(client, teacher_ids=[upload_teacher(client, teacher_file)], transfer_set_id=digits_set(client))
+    assert job["status"] == "failed"
+    assert "ran out of memory" in job["error"] and "lower batch_size" in job["error"]
