@@ -15,7 +15,7 @@ from app.auth import TenantDep
 from app.db import session_scope
 from app.deps import SessionDep, StoreDep
 from app.ids import new_id
-from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid, not_found
+from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid
 from app.queue import enqueue_job
 from app.schemas import (
     EventList,
@@ -29,6 +29,7 @@ from app.schemas import (
     Progress,
     RunMetrics,
 )
+from app.scoping import Limit, Offset, fetch_owned, owned, page
 from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet
 from models.export import EXPORT_FORMATS
 from models.zoo import build_student, load_state_dict_into
@@ -68,16 +69,11 @@ def to_public(job: Job) -> JobPublic:
     )
 
 
-def _mine(session, model, ident: str, tenant: str):
-    row = session.get(model, ident)
-    return row if row is not None and row.tenant_id == tenant else None
-
-
 def _check(session, store, body: JobCreate, tenant: str) -> list[Teacher]:
     """Every reason a job could not run that is knowable now is a 422 naming the field."""
     teachers = []
     for i, tid in enumerate(body.teacher_ids):
-        teacher = _mine(session, Teacher, tid, tenant)
+        teacher = owned(session, Teacher, tid, tenant)
         if teacher is None:
             raise invalid(f"teacher {tid!r} does not exist; upload it with POST /v1/teachers",
                           field=f"teacher_ids.{i}", kind="unknown-reference")
@@ -94,7 +90,7 @@ def _check(session, store, body: JobCreate, tenant: str) -> list[Teacher]:
     if body.validation_transfer_set_id:
         sets["validation_transfer_set_id"] = body.validation_transfer_set_id
     for field, ts_id in sets.items():
-        ts = _mine(session, TransferSet, ts_id, tenant)
+        ts = owned(session, TransferSet, ts_id, tenant)
         if ts is None:
             raise invalid(f"transfer set {ts_id!r} does not exist; create it with POST /v1/transfer-sets",
                           field=field, kind="unknown-reference")
@@ -141,7 +137,7 @@ def _check(session, store, body: JobCreate, tenant: str) -> list[Teacher]:
 
 
 def _check_init_weights(session, store, network_id: str, student, tenant: str) -> None:
-    network = _mine(session, Teacher, network_id, tenant)
+    network = owned(session, Teacher, network_id, tenant)
     field = "student_init_weights"
     if network is None:
         raise invalid(f"network {network_id!r} does not exist; upload the weights with POST /v1/teachers "
@@ -217,22 +213,18 @@ def list_jobs(
     tenant: TenantDep,
     session: SessionDep,
     status: JobStatus | None = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    limit: Limit = 20,
+    offset: Offset = 0,
 ) -> JobList:
     query = select(Job).where(Job.tenant_id == tenant)
     if status:
         query = query.where(Job.status == status)
-    count = session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = session.scalars(query.order_by(Job.created_at.desc(), Job.id.desc()).limit(limit).offset(offset))
+    rows, count = page(session, query, Job.created_at.desc(), Job.id.desc(), limit=limit, offset=offset)
     return JobList(data=[to_public(j) for j in rows], count=count)
 
 
 def fetch(session, job_id: str, tenant: str) -> Job:
-    job = _mine(session, Job, job_id, tenant)
-    if job is None:
-        raise not_found("job", job_id)
-    return job
+    return fetch_owned(session, Job, job_id, tenant, "job")
 
 
 @router.get("/{job_id}", response_model=JobPublic)

@@ -1,14 +1,15 @@
 import json
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, Response, UploadFile
-from sqlalchemy import func, select
+from fastapi import APIRouter, File, Form, Response, UploadFile
+from sqlalchemy import select
 
 from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
-from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid, not_found
+from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
 from app.schemas import TeacherList, TeacherPublic
+from app.scoping import Limit, Offset, fetch_owned, page
 from app.store import UploadTooLarge
 from app.tables import Artifact, JobTeacher, Teacher
 from models.teachers import FORMATS, TeacherInvalid, load_teacher, parse_arch_config, probe_teacher
@@ -107,23 +108,14 @@ def create_teacher(
 
 
 @router.get("", response_model=TeacherList)
-def list_teachers(
-    tenant: TenantDep,
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> TeacherList:
-    mine = select(Teacher).where(Teacher.tenant_id == tenant)
-    count = session.scalar(select(func.count()).select_from(mine.subquery()))
-    rows = session.scalars(mine.order_by(Teacher.created_at, Teacher.id).limit(limit).offset(offset))
+def list_teachers(tenant: TenantDep, session: SessionDep, limit: Limit = 20, offset: Offset = 0) -> TeacherList:
+    rows, count = page(session, select(Teacher).where(Teacher.tenant_id == tenant), Teacher.created_at,
+                       Teacher.id, limit=limit, offset=offset)
     return TeacherList(data=[to_public(t) for t in rows], count=count)
 
 
 def fetch(session, teacher_id: str, tenant: str) -> Teacher:
-    teacher = session.get(Teacher, teacher_id)
-    if teacher is None or teacher.tenant_id != tenant:  # another tenant's teacher does not exist for you
-        raise not_found("teacher", teacher_id)
-    return teacher
+    return fetch_owned(session, Teacher, teacher_id, tenant, "teacher")
 
 
 @router.get("/{teacher_id}", response_model=TeacherPublic)

@@ -1,19 +1,18 @@
 import json
 import shutil
 from pathlib import Path
-from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from starlette.datastructures import UploadFile
 
 from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
-from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid, not_found
+from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
 from app.schemas import (
     TransferSetBuiltinCreate,
     TransferSetImageFolderCreate,
@@ -22,6 +21,7 @@ from app.schemas import (
     TransferSetPublic,
     TransferSetTorchvisionCreate,
 )
+from app.scoping import Limit, Offset, fetch_owned, page
 from app.store import UploadTooLarge
 from app.tables import Artifact, Job, TransferSet
 from models import image_data
@@ -247,23 +247,15 @@ async def create_transfer_set(
 
 
 @router.get("", response_model=TransferSetList)
-def list_transfer_sets(
-    tenant: TenantDep,
-    session: SessionDep,
-    limit: Annotated[int, Query(ge=1, le=100)] = 20,
-    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-) -> TransferSetList:
-    mine = select(TransferSet).where(TransferSet.tenant_id == tenant)
-    count = session.scalar(select(func.count()).select_from(mine.subquery()))
-    rows = session.scalars(mine.order_by(TransferSet.created_at, TransferSet.id).limit(limit).offset(offset))
+def list_transfer_sets(tenant: TenantDep, session: SessionDep, limit: Limit = 20,
+                       offset: Offset = 0) -> TransferSetList:
+    rows, count = page(session, select(TransferSet).where(TransferSet.tenant_id == tenant),
+                       TransferSet.created_at, TransferSet.id, limit=limit, offset=offset)
     return TransferSetList(data=[to_public(t) for t in rows], count=count)
 
 
 def fetch(session, transfer_set_id: str, tenant: str) -> TransferSet:
-    ts = session.get(TransferSet, transfer_set_id)
-    if ts is None or ts.tenant_id != tenant:
-        raise not_found("transfer set", transfer_set_id)
-    return ts
+    return fetch_owned(session, TransferSet, transfer_set_id, tenant, "transfer set")
 
 
 @router.get("/{transfer_set_id}", response_model=TransferSetPublic)

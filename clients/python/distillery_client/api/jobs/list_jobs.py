@@ -113,8 +113,8 @@ def sync_detailed(
 
     Args:
         status (ListJobsStatusType0 | None | Unset):
-        limit (int | Unset):  Default: 20.
-        offset (int | Unset):  Default: 0.
+        limit (int | Unset): Items per page. Default: 20.
+        offset (int | Unset): Items to skip. Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -150,8 +150,8 @@ def sync(
 
     Args:
         status (ListJobsStatusType0 | None | Unset):
-        limit (int | Unset):  Default: 20.
-        offset (int | Unset):  Default: 0.
+        limit (int | Unset): Items per page. Default: 20.
+        offset (int | Unset): Items to skip. Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -182,8 +182,8 @@ async def asyncio_detailed(
 
     Args:
         status (ListJobsStatusType0 | None | Unset):
-        limit (int | Unset):  Default: 20.
-        offset (int | Unset):  Default: 0.
+        limit (int | Unset): Items per page. Default: 20.
+        offset (int | Unset): Items to skip. Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -219,8 +219,8 @@ async def asyncio(
 
     Args:
         status (ListJobsStatusType0 | None | Unset):
-        limit (int | Unset):  Default: 20.
-        offset (int | Unset):  Default: 0.
+        limit (int | Unset): Items per page. Default: 20.
+        offset (int | Unset): Items to skip. Default: 0.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
