@@ -86,6 +86,13 @@ def _field_name(loc: tuple) -> str:
 
 
 def install(app: FastAPI) -> None:
+    from app.store import UploadTooLarge
+
+    @app.exception_handler(UploadTooLarge)
+    async def _too_large(request: Request, exc: UploadTooLarge):
+        detail = f"the file is larger than the limit of {exc.limit} bytes (DISTILLERY_MAX_UPLOAD_BYTES)"
+        return _response(request, 413, detail, "payload-too-large")
+
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
         return _response(request, exc.status, exc.detail, exc.kind, exc.errors, headers=exc.headers)

@@ -259,13 +259,9 @@ class _JobHooks(Hooks):
                 epoch=self._offset(name) + epoch - 1, step=step, steps_per_epoch=steps_per_epoch))
 
     def run_finished(self, name, result, student):
-        from safetensors.torch import save_file
-
         if self.member_run:
             return  # a member's run row is finished with its weights, by execute_member
-        with self.store.staging_path(".safetensors") as staged:
-            save_file({k: v.contiguous() for k, v in student.state_dict().items()}, str(staged))
-            self.store.commit(staged, self._checkpoint_key(name, "final.safetensors"))
+        _save_weights(self.store, self._checkpoint_key(name, "final.safetensors"), student)
         with session_scope() as s:
             s.execute(update(Run).where(Run.id == self.run_ids[name]).values(status="succeeded", result=result))
 
@@ -458,7 +454,7 @@ def execute_member(job_id: str, run_id: str) -> None:
         hooks = _JobHooks(job_id, job.spec, run_id=run_id, heartbeat=heartbeat)
         outcome = run_experiment(experiment, hooks)
         result = {**outcome.results["student"], **_member_update(name, job), "teacher": outcome.results.get("teacher")}
-        _save_member(store, job_id, run_id, outcome.students["distilled"])
+        _save_weights(store, _member_key(job_id, run_id), outcome.students["distilled"])
     except LeaseLost:
         return
     except Cancelled:
@@ -482,12 +478,13 @@ def _member_key(job_id: str, run_id: str) -> str:
     return f"sweeps/{job_id}/{run_id}.safetensors"
 
 
-def _save_member(store: ArtifactStore, job_id: str, run_id: str, student: PlainSoftmax) -> None:
+def _save_weights(store: ArtifactStore, key: str, module) -> None:
+    """A module's state dict as a safetensors file in the store, written whole or not at all."""
     from safetensors.torch import save_file
 
     with store.staging_path(".safetensors") as staged:
-        save_file({k: v.contiguous() for k, v in student.state_dict().items()}, str(staged))
-        store.commit(staged, _member_key(job_id, run_id))
+        save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(staged))
+        store.commit(staged, key)
 
 
 def _record_member(job_id: str, run_id: str, status: str, result: dict | None) -> bool:

@@ -10,7 +10,6 @@ from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
 from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
-from app.store import UploadTooLarge
 from app.tables import Artifact, JobTeacher, Teacher
 from models.teachers import FORMATS, TeacherInvalid, load_teacher, parse_arch_config, probe_teacher
 
@@ -79,26 +78,22 @@ def create_teacher(
         config = None
     teacher_id = new_id("teacher")
     key = f"teachers/{teacher_id}.{format}"
-    try:
-        with store.stage(file.file, limit=settings.max_upload_bytes) as staged:
-            if staged.size_bytes == 0:
-                raise invalid("the uploaded file is empty", field="file")
-            try:
-                model = load_teacher(staged.path, format, arch=arch, arch_config=config, input_shape=shape)
-                num_classes = probe_teacher(model, shape)
-            except TeacherInvalid as exc:
-                field = "arch" if "unknown arch" in str(exc) else "file"
-                raise invalid(str(exc), field=field, kind="invalid-teacher") from None
-            artifact = Artifact(id=new_id("artifact"), kind="teacher", key=key,
-                                sha256=staged.sha256, size_bytes=staged.size_bytes)
-            teacher = Teacher(id=teacher_id, tenant_id=tenant, name=name, format=format, input_shape=shape,
-                              num_classes=num_classes, arch=arch, arch_config=config, artifact=artifact)
-            session.add(teacher)
-            session.flush()
-            store.commit(staged.path, key)
-    except UploadTooLarge as exc:
-        raise Problem(413, f"the file is larger than the limit of {exc.limit} bytes "
-                           "(DISTILLERY_MAX_UPLOAD_BYTES)") from None
+    with store.stage(file.file, limit=settings.max_upload_bytes) as staged:
+        if staged.size_bytes == 0:
+            raise invalid("the uploaded file is empty", field="file")
+        try:
+            model = load_teacher(staged.path, format, arch=arch, arch_config=config, input_shape=shape)
+            num_classes = probe_teacher(model, shape)
+        except TeacherInvalid as exc:
+            field = "arch" if "unknown arch" in str(exc) else "file"
+            raise invalid(str(exc), field=field, kind="invalid-teacher") from None
+        artifact = Artifact(id=new_id("artifact"), kind="teacher", key=key,
+                            sha256=staged.sha256, size_bytes=staged.size_bytes)
+        teacher = Teacher(id=teacher_id, tenant_id=tenant, name=name, format=format, input_shape=shape,
+                          num_classes=num_classes, arch=arch, arch_config=config, artifact=artifact)
+        session.add(teacher)
+        session.flush()
+        store.commit(staged.path, key)
     try:
         session.commit()
     except Exception:

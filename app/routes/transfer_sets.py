@@ -22,7 +22,6 @@ from app.schemas import (
     TransferSetTorchvisionCreate,
 )
 from app.scoping import Limit, Offset, fetch_owned, page
-from app.store import UploadTooLarge
 from app.tables import Artifact, Job, TransferSet
 from models import image_data
 from models.archives import ArchiveInvalid, ArchiveTooLarge, extract_archive
@@ -156,9 +155,6 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
         ts.id, ts.tenant_id = ts_id, tenant
         session.add(ts)
         session.commit()
-    except UploadTooLarge as exc:
-        raise Problem(413, f"the file is larger than the limit of {exc.limit} bytes "
-                           "(DISTILLERY_MAX_UPLOAD_BYTES)") from None
     except ArchiveTooLarge as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise Problem(413, f"{exc} (DISTILLERY_ARCHIVE_MAX_FILES, DISTILLERY_ARCHIVE_MAX_BYTES)") from None
@@ -174,22 +170,18 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
 def _create_npz(session, store, settings, upload: UploadFile, name: str, tenant: str) -> TransferSetPublic:
     ts_id = new_id("transfer_set")
     key = f"transfer_sets/{ts_id}.npz"
-    try:
-        with store.stage(upload.file, limit=settings.max_upload_bytes, suffix=".npz") as staged:
-            try:
-                data = load_npz(staged.path)
-            except TransferSetInvalid as exc:
-                raise invalid(str(exc), field="file", kind="invalid-transfer-set") from None
-            artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key,
-                                sha256=staged.sha256, size_bytes=staged.size_bytes)
-            ts = _row(name, "npz", data, artifact=artifact, tenant_id=tenant)
-            ts.id = ts_id
-            session.add(ts)
-            session.flush()
-            store.commit(staged.path, key)
-    except UploadTooLarge as exc:
-        raise Problem(413, f"the file is larger than the limit of {exc.limit} bytes "
-                           "(DISTILLERY_MAX_UPLOAD_BYTES)") from None
+    with store.stage(upload.file, limit=settings.max_upload_bytes, suffix=".npz") as staged:
+        try:
+            data = load_npz(staged.path)
+        except TransferSetInvalid as exc:
+            raise invalid(str(exc), field="file", kind="invalid-transfer-set") from None
+        artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key,
+                            sha256=staged.sha256, size_bytes=staged.size_bytes)
+        ts = _row(name, "npz", data, artifact=artifact, tenant_id=tenant)
+        ts.id = ts_id
+        session.add(ts)
+        session.flush()
+        store.commit(staged.path, key)
     try:
         session.commit()
     except Exception:

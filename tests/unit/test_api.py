@@ -319,3 +319,13 @@ def test_arch_is_only_for_state_dicts(client, teacher_file):
 
 def test_unknown_student_format_is_refused(client):
     assert_problem(client.get("/v1/jobs/job_x/student", params={"format": "tflite"}), 404)
+
+
+def test_transfer_set_upload_over_the_size_limit_is_413_and_nothing_kept(client, monkeypatch):
+    monkeypatch.setenv("DISTILLERY_MAX_UPLOAD_BYTES", "1000")
+    get_settings.cache_clear()
+    data = npz_bytes(x=np.random.rand(100, 64).astype(np.float32))
+    for name in ("big.npz", "big.zip"):
+        r = client.post("/v1/transfer-sets", files={"file": (name, data)}, data={"name": "big"})
+        assert_problem(r, 413, "1000 bytes", "DISTILLERY_MAX_UPLOAD_BYTES")
+    assert counts()["transfer_sets"] == 0 and stored_files() == []
