@@ -194,11 +194,14 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply the number of samples")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--no-sweep", action="store_true", help="skip the sweep wall-time measurement")
+    parser.add_argument("--only", help="run only the cases whose name contains this text")
     args = parser.parse_args()
     device = torch.device(args.device)
     machine = torch.cuda.get_device_name(device) if device.type == "cuda" else f"CPU, {torch.get_num_threads()} threads"
     results = []
     for name, teacher, make_student, x, y in cases(device, args.scale):
+        if args.only and args.only not in name:
+            continue
         print(f"running {name} ...", file=sys.stderr)
         results.append(run_case(name, teacher, make_student, x, y, device, args.epochs, args.rounds))
     print(f"\nEngine benchmark on {machine}, torch {torch.__version__}, batch {BATCH}, {args.epochs} epochs "

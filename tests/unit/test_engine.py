@@ -247,3 +247,22 @@ def test_resuming_from_a_checkpoint_gives_the_same_student(digits, teacher):
     assert [h["epoch"] for h in resumed.history] == [1, 2, 3, 4, 5]
     for k, v in straight.model.state_dict().items():
         assert torch.equal(v, resumed.model.state_dict()[k]), k
+
+
+def test_stacked_and_separate_loss_terms_train_the_same_student(digits, teacher, monkeypatch):
+    import worker.engine.loop as loop
+
+    train, val = make_splits(digits, teacher)
+    cfg = DistillConfig(epochs=3, seed=3, temperature=4.0)
+    made = []
+    fuse = loop._fuse
+    monkeypatch.setattr(loop, "_fuse", lambda *a: made.append(fuse(*a)) or made[-1])
+    stacked = train_student(student_factory, train, val, cfg)
+    monkeypatch.setattr(loop, "FUSED_TARGETS_MAX_BYTES", 0)
+    separate = train_student(student_factory, train, val, cfg)
+    assert made[0] is not None and made[1] is None
+    for a, b in zip(stacked.history, separate.history, strict=True):
+        for key in ("soft_loss", "hard_loss", "total_loss", "grad_norm_soft", "grad_norm_hard", "val_accuracy"):
+            assert a[key] == pytest.approx(b[key], rel=1e-4), key
+    for k, v in stacked.model.state_dict().items():
+        torch.testing.assert_close(v, separate.model.state_dict()[k], rtol=1e-5, atol=1e-6)

@@ -106,3 +106,42 @@ def test_invalid_hyperparameters_are_rejected_naming_the_field(kwargs, field):
     with pytest.raises(ValueError) as err:
         DistillConfig(**kwargs)
     assert field in str(err.value)
+
+
+@pytest.mark.parametrize("labelled", [True, False])
+@pytest.mark.parametrize("members", [1, 3])
+def test_stacked_kd_has_the_separate_terms_gradient_and_epoch_losses(labelled, members):
+    torch.manual_seed(0)
+    n, c = 40, 7
+    loss = make_loss(DistillConfig(temperature=3.0, soft_weight=0.6, hard_weight=0.4 if labelled else 0.0))
+    teacher = torch.randn(members, n, c) * 4
+    teacher[0, 0, 0] = -1e4  # a probability that underflows to 0 must not make the entropy NaN
+    labels = torch.randint(0, c, (n,))
+    targets = loss.targets(teacher)
+    stacked = loss.fuse(targets, labels if labelled else None, batch_size=16)
+    assert stacked.names == (["soft", "hard"] if labelled else ["soft"])
+    z = torch.randn(n, c, requires_grad=True)
+    batches = torch.randperm(n).split(16)
+
+    sums, fused_grad = [], torch.zeros(n, c)
+    for idx in batches:
+        zb = z[idx]
+        s = stacked(zb, stacked.batch(idx))
+        fused_grad += torch.autograd.grad(stacked.loss(s, len(idx)), z)[0]
+        sums.append(s.detach())
+    expected, separate_grad = {}, torch.zeros(n, c)
+    for idx in batches:
+        terms = loss(z[idx], targets[idx], labels[idx] if labelled else None)
+        separate_grad += torch.autograd.grad(combine(terms, loss.weights()), z)[0]
+        for name, value in terms.items():
+            expected[name] = expected.get(name, 0.0) + value.item() * len(idx) / n
+    torch.testing.assert_close(fused_grad, separate_grad, rtol=1e-5, atol=1e-6)
+    got = stacked.epoch_terms(torch.stack(sums).sum(0))
+    assert got.keys() == expected.keys()
+    for name in got:
+        assert got[name] == pytest.approx(expected[name], rel=1e-4, abs=1e-6)
+
+
+def test_logit_matching_has_no_stacked_form():
+    loss = make_loss(DistillConfig(loss="logit_matching"))
+    assert loss.fuse(torch.randn(5, 3), torch.randint(0, 3, (5,)), batch_size=2) is None

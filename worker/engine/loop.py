@@ -5,6 +5,7 @@ by index; the teacher's logits are computed once, before the first epoch, since 
 is fed without random augmentation.
 """
 
+import contextlib
 import copy
 import math
 import time
@@ -67,13 +68,21 @@ class TrainResult:
     stopped_early: bool = False
 
 
-def _fits(split: Split, device: torch.device, budget: int | None) -> bool:
+def _fits(split: Split, device: torch.device, budget: int | None, extra: int = 0) -> bool:
     if is_lazy(split.x):
         return False  # streamed inputs stay where they are read
     if device.type == "cpu" or budget is None:
         return True
     size = sum(t.numel() * t.element_size() for t in (split.x, split.y, split.teacher_logits) if t is not None)
-    return size <= budget
+    return size + extra <= budget
+
+
+def _identity(t: torch.Tensor) -> torch.Tensor:
+    return t
+
+
+def _copier(device: torch.device) -> Callable[[torch.Tensor], torch.Tensor]:
+    return lambda t: t.to(device, non_blocking=True)
 
 
 def resolve_device(name: str) -> torch.device:
@@ -132,7 +141,7 @@ def _scheduler(opt, cfg: DistillConfig, steps_per_epoch: int):
 
 def _autocast(cfg: DistillConfig, device: torch.device):
     if cfg.precision == "fp32":
-        return torch.autocast(device.type, enabled=False)
+        return contextlib.nullcontext()  # entering a disabled autocast costs as much as a small kernel
     if cfg.precision == "fp16" and device.type != "cuda":
         raise RuntimeError("precision 'fp16' needs a CUDA device; use 'bf16' or 'fp32' on the CPU")
     dtype = torch.bfloat16 if cfg.precision == "bf16" else torch.float16
@@ -152,7 +161,7 @@ def _norm(tensors) -> float:
     return math.sqrt(sum(float(t.float().pow(2).sum()) for t in tensors if t is not None))
 
 
-def _term_grad_norms(terms: dict, params: list[torch.Tensor], soft_grads) -> dict[str, float]:
+def _term_grad_norms(terms, params: list[torch.Tensor], soft_grads) -> dict[str, float]:
     """Each weighted term's share of the gradient. The total's gradient is already in ``.grad``; only
     the soft term needs its own backward pass, and the hard term's gradient is the difference."""
     total = [p.grad for p in params]
@@ -177,6 +186,18 @@ def _validate(model: nn.Module, val: Split, batch_size: int, device) -> dict[str
         teacher_pred = val.teacher_logits.float().softmax(-1).mean(0).argmax(-1).cpu()
         out["val_teacher_agreement"] = float((pred == teacher_pred).float().mean())
     return out
+
+
+# Stacked targets hold a row per class for every sample and term; above this size the terms are
+# computed apart, from the soft targets alone, rather than spend host or device memory on one-hot rows.
+FUSED_TARGETS_MAX_BYTES = 1 << 30
+
+
+def _fuse(loss_fn, targets: torch.Tensor, labels: torch.Tensor | None, batch_size: int):
+    size = (1 if labels is None else 2) * targets.shape[0] * targets.shape[-1] * 4
+    if size > FUSED_TARGETS_MAX_BYTES:
+        return None
+    return loss_fn.fuse(targets, None if labels is None else labels.to(targets.device), batch_size)
 
 
 def train_student(
@@ -222,12 +243,19 @@ def train_student(
         raise ValueError(f"augmentation needs image inputs [C, H, W]; these samples are {list(train.x.shape[1:])}")
     loss_fn = make_loss(cfg)
     weights = loss_fn.weights()
-    # Cached teacher logits become soft targets once, here, rather than on every batch.
+    # Cached teacher logits become soft targets once, here, rather than on every batch; where the loss
+    # has a stacked form, targets and labels become that form's per-sample weights instead.
+    fused = None
     if train.teacher_logits is not None:
-        train = Split(train.x, train.y, loss_fn.targets(train.teacher_logits.to(device)).cpu()[None])
+        targets = loss_fn.targets(train.teacher_logits.to(device)).cpu()
+        fused = _fuse(loss_fn, targets, train.y, cfg.batch_size)
+        train = Split(train.x, train.y, None if fused is not None else targets[None])
     # Data stays on the training device when it fits the budget; otherwise batches are copied over.
-    data_device = device if _fits(train, device, max_device_bytes) else torch.device("cpu")
+    fits = _fits(train, device, max_device_bytes, 0 if fused is None else fused.nbytes())
+    data_device = device if fits else torch.device("cpu")
     train = train.to(data_device)
+    if fused is not None:
+        fused.to(data_device)
     lazy = is_lazy(train.x)
     if data_device.type == "cpu" and device.type == "cuda" and not lazy:
         train = Split(*(None if t is None else t.pin_memory() for t in (train.x, train.y, train.teacher_logits)))
@@ -264,13 +292,16 @@ def train_student(
         sizes: list[int] = []
         lr_at_start = opt.param_groups[0]["lr"]
         started = time.perf_counter()
-        chunks = torch.randperm(len(train), generator=gen).split(cfg.batch_size)
+        order = torch.randperm(len(train), generator=gen)
+        chunks = order.split(cfg.batch_size)
         streamed = train.x.batches(list(chunks), pin_memory=device.type == "cuda") if lazy else None
-        for i, idx in enumerate(chunks):
-            idx = idx.to(data_device)
-            x = (next(streamed) if lazy else train.x[idx]).to(device, non_blocking=True)
-            y = None if train.y is None else train.y[idx].to(device, non_blocking=True)
-            targets = None if train.teacher_logits is None else train.teacher_logits[0][idx].to(device)
+        # Each call costs as much as a small kernel, so a copy that would be a no-op is not made at all.
+        fetch = _identity if data_device == device else _copier(device)
+        for i, idx in enumerate(order.to(data_device).split(cfg.batch_size)):
+            x = fetch(next(streamed) if lazy else train.x[idx])  # streamed batches are on the host
+            y = None if train.y is None or fused is not None else fetch(train.y[idx])
+            targets = None if train.teacher_logits is None else fetch(train.teacher_logits[0][idx])
+            stacked = None if fused is None else fetch(fused.batch(idx))
             if cfg.augmenting:
                 x = augment(x, cfg.augmentation, gen)
             if cfg.channels_last and x.dim() == 4:
@@ -280,15 +311,23 @@ def train_student(
                     with torch.no_grad():
                         targets = loss_fn.targets(torch.stack([t(x).float() for t in teachers]))
                 logits = forward(x)
-            terms = loss_fn(logits, targets, y)
-            total = combine(terms, weights)
+            if fused is not None:
+                sums = fused(logits, stacked)
+                total = fused.loss(sums, len(idx))
+                names = fused.names
+                record = (("sums", sums),)
+            else:
+                terms = loss_fn(logits, targets, y)
+                total = combine(terms, weights)
+                names = list(terms)
+                record = (*terms.items(), ("total", total))
             if (i + 1) % finite_every == 0:
                 _check_finite(total, epoch, i + 1)
             measure = step % GRAD_NORM_INTERVAL == 0
             soft_grads = None
-            if measure and "soft" in terms and len(terms) > 1:
-                soft_grads = torch.autograd.grad(weights["soft"] * terms["soft"], params, retain_graph=True,
-                                                 allow_unused=True)
+            if measure and "soft" in names and len(names) > 1:
+                weighted_soft = fused.loss(sums[:1], len(idx)) if fused is not None else weights["soft"] * terms["soft"]
+                soft_grads = torch.autograd.grad(weighted_soft, params, retain_graph=True, allow_unused=True)
             opt.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(total).backward()
@@ -296,7 +335,7 @@ def train_student(
             else:
                 total.backward()
             if measure:
-                norms.update(_term_grad_norms(terms, params, soft_grads))
+                norms.update(_term_grad_norms(names, params, soft_grads))
             if cfg.grad_clip:
                 nn.utils.clip_grad_norm_(params, cfg.grad_clip)
             if scaler is not None:
@@ -307,7 +346,7 @@ def train_student(
             if sched is not None:
                 sched.step()
             sizes.append(len(idx))
-            for name, value in (*terms.items(), ("total", total)):
+            for name, value in record:
                 seen.setdefault(name, []).append(value.detach())
             step += 1
             if on_step is not None:
@@ -317,10 +356,14 @@ def train_student(
         if device.type == "cuda":
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - started
-        weights_n = torch.tensor(sizes, dtype=torch.float32, device=device)
-        sums = {k: (torch.stack(v).float() * weights_n).sum() for k, v in seen.items()}
-        _check_finite(sums["total"], epoch, steps_per_epoch)
-        metrics = {f"{k}_loss": float(v) / len(train) for k, v in sums.items()}
+        if fused is not None:
+            means = fused.epoch_terms(torch.stack(seen["sums"]).sum(0))
+            means["total"] = sum(weights[k] * v for k, v in means.items())
+        else:
+            weights_n = torch.tensor(sizes, dtype=torch.float32, device=device)
+            means = {k: float((torch.stack(v).float() * weights_n).sum()) / len(train) for k, v in seen.items()}
+        _check_finite(torch.tensor(means["total"]), epoch, steps_per_epoch)
+        metrics = {f"{k}_loss": v for k, v in means.items()}
         metrics.update(norms)
         metrics["learning_rate"] = lr_at_start
         metrics["samples_per_second"] = len(train) / elapsed if elapsed > 0 else float("nan")
