@@ -142,9 +142,10 @@ def cases(device, scale: float):
            *data(int(1024 * scale), (3, 32, 32)))
 
 
-def sweep_case(device, epochs: int, scale: float, members: int = 5) -> dict:
+def sweep_case(device, epochs: int, scale: float, rounds: int, members: int = 5) -> dict:
     """A temperature sweep run as the worker runs it, members one after another on one worker: the
-    teacher pass happens once, and every member reads the cached outputs."""
+    teacher pass happens once, and every member reads the cached outputs. Each round measures the
+    teacher pass, one member and the whole sweep afresh; the figures are medians over the rounds."""
     import tempfile
 
     import numpy as np
@@ -171,19 +172,23 @@ def sweep_case(device, epochs: int, scale: float, members: int = 5) -> dict:
         return time.perf_counter() - start
 
     temperatures = [1, 2, 5, 10, 20][:members]
+    per_round = []
     with tempfile.TemporaryDirectory() as tmp:
         cache = TeacherOutputCache(Path(tmp) / "warm")
         run_experiment(experiment(cache, 2.0))  # fills the cache, warms up
-        teacher_pass = timed(lambda: teacher_outputs(experiment(TeacherOutputCache(Path(tmp) / "t"), 2.0), device,
-                                                     Hooks()))
-        member = timed(lambda: run_experiment(experiment(cache, 2.0)))
-        cold = TeacherOutputCache(Path(tmp) / "cold")
-        sweep = timed(lambda: [run_experiment(experiment(cold, t)) for t in temperatures])
-        uncached_member = timed(lambda: run_experiment(experiment(None, 2.0, teacher_cache=False)))
-    bound = teacher_pass + members * member
-    return {"members": members, "teacher_pass_seconds": teacher_pass, "member_seconds": member,
-            "sweep_seconds": sweep, "bound_seconds": bound, "sweep_over_bound": sweep / bound,
-            "uncached_member_seconds": uncached_member}
+        for r in range(rounds):
+            fresh = TeacherOutputCache(Path(tmp) / f"pass{r}")
+            teacher_pass = timed(lambda c=fresh: teacher_outputs(experiment(c, 2.0), device, Hooks()))
+            member = timed(lambda: run_experiment(experiment(cache, 2.0)))
+            cold = TeacherOutputCache(Path(tmp) / f"cold{r}")
+            sweep = timed(lambda c=cold: [run_experiment(experiment(c, t)) for t in temperatures])
+            uncached_member = timed(lambda: run_experiment(experiment(None, 2.0, teacher_cache=False)))
+            bound = teacher_pass + members * member
+            per_round.append({"teacher_pass_seconds": teacher_pass, "member_seconds": member,
+                              "sweep_seconds": sweep, "bound_seconds": bound, "sweep_over_bound": sweep / bound,
+                              "uncached_member_seconds": uncached_member})
+    out = {k: statistics.median(r[k] for r in per_round) for k in per_round[0]}
+    return {"members": members, **out, "rounds": per_round}
 
 
 def main() -> None:
@@ -218,12 +223,12 @@ def main() -> None:
     sweep = None
     if not args.no_sweep:
         print("running the sweep ...", file=sys.stderr)
-        sweep = sweep_case(device, args.epochs, args.scale)
+        sweep = sweep_case(device, args.epochs, args.scale, args.rounds)
         print(f"\n{sweep['members']}-member temperature sweep, resnet18 teacher -> cnn student, one worker: "
               f"{sweep['sweep_seconds']:.1f} s; bound (one teacher pass {sweep['teacher_pass_seconds']:.1f} s + "
               f"{sweep['members']} x one member {sweep['member_seconds']:.1f} s) = {sweep['bound_seconds']:.1f} s "
-              f"-> {sweep['sweep_over_bound']:.2f} of the bound. One member without the cache takes "
-              f"{sweep['uncached_member_seconds']:.1f} s.")
+              f"-> {sweep['sweep_over_bound']:.2f} of the bound (medians over {args.rounds} rounds). One member "
+              f"without the cache takes {sweep['uncached_member_seconds']:.1f} s.")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"machine": machine, "torch": torch.__version__, "results": results,

@@ -23,5 +23,8 @@ assert torch.cuda.is_available(), "no CUDA device visible to torch"
 print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))
 PY
 # Larger sets than on the CPU so that each epoch has enough steps to time.
-timeout 270 "$PY" bench/engine.py --device cuda --epochs 4 --scale 4 --json "$OUT/engine_cuda.json" \
+timeout 200 "$PY" bench/engine.py --device cuda --epochs 4 --scale 4 --json "$OUT/engine_cuda.json" \
   | tee "$OUT/engine_cuda.md"
+# The stretch goal's question: do sweep members train faster stacked into one batched model?
+timeout 120 "$PY" bench/batched_members.py --device cuda --json "$OUT/batched_members_cuda.json" \
+  | tee "$OUT/batched_members_cuda.md"

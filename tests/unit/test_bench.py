@@ -1,0 +1,33 @@
+"""The benchmark scripts still run against the engine they measure (tiny sizes; no timing is asserted)."""
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(script: str, *args: str, tmp_path: Path) -> dict:
+    out = tmp_path / "out.json"
+    subprocess.run([sys.executable, str(ROOT / "bench" / script), "--device", "cpu", *args, "--json", str(out)],
+                   check=True, capture_output=True, text=True, timeout=300)
+    return json.loads(out.read_text())
+
+
+def test_engine_benchmark_reports_every_variant_and_ratio(tmp_path):
+    report = run("engine.py", "--scale", "0.04", "--epochs", "2", "--rounds", "1", tmp_path=tmp_path)
+    assert len(report["results"]) == 3
+    for case in report["results"]:
+        assert set(case["samples_per_second"]) == {"bare", "bare_cached", "student_alone", "engine_cache_off",
+                                                   "engine_cache_on"}
+        assert all(math.isfinite(v) and v > 0 for v in (*case["samples_per_second"].values(),
+                                                         *case["ratios"].values()))
+    assert report["sweep"]["members"] == 5 and report["sweep"]["sweep_seconds"] > 0
+
+
+def test_batched_members_benchmark_times_both_students(tmp_path):
+    report = run("batched_members.py", "--members", "2", "--steps", "2", tmp_path=tmp_path)
+    assert [r["case"] for r in report["results"]] == ["mlp 64 -> 128-128", "cnn 16-32 on 3x32x32"]
+    assert all(r["batched_step_s"] > 0 and r["one_member_step_s"] > 0 for r in report["results"])
