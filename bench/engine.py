@@ -139,7 +139,7 @@ def cases(device, scale: float):
     teacher = torchvision.models.resnet18(weights=None, num_classes=10)
     yield ("cnn 3x32x32: resnet18 teacher -> cnn 16-32 student", teacher,
            lambda: build_student({"arch": "cnn", "channels": [16, 32]}, [3, 32, 32], 10),
-           *data(int(1024 * scale), (3, 32, 32)))
+           *data(int(2048 * scale), (3, 32, 32)))
 
 
 def sweep_case(device, epochs: int, scale: float, rounds: int, members: int = 5) -> dict:

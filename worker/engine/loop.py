@@ -255,7 +255,7 @@ def train_student(
     data_device = device if fits else torch.device("cpu")
     train = train.to(data_device)
     if fused is not None:
-        fused.to(data_device)
+        fused.place(data_device, device)
     lazy = is_lazy(train.x)
     if data_device.type == "cpu" and device.type == "cuda" and not lazy:
         train = Split(*(None if t is None else t.pin_memory() for t in (train.x, train.y, train.teacher_logits)))

@@ -151,9 +151,10 @@ class StackedCrossEntropy:
     def nbytes(self) -> int:
         return self.w.numel() * self.w.element_size()
 
-    def to(self, device) -> "StackedCrossEntropy":
-        self.w, self.scales = self.w.to(device), self.scales.to(device)
-        self.neg_entropy = self.neg_entropy.to(device)
+    def place(self, data_device, device) -> "StackedCrossEntropy":
+        """Per-sample targets where the data is held; the scales where the student's logits are."""
+        self.w, self.neg_entropy = self.w.to(data_device), self.neg_entropy.to(data_device)
+        self.scales = self.scales.to(device)
         return self
 
     def batch(self, idx: torch.Tensor) -> torch.Tensor:
