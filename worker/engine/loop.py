@@ -60,6 +60,27 @@ class Split:
 
 
 @dataclass
+class Best:
+    """The best validation epoch so far, and whether early stopping's patience has run out."""
+
+    patience: int
+    score: float = -math.inf
+    epoch: int = 0
+    state: dict | None = None
+    since: int = 0
+
+    def update(self, epoch: int, metrics: dict[str, float], state: Callable[[], dict]) -> bool:
+        """Record an epoch's metrics (``state`` is called when it is the best); True: stop early."""
+        score = metrics.get("val_accuracy", metrics.get("val_teacher_agreement"))
+        if score is None or score > self.score:
+            self.score = -math.inf if score is None else score
+            self.epoch, self.since, self.state = epoch, 0, state()
+        else:
+            self.since += 1
+        return bool(self.patience and self.since >= self.patience)
+
+
+@dataclass
 class TrainResult:
     model: nn.Module
     best_epoch: int
@@ -174,8 +195,11 @@ def _term_grad_norms(terms, params: list[torch.Tensor], soft_grads) -> dict[str,
 
 @torch.no_grad()
 def _validate(model: nn.Module, val: Split, batch_size: int, device) -> dict[str, float]:
-    logits = predict_logits(model, val.x, batch_size=max(batch_size, 1024), device=device)
-    probs = logits.softmax(dim=1)
+    return validation_metrics(predict_logits(model, val.x, batch_size=max(batch_size, 1024), device=device), val)
+
+
+def validation_metrics(logits: torch.Tensor, val: Split) -> dict[str, float]:
+    probs = logits.float().cpu().softmax(dim=1)
     pred = probs.argmax(dim=1)
     out: dict[str, float] = {}
     if val.y is not None:
@@ -268,8 +292,7 @@ def train_student(
     scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" and device.type == "cuda" else None
     gen = torch.Generator().manual_seed(cfg.seed)
 
-    best_score, best_epoch, best_state = -math.inf, 0, None
-    since_best = 0
+    best = Best(cfg.early_stopping_patience)
     history: list[dict] = []
     step = 0
     stopped_early = False
@@ -282,8 +305,9 @@ def train_student(
             sched.load_state_dict(resume["scheduler"])
         gen.set_state(resume["generator"])
         torch.set_rng_state(resume["torch_rng"])
-        best_score, best_epoch, best_state = resume["best_score"], resume["best_epoch"], resume["best_state"]
-        since_best, history, step, norms = resume["since_best"], resume["history"], resume["step"], resume["norms"]
+        best = Best(cfg.early_stopping_patience, resume["best_score"], resume["best_epoch"], resume["best_state"],
+                    resume["since_best"])
+        history, step, norms = resume["history"], resume["step"], resume["norms"]
         first_epoch = resume["epoch"] + 1
     for epoch in range(first_epoch, cfg.epochs + 1):
         student.train()
@@ -371,20 +395,13 @@ def train_student(
             metrics.update(_validate(student, val, cfg.batch_size, device))
         history.append({"epoch": epoch, **metrics})
 
-        score = metrics.get("val_accuracy", metrics.get("val_teacher_agreement"))
-        if score is None or score > best_score:
-            best_score = -math.inf if score is None else score
-            best_epoch, since_best = epoch, 0
-            best_state = copy.deepcopy(student.state_dict())
-        else:
-            since_best += 1
-        stop_now = bool(cfg.early_stopping_patience and since_best >= cfg.early_stopping_patience)
+        stop_now = best.update(epoch, metrics, lambda: copy.deepcopy(student.state_dict()))
         if on_checkpoint is not None and not stop_now and epoch < cfg.epochs:
             on_checkpoint({
                 "epoch": epoch, "student": student.state_dict(), "optimizer": opt.state_dict(),
                 "scheduler": None if sched is None else sched.state_dict(), "generator": gen.get_state(),
-                "torch_rng": torch.get_rng_state(), "best_score": best_score, "best_epoch": best_epoch,
-                "best_state": best_state, "since_best": since_best, "history": history, "step": step,
+                "torch_rng": torch.get_rng_state(), "best_score": best.score, "best_epoch": best.epoch,
+                "best_state": best.state, "since_best": best.since, "history": history, "step": step,
                 "norms": norms,
             })
         if on_epoch is not None:
@@ -395,5 +412,5 @@ def train_student(
             stopped_early = True
             break
 
-    student.load_state_dict(best_state)
-    return TrainResult(student.eval(), best_epoch, len(history), history, stopped_early)
+    student.load_state_dict(best.state)
+    return TrainResult(student.eval(), best.epoch, len(history), history, stopped_early)
