@@ -7,7 +7,7 @@ servers. Production only changes URLs.
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -49,6 +49,10 @@ class Settings(BaseSettings):
     gpu_data_share: float = Field(
         0.5, gt=0, le=1, description="Share of the GPU's free memory a transfer set may occupy on the device; "
         "larger sets stay in pinned host memory and are copied batch by batch.",
+    )
+    batch_sweep_members: Literal["never", "cuda", "always"] = Field(
+        "never", description="Whether a worker that starts a sweep member also takes the sweep's other queued "
+        "members and trains them together as one batched model: never, on CUDA devices only, or always.",
     )
 
     @field_validator("data_roots", mode="before")

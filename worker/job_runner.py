@@ -33,7 +33,8 @@ from models.transfer_sets import TransferData, load_builtin, load_npz
 from models.zoo import build_student, load_state_dict_into
 from worker.engine.config import DistillConfig, SweepSpec
 from worker.engine.loop import Cancelled, resolve_device
-from worker.engine.pipeline import Experiment, Hooks, run_experiment, teacher_outputs
+from worker.engine.members import why_not_batched
+from worker.engine.pipeline import Experiment, Hooks, run_experiment, run_members, teacher_outputs
 from worker.engine.teacher_cache import TeacherOutputCache, cache_key
 from worker.leases import Heartbeat, LeaseLost, claim, claim_run, renew_run, worker_identity
 
@@ -442,30 +443,108 @@ def execute_member(job_id: str, run_id: str) -> None:
         job = s.get(Job, job_id)
     if job is None or job.status != "running":
         return
+    runs = [(run_id, name), *_adopt_members(job, run_id, name, settings.batch_sweep_members)]
+    ids = [r for r, _ in runs]
     heartbeat = Heartbeat(job_id, run_id, settings.lease_seconds,
-                          renewal=lambda: renew_run(run_id, settings.lease_seconds))
+                          renewal=lambda: all([renew_run(r, settings.lease_seconds) for r in ids]))
     heartbeat.start()
     store = _store()
-    status, result = "succeeded", None
+    try:
+        if len(runs) > 1:
+            ended = _train_together(job, runs, store, heartbeat)
+        else:
+            ended = [_train_member(job, run_id, name, store, heartbeat)]
+    except LeaseLost:
+        return
+    finally:
+        heartbeat.stop()
+    last = False
+    for rid, status, result in ended:
+        last = _record_member(job_id, rid, status, result) or last
+    if last:
+        _finish_sweep(job_id, store)
+
+
+def _adopt_members(job: Job, run_id: str, name: str, mode: str) -> list[tuple[str, str]]:
+    """The sweep's other queued members, claimed by this worker to train together with its own as one
+    batched model, where the worker's setting (DISTILLERY_BATCH_SWEEP_MEMBERS) and the job allow it.
+    Their own tasks find them taken and leave; if this worker dies, the reaper requeues each of them."""
+    if mode == "never" or name == BASELINE:
+        return []
+    settings = get_settings()
+    cfg = DistillConfig.model_validate(job.spec["hyperparameters"])
+    if mode == "cuda":
+        import torch
+
+        device = settings.worker_device if cfg.device == "auto" else cfg.device
+        if not (device == "cuda" or (device == "auto" and torch.cuda.is_available())):
+            return []
+    members = dict(SweepSpec.model_validate(job.spec["sweep"]).members(cfg))
+    with session_scope() as s:
+        queued = s.execute(select(Run.id, Run.name).where(Run.job_id == job.id, Run.status == "queued",
+                                                          Run.name != BASELINE, Run.id != run_id)
+                           .order_by(Run.created_at, Run.id)).all()
+        streamed = streams(s.get(TransferSet, job.transfer_set_id))
+    if streamed or why_not_batched([members[name], *(members[n] for _, n in queued)]) is not None:
+        return []
+    return [(rid, n) for rid, n in queued if claim_run(rid, settings.lease_seconds)]
+
+
+def _member_result(job: Job, name: str, outcome) -> dict:
+    return {**outcome.results["student"], **_member_update(name, job), "teacher": outcome.results.get("teacher")}
+
+
+def _train_member(job: Job, run_id: str, name: str, store: ArtifactStore,
+                  heartbeat: Heartbeat) -> tuple[str, str, dict | None]:
+    """One member on its own: (run id, status, result). Raises LeaseLost."""
     try:
         if job.cancel_requested:
             raise Cancelled()
-        _, _, experiment = _experiment(job_id, store, _member_update(name, job), baseline=False)
-        hooks = _JobHooks(job_id, job.spec, run_id=run_id, heartbeat=heartbeat)
-        outcome = run_experiment(experiment, hooks)
-        result = {**outcome.results["student"], **_member_update(name, job), "teacher": outcome.results.get("teacher")}
-        _save_weights(store, _member_key(job_id, run_id), outcome.students["distilled"])
-    except LeaseLost:
-        return
+        _, _, experiment = _experiment(job.id, store, _member_update(name, job), baseline=False)
+        outcome = run_experiment(experiment, _JobHooks(job.id, job.spec, run_id=run_id, heartbeat=heartbeat))
+        _save_weights(store, _member_key(job.id, run_id), outcome.students["distilled"])
+        return run_id, "succeeded", _member_result(job, name, outcome)
     except Cancelled:
-        status = "cancelled"
+        return run_id, "cancelled", None
+    except LeaseLost:
+        raise
     except Exception as exc:
-        log.exception("job %s: sweep member %s failed", job_id, name)
-        status, result = "failed", {"error": _reason(exc)}
-    finally:
-        heartbeat.stop()
-    if _record_member(job_id, run_id, status, result):
-        _finish_sweep(job_id, store)
+        log.exception("job %s: sweep member %s failed", job.id, name)
+        return run_id, "failed", {"error": _reason(exc)}
+
+
+def _train_together(job: Job, runs: list[tuple[str, str]], store: ArtifactStore,
+                    heartbeat: Heartbeat) -> list[tuple[str, str, dict | None]]:
+    """Several members as one batched model; if that fails, each on its own, so that a fault of batching
+    costs time and never a member. Raises LeaseLost."""
+    try:
+        if job.cancel_requested:
+            raise Cancelled()
+        _, _, experiment = _experiment(job.id, store, baseline=False)
+        configs = [experiment.config.model_copy(update=_member_update(name, job)) for _, name in runs]
+        hooks = [_JobHooks(job.id, job.spec, run_id=rid, heartbeat=heartbeat) for rid, _ in runs]
+        outcomes = run_members(experiment, configs, hooks)
+        ended = []
+        for (rid, name), outcome in zip(runs, outcomes, strict=True):
+            _save_weights(store, _member_key(job.id, rid), outcome.students["distilled"])
+            ended.append((rid, "succeeded", _member_result(job, name, outcome)))
+        return ended
+    except Cancelled:
+        return [(rid, "cancelled", None) for rid, _ in runs]
+    except LeaseLost:
+        raise
+    except Exception as exc:
+        log.exception("job %s: batched sweep members failed; training them one at a time", job.id)
+        with session_scope() as s:
+            add_event(s, job.id, "members_unbatched", f"training the members together failed ({_reason(exc)}); "
+                      "they train one at a time", {"members": [name for _, name in runs]})
+            # Epochs the batched attempt counted are trained again: their metrics and progress go.
+            ids = [rid for rid, _ in runs]
+            counted = s.scalar(select(func.count()).select_from(
+                select(Metric.run_id, Metric.step).where(Metric.run_id.in_(ids)).distinct().subquery()))
+            s.execute(Metric.__table__.delete().where(Metric.run_id.in_(ids)))
+            s.execute(update(Job).where(Job.id == job.id).values(epoch=Job.epoch - counted))
+        return [_train_member(job, rid, name, store, heartbeat) for rid, name in runs]
 
 
 def _members_left(job_id: str) -> int:

@@ -90,17 +90,18 @@ def test_each_member_stops_early_on_its_own(splits):
 def test_what_cannot_be_batched_says_why(splits, update, reason):
     train, _ = splits
     cfgs = members(DistillConfig(**update), [1.0, 2.0])
-    assert reason in why_not_batched(train, cfgs)
+    assert reason in why_not_batched(cfgs, train)
     with pytest.raises(ValueError, match=reason):
         train_members(lambda: build_student({"arch": "mlp"}, [64], 10), train, None, cfgs)
 
 
 def test_members_must_share_everything_but_the_loss_settings(splits):
     train, _ = splits
-    assert why_not_batched(train, [DistillConfig()]) == "a single member"
-    assert "differ" in why_not_batched(train, [DistillConfig(), DistillConfig(learning_rate=0.5)])
-    assert "teacher outputs" in why_not_batched(Split(train.x, train.y), members(DistillConfig(), [1.0, 2.0]))
+    assert why_not_batched([DistillConfig()]) == "a single member"
+    assert "differ" in why_not_batched([DistillConfig(), DistillConfig(learning_rate=0.5)])
+    assert why_not_batched(members(DistillConfig(), [1.0, 2.0])) is None
+    assert "teacher outputs" in why_not_batched(members(DistillConfig(), [1.0, 2.0]), Split(train.x, train.y))
     mixed = [DistillConfig(hard_weight=0.5), DistillConfig(hard_weight=0.0, soft_weight=1.0)]
-    assert "same loss terms" in why_not_batched(train, mixed)
-    assert "soft term" in why_not_batched(train, [DistillConfig(), DistillConfig(soft_weight=0.0, hard_weight=1.0)])
-    assert why_not_batched(train, members(DistillConfig(), [1.0, 2.0], soft_weight=0.9)) is None
+    assert "same loss terms" in why_not_batched(mixed)
+    assert "soft term" in why_not_batched([DistillConfig(), DistillConfig(soft_weight=0.0, hard_weight=1.0)])
+    assert why_not_batched(members(DistillConfig(), [1.0, 2.0], soft_weight=0.9), train) is None

@@ -64,3 +64,72 @@ def test_invalid_sweep_is_a_422(client, teacher_file):
         hp = {"hard_weight": 0, "soft_weight": 1} if words == "both 0" else {}
         r = client.post("/v1/jobs", json={**body, "sweep": sweep, "hyperparameters": hp})
         assert r.status_code == 422 and words in r.text, (sweep, r.text)
+
+
+def sweep_job(client, teacher_file, temperatures=(1, 4, 20)):
+    teacher = upload(client, teacher_file)
+    ts = client.post("/v1/transfer-sets", json={"name": "d", "builtin": "digits"}).json()["id"]
+    r = client.post("/v1/jobs", json={"teacher_ids": [teacher], "transfer_set_id": ts,
+                                      "student": {"arch": "mlp", "hidden_sizes": [32]},
+                                      "hyperparameters": {"epochs": 3}, "baseline": True,
+                                      "sweep": {"temperature": list(temperatures)}})
+    assert r.status_code == 202, r.text
+    execute(r.json()["id"])
+    return client.get(f"/v1/jobs/{r.json()['id']}").json()
+
+
+def test_a_worker_may_train_the_sweeps_members_together(client, teacher_file, monkeypatch):
+    from app.config import get_settings
+
+    monkeypatch.setenv("DISTILLERY_BATCH_SWEEP_MEMBERS", "always")
+    get_settings.cache_clear()
+    job = sweep_job(client, teacher_file)
+    assert job["status"] == "succeeded", job["error"]
+    types = events_of(client, job["id"])
+    assert types.count("members_batched") == 1 and "members_unbatched" not in types
+    # one teacher pass; the batched members read it once, the baseline once more
+    assert types.count("cache_built") == 1 and types.count("cache_hit") == 2
+    sweep = job["result"]["sweep"]
+    assert [m["temperature"] for m in sweep] == [1, 4, 20] and all(m["status"] == "succeeded" for m in sweep)
+    assert len({m["test_errors"] for m in sweep} | {m["val_accuracy"] for m in sweep}) > 2  # distinct students
+    best = max(sweep, key=lambda m: m["val_accuracy"])
+    assert job["result"]["best_member"] == best["name"]
+    assert job["result"]["student"]["test_errors"] == best["test_errors"]
+    assert job["progress"]["epoch"] == 12
+    runs = client.get(f"/v1/jobs/{job['id']}/metrics").json()["runs"]
+    assert all([p["step"] for p in r["metrics"]["total_loss"]] == [1, 2, 3] for r in runs)
+    d = load_builtin("digits")
+    student = torch.jit.load(__import__("io").BytesIO(client.get(f"/v1/jobs/{job['id']}/student").content))
+    assert int((student(torch.from_numpy(d.x_test)).argmax(1).numpy() != d.y_test).sum()) == best["test_errors"]
+
+
+def test_members_that_fail_together_are_trained_one_at_a_time(client, teacher_file, monkeypatch):
+    import worker.job_runner as runner
+    from app.config import get_settings
+
+    monkeypatch.setenv("DISTILLERY_BATCH_SWEEP_MEMBERS", "always")
+    get_settings.cache_clear()
+
+    def fail_after_an_epoch(experiment, configs, hooks):
+        hooks[0].run_started("distilled")
+        hooks[0].epoch_done("distilled", 1, {"total_loss": 1.0})
+        raise RuntimeError("vmap has no batching rule for this layer")
+
+    monkeypatch.setattr(runner, "run_members", fail_after_an_epoch)
+    job = sweep_job(client, teacher_file)
+    assert job["status"] == "succeeded", job["error"]
+    types = events_of(client, job["id"])
+    assert "members_unbatched" in types and all(m["status"] == "succeeded" for m in job["result"]["sweep"])
+    assert job["progress"]["epoch"] == 12  # the failed attempt's epoch is not counted twice
+    runs = client.get(f"/v1/jobs/{job['id']}/metrics").json()["runs"]
+    assert all([p["step"] for p in r["metrics"]["total_loss"]] == [1, 2, 3] for r in runs)
+
+
+def test_workers_batch_members_only_where_their_setting_says(client, teacher_file, monkeypatch):
+    from app.config import get_settings
+
+    monkeypatch.setenv("DISTILLERY_BATCH_SWEEP_MEMBERS", "cuda")  # this machine has no CUDA device
+    get_settings.cache_clear()
+    job = sweep_job(client, teacher_file, temperatures=(1, 4))
+    assert job["status"] == "succeeded"
+    assert "members_batched" not in events_of(client, job["id"])

@@ -47,8 +47,9 @@ from worker.engine.streaming import is_lazy
 MEMBER_FIELDS = ("temperature", "soft_weight", "hard_weight")
 
 
-def why_not_batched(train: Split, cfgs: list[DistillConfig]) -> str | None:
-    """None when these members can train as one batched model; otherwise the reason they cannot."""
+def why_not_batched(cfgs: list[DistillConfig], train: Split | None = None) -> str | None:
+    """None when these members can train as one batched model; otherwise the reason they cannot. Without
+    ``train``, what the configurations alone decide."""
     if len(cfgs) < 2:
         return "a single member"
     shared = [c.model_dump(exclude=set(MEMBER_FIELDS)) for c in cfgs]
@@ -57,12 +58,12 @@ def why_not_batched(train: Split, cfgs: list[DistillConfig]) -> str | None:
     cfg = cfgs[0]
     if cfg.compile or cfg.augmenting or cfg.precision == "fp16" or cfg.loss != "kd":
         return "compile, augmentation, fp16 and losses other than kd train one member at a time"
-    if train.teacher_logits is None or is_lazy(train.x):
-        return "batched members need cached teacher outputs and data held in memory"
     if any(c.soft_weight == 0 for c in cfgs):
         return "a member without the soft term trains on its own"
-    if train.y is not None and len({c.hard_weight > 0 for c in cfgs}) > 1:
+    if len({c.hard_weight > 0 for c in cfgs}) > 1:
         return "the members do not all have the same loss terms (a weight of 0 drops a term)"
+    if train is not None and (train.teacher_logits is None or is_lazy(train.x)):
+        return "batched members need cached teacher outputs and data held in memory"
     return None
 
 
@@ -88,7 +89,7 @@ def train_members(
 ) -> list[TrainResult]:
     """Train every member at once; ``on_epoch(member, epoch, metrics)``. Each result is the member's
     student with the weights of its best validation epoch, as ``train_student`` would return it."""
-    reason = why_not_batched(train, cfgs)
+    reason = why_not_batched(cfgs, train)
     if reason is not None:
         raise ValueError(f"these members cannot train as one batched model: {reason}")
     cfg, members = cfgs[0], len(cfgs)

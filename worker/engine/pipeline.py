@@ -14,8 +14,9 @@ from models.transfer_sets import TransferData
 from worker.engine.bias import tune_logit_bias
 from worker.engine.config import DistillConfig
 from worker.engine.evaluate import classification_report, predict_logits
-from worker.engine.loop import Split, resolve_device, teacher_logits, train_student, validation_split
+from worker.engine.loop import Split, TrainResult, resolve_device, teacher_logits, train_student, validation_split
 from worker.engine.losses import ensemble_log_probs
+from worker.engine.members import train_members, why_not_batched
 from worker.engine.streaming import is_lazy
 from worker.engine.teacher_cache import TeacherOutputCache
 
@@ -120,8 +121,18 @@ def teacher_outputs(exp: Experiment, device, hooks: Hooks) -> tuple[torch.Tensor
     return stacked["train"], stacked.get("test")
 
 
-def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
-    hooks = hooks or Hooks()
+@dataclass
+class _Prepared:
+    """The splits every run of an experiment trains and is measured on."""
+
+    train: Split
+    train_full: Split  # before classes are omitted: what bias correction tunes on
+    val: Split
+    test: Split | None
+    teacher_probs: torch.Tensor | None  # on the test split, at T = 1
+
+
+def _prepare(exp: Experiment, hooks: Hooks) -> _Prepared:
     cfg = exp.config
     device = resolve_device(cfg.device)
     train_logits, test_logits = teacher_outputs(exp, device, hooks)
@@ -137,19 +148,50 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
     train, val = _without(train_full, exp.omit_classes), _without(val, exp.omit_classes)
     if cfg.augmenting:  # the teacher sees the same augmented batch as the student
         train = Split(train.x, train.y)
-
-    test = None
+    test, teacher_probs = None, None
     if exp.data.x_test is not None:
         test = _tensors(exp.data.x_test, exp.data.y_test)
         teacher_probs = ensemble_log_probs(test_logits, 1.0, cfg.ensemble).exp()
+    return _Prepared(train, train_full, val, test, teacher_probs)
 
+
+def _measure(exp: Experiment, prep: _Prepared, name: str, outcome: TrainResult) -> tuple[dict, PlainSoftmax]:
+    """A trained run's result (best epoch, validation and test reports) and its plain-softmax student."""
+    result: dict = {"best_epoch": outcome.best_epoch, "epochs_run": outcome.epochs_run,
+                    "stopped_early": outcome.stopped_early,
+                    "val_accuracy": outcome.history[outcome.best_epoch - 1].get("val_accuracy")}
+    logit_bias = None
+    # Only the distilled student gets the raise: the baseline stays the paper's comparison.
+    if name == "distilled" and exp.omit_classes and exp.bias_correction:
+        device = resolve_device(exp.config.device)
+        train_logits = predict_logits(outcome.model, prep.train_full.x, device=device)
+        result["bias_correction"], logit_bias = tune_logit_bias(train_logits, prep.train_full.y, exp.omit_classes)
+    student = PlainSoftmax(outcome.model.cpu(), exp.num_classes, logit_bias).eval()
+    if prep.test is not None:
+        report = classification_report(predict_logits(student, prep.test.x), prep.test.y,
+                                       prep.teacher_probs.argmax(1))
+        result = {**report, **_omitted_errors(report, exp.omit_classes), **result}
+    return result, student
+
+
+def _teacher_report(exp: Experiment, prep: _Prepared) -> dict | None:
+    if prep.test is None or prep.test.y is None:
+        return None
+    report = classification_report(prep.teacher_probs, prep.test.y)
+    return {**report, **_omitted_errors(report, exp.omit_classes)}
+
+
+def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
+    hooks = hooks or Hooks()
+    cfg = exp.config
+    prep = _prepare(exp, hooks)
     results: dict = {}
     students: dict[str, PlainSoftmax] = {}
     for name in exp.run_names:
-        run_cfg, run_train = cfg, train
+        run_cfg, run_train = cfg, prep.train
         if name == "baseline":  # the same student and budget, labels alone, no teacher
             run_cfg = cfg.model_copy(update={"soft_weight": 0.0, "hard_weight": 1.0})
-            run_train = Split(train.x, train.y)
+            run_train = Split(prep.train.x, prep.train.y)
         done = hooks.completed(name)
         if done is not None:  # an earlier attempt finished this run: take its student as it was
             result, state = done
@@ -159,7 +201,7 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
             students[name] = student.eval()
             continue
         hooks.run_started(name)
-        outcome = train_student(exp.make_student, run_train, val, run_cfg,
+        outcome = train_student(exp.make_student, run_train, prep.val, run_cfg,
                                 on_epoch=lambda e, m, name=name: hooks.epoch_done(name, e, m),
                                 on_step=lambda e, i, n, name=name: hooks.step_done(name, e, i, n),
                                 should_stop=hooks.should_stop,
@@ -167,23 +209,40 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
                                 max_device_bytes=exp.max_device_bytes,
                                 on_checkpoint=lambda state, name=name: hooks.checkpoint(name, state),
                                 resume=hooks.resume_state(name))
-        result: dict = {"best_epoch": outcome.best_epoch, "epochs_run": outcome.epochs_run,
-                        "stopped_early": outcome.stopped_early,
-                        "val_accuracy": outcome.history[outcome.best_epoch - 1].get("val_accuracy")}
-        logit_bias = None
-        # Only the distilled student gets the raise: the baseline stays the paper's comparison.
-        if name == "distilled" and exp.omit_classes and exp.bias_correction:
-            train_logits = predict_logits(outcome.model, train_full.x, device=device)
-            result["bias_correction"], logit_bias = tune_logit_bias(train_logits, train_full.y, exp.omit_classes)
-        student = PlainSoftmax(outcome.model.cpu(), exp.num_classes, logit_bias).eval()
-        if test is not None:
-            report = classification_report(predict_logits(student, test.x), test.y, teacher_probs.argmax(1))
-            result = {**report, **_omitted_errors(report, exp.omit_classes), **result}
+        result, student = _measure(exp, prep, name, outcome)
         hooks.run_finished(name, result, student)
         results["student" if name == "distilled" else name] = result
         students[name] = student
 
-    if test is not None and test.y is not None:
-        report = classification_report(teacher_probs, test.y)
-        results["teacher"] = {**report, **_omitted_errors(report, exp.omit_classes)}
+    teacher = _teacher_report(exp, prep)
+    if teacher is not None:
+        results["teacher"] = teacher
     return Outcome(results, students)
+
+
+def run_members(exp: Experiment, configs: list[DistillConfig], hooks: list[Hooks]) -> list[Outcome]:
+    """Sweep members that differ only in their loss settings, each with its own hooks: trained together
+    as one batched model where ``worker.engine.members`` allows it, else one after another. Each outcome
+    is what ``run_experiment`` would give that member alone (its student is the ``distilled`` run)."""
+    prep = _prepare(exp, hooks[0])
+    for h in hooks:
+        h.run_started("distilled")
+    if why_not_batched(configs, prep.train) is None:
+        hooks[0].event("members_batched", f"{len(configs)} sweep members train together as one batched model")
+        trained = train_members(exp.make_student, prep.train, prep.val, configs,
+                                on_epoch=lambda m, e, metrics: hooks[m].epoch_done("distilled", e, metrics),
+                                should_stop=lambda: any([h.should_stop() for h in hooks]),
+                                max_device_bytes=exp.max_device_bytes)
+    else:
+        trained = [train_student(exp.make_student, prep.train, prep.val, c,
+                                 on_epoch=lambda e, metrics, h=h: h.epoch_done("distilled", e, metrics),
+                                 should_stop=h.should_stop, max_device_bytes=exp.max_device_bytes)
+                   for c, h in zip(configs, hooks, strict=True)]
+    teacher = _teacher_report(exp, prep)
+    outcomes = []
+    for outcome, h in zip(trained, hooks, strict=True):
+        result, student = _measure(exp, prep, "distilled", outcome)
+        h.run_finished("distilled", result, student)
+        outcomes.append(Outcome({"student": result, **({"teacher": teacher} if teacher else {})},
+                                {"distilled": student}))
+    return outcomes
