@@ -73,6 +73,7 @@ class Stack:
     var: Path
     port: int
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    starts: dict[str, int] = field(default_factory=dict)  # where each process's latest start begins in its log
 
     @property
     def url(self) -> str:
@@ -81,10 +82,11 @@ class Stack:
     def client(self, **kw) -> httpx.Client:
         return httpx.Client(base_url=self.url, timeout=60, **kw)
 
-    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
+    def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         log = open(self.var / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        self.starts[name] = log.tell()
+        proc = subprocess.Popen(args, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
         self.procs[name] = proc
         return proc
 
@@ -103,17 +105,17 @@ class Stack:
             time.sleep(0.3)
         raise RuntimeError(f"the API did not answer /healthz in 60 s:\n{self.log('api')}")
 
-    def start_worker(self, name: str = "worker") -> subprocess.Popen:
+    def start_worker(self, name: str = "worker", env: dict[str, str] | None = None) -> subprocess.Popen:
         return self._spawn(name, [
             sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
             "-Q", self.env["DISTILLERY_QUEUE"], "--concurrency", "1", "--loglevel", "INFO",
             "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
-        ])
+        ], env)
 
     def wait_ready(self, name: str, timeout: float = 60) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if " ready." in self.log(name):
+            if " ready." in self.log_since_start(name):
                 return
             if self.procs[name].poll() is not None:
                 raise RuntimeError(f"{name} exited:\n{self.log(name)}")
@@ -138,6 +140,12 @@ class Stack:
     def log(self, name: str) -> str:
         path = self.var / f"{name}.log"
         return path.read_text(errors="replace")[-6000:] if path.exists() else ""
+
+    def log_since_start(self, name: str) -> str:
+        """Everything the process's latest start has written (a restart appends to the same log)."""
+        with open(self.var / f"{name}.log", "rb") as f:
+            f.seek(self.starts.get(name, 0))
+            return f.read().decode(errors="replace")
 
     def wait_for_job(self, client: httpx.Client, job_id: str, timeout: float = 300) -> dict:
         deadline = time.monotonic() + timeout

@@ -153,3 +153,28 @@ def test_sweep_runs_members_on_several_workers_and_keeps_the_best(stack, teacher
             assert "distillery.run_sweep_member" in stack.log(name), name
     finally:
         stack.stop("worker2")
+
+
+def test_a_batching_worker_trains_the_members_together_and_their_own_tasks_leave(stack, teacher_file):
+    stack.stop("worker")
+    stack.start_worker("batching", env={"DISTILLERY_BATCH_SWEEP_MEMBERS": "always"})
+    try:
+        stack.wait_ready("batching")
+        with stack.client() as client:
+            job_id = submit_digits_job(client, teacher_file, sweep={"temperature": [1, 4, 10]},
+                                       hyperparameters={"epochs": 4})
+            job = stack.wait_for_job(client, job_id)
+            assert job["status"] == "succeeded", f"{job['error']}\n{stack.log('batching')}"
+            assert all(m["status"] == "succeeded" for m in job["result"]["sweep"])
+            assert job["progress"]["epoch"] == job["progress"]["total_epochs"] == 12
+            events = client.get(f"/v1/jobs/{job_id}/events", params={"limit": 1000}).json()["data"]
+            assert [e["type"] for e in events].count("members_batched") == 1
+            runs = client.get(f"/v1/jobs/{job_id}/metrics").json()["runs"]
+            # each member trained once: its epochs appear once each
+            assert sorted(len(r["metrics"]["total_loss"]) for r in runs) == [4, 4, 4]
+        # all three member tasks were delivered; two found their member taken and left
+        assert stack.log_since_start("batching").count("distillery.run_sweep_member") >= 3
+    finally:
+        stack.stop("batching")
+        stack.start_worker("worker")
+        stack.wait_ready("worker")
