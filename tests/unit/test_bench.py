@@ -25,6 +25,7 @@ def test_engine_benchmark_reports_every_variant_and_ratio(tmp_path):
         assert all(math.isfinite(v) and v > 0 for v in (*case["samples_per_second"].values(),
                                                          *case["ratios"].values()))
     assert report["sweep"]["members"] == 5 and report["sweep"]["sweep_seconds"] > 0
+    assert report["sweep"]["batched_members_seconds"] > 0
 
 
 def test_batched_members_benchmark_times_both_students(tmp_path):
