@@ -105,3 +105,15 @@ def test_members_must_share_everything_but_the_loss_settings(splits):
     assert "same loss terms" in why_not_batched(mixed)
     assert "soft term" in why_not_batched([DistillConfig(), DistillConfig(soft_weight=0.0, hard_weight=1.0)])
     assert why_not_batched(members(DistillConfig(), [1.0, 2.0], soft_weight=0.9), train) is None
+
+
+def test_members_whose_targets_would_be_too_large_are_not_batched(splits, monkeypatch):
+    import worker.engine.members as members_module
+
+    train, _ = splits
+    cfgs = members(DistillConfig(), [1.0, 2.0, 4.0])
+    size = 3 * 2 * train.teacher_logits.shape[1] * 10 * 4
+    monkeypatch.setattr(members_module, "FUSED_TARGETS_MAX_BYTES", size)
+    assert why_not_batched(cfgs, train) is None
+    monkeypatch.setattr(members_module, "FUSED_TARGETS_MAX_BYTES", size - 1)
+    assert "1 GiB" in why_not_batched(cfgs, train)

@@ -25,6 +25,7 @@ from worker.engine.config import DistillConfig
 from worker.engine.loop import (
     CANCEL_CHECK_EVERY,
     FINITE_CHECK_EVERY_CUDA,
+    FUSED_TARGETS_MAX_BYTES,
     GRAD_NORM_INTERVAL,
     Best,
     Cancelled,
@@ -64,6 +65,11 @@ def why_not_batched(cfgs: list[DistillConfig], train: Split | None = None) -> st
         return "the members do not all have the same loss terms (a weight of 0 drops a term)"
     if train is not None and (train.teacher_logits is None or is_lazy(train.x)):
         return "batched members need cached teacher outputs and data held in memory"
+    if train is not None:
+        terms = 1 + (train.y is not None and cfg.hard_weight > 0)
+        if len(cfgs) * terms * train.teacher_logits.shape[1] * train.teacher_logits.shape[2] * 4 > \
+                FUSED_TARGETS_MAX_BYTES:
+            return "the members' stacked targets would pass 1 GiB"
     return None
 
 
@@ -112,8 +118,9 @@ def train_members(
                                 c.batch_size))
     if any(o is None for o in objectives):
         raise ValueError("these members cannot train as one batched model: their stacked targets are too large")
-    weights = [make_loss(c).weights() for c in cfgs]
     w = torch.stack([o.w for o in objectives])  # [members, terms, N, classes]
+    for m, o in enumerate(objectives):
+        o.w = w[m]  # a view: the members' targets are held once
     fits = _fits(Split(train.x, train.y), device, max_device_bytes, w.numel() * w.element_size())
     data_device = device if fits else torch.device("cpu")
     x_all, w = train.x.to(data_device), w.to(data_device)
@@ -186,7 +193,7 @@ def train_members(
         val_logits = _predict(forward, params, buffers, skeleton, val, cfg, device) if val is not None else None
         for m in list(running):
             means = objectives[m].epoch_terms(epoch_sums[m])
-            means["total"] = sum(weights[m][k] * v for k, v in means.items())
+            means["total"] = sum(objectives[m].weights[k] * v for k, v in means.items())
             _check_finite(torch.tensor(means["total"]), epoch, steps_per_epoch)
             metrics = {f"{k}_loss": v for k, v in means.items()}
             metrics.update(norms[m])
