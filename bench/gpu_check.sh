@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# The engine benchmark on a CUDA machine, in under 5 minutes. Run from the repository root:
+# The engine and batched-members benchmarks on a CUDA machine, in under 5 minutes. From the repository root:
 #   bash bench/gpu_check.sh
 # It uses the project's .venv when one was carried along, else installs the pinned torch wheels (and the
-# few packages the engine needs) into a fresh venv from what the machine's pip can reach.
+# few packages the engine needs) into a fresh venv from what the machine's pip can reach. Results go to
+# $OUT (default bench/results). DEVICE=cpu with small SCALE/EPOCHS/ROUNDS/STEPS is a dry run of the same
+# steps on the CPU: the unit tests run it that way so that the script keeps working between GPU sessions.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/results}
+DEVICE=${DEVICE:-cuda}
+SCALE=${SCALE:-4}
+EPOCHS=${EPOCHS:-4}
+ROUNDS=${ROUNDS:-3}
+STEPS=${STEPS:-60}
 mkdir -p "$OUT"
 
 if [[ -x .venv/bin/python ]] && .venv/bin/python -c "import torch, torchvision, pydantic, safetensors" 2>/dev/null; then
@@ -13,18 +20,21 @@ if [[ -x .venv/bin/python ]] && .venv/bin/python -c "import torch, torchvision, 
 else
   python3 -m venv /tmp/distillery-gpu-venv
   PY=/tmp/distillery-gpu-venv/bin/python
-  "$PY" -m pip install --quiet torch==2.14.1 torchvision==0.29.1 pydantic safetensors numpy scikit-learn
+  "$PY" -m pip install --quiet torch==2.14.1 torchvision==0.29.1 pydantic pydantic-settings safetensors numpy \
+    scikit-learn
 fi
 
-nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
-"$PY" - <<'PY'
+if [[ $DEVICE == cuda ]]; then
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$OUT/gpu.txt"
+  "$PY" - <<'PY'
 import torch
 assert torch.cuda.is_available(), "no CUDA device visible to torch"
 print("torch", torch.__version__, "cuda", torch.version.cuda, torch.cuda.get_device_name(0))
 PY
+fi
 # Larger sets than on the CPU so that each epoch has enough steps to time.
-timeout 200 "$PY" bench/engine.py --device cuda --epochs 4 --scale 4 --json "$OUT/engine_cuda.json" \
-  | tee "$OUT/engine_cuda.md"
+timeout 200 "$PY" bench/engine.py --device "$DEVICE" --epochs "$EPOCHS" --scale "$SCALE" --rounds "$ROUNDS" \
+  --json "$OUT/engine_$DEVICE.json" | tee "$OUT/engine_$DEVICE.md"
 # The stretch goal's question: do sweep members train faster stacked into one batched model?
-timeout 120 "$PY" bench/batched_members.py --device cuda --json "$OUT/batched_members_cuda.json" \
-  | tee "$OUT/batched_members_cuda.md"
+timeout 120 "$PY" bench/batched_members.py --device "$DEVICE" --steps "$STEPS" \
+  --json "$OUT/batched_members_$DEVICE.json" | tee "$OUT/batched_members_$DEVICE.md"

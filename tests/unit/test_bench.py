@@ -32,3 +32,15 @@ def test_batched_members_benchmark_times_both_students(tmp_path):
     report = run("batched_members.py", "--members", "2", "--steps", "2", tmp_path=tmp_path)
     assert [r["case"] for r in report["results"]] == ["mlp 64 -> 128-128", "cnn 16-32 on 3x32x32"]
     assert all(r["batched_step_s"] > 0 and r["one_member_step_s"] > 0 for r in report["results"])
+
+
+def test_gpu_check_script_runs_its_steps_on_the_cpu(tmp_path):
+    env = {**__import__("os").environ, "DEVICE": "cpu", "SCALE": "0.04", "EPOCHS": "2", "ROUNDS": "1",
+           "STEPS": "2", "OUT": str(tmp_path)}
+    subprocess.run(["bash", str(ROOT / "bench" / "gpu_check.sh")], cwd=ROOT, env=env, check=True,
+                   capture_output=True, text=True, timeout=300)
+    engine = json.loads((tmp_path / "engine_cpu.json").read_text())
+    batched = json.loads((tmp_path / "batched_members_cpu.json").read_text())
+    assert len(engine["results"]) == 3 and engine["sweep"]["members"] == 5
+    assert len(batched["results"]) == 2
+    assert "| case |" in (tmp_path / "engine_cpu.md").read_text()
