@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import torch
 from safetensors.torch import load
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from app.config import get_settings
 from app.db import session_scope
@@ -136,3 +136,41 @@ def test_a_sweep_member_whose_worker_died_is_restarted_and_the_sweep_finishes_on
     assert types.count("succeeded") == 1 and "requeued" in types
     job_runner.execute_member(job_id, first)  # a late duplicate delivery changes nothing
     assert client.get(f"/v1/jobs/{job_id}").json() == job
+
+
+def test_members_trained_together_whose_worker_died_are_each_restarted(client, ids, monkeypatch):
+    from app.tables import Run
+
+    monkeypatch.setenv("DISTILLERY_BATCH_SWEEP_MEMBERS", "always")
+    get_settings.cache_clear()
+    dispatched = []
+    job_id = client.post("/v1/jobs", json=job_body(*ids, hyperparameters={"epochs": 2},
+                                                   sweep={"temperature": [1, 4, 10]})).json()["id"]
+    execute(job_id, dispatch_members=lambda _job, run_ids: dispatched.extend(run_ids))
+    real_epoch_done = job_runner._JobHooks.epoch_done
+
+    def dies(self, name, epoch, metrics):
+        raise WorkerDied()
+
+    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", dies)
+    with pytest.raises(WorkerDied):
+        job_runner.execute_member(job_id, dispatched[0])  # takes all three, dies in their first epoch
+    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", real_epoch_done)
+    with session_scope() as s:
+        assert set(s.scalars(select(Run.status).where(Run.job_id == job_id))) == {"running"}
+    for run_id in dispatched[1:]:  # their own tasks arrive: the members are held, so they leave
+        job_runner.execute_member(job_id, run_id)
+    assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "running"
+
+    monkeypatch.setenv("DISTILLERY_BATCH_SWEEP_MEMBERS", "never")
+    get_settings.cache_clear()
+    with session_scope() as s:
+        s.execute(update(Run).where(Run.job_id == job_id).values(lease_expires_at=datetime.now(UTC) - timedelta(1)))
+    assert sorted(reap()) == sorted(dispatched)
+    for run_id in dispatched:
+        job_runner.execute_member(job_id, run_id)
+    job = client.get(f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "succeeded", job["error"]
+    assert all(m["status"] == "succeeded" for m in job["result"]["sweep"])
+    types = [e["type"] for e in client.get(f"/v1/jobs/{job_id}/events", params={"limit": 1000}).json()["data"]]
+    assert types.count("members_batched") == 1 and types.count("succeeded") == 1
