@@ -137,9 +137,11 @@ def test_stacked_kd_has_the_separate_terms_gradient_and_epoch_losses(labelled, m
             expected[name] = expected.get(name, 0.0) + value.item() * len(idx) / n
     torch.testing.assert_close(fused_grad, separate_grad, rtol=1e-5, atol=1e-6)
     got = stacked.epoch_terms(torch.stack(sums).sum(0))
+    total = got.pop("total")
     assert got.keys() == expected.keys()
     for name in got:
         assert got[name] == pytest.approx(expected[name], rel=1e-4, abs=1e-6)
+    assert total == pytest.approx(sum(loss.weights()[k] * v for k, v in expected.items()), rel=1e-4)
 
 
 def test_logit_matching_has_no_stacked_form():

@@ -193,6 +193,14 @@ def _term_grad_norms(terms, params: list[torch.Tensor], soft_grads) -> dict[str,
     return {"grad_norm_soft": _norm(soft_grads), "grad_norm_hard": _norm(hard)}
 
 
+def epoch_metrics(losses: dict[str, float], norms: dict[str, float], learning_rate: float, samples: int,
+                  elapsed: float, epoch: int, steps: int) -> dict[str, float]:
+    """An epoch's reported metrics from its mean losses (``total`` included); fails a diverged run."""
+    _check_finite(torch.tensor(losses["total"]), epoch, steps)
+    return {**{f"{k}_loss": v for k, v in losses.items()}, **norms, "learning_rate": learning_rate,
+            "samples_per_second": samples / elapsed if elapsed > 0 else float("nan")}
+
+
 @torch.no_grad()
 def _validate(model: nn.Module, val: Split, batch_size: int, device) -> dict[str, float]:
     return validation_metrics(predict_logits(model, val.x, batch_size=max(batch_size, 1024), device=device), val)
@@ -382,15 +390,10 @@ def train_student(
         elapsed = time.perf_counter() - started
         if fused is not None:
             means = fused.epoch_terms(torch.stack(seen["sums"]).sum(0))
-            means["total"] = sum(weights[k] * v for k, v in means.items())
         else:
             weights_n = torch.tensor(sizes, dtype=torch.float32, device=device)
             means = {k: float((torch.stack(v).float() * weights_n).sum()) / len(train) for k, v in seen.items()}
-        _check_finite(torch.tensor(means["total"]), epoch, steps_per_epoch)
-        metrics = {f"{k}_loss": v for k, v in means.items()}
-        metrics.update(norms)
-        metrics["learning_rate"] = lr_at_start
-        metrics["samples_per_second"] = len(train) / elapsed if elapsed > 0 else float("nan")
+        metrics = epoch_metrics(means, norms, lr_at_start, len(train), elapsed, epoch, steps_per_epoch)
         if val is not None:
             metrics.update(_validate(student, val, cfg.batch_size, device))
         history.append({"epoch": epoch, **metrics})

@@ -171,10 +171,12 @@ class StackedCrossEntropy:
         return total if n == self.batch_size else total * (self.batch_size / n)
 
     def epoch_terms(self, sums: torch.Tensor) -> dict[str, float]:
-        """Each term's unweighted mean over an epoch, from the sum of every batch's terms."""
+        """Each term's unweighted mean over an epoch, from the sum of every batch's terms, and the weighted
+        ``total``."""
         n = self.neg_entropy.shape[1]
-        return {name: (float(s) * self.batch_size / self.weights[name] + float(h)) / n
-                for name, s, h in zip(self.names, sums, self.neg_entropy.sum(1), strict=True)}
+        means = {name: (float(s) * self.batch_size / self.weights[name] + float(h)) / n
+                 for name, s, h in zip(self.names, sums, self.neg_entropy.sum(1), strict=True)}
+        return {**means, "total": sum(self.weights[k] * v for k, v in means.items())}
 
 
 def make_loss(config: DistillConfig) -> DistillationLoss:

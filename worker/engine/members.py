@@ -37,6 +37,7 @@ from worker.engine.loop import (
     _fuse,
     _optimizer,
     _scheduler,
+    epoch_metrics,
     resolve_device,
     seed_everything,
     validation_metrics,
@@ -192,14 +193,9 @@ def train_members(
         epoch_sums = torch.stack(seen).sum(0)
         val_logits = _predict(forward, params, buffers, skeleton, val, cfg, device) if val is not None else None
         for m in list(running):
-            means = objectives[m].epoch_terms(epoch_sums[m])
-            means["total"] = sum(objectives[m].weights[k] * v for k, v in means.items())
-            _check_finite(torch.tensor(means["total"]), epoch, steps_per_epoch)
-            metrics = {f"{k}_loss": v for k, v in means.items()}
-            metrics.update(norms[m])
-            metrics["learning_rate"] = lr_at_start
             # The members share the wall time; each saw every sample once.
-            metrics["samples_per_second"] = len(train) / elapsed if elapsed > 0 else float("nan")
+            metrics = epoch_metrics(objectives[m].epoch_terms(epoch_sums[m]), norms[m], lr_at_start, len(train),
+                                    elapsed, epoch, steps_per_epoch)
             if val_logits is not None:
                 metrics.update(validation_metrics(val_logits[m], val))
             histories[m].append({"epoch": epoch, **metrics})
