@@ -33,8 +33,10 @@ from worker.engine.loop import (
     TrainResult,
     _autocast,
     _check_finite,
+    _copier,
     _fits,
     _fuse,
+    _identity,
     _optimizer,
     _scheduler,
     epoch_metrics,
@@ -113,10 +115,10 @@ def train_members(
                    randomness="different")
 
     objectives = []
+    teacher = train.teacher_logits.to(device)
     for c in cfgs:
         loss_fn = make_loss(c)
-        objectives.append(_fuse(loss_fn, loss_fn.targets(train.teacher_logits.to(device)).cpu(), train.y,
-                                c.batch_size))
+        objectives.append(_fuse(loss_fn, loss_fn.targets(teacher).cpu(), train.y, c.batch_size))
     if any(o is None for o in objectives):
         raise ValueError("these members cannot train as one batched model: their stacked targets are too large")
     w = torch.stack([o.w for o in objectives])  # [members, terms, N, classes]
@@ -125,6 +127,7 @@ def train_members(
     fits = _fits(Split(train.x, train.y), device, max_device_bytes, w.numel() * w.element_size())
     data_device = device if fits else torch.device("cpu")
     x_all, w = train.x.to(data_device), w.to(data_device)
+    fetch = _identity if data_device == device else _copier(device)
     scales = torch.stack([o.scales for o in objectives]).to(device)  # [members, terms, 1, 1]
     val = val.to(device) if val is not None and len(val) else None
 
@@ -147,8 +150,8 @@ def train_members(
         started = time.perf_counter()
         order = torch.randperm(len(train), generator=gen)
         for i, idx in enumerate(order.to(data_device).split(cfg.batch_size)):
-            x = x_all[idx].to(device, non_blocking=True)
-            wb = w[:, :, idx].to(device, non_blocking=True)
+            x = fetch(x_all[idx])
+            wb = fetch(w[:, :, idx])
             if cfg.channels_last and x.dim() == 4:
                 x = x.contiguous(memory_format=torch.channels_last)
             with _autocast(cfg, device):
