@@ -597,7 +597,10 @@ def _finish_sweep(job_id: str, store: ArtifactStore) -> None:
         if job.cancel_requested:
             _finish(job_id, "cancelled", "the sweep was cancelled; finished members are kept")
             return
-        members = [r for r in runs if r.name != BASELINE]
+        # The grid's order, not the rows': members created in one transaction share a timestamp.
+        grid = [n for n, _ in SweepSpec.model_validate(job.spec["sweep"]).members(
+            DistillConfig.model_validate(job.spec["hyperparameters"]))]
+        members = sorted((r for r in runs if r.name != BASELINE), key=lambda r: grid.index(r.name))
         done = [r for r in members if r.status == "succeeded"]
         if not done:
             reasons = "; ".join(f"{r.name}: {(r.result or {}).get('error', r.status)}" for r in members)
