@@ -28,6 +28,23 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(60, gt=0, description="A running job's lease; its worker renews it every quarter.")
     max_attempts: int = Field(3, ge=1, description="Times a job whose worker vanished is started again.")
     reaper_interval_seconds: float = Field(15, gt=0, description="How often the API looks for expired leases.")
+    requeue_after_seconds: float = Field(
+        300, gt=0, description="A job or sweep member still queued this long after its task was sent is sent "
+        "again (the broker may have lost it); a second delivery is harmless.",
+    )
+    db_connect_timeout_seconds: float = Field(5, gt=0, description="PostgreSQL connect timeout; also how long a "
+                                              "request waits for a pooled connection.")
+    db_statement_timeout_seconds: float = Field(
+        30, gt=0, description="PostgreSQL statement and idle-in-transaction timeout; SQLite's busy timeout.",
+    )
+    request_deadline_seconds: float = Field(
+        20, gt=0, description="A request that has not started its answer after this long (a database that hangs) "
+        "is answered 503; uploads are exempt.",
+    )
+    health_timeout_seconds: float = Field(3, gt=0, description="/healthz and /readyz answer 503 after this long.")
+    test_hooks: bool = Field(False, description="Test only: honour DISTILLERY_TEST_PAUSE_AT.")
+    test_pause_at: str | None = Field(None, description="Test only: a pause point (see app/testhooks.py).")
+    test_pause_seconds: float = Field(3600, description="Test only: how long a pause point sleeps.")
     task_time_limit_seconds: int = Field(7 * 24 * 3600, gt=0, description="Hard Celery time limit of a job.")
     auth_required: bool = Field(
         False, description="Require an API key on every request. Off: requests without a key act as the "

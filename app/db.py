@@ -21,12 +21,15 @@ class SchemaBehind(RuntimeError):
     pass
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, *, bounded: bool = True) -> Engine:
+    """``bounded``: with the connect and statement timeouts of the settings (migrations run without)."""
+    settings = get_settings()
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        busy = settings.db_statement_timeout_seconds
+        engine = create_engine(url, connect_args={"timeout": busy, "check_same_thread": False})
 
         # The API and the worker write the same file: WAL lets readers go on while one writes,
         # and foreign keys are off in SQLite unless asked for.
@@ -34,12 +37,20 @@ def make_engine(url: str) -> Engine:
         def _pragmas(dbapi_conn, _record):
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args = {}
+    if url.startswith("postgresql") and bounded:
+        # A server that is down or unreachable fails fast; one that stalls a statement, or a client that
+        # stalls inside a transaction while holding row locks (a stopped worker), is cut off.
+        ms = int(settings.db_statement_timeout_seconds * 1000)
+        connect_args = {"connect_timeout": max(2, int(settings.db_connect_timeout_seconds)),
+                        "options": f"-c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms}"}
+    return create_engine(url, pool_pre_ping=True, pool_timeout=settings.db_connect_timeout_seconds,
+                         connect_args=connect_args)
 
 
 @lru_cache

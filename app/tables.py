@@ -127,6 +127,8 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     lease_owner: Mapped[str | None] = mapped_column(String(200))  # the worker running it now
     lease_expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    lease_token: Mapped[str | None] = mapped_column(String(32))  # new at every claim: fences the worker's writes
+    sent_at: Mapped[datetime | None] = mapped_column()  # its task was last sent; NULL: queued, not sent yet
     request_hash: Mapped[str | None] = mapped_column(String(64))
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
@@ -178,11 +180,18 @@ class Run(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), index=True)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Sweep members run as their own tasks, so each holds a lease of its own (see worker/leases.py).
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(index=True)
+    lease_token: Mapped[str | None] = mapped_column(String(32))
+    sent_at: Mapped[datetime | None] = mapped_column()
+    # Store keys written under the lease token of the worker that recorded them: the run's checkpoint to
+    # resume from, and its final weights. A worker fenced out may leave files, never these keys.
+    checkpoint_key: Mapped[str | None] = mapped_column(String(512))
+    weights_key: Mapped[str | None] = mapped_column(String(512))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     __table_args__ = (UniqueConstraint("job_id", "name"),)

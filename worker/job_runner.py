@@ -1,18 +1,23 @@
 """Runs jobs: reads them from the database and the store, runs the experiment, writes back.
 
 A job row is claimed with a conditional update (queued → running), and so is each sweep member's run
-row, so a second delivery of the same task finds it taken and does nothing.
+row, so a second delivery of the same task finds it taken and does nothing. Every write for the job or
+member afterwards is fenced by that lease (worker/leases.py): a worker that lost it writes nothing more,
+and files it puts in the store carry its lease token in their names, so that only those the database
+records (checkpoint, final weights, exports) are ever read.
 """
 
 import logging
 import shutil
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
+from sqlalchemy.exc import OperationalError
 
+from app import testhooks
 from app.config import get_settings
 from app.db import session_scope
 from app.ids import new_id
@@ -36,12 +41,13 @@ from worker.engine.loop import Cancelled, resolve_device
 from worker.engine.members import why_not_batched
 from worker.engine.pipeline import Experiment, Hooks, run_experiment, run_members, teacher_outputs
 from worker.engine.teacher_cache import TeacherOutputCache, cache_key
-from worker.leases import Heartbeat, LeaseLost, claim, claim_run, renew_run, worker_identity
+from worker.leases import Heartbeat, Lease, LeaseLost, claim, fenced, new_token, worker_identity
 
 log = logging.getLogger(__name__)
 CANCEL_POLL_SECONDS = 1.0
 STEP_WRITE_SECONDS = 1.0  # step-level progress is written at most this often
 UNFINISHED = ("queued", "running")
+TERMINAL = ("succeeded", "failed", "cancelled")
 
 
 def now() -> datetime:
@@ -67,33 +73,53 @@ def execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | No
     """Run a job under a lease. A sweep job only prepares its members and hands them to
     ``dispatch_members`` (a Celery group in the worker; in-process calls elsewhere)."""
     settings = get_settings()
-    owner = worker_identity()
-    if not claim(job_id, owner, settings.lease_seconds):
+    lease = claim(Job, job_id, worker_identity(), settings.lease_seconds)
+    if lease is None:
         log.info("job %s is not queued and its lease is alive (or it ended); skipping", job_id)
         return
-    heartbeat = Heartbeat(job_id, owner, settings.lease_seconds)
+    heartbeat = Heartbeat([lease], settings.lease_seconds)
     heartbeat.start()
     try:
-        with session_scope() as s:
+        with fenced(lease) as s:
             job = s.get(Job, job_id)
             s.execute(update(Job).where(Job.id == job_id, Job.started_at.is_(None)).values(started_at=now()))
             add_event(s, job_id, "started", f"a worker started the job (start {job.attempts})")
         if job.spec.get("sweep"):
-            run_ids = _start_sweep(job_id)
-            with session_scope() as s:  # the members carry on; the job itself holds no lease from here
-                s.execute(update(Job).where(Job.id == job_id).values(lease_owner=None, lease_expires_at=None))
-            (dispatch_members or _run_members_here)(job_id, run_ids)
+            _sweep(job_id, lease, heartbeat, dispatch_members or _run_members_here)
         else:
-            _run(job_id, _JobHooks(job_id, job.spec, heartbeat=heartbeat))
+            _run(job_id, _JobHooks(job_id, job.spec, lease, heartbeat=heartbeat), lease)
     except LeaseLost:
         log.warning("job %s: another worker holds its lease now; leaving it", job_id)
     except Cancelled:
-        _finish(job_id, "cancelled", "the job was cancelled; metrics so far are kept")
+        _end(lease, "cancelled", "the job was cancelled; metrics so far are kept")
+    except OperationalError:
+        # The database is out of reach: nothing can be recorded now. The lease lapses, and the reaper
+        # queues the job again; it resumes from its last recorded checkpoint.
+        log.exception("job %s: the database failed; leaving the job to the reaper", job_id)
     except Exception as exc:  # every failure must end the job, with a reason the user can act on
         log.exception("job %s failed", job_id)
-        _finish(job_id, "failed", _reason(exc), error=_reason(exc))
+        _end(lease, "failed", _reason(exc), error=_reason(exc))
     finally:
         heartbeat.stop()
+
+
+def _sweep(job_id: str, lease: Lease, heartbeat: Heartbeat,
+           dispatch_members: Callable[[str, list[str]], None]) -> None:
+    with session_scope() as s:
+        started = s.scalar(select(exists().where(Run.job_id == job_id)))
+    if started:  # its task came again: the sweep is complete and was left unfinished, or its members go on
+        if _members_left(job_id) == 0:
+            _finish_sweep(job_id, _store(), lease)
+        else:
+            with fenced(lease) as s:
+                s.execute(update(Job).where(Job.id == job_id).values(**lease.released()))
+        return
+    run_ids = _start_sweep(job_id, lease)
+    heartbeat.stop()  # the members carry on, each under a lease of its own
+    try:
+        dispatch_members(job_id, run_ids)
+    except Exception:  # they are queued in the database: the reaper sends them again
+        log.exception("job %s: the sweep's members could not be sent; the reaper will send them", job_id)
 
 
 def _run_members_here(job_id: str, run_ids: list[str]) -> None:
@@ -101,12 +127,24 @@ def _run_members_here(job_id: str, run_ids: list[str]) -> None:
         execute_member(job_id, run_id)
 
 
-def _finish(job_id: str, status: str, message: str, *, error: str | None = None) -> None:
-    with session_scope() as s:
+def _finish(lease: Lease, status: str, message: str, *, error: str | None = None) -> None:
+    """End the job, fenced by its lease; raises LeaseLost when another worker holds it now."""
+    job_id = lease.id
+    with fenced(lease) as s:
         s.execute(update(Job).where(Job.id == job_id).values(status=status, error=error, finished_at=now(),
-                                                             lease_owner=None, lease_expires_at=None))
-        s.execute(update(Run).where(Run.job_id == job_id, Run.status.in_(UNFINISHED)).values(status=status))
+                                                             **lease.released()))
+        s.execute(update(Run).where(Run.job_id == job_id, Run.status.in_(UNFINISHED))
+                  .values(status=status, lease_owner=None, lease_token=None, lease_expires_at=None))
         add_event(s, job_id, status, message)
+
+
+def _end(lease: Lease, status: str, message: str, *, error: str | None = None) -> None:
+    try:
+        _finish(lease, status, message, error=error)
+    except LeaseLost:
+        log.warning("job %s: another worker holds its lease now; not marking it %s", lease.id, status)
+    except OperationalError:
+        log.exception("job %s: the database failed; leaving the job to the reaper", lease.id)
 
 
 def _on_disk(ts: TransferSet) -> Path:
@@ -167,14 +205,22 @@ def _finite(v: float) -> float | None:
 
 
 class _JobHooks(Hooks):
-    """Writes what the experiment reports to the job's rows as it happens, and keeps a checkpoint of
-    every run after each epoch, so that a job restarted after its worker died goes on where it was.
+    """Writes what the experiment reports to the job's rows as it happens, every write fenced by ``lease``,
+    and keeps a checkpoint of every run after each epoch, so that a job restarted after its worker died
+    goes on where it was.
+
+    An epoch with a checkpoint is recorded in one transaction with it: the file goes to the store under a
+    name of this lease's own, then the epoch's metrics, its event and the run's pointer to the file are
+    committed together. A worker that dies in between leaves a file nobody reads, and the epoch is trained
+    again from the previous checkpoint; one that dies after loses nothing. Epochs without a checkpoint (the
+    last) are recorded when they end; recording an epoch twice is a no-op.
 
     ``run_id`` given: the rows of a sweep member, whose run row exists already and whose epochs add
     to a job-wide count shared with the other members."""
 
-    def __init__(self, job_id: str, spec: dict, run_id: str | None = None, heartbeat: Heartbeat | None = None):
-        self.job_id, self.member_run, self.heartbeat = job_id, run_id, heartbeat
+    def __init__(self, job_id: str, spec: dict, lease: Lease, run_id: str | None = None,
+                 heartbeat: Heartbeat | None = None):
+        self.job_id, self.lease, self.member_run, self.heartbeat = job_id, lease, run_id, heartbeat
         self.epochs = spec["hyperparameters"]["epochs"]
         self.order = ["distilled", "baseline"] if spec.get("baseline") else ["distilled"]
         self.run_ids: dict[str, str] = {}
@@ -184,8 +230,8 @@ class _JobHooks(Hooks):
     def _offset(self, name: str) -> int:
         return self.order.index(name) * self.epochs if name in self.order else 0
 
-    def _checkpoint_key(self, name: str, suffix: str = "pt") -> str:
-        return f"checkpoints/{self.job_id}/{name}.{suffix}"
+    def _key(self, name: str, suffix: str) -> str:
+        return f"checkpoints/{self.job_id}/{name}.{self.lease.token}.{suffix}"
 
     def _run_row(self, name: str) -> Run | None:
         with session_scope() as s:
@@ -196,7 +242,7 @@ class _JobHooks(Hooks):
             self.run_ids[name] = self.member_run
             return
         existing = self._run_row(name)
-        with session_scope() as s:
+        with fenced(self.lease) as s:
             if existing is None:
                 self.run_ids[name] = new_id("run")
                 s.add(Run(id=self.run_ids[name], job_id=self.job_id, name=name, status="running"))
@@ -205,19 +251,21 @@ class _JobHooks(Hooks):
                 s.execute(update(Run).where(Run.id == existing.id).values(status="running"))
 
     def resume_state(self, name):
+        """The checkpoint the run's row records, if any. Metrics of epochs after it were recorded by an
+        attempt that did not get further: those epochs are trained again, so their metrics go."""
         import torch
 
-        if self.member_run or not self.store.exists(self._checkpoint_key(name)):
+        if self.member_run:
             return None
-        state = torch.load(self.store.path(self._checkpoint_key(name)), weights_only=True)
-        epoch = state["epoch"]
-        with session_scope() as s:
-            run = s.scalar(select(Run).where(Run.job_id == self.job_id, Run.name == name))
-            # Epochs after the checkpoint are trained again: their metrics from the lost attempt go.
-            s.execute(Metric.__table__.delete().where(Metric.run_id == run.id, Metric.step > epoch))
+        key = self._run_row(name).checkpoint_key
+        state = torch.load(self.store.path(key), weights_only=True) if key and self.store.exists(key) else None
+        epoch = state["epoch"] if state else 0
+        with fenced(self.lease) as s:
+            s.execute(Metric.__table__.delete().where(Metric.run_id == self.run_ids[name], Metric.step > epoch))
             s.execute(update(Job).where(Job.id == self.job_id).values(epoch=self._offset(name) + epoch, step=0))
-            add_event(s, self.job_id, "resumed", f"{name}: resumed from the checkpoint after epoch {epoch}",
-                      {"run": name, "epoch": epoch})
+            if state:
+                add_event(s, self.job_id, "resumed", f"{name}: resumed from the checkpoint after epoch {epoch}",
+                          {"run": name, "epoch": epoch})
         return state
 
     def checkpoint(self, name, state):
@@ -225,49 +273,69 @@ class _JobHooks(Hooks):
 
         if self.member_run:
             return
+        epoch = state["epoch"]
+        key = self._key(name, f"{epoch}.pt")
         with self.store.staging_path(".pt") as staged:
             torch.save(state, staged)
-            self.store.commit(staged, self._checkpoint_key(name))
+            self.store.commit(staged, key)
+        testhooks.pause("after_checkpoint")
+        metrics = {k: v for k, v in state["history"][-1].items() if k != "epoch"}
+        with fenced(self.lease) as s:
+            previous = s.scalar(select(Run.checkpoint_key).where(Run.id == self.run_ids[name]))
+            self._record_epoch(s, name, epoch, metrics)
+            s.execute(update(Run).where(Run.id == self.run_ids[name]).values(checkpoint_key=key))
+        if previous and previous != key:
+            self.store.delete(previous)
 
     def completed(self, name):
         from safetensors.torch import load_file
 
         run = None if self.member_run else self._run_row(name)
-        key = self._checkpoint_key(name, "final.safetensors")
-        if run is None or run.status != "succeeded" or not self.store.exists(key):
+        if run is None or run.status != "succeeded":
+            return None
+        key = run.weights_key or f"checkpoints/{self.job_id}/{name}.final.safetensors"  # rows from before 0008
+        if not self.store.exists(key):
             return None
         return run.result, load_file(str(self.store.path(key)))
 
     def epoch_done(self, name, epoch, metrics):
+        with fenced(self.lease) as s:
+            self._record_epoch(s, name, epoch, metrics)
+
+    def _record_epoch(self, s, name: str, epoch: int, metrics: dict) -> None:
+        run_id = self.run_ids[name]
+        if s.scalar(select(exists().where(Metric.run_id == run_id, Metric.step == epoch))):
+            return  # recorded with its checkpoint already
         clean = {k: _finite(v) for k, v in metrics.items()}
+        s.add_all(Metric(run_id=run_id, key=k, step=epoch, value=v) for k, v in clean.items())
         run_name = name
-        with session_scope() as s:
-            s.add_all(Metric(run_id=self.run_ids[name], key=k, step=epoch, value=v) for k, v in clean.items())
-            if self.member_run:
-                run_name = s.scalar(select(Run.name).where(Run.id == self.member_run))
-                s.execute(update(Job).where(Job.id == self.job_id).values(epoch=Job.epoch + 1))
-            else:
-                s.execute(update(Job).where(Job.id == self.job_id).values(epoch=self._offset(name) + epoch, step=0))
-            add_event(s, self.job_id, "epoch", f"{run_name}: epoch {epoch} done",
-                      {"run": run_name, "epoch": epoch, **clean})
+        if self.member_run:
+            run_name = s.scalar(select(Run.name).where(Run.id == self.member_run))
+            s.execute(update(Job).where(Job.id == self.job_id).values(epoch=Job.epoch + 1))
+        else:
+            s.execute(update(Job).where(Job.id == self.job_id).values(epoch=self._offset(name) + epoch, step=0))
+        add_event(s, self.job_id, "epoch", f"{run_name}: epoch {epoch} done",
+                  {"run": run_name, "epoch": epoch, **clean})
 
     def step_done(self, name, epoch, step, steps_per_epoch):
         if self.member_run or time.monotonic() - self._step_written < STEP_WRITE_SECONDS:
             return
         self._step_written = time.monotonic()
-        with session_scope() as s:
+        with fenced(self.lease) as s:
             s.execute(update(Job).where(Job.id == self.job_id).values(
                 epoch=self._offset(name) + epoch - 1, step=step, steps_per_epoch=steps_per_epoch))
 
     def run_finished(self, name, result, student):
         if self.member_run:
             return  # a member's run row is finished with its weights, by execute_member
-        _save_weights(self.store, self._checkpoint_key(name, "final.safetensors"), student)
-        with session_scope() as s:
-            s.execute(update(Run).where(Run.id == self.run_ids[name]).values(status="succeeded", result=result))
+        key = self._key(name, "final.safetensors")
+        _save_weights(self.store, key, student)
+        with fenced(self.lease) as s:
+            s.execute(update(Run).where(Run.id == self.run_ids[name]).values(status="succeeded", result=result,
+                                                                             weights_key=key))
 
     def event(self, type_, message, data=None):
-        with session_scope() as s:
+        with fenced(self.lease) as s:
             add_event(s, self.job_id, type_, message, data)
 
     def should_stop(self):
@@ -286,7 +354,7 @@ def _student(spec: dict, input_shape, num_classes: int, init_path):
     return load_state_dict_into(model, init_path) if init_path else model
 
 
-def _experiment(job_id: str, store: ArtifactStore, cfg_update: dict | None = None,
+def _experiment(job_id: str, store: ArtifactStore, lease: Lease, cfg_update: dict | None = None,
                 baseline: bool | None = None) -> tuple[Job, list[Teacher], Experiment]:
     settings = get_settings()
     with session_scope() as s:
@@ -304,7 +372,7 @@ def _experiment(job_id: str, store: ArtifactStore, cfg_update: dict | None = Non
     input_shape, num_classes = teachers[0].input_shape, teachers[0].num_classes
     init_path = store.path(init.artifact.key) if init else None
     if streams(transfer_set):
-        with session_scope() as s:
+        with fenced(lease) as s:
             add_event(s, job_id, "data_streamed", f"{transfer_set.num_samples + transfer_set.num_test} samples are "
                       "read from disk batch by batch (larger than DISTILLERY_IN_MEMORY_MAX_BYTES)")
     experiment = Experiment(
@@ -339,36 +407,38 @@ def _store() -> ArtifactStore:
     return ArtifactStore(get_settings().resolved_artifact_dir)
 
 
-def _run(job_id: str, hooks: _JobHooks) -> None:
+def _run(job_id: str, hooks: _JobHooks, lease: Lease) -> None:
     store = _store()
-    job, teachers, experiment = _experiment(job_id, store)
+    job, teachers, experiment = _experiment(job_id, store, lease)
     outcome = run_experiment(experiment, hooks)
-    _succeed(job_id, store, outcome.students["distilled"], teachers[0].input_shape, job.spec["student"],
+    _succeed(lease, store, outcome.students["distilled"], teachers[0].input_shape, job.spec["student"],
              outcome.results, class_names=experiment.data.class_names)
 
 
-def _succeed(job_id: str, store: ArtifactStore, student: PlainSoftmax, input_shape, student_spec: dict,
+def _succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_shape, student_spec: dict,
              results: dict, message: str = "the job succeeded", class_names: list[str] | None = None) -> None:
+    job_id = lease.id
     metadata = {"class_names": class_names} if class_names else {}
     with session_scope() as s:
         formats = s.get(Job, job_id).spec.get("export_formats") or list(EXPORT_FORMATS)
-    artifacts, exports = _export_all(job_id, store, student, input_shape, student_spec, metadata, formats)
+    artifacts, exports = _export_all(job_id, store, student, input_shape, student_spec, metadata, formats,
+                                     folder=f"students/{job_id}/{lease.token}")
     if class_names:
         results = {**results, "class_names": class_names}
     if not artifacts:
         raise RuntimeError("the student could not be exported in any format: "
                            + "; ".join(f"{f}: {e['error']}" for f, e in exports.items()))
     try:
-        with session_scope() as s:
+        with fenced(lease) as s:
             s.add_all(artifacts.values())
             s.flush()
             s.add_all(StudentExport(job_id=job_id, format=f, artifact_id=a.id) for f, a in artifacts.items())
             s.execute(update(Job).where(Job.id == job_id).values(
                 status="succeeded", result={**results, "exports": exports}, finished_at=now(),
-                lease_owner=None, lease_expires_at=None))
+                **lease.released()))
             add_event(s, job_id, "exported", "student exported with a plain softmax (T = 1)", {"formats": exports})
             add_event(s, job_id, "succeeded", message)
-    except Exception:
+    except BaseException:
         for artifact in artifacts.values():
             store.delete(artifact.key)
         raise
@@ -376,13 +446,14 @@ def _succeed(job_id: str, store: ArtifactStore, student: PlainSoftmax, input_sha
 
 
 def _export_all(job_id: str, store: ArtifactStore, model, input_shape, student_spec: dict,
-                metadata: dict, formats: list[str]) -> tuple[dict[str, Artifact], dict[str, dict]]:
-    """Every requested format that can be made; one that fails is recorded with its reason, not fatal."""
+                metadata: dict, formats: list[str], folder: str) -> tuple[dict[str, Artifact], dict[str, dict]]:
+    """Every requested format that can be made; one that fails is recorded with its reason, not fatal.
+    The files go under ``folder``, which names the lease: a worker fenced out never overwrites them."""
     artifacts: dict[str, Artifact] = {}
     summary: dict[str, dict] = {}
     for fmt in formats:
         ext = EXPORT_FORMATS[fmt]
-        key = f"students/{job_id}/student.{ext}"
+        key = f"{folder}/student.{ext}"
         try:
             with store.staging_path(f".{ext}") as staged:
                 export(fmt, model, input_shape, staged, student_spec=student_spec, metadata=metadata)
@@ -413,18 +484,23 @@ def _member_update(name: str, job: Job) -> dict:
     return {k: getattr(config, k) for k in ("temperature", "soft_weight", "hard_weight")}
 
 
-def _start_sweep(job_id: str) -> list[str]:
+def _start_sweep(job_id: str, lease: Lease) -> list[str]:
+    """Fill the teacher-output cache and create the members' runs, queued; in the same transaction the job
+    gives up its lease, so that a worker dying here leaves either no members (and the job is started
+    again) or members and no lease (and they carry on)."""
     store = _store()
-    job, _, experiment = _experiment(job_id, store, baseline=False)
-    hooks = _JobHooks(job_id, job.spec)
+    job, _, experiment = _experiment(job_id, store, lease, baseline=False)
+    hooks = _JobHooks(job_id, job.spec, lease)
     teacher_outputs(experiment, resolve_device(experiment.config.device), hooks)  # fills the cache once
     names = [name for name, _ in SweepSpec.model_validate(job.spec["sweep"]).members(experiment.config)]
     if job.spec.get("baseline"):
         names.append(BASELINE)
     run_ids = [new_id("run") for _ in names]
-    with session_scope() as s:
-        s.add_all(Run(id=r, job_id=job_id, name=n, status="queued") for r, n in zip(run_ids, names, strict=True))
-        s.execute(update(Job).where(Job.id == job_id).values(total_epochs=experiment.config.epochs * len(names)))
+    with fenced(lease) as s:
+        s.add_all(Run(id=r, job_id=job_id, name=n, status="queued", sent_at=now())
+                  for r, n in zip(run_ids, names, strict=True))
+        s.execute(update(Job).where(Job.id == job_id).values(total_epochs=experiment.config.epochs * len(names),
+                                                             **lease.released()))
         add_event(s, job_id, "sweep_started", f"{len(names)} members queued, sharing the cached teacher outputs",
                   {"members": names})
     return run_ids
@@ -432,40 +508,63 @@ def _start_sweep(job_id: str) -> list[str]:
 
 def execute_member(job_id: str, run_id: str) -> None:
     settings = get_settings()
-    if not claim_run(run_id, settings.lease_seconds):
-        # Taken, or ended (the reaper fails a member that kept losing its worker): the sweep may be
-        # complete now, and someone must finish it.
+    owner = worker_identity()
+    lease = claim(Run, run_id, owner, settings.lease_seconds)
+    if lease is None:
+        # Taken, or ended: the sweep may be complete now and unfinished, and someone must finish it.
         if _members_left(job_id) == 0:
-            _finish_sweep(job_id, _store())
+            _claim_and_finish_sweep(job_id, owner)
         return
     with session_scope() as s:
         name = s.scalar(select(Run.name).where(Run.id == run_id))
         job = s.get(Job, job_id)
-    if job is None or job.status != "running":
+    if job is None or job.status != "running":  # the job ended: nothing to train
+        try:
+            with fenced(lease) as s:
+                s.execute(update(Run).where(Run.id == run_id).values(
+                    status=job.status if job is not None and job.status in TERMINAL else "cancelled",
+                    **lease.released()))
+        except LeaseLost:
+            pass
         return
-    runs = [(run_id, name), *_adopt_members(job, run_id, name, settings.batch_sweep_members)]
-    ids = [r for r, _ in runs]
-    heartbeat = Heartbeat(job_id, run_id, settings.lease_seconds,
-                          renewal=lambda: all([renew_run(r, settings.lease_seconds) for r in ids]))
+    runs = [(run_id, name, lease), *_adopt_members(job, run_id, name, owner, settings.batch_sweep_members)]
+    heartbeat = Heartbeat([r[2] for r in runs], settings.lease_seconds)
     heartbeat.start()
     store = _store()
     try:
+        for _, _, member_lease in runs:
+            _clean_slate(job_id, member_lease)
         if len(runs) > 1:
             ended = _train_together(job, runs, store, heartbeat)
         else:
-            ended = [_train_member(job, run_id, name, store, heartbeat)]
+            ended = [_train_member(job, run_id, name, lease, store, heartbeat)]
+        finisher = None
+        for member_lease, status, result, weights_key in ended:
+            finisher = _record_member(member_lease, status, result, weights_key, settings.lease_seconds) or finisher
     except LeaseLost:
+        log.warning("job %s: sweep member %s is held by another worker now; leaving it", job_id, name)
+        return
+    except OperationalError:
+        log.exception("job %s: the database failed; leaving sweep member %s to the reaper", job_id, name)
         return
     finally:
         heartbeat.stop()
-    last = False
-    for rid, status, result in ended:
-        last = _record_member(job_id, rid, status, result) or last
-    if last:
-        _finish_sweep(job_id, store)
+    if finisher is not None:
+        _finish_sweep(job_id, store, finisher)
 
 
-def _adopt_members(job: Job, run_id: str, name: str, mode: str) -> list[tuple[str, str]]:
+def _clean_slate(job_id: str, lease: Lease) -> None:
+    """A member starts from scratch (members keep no checkpoints): what an earlier attempt recorded goes,
+    and so do the epochs it added to the job's progress."""
+    with fenced(lease) as s:
+        counted = s.scalar(select(func.count()).select_from(
+            select(Metric.step).where(Metric.run_id == lease.id).distinct().subquery()))
+        if counted:
+            s.execute(Metric.__table__.delete().where(Metric.run_id == lease.id))
+            s.execute(update(Job).where(Job.id == job_id).values(epoch=Job.epoch - counted))
+
+
+def _adopt_members(job: Job, run_id: str, name: str, owner: str, mode: str) -> list[tuple[str, str, Lease]]:
     """The sweep's other queued members, claimed by this worker to train together with its own as one
     batched model, where the worker's setting (DISTILLERY_BATCH_SWEEP_MEMBERS) and the job allow it.
     Their own tasks find them taken and leave; if this worker dies, the reaper requeues each of them."""
@@ -487,64 +586,71 @@ def _adopt_members(job: Job, run_id: str, name: str, mode: str) -> list[tuple[st
         streamed = streams(s.get(TransferSet, job.transfer_set_id))
     if streamed or why_not_batched([members[name], *(members[n] for _, n in queued)]) is not None:
         return []
-    return [(rid, n) for rid, n in queued if claim_run(rid, settings.lease_seconds)]
+    adopted = []
+    for rid, n in queued:
+        lease = claim(Run, rid, owner, settings.lease_seconds)
+        if lease is not None:
+            adopted.append((rid, n, lease))
+    return adopted
 
 
 def _member_result(job: Job, name: str, outcome) -> dict:
     return {**outcome.results["student"], **_member_update(name, job), "teacher": outcome.results.get("teacher")}
 
 
-def _train_member(job: Job, run_id: str, name: str, store: ArtifactStore,
-                  heartbeat: Heartbeat) -> tuple[str, str, dict | None]:
-    """One member on its own: (run id, status, result). Raises LeaseLost."""
+Ended = tuple[Lease, str, dict | None, str | None]  # a member's lease, status, result and weights' key
+
+
+def _train_member(job: Job, run_id: str, name: str, lease: Lease, store: ArtifactStore,
+                  heartbeat: Heartbeat) -> Ended:
+    """One member on its own. Raises LeaseLost."""
     try:
         if job.cancel_requested:
             raise Cancelled()
-        _, _, experiment = _experiment(job.id, store, _member_update(name, job), baseline=False)
-        outcome = run_experiment(experiment, _JobHooks(job.id, job.spec, run_id=run_id, heartbeat=heartbeat))
-        _save_weights(store, _member_key(job.id, run_id), outcome.students["distilled"])
-        return run_id, "succeeded", _member_result(job, name, outcome)
+        _, _, experiment = _experiment(job.id, store, lease, _member_update(name, job), baseline=False)
+        outcome = run_experiment(experiment, _JobHooks(job.id, job.spec, lease, run_id=run_id, heartbeat=heartbeat))
+        key = _member_key(job.id, lease)
+        _save_weights(store, key, outcome.students["distilled"])
+        return lease, "succeeded", _member_result(job, name, outcome), key
     except Cancelled:
-        return run_id, "cancelled", None
-    except LeaseLost:
+        return lease, "cancelled", None, None
+    except (LeaseLost, OperationalError):
         raise
     except Exception as exc:
         log.exception("job %s: sweep member %s failed", job.id, name)
-        return run_id, "failed", {"error": _reason(exc)}
+        return lease, "failed", {"error": _reason(exc)}, None
 
 
-def _train_together(job: Job, runs: list[tuple[str, str]], store: ArtifactStore,
-                    heartbeat: Heartbeat) -> list[tuple[str, str, dict | None]]:
+def _train_together(job: Job, runs: list[tuple[str, str, Lease]], store: ArtifactStore,
+                    heartbeat: Heartbeat) -> list[Ended]:
     """Several members as one batched model; if that fails, each on its own, so that a fault of batching
     costs time and never a member. Raises LeaseLost."""
+    leases = [lease for _, _, lease in runs]
     try:
         if job.cancel_requested:
             raise Cancelled()
-        _, _, experiment = _experiment(job.id, store, baseline=False)
-        configs = [experiment.config.model_copy(update=_member_update(name, job)) for _, name in runs]
-        hooks = [_JobHooks(job.id, job.spec, run_id=rid, heartbeat=heartbeat) for rid, _ in runs]
+        _, _, experiment = _experiment(job.id, store, leases[0], baseline=False)
+        configs = [experiment.config.model_copy(update=_member_update(name, job)) for _, name, _ in runs]
+        hooks = [_JobHooks(job.id, job.spec, lease, run_id=rid, heartbeat=heartbeat) for rid, _, lease in runs]
         outcomes = run_members(experiment, configs, hooks)
         ended = []
-        for (rid, name), outcome in zip(runs, outcomes, strict=True):
-            _save_weights(store, _member_key(job.id, rid), outcome.students["distilled"])
-            ended.append((rid, "succeeded", _member_result(job, name, outcome)))
+        for (_, name, lease), outcome in zip(runs, outcomes, strict=True):
+            key = _member_key(job.id, lease)
+            _save_weights(store, key, outcome.students["distilled"])
+            ended.append((lease, "succeeded", _member_result(job, name, outcome), key))
         return ended
     except Cancelled:
-        return [(rid, "cancelled", None) for rid, _ in runs]
-    except LeaseLost:
+        return [(lease, "cancelled", None, None) for lease in leases]
+    except (LeaseLost, OperationalError):
         raise
     except Exception as exc:
         log.exception("job %s: batched sweep members failed; training them one at a time", job.id)
-        with session_scope() as s:
+        with fenced(*leases) as s:
             add_event(s, job.id, "members_unbatched", f"training the members together failed ({_reason(exc)}); "
-                      "they train one at a time", {"members": [name for _, name in runs]})
-            # Epochs the batched attempt counted are trained again: their metrics and progress go.
-            ids = [rid for rid, _ in runs]
-            counted = s.scalar(select(func.count()).select_from(
-                select(Metric.run_id, Metric.step).where(Metric.run_id.in_(ids)).distinct().subquery()))
-            s.execute(Metric.__table__.delete().where(Metric.run_id.in_(ids)))
-            s.execute(update(Job).where(Job.id == job.id).values(epoch=Job.epoch - counted))
-        return [_train_member(job, rid, name, store, heartbeat) for rid, name in runs]
+                      "they train one at a time", {"members": [name for _, name, _ in runs]})
+        for lease in leases:  # epochs the batched attempt counted are trained again: their metrics go
+            _clean_slate(job.id, lease)
+        return [_train_member(job, rid, name, lease, store, heartbeat) for rid, name, lease in runs]
 
 
 def _members_left(job_id: str) -> int:
@@ -553,8 +659,8 @@ def _members_left(job_id: str) -> int:
                         .where(Run.job_id == job_id, Run.status.in_(UNFINISHED)))
 
 
-def _member_key(job_id: str, run_id: str) -> str:
-    return f"sweeps/{job_id}/{run_id}.safetensors"
+def _member_key(job_id: str, lease: Lease) -> str:
+    return f"sweeps/{job_id}/{lease.id}.{lease.token}.safetensors"
 
 
 def _save_weights(store: ArtifactStore, key: str, module) -> None:
@@ -566,28 +672,45 @@ def _save_weights(store: ArtifactStore, key: str, module) -> None:
         store.commit(staged, key)
 
 
-def _record_member(job_id: str, run_id: str, status: str, result: dict | None) -> bool:
-    """Finish the member's run; True for exactly one member, the last to finish."""
-    with session_scope() as s:
+def _no_member_left(job_id: str):
+    return ~exists().where(Run.job_id == job_id, Run.status.in_(UNFINISHED))
+
+
+def _finishing_claim(job_id: str):
+    """Who may take a sweep job's lease to finish it: it runs, nobody holds it, and no member is left."""
+    return (Job.status == "running") & Job.lease_owner.is_(None) & _no_member_left(job_id)
+
+
+def _record_member(lease: Lease, status: str, result: dict | None, weights_key: str | None,
+                   lease_seconds: float) -> Lease | None:
+    """Finish the member's run. The last member to finish takes the job's lease in the same transaction,
+    to finish the sweep: its lease is returned. Raises LeaseLost."""
+    job_id = None
+    with fenced(lease) as s:
+        job_id = s.scalar(select(Run.job_id).where(Run.id == lease.id))
         # Touch the job row first: it serialises the finishing members (a row lock on PostgreSQL, the
         # write lock on SQLite), so exactly one of them sees no member left.
         s.execute(update(Job).where(Job.id == job_id).values(epoch=Job.epoch))
-        s.execute(update(Run).where(Run.id == run_id).values(status=status, result=result, lease_expires_at=None))
-        left = s.scalar(select(func.count()).select_from(Run)
-                        .where(Run.job_id == job_id, Run.status.in_(UNFINISHED)))
-    return left == 0
+        s.execute(update(Run).where(Run.id == lease.id).values(status=status, result=result,
+                                                                weights_key=weights_key, **lease.released()))
+        token = new_token()
+        took = s.execute(update(Job).where(Job.id == job_id, _finishing_claim(job_id)).values(
+            lease_owner=lease.owner, lease_token=token,
+            lease_expires_at=now() + timedelta(seconds=lease_seconds))).rowcount
+    return Lease(Job, job_id, lease.owner, token) if took else None
 
 
-def _claim_finishing(job_id: str) -> bool:
-    """Exactly one caller finishes a sweep, however many see it complete."""
-    with session_scope() as s:
-        return bool(s.execute(update(Job).where(Job.id == job_id, Job.status == "running",
-                                                Job.lease_owner.is_(None)).values(lease_owner="finishing")).rowcount)
+def _claim_and_finish_sweep(job_id: str, owner: str) -> None:
+    lease = claim(Job, job_id, owner, get_settings().lease_seconds, where=_finishing_claim(job_id),
+                  count_attempt=False)
+    if lease is not None:
+        _finish_sweep(job_id, _store(), lease)
 
 
-def _finish_sweep(job_id: str, store: ArtifactStore) -> None:
-    if not _claim_finishing(job_id):
-        return
+def _finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
+    """Pick the best member and export it, under the job's lease (renewed meanwhile)."""
+    heartbeat = Heartbeat([lease], get_settings().lease_seconds)
+    heartbeat.start()
     try:
         with session_scope() as s:
             job = s.get(Job, job_id)
@@ -595,7 +718,7 @@ def _finish_sweep(job_id: str, store: ArtifactStore) -> None:
             teacher = s.get(Teacher, job.teacher_ids[0])
             class_names = s.get(TransferSet, job.transfer_set_id).class_names
         if job.cancel_requested:
-            _finish(job_id, "cancelled", "the sweep was cancelled; finished members are kept")
+            _finish(lease, "cancelled", "the sweep was cancelled; finished members are kept")
             return
         # The grid's order, not the rows': members created in one transaction share a timestamp.
         grid = [n for n, _ in SweepSpec.model_validate(job.spec["sweep"]).members(
@@ -604,13 +727,14 @@ def _finish_sweep(job_id: str, store: ArtifactStore) -> None:
         done = [r for r in members if r.status == "succeeded"]
         if not done:
             reasons = "; ".join(f"{r.name}: {(r.result or {}).get('error', r.status)}" for r in members)
-            _finish(job_id, "failed", f"every sweep member failed: {reasons}", error=f"every sweep member failed: "
-                                                                                       f"{reasons}")
+            _finish(lease, "failed", f"every sweep member failed: {reasons}", error=f"every sweep member failed: "
+                                                                                     f"{reasons}")
             return
         best = max(done, key=lambda r: (r.result.get("val_accuracy") or float("-inf"), -members.index(r)))
         student = PlainSoftmax(build_student(job.spec["student"], teacher.input_shape, teacher.num_classes),
                                teacher.num_classes)
-        load_state_dict_into(student, store.path(_member_key(job_id, best.id)))
+        weights = best.weights_key or f"sweeps/{job_id}/{best.id}.safetensors"  # rows from before 0008
+        load_state_dict_into(student, store.path(weights))
         table = [{"name": r.name, "status": r.status, **{k: (r.result or {}).get(k) for k in (
             "temperature", "soft_weight", "hard_weight", "val_accuracy", "test_errors", "test_accuracy", "error")}}
             for r in members]
@@ -620,8 +744,14 @@ def _finish_sweep(job_id: str, store: ArtifactStore) -> None:
         baseline = next((r for r in runs if r.name == BASELINE and r.status == "succeeded"), None)
         if baseline:
             results["baseline"] = {k: v for k, v in baseline.result.items() if k != "teacher"}
-        _succeed(job_id, store, student.eval(), teacher.input_shape, job.spec["student"], results,
+        _succeed(lease, store, student.eval(), teacher.input_shape, job.spec["student"], results,
                  f"the sweep succeeded; the best member is {best.name}", class_names=class_names)
+    except LeaseLost:
+        log.warning("job %s: another worker finishes the sweep now; leaving it", job_id)
+    except OperationalError:
+        log.exception("job %s: the database failed while finishing the sweep; leaving it to the reaper", job_id)
     except Exception as exc:
         log.exception("job %s: finishing the sweep failed", job_id)
-        _finish(job_id, "failed", _reason(exc), error=_reason(exc))
+        _end(lease, "failed", _reason(exc), error=_reason(exc))
+    finally:
+        heartbeat.stop()

@@ -1,8 +1,15 @@
-"""Job leases: a running job belongs to the worker holding its lease, renewed by a heartbeat.
+"""Leases: a running job, or a running sweep member, belongs to the worker holding its lease.
 
-A task delivered twice (Redis redelivers unacknowledged tasks after its visibility timeout, and a
-lost worker's task is requeued) finds the lease alive and leaves the job alone. A job whose lease has
-expired — its worker died — may be claimed again; the API's reaper (app/reaper.py) requeues it.
+One abstraction serves both (a job's row in ``jobs``, a member's in ``runs``). A claim takes a queued
+row, or a running one whose lease expired, and gives it an owner and a new random token; a heartbeat
+renews it. Every write the worker then makes for that job or member goes through :func:`fenced`, which
+checks owner and token in the same transaction (a conditional update that also locks the row), so a
+worker that lost its lease — stopped past it while another took over — changes nothing: its write
+raises :class:`LeaseLost`, and the worker stops quietly.
+
+A task delivered twice (Redis redelivers unacknowledged tasks, the reaper re-sends queued work) finds
+the lease alive and leaves the row alone. The API's reaper (app/reaper.py) requeues rows whose lease
+expired.
 """
 
 import logging
@@ -10,18 +17,24 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, update
+from sqlalchemy.orm import Session
 
 from app.db import session_scope
 from app.tables import Job, Run
 
 log = logging.getLogger(__name__)
 
+Leased = type[Job] | type[Run]
+
 
 class LeaseLost(Exception):
-    """Another worker holds the job now; this one must stop without touching it."""
+    """Another worker holds the job (or member) now, or it ended; this one must stop without touching it."""
 
 
 def worker_identity() -> str:
@@ -32,66 +45,87 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def claim(job_id: str, owner: str, lease_seconds: float) -> bool:
-    """Take a queued job, or a running one whose lease has expired."""
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
+@dataclass(frozen=True)
+class Lease:
+    """A claim on one row of ``jobs`` or ``runs``: who holds it, and the token of this claim."""
+
+    table: Leased
+    id: str
+    owner: str
+    token: str
+
+    def _mine(self):
+        t = self.table
+        return (t.id == self.id, t.lease_owner == self.owner, t.lease_token == self.token, t.status == "running")
+
+    def check(self, session: Session) -> None:
+        """Inside a transaction: raise LeaseLost unless the lease is still this one. The no-op update locks
+        the row until the transaction ends, so a claim by another worker waits for this one's writes."""
+        if not session.execute(update(self.table).where(*self._mine())
+                               .values(lease_token=self.token)).rowcount:
+            raise LeaseLost(f"{self.table.__tablename__} {self.id}: the lease is no longer ours")
+
+    def released(self) -> dict:
+        """The values that end the lease, for an update guarded by :meth:`check`."""
+        return {"lease_owner": None, "lease_token": None, "lease_expires_at": None}
+
+
+def claim(table: Leased, row_id: str, owner: str, lease_seconds: float, *, where=None,
+          count_attempt: bool = True) -> Lease | None:
+    """Take a queued row, or a running one whose lease has expired (``where`` replaces that condition).
+    Returns the lease, or None when the row is taken or ended."""
     t = now()
+    token = new_token()
+    condition = where if where is not None else or_(
+        table.status == "queued", (table.status == "running") & (table.lease_expires_at < t))
+    values = dict(status="running", lease_owner=owner, lease_token=token,
+                  lease_expires_at=t + timedelta(seconds=lease_seconds))
+    if count_attempt:
+        values["attempts"] = table.attempts + 1
     with session_scope() as s:
-        return bool(s.execute(
-            update(Job)
-            .where(Job.id == job_id, or_(Job.status == "queued",
-                                         (Job.status == "running") & (Job.lease_expires_at < t)))
-            .values(status="running", lease_owner=owner, lease_expires_at=t + timedelta(seconds=lease_seconds),
-                    attempts=Job.attempts + 1)
-        ).rowcount)
+        took = s.execute(update(table).where(table.id == row_id, condition).values(**values)).rowcount
+    return Lease(table, row_id, owner, token) if took else None
 
 
-def renew(job_id: str, owner: str, lease_seconds: float) -> bool:
+def renew(lease: Lease, lease_seconds: float) -> bool:
     with session_scope() as s:
-        return bool(s.execute(
-            update(Job)
-            .where(Job.id == job_id, Job.lease_owner == owner, Job.status == "running")
-            .values(lease_expires_at=now() + timedelta(seconds=lease_seconds))
-        ).rowcount)
-
-
-def claim_run(run_id: str, lease_seconds: float) -> bool:
-    """Take a queued sweep member, or a running one whose lease has expired."""
-    t = now()
-    with session_scope() as s:
-        return bool(s.execute(
-            update(Run)
-            .where(Run.id == run_id, or_(Run.status == "queued",
-                                         (Run.status == "running") & (Run.lease_expires_at < t)))
-            .values(status="running", lease_expires_at=t + timedelta(seconds=lease_seconds),
-                    attempts=Run.attempts + 1)
-        ).rowcount)
-
-
-def renew_run(run_id: str, lease_seconds: float) -> bool:
-    with session_scope() as s:
-        return bool(s.execute(update(Run).where(Run.id == run_id, Run.status == "running")
+        return bool(s.execute(update(lease.table).where(*lease._mine())
                               .values(lease_expires_at=now() + timedelta(seconds=lease_seconds))).rowcount)
 
 
-class Heartbeat(threading.Thread):
-    """Renews a lease every quarter of its length until stopped; notes when it was lost. By default the
-    job's lease held by ``owner``; ``renewal`` renews something else (a sweep member's run)."""
+@contextmanager
+def fenced(*leases: Lease) -> Iterator[Session]:
+    """A transaction whose writes land only if every lease is still held; else LeaseLost, nothing written."""
+    with session_scope() as s:
+        for lease in leases:
+            lease.check(s)
+        yield s
 
-    def __init__(self, job_id: str, owner: str, lease_seconds: float, renewal=None):
-        super().__init__(daemon=True, name=f"heartbeat-{job_id}")
-        self.job_id, self.owner, self.lease_seconds = job_id, owner, lease_seconds
-        self.renewal = renewal or (lambda: renew(job_id, owner, lease_seconds))
+
+class Heartbeat(threading.Thread):
+    """Renews leases every quarter of their length until stopped; notes when one was lost."""
+
+    def __init__(self, leases: list[Lease], lease_seconds: float):
+        super().__init__(daemon=True, name=f"heartbeat-{leases[0].id}")
+        self.leases, self.lease_seconds = list(leases), lease_seconds
         self.lost = False
         self._stop_event = threading.Event()
+
+    def add(self, lease: Lease) -> None:
+        self.leases.append(lease)
 
     def run(self) -> None:
         while not self._stop_event.wait(self.lease_seconds / 4):
             try:
-                if not self.renewal():
+                if not all([renew(lease, self.lease_seconds) for lease in list(self.leases)]):
                     self.lost = True
                     return
             except Exception:  # a database hiccup: try again next beat, the lease still has time
-                log.exception("job %s: lease renewal failed", self.job_id)
+                log.exception("%s: lease renewal failed", self.leases[0].id)
 
     def stop(self) -> None:
         self._stop_event.set()

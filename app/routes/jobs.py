@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import testhooks
 from app.auth import TenantDep
 from app.db import session_scope
 from app.deps import SessionDep, StoreDep
@@ -175,7 +176,7 @@ def create_job(
     runs = (len(body.sweep.members(body.hyperparameters)) if body.sweep else 1) + (1 if body.baseline else 0)
     job = Job(id=new_id("job"), tenant_id=tenant, status="queued", transfer_set_id=body.transfer_set_id, spec=spec,
               total_epochs=body.hyperparameters.epochs * runs, idempotency_key=idempotency_key,
-              request_hash=request_hash)
+              request_hash=request_hash, sent_at=datetime.now(UTC))  # sent just below; else the reaper sends it
     job.teachers = [JobTeacher(position=i, teacher_id=t) for i, t in enumerate(body.teacher_ids)]
     session.add(job)
     try:
@@ -187,6 +188,7 @@ def create_job(
         return to_public(earlier)
     session.add(Event(job_id=job.id, type="queued", message="the job is queued"))
     session.commit()
+    testhooks.pause("api_after_commit")
     try:
         enqueue_job(job.id)
     except Exception as exc:

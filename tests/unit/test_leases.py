@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 from app.config import get_settings
 from app.db import session_scope
 from app.reaper import reap
-from app.tables import Job
+from app.tables import Job, Run
 from tests.unit.test_api import job_body, upload_teacher
 from worker import job_runner
 from worker.job_runner import execute
@@ -87,10 +87,10 @@ def test_a_job_whose_worker_died_resumes_from_its_checkpoint(client, ids, monkey
 
 def test_a_live_lease_is_not_taken(client, ids):
     job_id = submit(client, ids)
-    assert claim(job_id, "worker-a", 60)
-    assert not claim(job_id, "worker-b", 60)
+    assert claim(Job, job_id, "worker-a", 60)
+    assert not claim(Job, job_id, "worker-b", 60)
     expire_lease(job_id)
-    assert claim(job_id, "worker-b", 60)
+    assert claim(Job, job_id, "worker-b", 60)
 
 
 def test_a_job_that_keeps_losing_its_worker_fails_with_a_reason(client, ids, monkeypatch):
@@ -98,7 +98,7 @@ def test_a_job_that_keeps_losing_its_worker_fails_with_a_reason(client, ids, mon
     get_settings.cache_clear()
     job_id = submit(client, ids)
     for _ in range(2):
-        assert claim(job_id, "doomed", 60)
+        assert claim(Job, job_id, "doomed", 60)
         expire_lease(job_id)
         reap()
     job = client.get(f"/v1/jobs/{job_id}").json()
@@ -124,8 +124,6 @@ def test_a_sweep_member_whose_worker_died_is_restarted_and_the_sweep_finishes_on
     assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "running"  # one member still out
 
     with session_scope() as s:
-        from app.tables import Run
-
         s.execute(update(Run).where(Run.id == first).values(lease_expires_at=datetime.now(UTC) - timedelta(1)))
     assert reap() == [first]
     job_runner.execute_member(job_id, first)
@@ -139,8 +137,6 @@ def test_a_sweep_member_whose_worker_died_is_restarted_and_the_sweep_finishes_on
 
 
 def test_members_trained_together_whose_worker_died_are_each_restarted(client, ids, monkeypatch):
-    from app.tables import Run
-
     monkeypatch.setenv("DISTILLERY_BATCH_SWEEP_MEMBERS", "always")
     get_settings.cache_clear()
     dispatched = []
