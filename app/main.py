@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from app import openapi, problems
 from app.config import get_settings
 from app.db import check_schema, get_engine
+from app.deadline import RequestDeadline
 from app.reaper import reap_forever
 from app.routes import api_router
 from app.routes.health import router as health_router
@@ -49,6 +50,7 @@ def create_app() -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
+    app.add_middleware(RequestDeadline)
     openapi.install(app)
     app.include_router(health_router)
     app.include_router(api_router)

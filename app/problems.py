@@ -85,13 +85,30 @@ def _field_name(loc: tuple) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
+RETRY_AFTER_SECONDS = "5"
+
+
+def database_unavailable(detail: str = "the database is unreachable or not answering; try again shortly") -> Problem:
+    return Problem(503, detail, kind="database-unavailable", headers={"Retry-After": RETRY_AFTER_SECONDS})
+
+
 def install(app: FastAPI) -> None:
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
     from app.store import UploadTooLarge
 
     @app.exception_handler(UploadTooLarge)
     async def _too_large(request: Request, exc: UploadTooLarge):
         detail = f"the file is larger than the limit of {exc.limit} bytes (DISTILLERY_MAX_UPLOAD_BYTES)"
         return _response(request, 413, detail, "payload-too-large")
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(PoolTimeout)
+    async def _database(request: Request, exc: Exception):
+        # The database is down, unreachable or too slow (a statement or connect timeout, no free connection).
+        return _response(request, 503, database_unavailable().detail, "database-unavailable",
+                         headers={"Retry-After": RETRY_AFTER_SECONDS})
 
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem):
