@@ -90,9 +90,9 @@ class Stack:
         self.procs[name] = proc
         return proc
 
-    def start_api(self) -> None:
+    def start_api(self, env: dict[str, str] | None = None) -> None:
         self._spawn("api", [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-                            "--port", str(self.port)])
+                            "--port", str(self.port)], env)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.procs["api"].poll() is not None:
@@ -170,24 +170,31 @@ def base_env(var: Path) -> dict[str, str]:
 
 
 @contextmanager
-def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None):
-    """API + worker on 'embedded' (SQLite, SQLAlchemy broker) or 'postgres_redis' (real servers)."""
+def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None, *, broker_url: str | None = None,
+                  database_url=None, api_env: dict[str, str] | None = None,
+                  worker_env: dict[str, str] | None = None):
+    """API + worker on 'embedded' (SQLite, SQLAlchemy broker) or 'postgres_redis' (real servers).
+
+    ``broker_url``: another Redis than the shared one (a test that kills its broker starts its own).
+    ``database_url``: maps the fresh database's URL to the one the processes use (through a proxy, say).
+    ``api_env``, ``worker_env``: settings for the first API or worker process only."""
     from app.db import upgrade
 
     var.mkdir(parents=True, exist_ok=True)
     env = {**base_env(var), **(extra_env or {})}
     with (postgres_database() if kind == "postgres_redis" else _nothing()) as pg_url:
         if kind == "postgres_redis":
-            require(redis_up(), f"Redis at {REDIS_URL}")
-            env["DISTILLERY_DATABASE_URL"] = pg_url
-            env["DISTILLERY_BROKER_URL"] = REDIS_URL
+            if broker_url is None:
+                require(redis_up(), f"Redis at {REDIS_URL}")
+            env["DISTILLERY_DATABASE_URL"] = database_url(pg_url) if database_url else pg_url
+            env["DISTILLERY_BROKER_URL"] = broker_url or REDIS_URL
             upgrade(pg_url)
         else:
             upgrade(f"sqlite:///{var / 'distillery.sqlite3'}")
         stack = Stack(env=env, var=var, port=free_port())
         try:
-            stack.start_worker()
-            stack.start_api()
+            stack.start_worker(env=worker_env)
+            stack.start_api(env=api_env)
             yield stack
         finally:
             stack.stop_all()
