@@ -1,7 +1,8 @@
 """Engine, sessions and the schema check shared by the API and the worker."""
 
+import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from functools import lru_cache
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger(__name__)
 UPGRADE_COMMAND = "make migrate  (or: alembic upgrade head)"
 
 
@@ -82,7 +84,12 @@ def get_db() -> Iterator[Session]:
     try:
         yield session
     finally:
-        session.close()
+        try:
+            session.close()
+        except Exception:  # a connection the server dropped (the answer may be sent already): forget it
+            log.warning("closing a request's database session failed; its connection is discarded", exc_info=True)
+            with suppress(Exception):
+                session.invalidate()
 
 
 def alembic_config(url: str | None = None) -> Config:

@@ -93,7 +93,7 @@ def database_unavailable(detail: str = "the database is unreachable or not answe
 
 
 def install(app: FastAPI) -> None:
-    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import DBAPIError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
     from app.store import UploadTooLarge
@@ -103,10 +103,13 @@ def install(app: FastAPI) -> None:
         detail = f"the file is larger than the limit of {exc.limit} bytes (DISTILLERY_MAX_UPLOAD_BYTES)"
         return _response(request, 413, detail, "payload-too-large")
 
-    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeout)
     async def _database(request: Request, exc: Exception):
-        # The database is down, unreachable or too slow (a statement or connect timeout, no free connection).
+        # The database is down, unreachable or too slow (a statement or connect timeout, no free connection),
+        # or it dropped the connection; any other database error is a bug, a 500.
+        if isinstance(exc, DBAPIError) and not (isinstance(exc, OperationalError) or exc.connection_invalidated):
+            raise exc
         return _response(request, 503, database_unavailable().detail, "database-unavailable",
                          headers={"Retry-After": RETRY_AFTER_SECONDS})
 
