@@ -27,7 +27,7 @@ from tests.integration.test_faults import wait_for_epoch
 pytestmark = pytest.mark.slow
 
 FAST = {"DISTILLERY_LEASE_SECONDS": "3", "DISTILLERY_REAPER_INTERVAL_SECONDS": "0.5",
-        "DISTILLERY_REQUEUE_AFTER_SECONDS": "4", "DISTILLERY_DB_STATEMENT_TIMEOUT_SECONDS": "5"}
+        "DISTILLERY_REQUEUE_AFTER_SECONDS": "3", "DISTILLERY_DB_STATEMENT_TIMEOUT_SECONDS": "5"}
 TERMINAL_EVENTS = {"succeeded", "failed", "cancelled"}
 HOOKS = {"DISTILLERY_TEST_HOOKS": "true"}
 
@@ -112,49 +112,46 @@ def wait_for_log(stack, name, text, timeout=90):
     wait_until(f"{text!r} in the {name} log", lambda: text in stack.log_since_start(name), timeout)
 
 
-def test_redis_killed_and_restarted_with_jobs_queued_and_running_and_a_sweep_half_done(
-        tmp_path, teacher_file, own_redis):
+def restart(server: OwnRedis, down: float) -> None:
+    server.kill()  # every message in it is lost: nothing is persisted
+    time.sleep(down)
+    server.start()
+
+
+def test_redis_killed_and_restarted_and_down_for_longer_than_a_lease(tmp_path, teacher_file, own_redis):
     with running_stack("postgres_redis", tmp_path / "s", FAST, broker_url=own_redis.url) as stack, \
             stack.client() as client:
-        running = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 3, "batch_size": 8})
-        sweep = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 3, "batch_size": 32},
+        # Killed and restarted at once, with a job running and two queued.
+        running = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 2, "batch_size": 8})
+        sweep = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 2, "batch_size": 32},
                                   sweep={"temperature": [1, 4, 10]})
-        queued = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 2})
+        queued = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 1})
         wait_for_epoch(client, running, 1)
-        own_redis.kill()  # a job running, two queued: every message is lost
-        time.sleep(1)
-        own_redis.start()
+        restart(own_redis, down=1)
 
+        # Again, with the sweep half done.
         def half_done():
             runs = members(client, sweep)
             return len(runs) == 3 and any(r["status"] == "succeeded" for r in runs) and \
                 any(r["status"] != "succeeded" for r in runs)
 
         wait_until("the sweep half done", half_done, timeout=120, every=0.05)
-        own_redis.kill()
-        time.sleep(1)
-        own_redis.start()
+        restart(own_redis, down=1)
         wait_all(stack, client, [running, sweep, queued])
-        assert_ended_once(client, running, epochs=3)
-        assert_ended_once(client, sweep, epochs=3)
-        assert_ended_once(client, queued, epochs=2)
+        assert_ended_once(client, running, epochs=2)
+        assert_ended_once(client, sweep, epochs=2)
+        assert_ended_once(client, queued, epochs=1)
 
-
-def test_redis_down_for_longer_than_a_lease(tmp_path, teacher_file, own_redis):
-    with running_stack("postgres_redis", tmp_path / "s", FAST, broker_url=own_redis.url) as stack, \
-            stack.client() as client:
-        running = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 3, "batch_size": 8})
-        sweep = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 2},
+        # Down for longer than a lease, with a job running and a sweep queued: the worker loses its task,
+        # the lease lapses, the reaper queues the job again and cannot send it; nothing is stranded.
+        running = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 2, "batch_size": 8})
+        sweep = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 1},
                                   sweep={"temperature": [1, 4]})
         wait_for_epoch(client, running, 1)
-        own_redis.kill()
-        # The worker loses the broker and its task; the lease lapses and the reaper queues the job
-        # again, but cannot send it: it must stay queued, not stranded.
-        time.sleep(8)
-        own_redis.start()
+        restart(own_redis, down=float(FAST["DISTILLERY_LEASE_SECONDS"]) + 3)
         wait_all(stack, client, [running, sweep])
-        assert_ended_once(client, running, epochs=3)
-        assert_ended_once(client, sweep, epochs=2)
+        assert_ended_once(client, running, epochs=2)
+        assert_ended_once(client, sweep, epochs=1)
         assert "requeued" in [e["type"] for e in events(client, running)]
 
 
@@ -196,10 +193,64 @@ def _job_body(client, teacher_file) -> dict:
             "hyperparameters": {"epochs": 2}}
 
 
-def test_a_sweep_members_worker_killed_after_recording_epochs(tmp_path, teacher_file, own_redis):
+def _snapshot(client, job_id):
+    job = client.get(f"/v1/jobs/{job_id}").json()
+    return job, events(client, job_id), client.get(f"/v1/jobs/{job_id}/metrics").json()
+
+
+def test_stopped_workers_continued_after_another_finished_write_nothing(tmp_path, teacher_file, own_redis):
     with running_stack("postgres_redis", tmp_path / "s", FAST, broker_url=own_redis.url) as stack, \
             stack.client() as client:
-        job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 4, "batch_size": 8},
+        # A plain job: its worker stopped in epoch 2 until another has finished the job.
+        job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 3, "batch_size": 8})
+        wait_for_epoch(client, job_id, 1)
+        stop_past_the_lease_and_continue(stack, client, job_id, "worker", "worker2",
+                                         "another worker holds its lease now", epochs=3)
+        stack.stop("worker")
+
+        # A sweep member: likewise.
+        job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 3, "batch_size": 8},
+                                   sweep={"temperature": [1, 4]})
+        wait_until("a member's first epoch", lambda: any(
+            r["status"] == "running" and r["metrics"].get("total_loss") for r in members(client, job_id)),
+            every=0.05)
+        stop_past_the_lease_and_continue(stack, client, job_id, "worker2", "worker3",
+                                         "is held by another worker now", epochs=3)
+
+
+def stop_past_the_lease_and_continue(stack, client, job_id, old: str, new: str, lost_line: str, epochs: int):
+    proc = stack.procs[old]
+    os.killpg(proc.pid, signal.SIGSTOP)
+    try:
+        stack.start_worker(new)
+        stack.wait_for_job(client, job_id, timeout=180)
+        before = _snapshot(client, job_id)
+        assert_ended_once(client, job_id, epochs=epochs)
+    finally:
+        os.killpg(proc.pid, signal.SIGCONT)
+    wait_for_log(stack, old, lost_line, timeout=60)  # it woke up, tried to write, and found the lease gone
+    time.sleep(1)
+    assert _snapshot(client, job_id) == before  # no write of the old worker landed
+    assert_ended_once(client, job_id, epochs=epochs)
+
+
+def test_workers_killed_between_checkpoint_and_metrics_and_after_a_members_epochs(
+        tmp_path, teacher_file, own_redis):
+    hook = {**HOOKS, "DISTILLERY_TEST_PAUSE_AT": "after_checkpoint:2"}
+    with running_stack("postgres_redis", tmp_path / "s", FAST, broker_url=own_redis.url,
+                       worker_env=hook) as stack, stack.client() as client:
+        # Killed after epoch 2's checkpoint is in the store and before its metrics are recorded.
+        job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 3})
+        wait_for_log(stack, "worker", "test hook: paused at after_checkpoint")
+        stack.stop("worker", signal.SIGKILL)
+        stack.start_worker("worker2")  # without the hook
+        stack.wait_for_job(client, job_id, timeout=120)
+        assert_ended_once(client, job_id, epochs=3)
+        resumed = [e["data"] for e in events(client, job_id) if e["type"] == "resumed"]
+        assert resumed == [{"run": "distilled", "epoch": 1}], resumed
+
+        # A sweep member's worker killed after the member recorded two epochs: its retry starts clean.
+        job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 3, "batch_size": 8},
                                    sweep={"temperature": [1, 4]})
 
         def a_member_has_2_epochs():
@@ -207,59 +258,11 @@ def test_a_sweep_members_worker_killed_after_recording_epochs(tmp_path, teacher_
                        for r in members(client, job_id))
 
         wait_until("a member's second epoch", a_member_has_2_epochs, every=0.05)
-        stack.stop("worker", signal.SIGKILL)
-        stack.start_worker("worker2")
+        stack.stop("worker2", signal.SIGKILL)
+        stack.start_worker("worker3")
         stack.wait_for_job(client, job_id, timeout=180)
-        assert_ended_once(client, job_id, epochs=4)
+        assert_ended_once(client, job_id, epochs=3)
         assert "requeued" in [e["type"] for e in events(client, job_id)]
-
-
-def _snapshot(client, job_id):
-    job = client.get(f"/v1/jobs/{job_id}").json()
-    return job, events(client, job_id), client.get(f"/v1/jobs/{job_id}/metrics").json()
-
-
-@pytest.mark.parametrize("kind", ["job", "sweep member"])
-def test_a_stopped_worker_continued_after_another_finished_writes_nothing(kind, tmp_path, teacher_file, own_redis):
-    with running_stack("postgres_redis", tmp_path / "s", FAST, broker_url=own_redis.url) as stack, \
-            stack.client() as client:
-        if kind == "job":
-            job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 4, "batch_size": 8})
-            wait_for_epoch(client, job_id, 1)
-        else:
-            job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 4, "batch_size": 8},
-                                       sweep={"temperature": [1, 4]})
-            wait_until("a member's first epoch", lambda: any(
-                r["status"] == "running" and r["metrics"].get("total_loss") for r in members(client, job_id)),
-                every=0.05)
-        old = stack.procs["worker"]
-        os.killpg(old.pid, signal.SIGSTOP)
-        try:
-            stack.start_worker("worker2")
-            stack.wait_for_job(client, job_id, timeout=180)
-            before = _snapshot(client, job_id)
-            assert_ended_once(client, job_id, epochs=4)
-        finally:
-            os.killpg(old.pid, signal.SIGCONT)
-        wait_for_log(stack, "worker", "held by another worker now" if kind != "job" else
-                     "another worker holds its lease now", timeout=60)
-        time.sleep(1)
-        assert _snapshot(client, job_id) == before  # no write of the old worker landed
-        assert_ended_once(client, job_id, epochs=4)
-
-
-def test_a_worker_killed_between_checkpoint_and_metrics(tmp_path, teacher_file, own_redis):
-    hook = {**HOOKS, "DISTILLERY_TEST_PAUSE_AT": "after_checkpoint:2"}
-    with running_stack("postgres_redis", tmp_path / "s", FAST, broker_url=own_redis.url,
-                       worker_env=hook) as stack, stack.client() as client:
-        job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 4})
-        wait_for_log(stack, "worker", "test hook: paused at after_checkpoint")
-        stack.stop("worker", signal.SIGKILL)
-        stack.start_worker("worker2")  # without the hook
-        stack.wait_for_job(client, job_id, timeout=120)
-        assert_ended_once(client, job_id, epochs=4)
-        resumed = [e["data"] for e in events(client, job_id) if e["type"] == "resumed"]
-        assert resumed == [{"run": "distilled", "epoch": 1}], resumed
 
 
 class StallingProxy:
