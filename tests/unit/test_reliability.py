@@ -221,3 +221,22 @@ def test_a_database_that_hangs_gets_answers_within_the_bounds(client, monkeypatc
         assert time.monotonic() - t < 2.5, path
         assert r.status_code == 503 and r.headers["content-type"] == "application/problem+json", (path, r.text)
         assert r.headers["retry-after"], path
+
+
+def test_a_sweep_whose_last_member_the_reaper_failed_is_finished(client, ids, monkeypatch):
+    monkeypatch.setenv("DISTILLERY_MAX_ATTEMPTS", "1")
+    get_settings.cache_clear()
+    dispatched = []
+    job_id = client.post("/v1/jobs", json=job_body(*ids, hyperparameters={"epochs": 1},
+                                                   sweep={"temperature": [1, 4]})).json()["id"]
+    execute(job_id, dispatch_members=lambda _job, run_ids: dispatched.extend(run_ids))
+    job_runner.execute_member(job_id, dispatched[0])
+    assert claim(Run, dispatched[1], "doomed", 60)  # its worker vanishes
+    with session_scope() as s:
+        s.execute(update(Run).where(Run.id == dispatched[1]).values(lease_expires_at=datetime.now(UTC) - timedelta(1)))
+    assert reap() == [job_id]  # the member failed, and the sweep nobody finishes is queued and sent
+    execute(job_id)
+    job = client.get(f"/v1/jobs/{job_id}").json()
+    assert job["status"] == "succeeded", job["error"]
+    assert [m["status"] for m in job["result"]["sweep"]] == ["succeeded", "failed"]
+    assert types_of(client, job_id).count("succeeded") == 1
