@@ -46,11 +46,11 @@ def make_engine(url: str, *, bounded: bool = True) -> Engine:
         return engine
     connect_args = {}
     if url.startswith("postgresql") and bounded:
-        # A server that is down or unreachable fails fast; one that stalls a statement, or a client that
-        # stalls inside a transaction while holding row locks (a stopped worker), is cut off.
+        # A server that is down or unreachable fails fast, and a statement that stalls is cut off. (A worker's
+        # fenced transactions add an idle-in-transaction timeout of their own: see worker/leases.py.)
         ms = int(settings.db_statement_timeout_seconds * 1000)
         connect_args = {"connect_timeout": max(2, int(settings.db_connect_timeout_seconds)),
-                        "options": f"-c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms}"}
+                        "options": f"-c statement_timeout={ms}"}
     return create_engine(url, pool_pre_ping=True, pool_timeout=settings.db_connect_timeout_seconds,
                          connect_args=connect_args)
 

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import exists, func, select, update
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app import testhooks
 from app.config import get_settings
@@ -92,15 +92,21 @@ def execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | No
         log.warning("job %s: another worker holds its lease now; leaving it", job_id)
     except Cancelled:
         _end(lease, "cancelled", "the job was cancelled; metrics so far are kept")
-    except OperationalError:
-        # The database is out of reach: nothing can be recorded now. The lease lapses, and the reaper
-        # queues the job again; it resumes from its last recorded checkpoint.
-        log.exception("job %s: the database failed; leaving the job to the reaper", job_id)
-    except Exception as exc:  # every failure must end the job, with a reason the user can act on
-        log.exception("job %s failed", job_id)
-        _end(lease, "failed", _reason(exc), error=_reason(exc))
+    except Exception as exc:
+        if database_trouble(exc):
+            # The database is out of reach: nothing can be recorded now. The lease lapses, and the reaper
+            # queues the job again; it resumes from its last recorded checkpoint.
+            log.exception("job %s: the database failed; leaving the job to the reaper", job_id)
+        else:  # every failure must end the job, with a reason the user can act on
+            log.exception("job %s failed", job_id)
+            _end(lease, "failed", _reason(exc), error=_reason(exc))
     finally:
         heartbeat.stop()
+
+
+def database_trouble(exc: BaseException) -> bool:
+    """The database is down or dropped our connection (a server timeout, say): no fault of the job."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
 def _sweep(job_id: str, lease: Lease, heartbeat: Heartbeat,
@@ -143,7 +149,9 @@ def _end(lease: Lease, status: str, message: str, *, error: str | None = None) -
         _finish(lease, status, message, error=error)
     except LeaseLost:
         log.warning("job %s: another worker holds its lease now; not marking it %s", lease.id, status)
-    except OperationalError:
+    except Exception as exc:
+        if not database_trouble(exc):
+            raise
         log.exception("job %s: the database failed; leaving the job to the reaper", lease.id)
 
 
@@ -544,7 +552,9 @@ def execute_member(job_id: str, run_id: str) -> None:
     except LeaseLost:
         log.warning("job %s: sweep member %s is held by another worker now; leaving it", job_id, name)
         return
-    except OperationalError:
+    except Exception as exc:
+        if not database_trouble(exc):
+            raise
         log.exception("job %s: the database failed; leaving sweep member %s to the reaper", job_id, name)
         return
     finally:
@@ -614,9 +624,11 @@ def _train_member(job: Job, run_id: str, name: str, lease: Lease, store: Artifac
         return lease, "succeeded", _member_result(job, name, outcome), key
     except Cancelled:
         return lease, "cancelled", None, None
-    except (LeaseLost, OperationalError):
+    except LeaseLost:
         raise
     except Exception as exc:
+        if database_trouble(exc):
+            raise
         log.exception("job %s: sweep member %s failed", job.id, name)
         return lease, "failed", {"error": _reason(exc)}, None
 
@@ -641,9 +653,11 @@ def _train_together(job: Job, runs: list[tuple[str, str, Lease]], store: Artifac
         return ended
     except Cancelled:
         return [(lease, "cancelled", None, None) for lease in leases]
-    except (LeaseLost, OperationalError):
+    except LeaseLost:
         raise
     except Exception as exc:
+        if database_trouble(exc):
+            raise
         log.exception("job %s: batched sweep members failed; training them one at a time", job.id)
         with fenced(*leases) as s:
             add_event(s, job.id, "members_unbatched", f"training the members together failed ({_reason(exc)}); "
@@ -748,9 +762,10 @@ def _finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
                  f"the sweep succeeded; the best member is {best.name}", class_names=class_names)
     except LeaseLost:
         log.warning("job %s: another worker finishes the sweep now; leaving it", job_id)
-    except OperationalError:
-        log.exception("job %s: the database failed while finishing the sweep; leaving it to the reaper", job_id)
     except Exception as exc:
+        if database_trouble(exc):
+            log.exception("job %s: the database failed while finishing the sweep; leaving it to the reaper", job_id)
+            return
         log.exception("job %s: finishing the sweep failed", job_id)
         _end(lease, "failed", _reason(exc), error=_reason(exc))
     finally:

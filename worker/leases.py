@@ -22,9 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, text, update
 from sqlalchemy.orm import Session
 
+from app import testhooks
+from app.config import get_settings
 from app.db import session_scope
 from app.tables import Job, Run
 
@@ -74,6 +76,18 @@ class Lease:
         return {"lease_owner": None, "lease_token": None, "lease_expires_at": None}
 
 
+@contextmanager
+def _transaction() -> Iterator[Session]:
+    """A worker's writing transaction. It locks the rows it changes; a worker stopped inside it (SIGSTOP, a
+    frozen VM) would hold them, and the reaper and any takeover would wait, until it woke up. On
+    PostgreSQL the server ends such a transaction after DISTILLERY_DB_STATEMENT_TIMEOUT_SECONDS idle."""
+    with session_scope() as s:
+        if s.get_bind().dialect.name == "postgresql":
+            ms = int(get_settings().db_statement_timeout_seconds * 1000)
+            s.execute(text(f"SET LOCAL idle_in_transaction_session_timeout = {ms}"))
+        yield s
+
+
 def claim(table: Leased, row_id: str, owner: str, lease_seconds: float, *, where=None,
           count_attempt: bool = True) -> Lease | None:
     """Take a queued row, or a running one whose lease has expired (``where`` replaces that condition).
@@ -86,13 +100,13 @@ def claim(table: Leased, row_id: str, owner: str, lease_seconds: float, *, where
                   lease_expires_at=t + timedelta(seconds=lease_seconds))
     if count_attempt:
         values["attempts"] = table.attempts + 1
-    with session_scope() as s:
+    with _transaction() as s:
         took = s.execute(update(table).where(table.id == row_id, condition).values(**values)).rowcount
     return Lease(table, row_id, owner, token) if took else None
 
 
 def renew(lease: Lease, lease_seconds: float) -> bool:
-    with session_scope() as s:
+    with _transaction() as s:
         return bool(s.execute(update(lease.table).where(*lease._mine())
                               .values(lease_expires_at=now() + timedelta(seconds=lease_seconds))).rowcount)
 
@@ -100,9 +114,10 @@ def renew(lease: Lease, lease_seconds: float) -> bool:
 @contextmanager
 def fenced(*leases: Lease) -> Iterator[Session]:
     """A transaction whose writes land only if every lease is still held; else LeaseLost, nothing written."""
-    with session_scope() as s:
+    with _transaction() as s:
         for lease in leases:
             lease.check(s)
+        testhooks.pause("fenced_write")
         yield s
 
 

@@ -199,13 +199,17 @@ def _snapshot(client, job_id):
 
 
 def test_stopped_workers_continued_after_another_finished_write_nothing(tmp_path, teacher_file, own_redis):
-    with running_stack("postgres_redis", tmp_path / "s", FAST, broker_url=own_redis.url) as stack, \
-            stack.client() as client:
-        # A plain job: its worker stopped in epoch 2 until another has finished the job.
+    # The first worker waits 3 s inside its sixth fenced write (the job's row locked), to be stopped there.
+    hook = {**HOOKS, "DISTILLERY_TEST_PAUSE_AT": "fenced_write:6", "DISTILLERY_TEST_PAUSE_SECONDS": "3"}
+    with running_stack("postgres_redis", tmp_path / "s", FAST, broker_url=own_redis.url,
+                       worker_env=hook) as stack, stack.client() as client:
+        # A plain job: its worker stopped inside a transaction that holds the job's row, until another has
+        # finished the job. PostgreSQL ends the stopped transaction; the reaper and the new worker go on.
         job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 3, "batch_size": 8})
-        wait_for_epoch(client, job_id, 1)
+        wait_for_log(stack, "worker", "test hook: paused at fenced_write")
         stop_past_the_lease_and_continue(stack, client, job_id, "worker", "worker2",
-                                         "another worker holds its lease now", epochs=3)
+                                         ("another worker holds its lease now", "leaving the job to the reaper"),
+                                         epochs=3)
         stack.stop("worker")
 
         # A sweep member: likewise.
@@ -215,10 +219,11 @@ def test_stopped_workers_continued_after_another_finished_write_nothing(tmp_path
             r["status"] == "running" and r["metrics"].get("total_loss") for r in members(client, job_id)),
             every=0.05)
         stop_past_the_lease_and_continue(stack, client, job_id, "worker2", "worker3",
-                                         "is held by another worker now", epochs=3)
+                                         ("is held by another worker now",), epochs=3)
 
 
-def stop_past_the_lease_and_continue(stack, client, job_id, old: str, new: str, lost_line: str, epochs: int):
+def stop_past_the_lease_and_continue(stack, client, job_id, old: str, new: str, lost_lines: tuple[str, ...],
+                                     epochs: int):
     proc = stack.procs[old]
     os.killpg(proc.pid, signal.SIGSTOP)
     try:
@@ -228,7 +233,9 @@ def stop_past_the_lease_and_continue(stack, client, job_id, old: str, new: str, 
         assert_ended_once(client, job_id, epochs=epochs)
     finally:
         os.killpg(proc.pid, signal.SIGCONT)
-    wait_for_log(stack, old, lost_line, timeout=60)  # it woke up, tried to write, and found the lease gone
+    # It woke up, tried to write, and found the lease gone (or its transaction ended by the server).
+    wait_until(f"{lost_lines} in the {old} log", lambda: any(line in stack.log_since_start(old)
+                                                              for line in lost_lines), timeout=60)
     time.sleep(1)
     assert _snapshot(client, job_id) == before  # no write of the old worker landed
     assert_ended_once(client, job_id, epochs=epochs)
