@@ -130,9 +130,6 @@ class Heartbeat(threading.Thread):
         self.lost = False
         self._stop_event = threading.Event()
 
-    def add(self, lease: Lease) -> None:
-        self.leases.append(lease)
-
     def run(self) -> None:
         while not self._stop_event.wait(self.lease_seconds / 4):
             try:
