@@ -8,7 +8,7 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app import openapi, problems
-from app.config import get_settings
+from app.config import announce_sandbox, get_settings
 from app.db import check_schema, get_engine
 from app.reaper import reap_forever
 from app.routes import api_router
@@ -34,6 +34,7 @@ async def lifespan(_app: FastAPI):
         log.warning("\n%s\n!! AUTH IS OFF: every request without an API key acts as the default tenant.\n"
                     "!! Fine for one machine; set DISTILLERY_AUTH_REQUIRED=true before exposing this server.\n%s",
                     banner, banner)
+    announce_sandbox(get_settings(), log)
     reaper = asyncio.create_task(reap_forever())
     yield
     reaper.cancel()

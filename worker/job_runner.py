@@ -28,7 +28,7 @@ from models.image_data import (
     resolve_in_roots,
 )
 from models.preprocessing import Preprocessing
-from models.teachers import load_teacher
+from models.sandbox.remote import open_teacher
 from models.transfer_sets import TransferData, load_builtin, load_npz
 from models.zoo import build_student, load_state_dict_into
 from worker.engine.config import DistillConfig, SweepSpec
@@ -308,8 +308,9 @@ def _experiment(job_id: str, store: ArtifactStore, cfg_update: dict | None = Non
             add_event(s, job_id, "data_streamed", f"{transfer_set.num_samples + transfer_set.num_test} samples are "
                       "read from disk batch by batch (larger than DISTILLERY_IN_MEMORY_MAX_BYTES)")
     experiment = Experiment(
-        teachers=[load_teacher(store.path(t.artifact.key), t.format, arch=t.arch, arch_config=t.arch_config,
-                               input_shape=t.input_shape) for t in teachers],
+        teachers=[open_teacher(store.path(t.artifact.key), t.format, settings.sandbox_policy(), arch=t.arch,
+                               arch_config=t.arch_config, input_shape=t.input_shape,
+                               device=str(resolve_device(cfg.device))) for t in teachers],
         data=load_transfer_data(transfer_set, store),
         make_student=lambda: _student(spec["student"], input_shape, num_classes, init_path),
         num_classes=num_classes,

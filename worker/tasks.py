@@ -1,9 +1,17 @@
 """Celery tasks: thin wrappers that hand ids to the job runner."""
 
-from celery import group
+import logging
 
-from app.config import get_settings
+from celery import group
+from celery.signals import worker_init
+
+from app.config import announce_sandbox, get_settings
 from worker.celery_app import RUN_JOB, RUN_SWEEP_MEMBER, celery_app
+
+
+@worker_init.connect
+def _announce_sandbox(**_kwargs) -> None:
+    announce_sandbox(get_settings(), logging.getLogger("distillery.worker"))
 
 
 @celery_app.task(name=RUN_JOB)
