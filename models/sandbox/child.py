@@ -88,7 +88,7 @@ def main(argv: list[str]) -> int:
     import torch
 
     from models.sandbox.protocol import Reader, array_from, array_payload, encode
-    from models.teachers import load_teacher
+    from models.teachers import TeacherInvalid, _first_line, load_teacher
 
     torch.set_num_threads(max(1, int(threads)))
     if guard == "1":
@@ -129,8 +129,9 @@ def main(argv: list[str]) -> int:
             else:
                 send({"ok": False, "error": f"unexpected request {op!r}"})
         except Exception as exc:  # the model's own error, reported to the service as text
-            message = " ".join(str(exc).split())[:2000].replace(model_path, "the uploaded file")
-            if type(exc).__name__ != "TeacherInvalid":
+            message = (str(exc) if isinstance(exc, TeacherInvalid) else _first_line(exc))
+            message = message.replace(model_path, "the uploaded file")
+            if not isinstance(exc, TeacherInvalid):
                 message = f"{type(exc).__name__}: {message.removeprefix(type(exc).__name__ + ': ')}"
             send({"ok": False, "error": message, "kind": type(exc).__name__})
 
