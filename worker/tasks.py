@@ -1,17 +1,16 @@
 """Celery tasks: thin wrappers that hand ids to the job runner."""
 
-import logging
-
 from celery import group
-from celery.signals import worker_init
+from celery.signals import worker_ready
+from celery.utils.log import get_logger
 
 from app.config import announce_sandbox, get_settings
 from worker.celery_app import RUN_JOB, RUN_SWEEP_MEMBER, celery_app
 
 
-@worker_init.connect
+@worker_ready.connect
 def _announce_sandbox(**_kwargs) -> None:
-    announce_sandbox(get_settings(), logging.getLogger("distillery.worker"))
+    announce_sandbox(get_settings(), get_logger("distillery.sandbox"))  # under Celery's own log handlers
 
 
 @celery_app.task(name=RUN_JOB)
