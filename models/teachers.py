@@ -1,8 +1,8 @@
 """Loading teachers from the formats users upload, and checking they can run.
 
-Nothing uploaded is unpickled with full pickle: TorchScript archives go through the TorchScript
-loader, ``.pt2`` files through ``torch.export.load``, ONNX through onnxruntime, and state dicts
-come as safetensors, which hold tensors and nothing else.
+For TorchScript, ``.pt2`` and ONNX files these loaders run only inside the sandbox
+(``models.sandbox``), after ``models.inspection`` has checked the file's bytes; state dicts come as
+safetensors, which hold tensors and nothing else, and are built from the zoo in-process.
 """
 
 import json

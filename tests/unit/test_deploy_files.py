@@ -83,3 +83,11 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in readme and "make run" in readme
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^run:", makefile, re.MULTILINE) and re.search(r"^test:", makefile, re.MULTILINE)
+
+
+def test_the_image_and_its_services_can_make_the_model_sandbox(compose):
+    runs = " ".join(arg for op, arg in dockerfile_instructions() if op == "RUN")
+    assert re.search(r"apt-get install .*\bbubblewrap\b", runs)
+    for name in ("api", "worker"):
+        assert "seccomp=unconfined" in compose["services"][name]["security_opt"], name
+    assert "bubblewrap" in (ROOT / ".ci" / "run").read_text()
