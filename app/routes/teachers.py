@@ -25,7 +25,8 @@ MAX_INPUT_DIMS = 4
 def to_public(t: Teacher) -> TeacherPublic:
     return TeacherPublic(
         id=t.id, name=t.name, format=t.format, input_shape=t.input_shape, num_classes=t.num_classes,
-        arch=t.arch, arch_config=t.arch_config, sha256=t.artifact.sha256, size_bytes=t.artifact.size_bytes,
+        arch=t.arch, arch_config=t.arch_config, fixed_batch_size=t.fixed_batch,
+        sha256=t.artifact.sha256, size_bytes=t.artifact.size_bytes,
         created_at=t.created_at,
     )
 
@@ -90,8 +91,8 @@ def create_teacher(
         if staged.size_bytes == 0:
             raise invalid("the uploaded file is empty", field="file")
         try:
-            num_classes = probe_in_sandbox(staged.path, format, shape, settings.sandbox_policy(probe=True),
-                                           arch=arch, arch_config=config)
+            probed = probe_in_sandbox(staged.path, format, shape, settings.sandbox_policy(probe=True),
+                                      arch=arch, arch_config=config)
         except SandboxUnavailable as exc:
             raise Problem(503, str(exc), kind="sandbox-unavailable") from None
         except (TeacherInvalid, ModelRefused) as exc:
@@ -100,7 +101,8 @@ def create_teacher(
         artifact = Artifact(id=new_id("artifact"), kind="teacher", key=key,
                             sha256=staged.sha256, size_bytes=staged.size_bytes)
         teacher = Teacher(id=teacher_id, tenant_id=tenant, name=name, format=format, input_shape=shape,
-                          num_classes=num_classes, arch=arch, arch_config=config, artifact=artifact)
+                          num_classes=probed.num_classes, fixed_batch=probed.fixed_batch, arch=arch,
+                          arch_config=config, artifact=artifact)
         session.add(teacher)
         session.flush()
         store.commit(staged.path, key)

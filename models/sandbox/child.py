@@ -58,6 +58,44 @@ def operators(model) -> set[str]:
     return ops
 
 
+def fixed_batch(model) -> int | None:
+    """The one batch size a graph was exported for, or None when its batch dimension is dynamic:
+    ``torch.export.export(model, (x,))`` without ``dynamic_shapes``, or an ONNX file with a fixed first axis."""
+    import torch
+
+    from models.teachers import FrozenModule, OnnxModule
+
+    if isinstance(model, OnnxModule):
+        first = model.session.get_inputs()[0].shape
+        return first[0] if first and isinstance(first[0], int) and first[0] > 0 else None
+    if isinstance(model, FrozenModule) and isinstance(model.inner, torch.fx.GraphModule):
+        for node in model.inner.graph.nodes:
+            if node.op == "placeholder":
+                value = node.meta.get("val")
+                shape = getattr(value, "shape", None)
+                if shape is not None and len(shape) and isinstance(shape[0], int):
+                    return int(shape[0])
+                return None
+    return None
+
+
+def run_in_chunks(model, x, size: int):
+    """A fixed-batch graph on any batch: chunks of its size, the last one padded with zeros."""
+    import torch
+
+    outs = []
+    for start in range(0, x.shape[0], size):
+        chunk = x[start:start + size]
+        rows = chunk.shape[0]
+        if rows < size:
+            chunk = torch.cat([chunk, chunk.new_zeros((size - rows, *chunk.shape[1:]))])
+        out = model(chunk)
+        if isinstance(out, tuple | list) and len(out) == 1:
+            out = out[0]
+        outs.append(out[:rows])
+    return torch.cat(outs)
+
+
 def _graph_kinds(graph, ops: set[str]) -> None:
     for node in graph.nodes():
         ops.add(node.kind())
@@ -94,7 +132,7 @@ def main(argv: list[str]) -> int:
     if guard == "1":
         _forbid_full_pickle()
     reader = Reader(0)
-    model = None
+    model, batch = None, None
 
     def send(header: dict, payload: bytes = b"") -> None:
         channel.write(encode(header, payload))
@@ -113,11 +151,12 @@ def main(argv: list[str]) -> int:
                 model = load_teacher(model_path, fmt)
                 if hasattr(model, "to") and device != "cpu":
                     model = model.to(device)
-                send({"ok": True, "ops": sorted(operators(model))})
+                batch = fixed_batch(model)
+                send({"ok": True, "ops": sorted(operators(model)), "fixed_batch": batch})
             elif op == "forward" and model is not None:
                 x = torch.from_numpy(array_from(header["shape"], payload).copy()).to(device)
                 with torch.no_grad():
-                    out = model(x)
+                    out = model(x) if batch is None or x.shape[0] == batch else run_in_chunks(model, x, batch)
                 if isinstance(out, tuple | list) and len(out) == 1:
                     out = out[0]
                 if not isinstance(out, torch.Tensor):

@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,7 @@ class SandboxedTeacher(nn.Module):
         self._reader: Reader | None = None
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
         self._finalizer = None
+        self.fixed_batch: int | None = None  # the graph's one batch size, when it has one
 
     def train(self, mode: bool = True) -> "SandboxedTeacher":
         self.training = mode  # the mode the file was saved in is the one it runs in
@@ -74,6 +76,8 @@ class SandboxedTeacher(nn.Module):
         ops = header.get("ops")
         if not isinstance(ops, list) or not all(isinstance(o, str) for o in ops) or len(ops) > 100_000:
             raise TeacherInvalid("the teacher's process answered with a malformed operator list")
+        batch = header.get("fixed_batch")
+        self.fixed_batch = batch if isinstance(batch, int) and 0 < batch <= 1_000_000 else None
         if self.policy.checks:
             refused = refused_operators(set(ops))
             if refused:
@@ -164,19 +168,25 @@ def open_teacher(path: Path, fmt: str, policy: SandboxPolicy, *, arch: str | Non
     return SandboxedTeacher(path, fmt, policy, device=device)
 
 
+@dataclass(frozen=True)
+class Probed:
+    num_classes: int
+    fixed_batch: int | None = None  # the graph runs on this batch size only; it is run in chunks of it
+
+
 def probe_in_sandbox(path: Path, fmt: str, input_shape: list[int], policy: SandboxPolicy, *,
-                     arch: str | None = None, arch_config: dict | None = None) -> int:
+                     arch: str | None = None, arch_config: dict | None = None) -> Probed:
     """Check an uploaded teacher and return its number of classes: its bytes first, then its operators
     and zero batches of sizes 2 and 3 in the sandbox (safetensors teachers are built and run here)."""
     if fmt not in SANDBOXED_FORMATS:
-        return probe_teacher(load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape),
-                             input_shape)
+        model = load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape)
+        return Probed(probe_teacher(model, input_shape))
     if policy.checks:
         check_file(path, fmt)
     teacher = SandboxedTeacher(path, fmt, policy)
     try:
         teacher.start()
-        return probe_teacher(teacher, input_shape)
+        return Probed(probe_teacher(teacher, input_shape), teacher.fixed_batch)
     finally:
         teacher.close()
 

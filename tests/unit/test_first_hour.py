@@ -55,3 +55,35 @@ def test_malformed_json_names_the_body_and_the_position(client):
     r = client.post("/v1/jobs", content=b'{"teacher_ids": [1,}', headers={"content-type": "application/json"})
     body = assert_problem(r, 422, "not valid JSON", "character 19", field="body")
     assert [e["field"] for e in body["errors"]] == ["body"]
+
+
+def _digits_mlp() -> torch.nn.Module:
+    from models.examples import digits_teacher
+
+    return digits_teacher(epochs=5).eval()
+
+
+def test_static_batch_teachers_run_in_chunks_end_to_end(client, tmp_path):
+    """`torch.export.export(model, (x,))` with no dynamic_shapes, and an ONNX file with a fixed batch axis:
+    accepted, said to be fixed-batch, and distilled from, the teacher run in padded chunks."""
+    from tests.unit.test_job_runner import digits_set, run_job
+
+    model = _digits_mlp()
+    pt2 = tmp_path / "static.pt2"
+    torch.export.save(torch.export.export(model, (torch.zeros(8, 64),)), str(pt2))
+    onnx = tmp_path / "static.onnx"
+    torch.onnx.export(model, (torch.zeros(8, 64),), str(onnx), dynamo=False, input_names=["x"])
+    digits = digits_set(client)
+    for path, fmt in ((pt2, "exported_program"), (onnx, "onnx")):
+        r = upload_teacher(client, path, format=fmt)
+        assert r.status_code == 201, r.text
+        assert r.json()["fixed_batch_size"] == 8 and r.json()["num_classes"] == 10
+        job = run_job(client, teacher_ids=[r.json()["id"]], transfer_set_id=digits, hyperparameters={"epochs": 3})
+        assert job["status"] == "succeeded", job["error"]
+        # The teacher's report is its own predictions on all 360 test images: chunking lost none.
+        assert job["result"]["teacher"]["test_accuracy"] > 0.85
+    dynamic = tmp_path / "dynamic.pt2"
+    batch = torch.export.Dim("batch", min=1)
+    torch.export.save(torch.export.export(model, (torch.zeros(8, 64),), dynamic_shapes=({0: batch},)), str(dynamic))
+    r = upload_teacher(client, dynamic, format="exported_program")
+    assert r.status_code == 201 and r.json()["fixed_batch_size"] is None
