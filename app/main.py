@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app import openapi, problems
+from app import openapi, problems, ui
 from app.config import get_settings
 from app.db import check_schema, get_engine
 from app.reaper import reap_forever
@@ -47,11 +47,14 @@ def create_app() -> FastAPI:
         "student back, exported with a plain softmax.",
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
+        docs_url=None,  # served by app.ui from vendored files, not a CDN
+        redoc_url=None,
     )
     problems.install(app)
     openapi.install(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    ui.install(app)
     return app
 
 
