@@ -143,7 +143,7 @@ function askForKey(detail) {
       " Check it and enter it again.")
     : h("p", {}, "This server needs an API key. Enter yours (an operator makes one with ",
       h("code", {}, "distillery admin create-key --tenant NAME"), "). It is kept in this browser tab only.");
-  const form = h("form", { class: "key-panel", "aria-label": "API key", onsubmit: async (e) => {
+  const form = h("form", { class: "key-panel", "aria-labelledby": "key-h", onsubmit: async (e) => {
     e.preventDefault();
     const key = input.value.trim();
     if (!key) return;
@@ -151,7 +151,7 @@ function askForKey(detail) {
     askingForKey = false;
     route();
   } },
-  h("h1", {}, "API key needed"), message,
+  h("h1", { id: "key-h" }, "API key needed"), message,
   h("div", { class: "field" }, h("label", { for: "api-key" }, "API key"), input),
   h("p", {}, h("button", { type: "submit" }, "Use this key")));
   main.replaceChildren(form);
@@ -287,6 +287,13 @@ function lineChart({ title, metric, xLabel = "epoch", lines, marks = [], yLog = 
   return fig;
 }
 
+const compactFormat = new Intl.NumberFormat("en", { notation: "compact", maximumSignificantDigits: 4 });
+function compact(v) {
+  if (v === null || v === undefined) return "";
+  const a = Math.abs(v);
+  return a !== 0 && (a < 0.001 || a >= 10000) ? (a < 0.001 ? v.toExponential(1) : compactFormat.format(v)) : String(+v.toPrecision(4));
+}
+
 function drawLines(fig, plot, xLabel, lines, marks, yLog) {
   if (!fig.isConnected || typeof uPlot === "undefined") return;
   const xs = [...new Set([...lines.flatMap((l) => l.points.map((p) => p[0])), ...marks.map((m) => m.x)])].sort((a, b) => a - b);
@@ -306,7 +313,8 @@ function drawLines(fig, plot, xLabel, lines, marks, yLog) {
   const chart = new uPlot({
     width, height: 200, series,
     scales: { x: { time: false }, y: yLog ? { distr: 3 } : {} },
-    axes: [{ label: xLabel, size: 36, labelSize: 16 }, { size: 48 }],
+    axes: [{ label: xLabel, size: 36, labelSize: 16, ...(xLabel === "epoch" ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] } : {}) },
+      { size: 52, values: (u, ticks) => ticks.map(compact) }],
     legend: { live: true },
     cursor: { drag: { x: true, y: false } },
   }, data, plot);
@@ -462,7 +470,7 @@ function sweepSection(job) {
   return h("section", { class: "card", "aria-labelledby": "sweep-h" },
     h("h2", { id: "sweep-h" }, "Sweep"),
     h("p", {}, "Winner (best validation accuracy): ", h("strong", { "data-winner": best }, `★ ${best}`)),
-    h("div", { class: "charts" }, chart("val_accuracy", "Validation accuracy against temperature"),
+    h("div", { class: "charts wide" }, chart("val_accuracy", "Validation accuracy against temperature"),
       chart("test_errors", "Test errors against temperature")),
     h("div", { class: "table-wrap" }, h("table", { "aria-label": "Sweep members" },
       h("thead", {}, h("tr", {}, ["Member", "T", "Soft weight", "Hard weight", "Validation accuracy", "Test errors", "Status"].map((c) => h("th", { scope: "col" }, c)))),
@@ -595,7 +603,7 @@ async function jobPage(jobId) {
       ? h("p", {}, `Errors on the omitted classes (${job.omit_classes.join(", ")}): student ${r.student.omitted_class_errors}`,
         r.baseline && r.baseline.omitted_class_errors !== undefined ? `, baseline ${r.baseline.omitted_class_errors}` : "",
         r.teacher && r.teacher.omitted_class_errors !== undefined ? `, teacher ${r.teacher.omitted_class_errors}` : "") : null;
-    results.replaceChildren(h("h2", { id: "results-h" }, "Results"), resultsTable(r), omitted, perClassBars(r));
+    results.replaceChildren(...[h("h2", { id: "results-h" }, "Results"), resultsTable(r), omitted, perClassBars(r)].filter(Boolean));
   }
   function renderCharts() {
     // Each render replaces the charts; the old uPlot instances are destroyed.
