@@ -173,6 +173,7 @@ def test_without_a_key_the_page_asks_for_one_and_a_wrong_key_is_a_clear_error(se
     page = s.goto("/ui/jobs")
     expect(page.get_by_role("heading", name="API key needed")).to_be_visible()
     expect(page.get_by_text("This server needs an API key")).to_be_visible()
+    check_layout(page, "key prompt")
     shot(page, "key-prompt")
     page.get_by_label("API key", exact=True).fill("dk_not-a-real-key")
     page.get_by_role("button", name="Use this key").click()
@@ -249,6 +250,9 @@ def test_job_page_charts_table_and_downloads(session, client, seeded):
     types = [e["type"] for e in client.get(f"/v1/jobs/{job['id']}/events", params={"limit": 1000}).json()["data"]]
     expect(page.get_by_role("list", name="Events").get_by_role("listitem")).to_have_count(len(types))
     shot(page, "job")
+    # the top of it, as in the README (docs/dashboard-job.png)
+    page.screenshot(path=str(SHOTS / "job-top.png"), full_page=True,
+                    clip={"x": 0, "y": 0, "width": 1280, "height": 1500})
 
 
 def test_sweep_chart_has_one_point_per_member_and_marks_the_winner(session, seeded):
@@ -308,6 +312,19 @@ def test_new_job_form_shows_422_beside_the_field_then_the_job_runs_live(session,
     data = page.locator("figure[data-metric=val_accuracy]").evaluate("f => f.chartData")
     assert [len(line["points"]) for line in data["lines"]] == [40]
     expect(page.get_by_role("table", name="Teacher, baseline and student")).to_be_visible()
+
+
+def test_cancel_button_stops_a_job(session, client, seeded):
+    body = {"teacher_ids": [seeded["teacher"]["id"]], "transfer_set_id": seeded["digits"]["id"],
+            "student": {"arch": "mlp", "hidden_sizes": [32]}, "hyperparameters": {"epochs": 500}}
+    r = client.post("/v1/jobs", json=body)
+    assert r.status_code == 202, r.text
+    s = session()
+    page = s.goto(f"/ui/jobs/{r.json()['id']}")
+    page.on("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="Cancel job").click()
+    expect(page.locator("[data-status]")).to_have_text("cancelled", timeout=60_000)
+    expect(page.get_by_role("button", name="Cancel job")).to_be_disabled()
 
 
 def test_compare_overlays_runs_of_several_jobs(session, client, seeded):
