@@ -300,7 +300,7 @@ function drawLines(fig, plot, xLabel, lines, marks, yLog) {
   const index = new Map(xs.map((x, i) => [x, i]));
   const column = (points) => {
     const ys = xs.map(() => null);
-    for (const [x, y] of points) ys[index.get(x)] = y;
+    for (const [x, y] of points) ys[index.get(x)] = yLog && !(y > 0) ? null : y;
     return ys;
   };
   const data = [xs, ...lines.map((l) => column(l.points)), ...marks.map((m) => column([[m.x, m.y]]))];
@@ -405,14 +405,14 @@ function withRatio(metrics) {
   return ratio.length ? { ...metrics, grad_norm_ratio: ratio } : metrics;
 }
 
-function metricCharts(runs, labelOf) {
+function metricCharts(runs, labelOf, { yLog = false } = {}) {
   // One chart per metric, one line per run; metrics the service adds later get a chart too.
   const withRatios = runs.map((r) => ({ ...r, metrics: withRatio(r.metrics) }));
   const keys = new Set(withRatios.flatMap((r) => Object.keys(r.metrics)));
   const known = METRIC_CHARTS.filter(([k]) => keys.has(k));
   const extra = [...keys].filter((k) => !METRIC_CHARTS.some(([m]) => m === k)).sort().map((k) => [k, humanize(k)]);
   return [...known, ...extra].map(([key, title]) => lineChart({
-    title, metric: key,
+    title, metric: key, yLog,
     lines: withRatios.map((r, i) => ({ ...r, color: COLORS[i % COLORS.length] })).filter((r) => r.metrics[key]).map((r) => ({
       label: labelOf(r), color: r.color,
       points: r.metrics[key].filter((p) => p.value !== null).map((p) => [p.step, p.value]) })),
@@ -603,14 +603,19 @@ async function jobPage(jobId) {
       ? h("p", {}, `Errors on the omitted classes (${job.omit_classes.join(", ")}): student ${r.student.omitted_class_errors}`,
         r.baseline && r.baseline.omitted_class_errors !== undefined ? `, baseline ${r.baseline.omitted_class_errors}` : "",
         r.teacher && r.teacher.omitted_class_errors !== undefined ? `, teacher ${r.teacher.omitted_class_errors}` : "") : null;
-    results.replaceChildren(...[h("h2", { id: "results-h" }, "Results"), resultsTable(r), omitted, perClassBars(r)].filter(Boolean));
+    results.replaceChildren(h("h2", { id: "results-h" }, "Results"),
+      h("div", { class: "layout-2 results" }, h("div", {}, resultsTable(r), omitted), perClassBars(r)));
   }
+  const logScale = h("input", { type: "checkbox", onchange: () => renderCharts() });
+  const chartTools = h("div", { class: "toolbar" }, field("Log scale (y axes)", logScale),
+    h("span", { class: "muted" }, "Hover a chart to read its values; drag across one to zoom, double-click to reset."));
   function renderCharts() {
     // Each render replaces the charts; the old uPlot instances are destroyed.
     destroyCharts(chartsSection);
     const runs = metrics.runs.filter((r) => Object.keys(r.metrics).length);
-    chartsSection.replaceChildren(h("h2", { id: "charts-h" }, "Curves by epoch"),
-      runs.length ? h("div", { class: "charts" }, metricCharts(runs, (r) => r.name)) : h("p", { class: "muted" }, "Curves appear after the first epoch."));
+    chartsSection.replaceChildren(h("h2", { id: "charts-h" }, "Curves by epoch"), chartTools,
+      runs.length ? h("div", { class: "charts" }, metricCharts(runs, (r) => r.name, { yLog: logScale.checked }))
+        : h("p", { class: "muted" }, "Curves appear after the first epoch."));
   }
   function renderDownloads() { downloads.replaceChildren(h("h2", { id: "downloads-h" }, "Downloads"), downloadsList(job)); }
   function eventItem(e) {
