@@ -307,6 +307,8 @@ def test_new_job_form_shows_422_beside_the_field_then_the_job_runs_live(session,
     expect(page.locator("[data-status]")).to_have_text("succeeded", timeout=180_000)
     expect(progress).to_have_text(re.compile("epoch 40 of 40"))
     assert page.evaluate("window.__notReloaded") is True, "the page was reloaded"
+    streamed = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)")
+    assert any(u.endswith(f"/v1/jobs/{job_id}/events/stream") for u in streamed), "the page did not follow the events"
     job = client.get(f"/v1/jobs/{job_id}").json()
     assert job["status"] in TERMINAL and job["hyperparameters"]["epochs"] == 40
     data = page.locator("figure[data-metric=val_accuracy]").evaluate("f => f.chartData")

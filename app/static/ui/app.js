@@ -470,8 +470,8 @@ function sweepSection(job) {
   return h("section", { class: "card", "aria-labelledby": "sweep-h" },
     h("h2", { id: "sweep-h" }, "Sweep"),
     h("p", {}, "Winner (best validation accuracy): ", h("strong", { "data-winner": best }, `★ ${best}`)),
-    h("div", { class: "charts wide" }, chart("val_accuracy", "Validation accuracy against temperature"),
-      chart("test_errors", "Test errors against temperature")),
+    h("div", { class: "charts wide" }, chart("val_accuracy", `Validation accuracy against ${xKey === "temperature" ? "temperature" : "soft weight"}`),
+      chart("test_errors", `Test errors against ${xKey === "temperature" ? "temperature" : "soft weight"}`)),
     h("div", { class: "table-wrap" }, h("table", { "aria-label": "Sweep members" },
       h("thead", {}, h("tr", {}, ["Member", "T", "Soft weight", "Hard weight", "Validation accuracy", "Test errors", "Status"].map((c) => h("th", { scope: "col" }, c)))),
       h("tbody", {}, members.map((m) => h("tr", { class: m.name === best ? "winner" : null },
@@ -954,6 +954,8 @@ async function newJobPage() {
   const mlpFields = [field("Hidden sizes", hidden, { name: "student.hidden_sizes", hint: "comma-separated widths" })];
   const cnnFields = [field("Channels", channels, { name: "student.channels", hint: "comma-separated" }), field("Kernel size", kernel, { name: "student.kernel_size" })];
   const sharedFields = [field("Dropout", dropout, { name: "student.dropout" }), field("Activation", activation, { name: "student.activation" })];
+  const initWeights = h("select", { name: "student_init_weights" }, h("option", { value: "" }, "none: random initialisation"),
+    teachers.filter((t) => t.format === "safetensors").map((t) => h("option", { value: t.id }, `${t.name} (${t.id})`)));
   const showArch = () => {
     for (const f of mlpFields) f.hidden = arch.value !== "mlp";
     for (const f of cnnFields) f.hidden = arch.value !== "cnn";
@@ -961,7 +963,8 @@ async function newJobPage() {
   };
   arch.addEventListener("change", showArch);
   const studentSet = h("fieldset", {}, h("legend", {}, "Student"),
-    h("div", { class: "grid" }, field("Student architecture", arch, { name: "student.arch" }), mlpFields, cnnFields, sharedFields));
+    h("div", { class: "grid" }, field("Student architecture", arch, { name: "student.arch" }), mlpFields, cnnFields, sharedFields,
+      field("Initial weights", initWeights, { name: "student_init_weights", hint: "a safetensors network uploaded as a teacher, matching the student" })));
   studentSet.dataset.field = "student";
   showArch();
 
@@ -970,11 +973,15 @@ async function newJobPage() {
   const hpFields = [];
   for (const [key, prop] of Object.entries(hpProps)) {
     const control = schemaControl(key, prop);
-    if (!control) continue; // nested objects (augmentation) are left to the API
+    if (!control) continue; // nested objects: augmentation has its own fields below
     hpControls.push([key, control]);
     const dflt = prop.default === undefined || prop.default === null ? "none" : String(prop.default);
     hpFields.push(field(HP_LABELS[key] || humanize(key), control, { name: `hyperparameters.${key}`, hint: `${prop.description ? `${prop.description} ` : ""}Default: ${dflt}.` }));
   }
+  const cropPad = h("input", { type: "number", step: "1", placeholder: "0" });
+  const hflip = h("input", { type: "checkbox" });
+  hpFields.push(field("Augmentation: random-crop padding", cropPad, { name: "hyperparameters.augmentation.random_crop_padding", hint: "Image inputs [C, H, W] only: pad by this many pixels, crop back at random. Default: none." }),
+    field("Augmentation: horizontal flip", hflip, { name: "hyperparameters.augmentation.horizontal_flip", hint: "Flip half the training images. Default: off." }));
   const hpSet = h("fieldset", {}, h("legend", {}, "Hyperparameters"), h("div", { class: "grid" }, hpFields));
   hpSet.dataset.field = "hyperparameters";
 
@@ -1023,6 +1030,11 @@ async function newJobPage() {
     for (const [key, el] of [["temperature", sweepT], ["soft_weight", sweepSoft], ["hard_weight", sweepHard]]) if (el.value.trim()) sweep[key] = numbers(el.value);
     if (Object.keys(sweep).length) body.sweep = sweep;
     if (omit.value.trim()) body.omit_classes = numbers(omit.value);
+    if (initWeights.value) body.student_init_weights = initWeights.value;
+    if (cropPad.value !== "" || hflip.checked) {
+      body.hyperparameters.augmentation = { horizontal_flip: hflip.checked };
+      if (cropPad.value !== "") body.hyperparameters.augmentation.random_crop_padding = Number(cropPad.value);
+    }
     if (bias.checked) body.bias_correction = true;
     submit.disabled = true;
     try {
