@@ -333,7 +333,7 @@ def test_compare_overlays_runs_of_several_jobs(session, client, seeded):
     a, b = seeded["job"]["id"], seeded["sweep"]["id"]
     s = session()
     page = s.goto(f"/ui/compare?jobs={a}")
-    page.get_by_label(re.compile(f"^{b}")).check()
+    page.get_by_label(re.compile(f"^{b} ·")).check()
     expect(page).to_have_url(re.compile(f"jobs={a},{b}"))
     runs = {f"{j}/{r['name']}": r for j in (a, b) for r in client.get(f"/v1/jobs/{j}/metrics").json()["runs"]}
     table = page.get_by_role("table", name="Compared runs")

@@ -10,6 +10,10 @@ const COLORS = ["#2f6f8f", "#d1603d", "#3c9a5f", "#8e5bb5", "#c49a1a", "#5a6b7d"
 const EXT = { torchscript: "pt", exported_program: "pt2", onnx: "onnx", safetensors: "safetensors" };
 const PAGE_SIZE = 20;
 const main = document.getElementById("main");
+// Each page renders into its own view: a page still loading when the user moves on writes into a view
+// that is no longer shown, never over the next page.
+let currentView = main;
+let routeGen = 0;
 
 /* ---------- small helpers ---------- */
 
@@ -167,7 +171,10 @@ function setCurrentNav(path) {
 }
 
 async function route() {
+  const gen = ++routeGen;
   leave();
+  currentView = h("div", { class: "view" }, h("p", { class: "muted" }, "Loading…"));
+  main.replaceChildren(currentView);
   askingForKey = false;
   forgetKey.hidden = !sessionStorage.getItem(KEY_STORE);
   const path = location.pathname.replace(/\/+$/, "") || "/ui";
@@ -183,12 +190,13 @@ async function route() {
   else if (parts[0] === "teachers") page = () => teachersPage();
   else if (parts[0] === "transfer-sets" && parts[1]) page = () => transferSetPage(parts[1]);
   else if (parts[0] === "transfer-sets") page = () => transferSetsPage();
-  else page = async () => { main.replaceChildren(h("h1", {}, "Not found"), h("p", {}, link("/ui/", "Back to the jobs"))); };
+  else page = async () => { currentView.replaceChildren(h("h1", {}, "Not found"), h("p", {}, link("/ui/", "Back to the jobs"))); };
   try {
     await page();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) return; // the key prompt is showing
-    main.replaceChildren(h("h1", {}, "Something went wrong"), h("div", { class: "notice", role: "alert" }, err.message));
+    if (gen !== routeGen) return;
+    currentView.replaceChildren(h("h1", {}, "Something went wrong"), h("div", { class: "notice", role: "alert" }, err.message));
     console.error(err);
   }
 }
@@ -281,6 +289,12 @@ function lineChart({ title, metric, xLabel = "epoch", lines, marks = [], yLog = 
   const caption = h("figcaption", {}, title);
   const plot = h("div", { class: "plot" });
   fig.append(caption, plot);
+  if (lines.length + marks.length > 3) {
+    // uPlot's own legend grows taller than the chart with many lines: a compact one instead.
+    fig.append(h("div", { class: "legend" }, lines.map((l, i) => h("span", {},
+      h("span", { class: "swatch", style: `background:${l.color || COLORS[i % COLORS.length]}` }), l.label)),
+    marks.map((m) => h("span", {}, h("span", { class: "swatch", style: "background:#ffd54a;border:1px solid #111" }), m.label))));
+  }
   fig.chartData = { metric, title, xLabel, lines: lines.map((l) => ({ label: l.label, points: l.points })), marks };
   fig.dataset.points = String(lines.reduce((n, l) => n + l.points.length, 0));
   requestAnimationFrame(() => drawLines(fig, plot, xLabel, lines, marks, yLog));
@@ -315,7 +329,7 @@ function drawLines(fig, plot, xLabel, lines, marks, yLog) {
     scales: { x: { time: false }, y: yLog ? { distr: 3 } : {} },
     axes: [{ label: xLabel, size: 36, labelSize: 16, ...(xLabel === "epoch" ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000] } : {}) },
       { size: 52, values: (u, ticks) => ticks.map(compact) }],
-    legend: { live: true },
+    legend: { show: lines.length + marks.length <= 3, live: true },
     cursor: { drag: { x: true, y: false } },
   }, data, plot);
   chart.height = 200;
@@ -338,6 +352,7 @@ async function teacherNames() {
 }
 
 async function jobsPage(q) {
+  const main = currentView;
   const status = q.get("status") || "";
   const offset = Math.max(0, parseInt(q.get("offset") || "0", 10) || 0);
   const select = h("select", { id: "status-filter", name: "status", onchange: () => {
@@ -539,6 +554,7 @@ function specView(job, names, sets) {
 }
 
 async function jobPage(jobId) {
+  const main = currentView;
   const [names, setList] = await Promise.all([teacherNames(), listAll("/v1/transfer-sets")]);
   const sets = new Map(setList.map((s) => [s.id, s.name]));
   let job = await api(`/v1/jobs/${encodeURIComponent(jobId)}`);
@@ -698,6 +714,7 @@ async function followEvents(jobId, lastId, signal, onEvent) {
 /* ---------- compare ---------- */
 
 async function comparePage(q) {
+  const main = currentView;
   const chosen = new Set((q.get("jobs") || "").split(",").filter(Boolean));
   const jobs = (await api("/v1/jobs?limit=100")).data;
   const jobBoxes = h("div", { class: "choices" });
@@ -798,6 +815,7 @@ function teacherForm(onCreated) {
 }
 
 async function teachersPage() {
+  const main = currentView;
   const tbody = h("tbody");
   const count = h("p", { class: "muted" });
   async function refresh() {
@@ -817,6 +835,7 @@ async function teachersPage() {
 }
 
 async function teacherPage(id) {
+  const main = currentView;
   const t = await api(`/v1/teachers/${encodeURIComponent(id)}`);
   const facts = [["Id", t.id], ["Format", t.format], ["Input shape", JSON.stringify(t.input_shape)], ["Classes", t.num_classes],
     ["Architecture", t.arch || "—"], ["Architecture config", t.arch_config ? JSON.stringify(t.arch_config) : "—"],
@@ -867,6 +886,7 @@ function transferSetForms(onCreated) {
 }
 
 async function transferSetsPage() {
+  const main = currentView;
   const tbody = h("tbody");
   async function refresh() {
     const sets = await listAll("/v1/transfer-sets");
@@ -884,6 +904,7 @@ async function transferSetsPage() {
 }
 
 async function transferSetPage(id) {
+  const main = currentView;
   const s = await api(`/v1/transfer-sets/${encodeURIComponent(id)}`);
   const facts = [["Id", s.id], ["Kind", s.kind], ["Built-in", s.builtin || "—"], ["Samples (train)", s.num_samples], ["Test samples", s.num_test],
     ["Sample shape", JSON.stringify(s.sample_shape)], ["Classes", fmtInt(s.num_classes)], ["Class names", s.class_names ? s.class_names.join(", ") : "—"],
@@ -931,6 +952,7 @@ function numbers(text) {
 }
 
 async function newJobPage() {
+  const main = currentView;
   const [teachers, sets, comps] = await Promise.all([listAll("/v1/teachers"), listAll("/v1/transfer-sets"), schemas()]);
   const form = h("form", { "aria-label": "New job", novalidate: true });
 
