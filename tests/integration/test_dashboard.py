@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 import numpy as np
 import pytest
 
+from tests.datasets import write_image_folder, zip_folder
 from tests.integration.stack import ROOT, TERMINAL, running_stack
 
 pytestmark = pytest.mark.slow
@@ -401,6 +402,18 @@ def test_teachers_and_transfer_sets_upload_and_delete(session, client, seeded, t
     expect(page.get_by_role("heading", name="Transfer sets")).to_be_visible()
     expect(page.get_by_role("table", name="Transfer sets").get_by_role("link", name="random npz")).to_have_count(0)
     assert all(t["name"] != "random npz" for t in client.get("/v1/transfer-sets").json()["data"])
+
+    # an image archive of class folders, with its preprocessing
+    archive = zip_folder(write_image_folder(tmp_path / "pngs", limit=30), tmp_path / "digits.zip")
+    form = page.get_by_role("form", name="Upload a transfer set")
+    form.get_by_label("Transfer set file").set_input_files(str(archive))
+    form.get_by_label("Name of the upload").fill("png digits")
+    expect(form.get_by_label("Labelled (image archives)")).to_be_checked()
+    form.get_by_label("Preprocessing, JSON (image archives)").fill('{"color": "grayscale"}')
+    form.get_by_role("button", name="Upload transfer set").click()
+    expect(page.get_by_role("table", name="Transfer sets").get_by_role("link", name="png digits")).to_be_visible()
+    made = next(t for t in client.get("/v1/transfer-sets").json()["data"] if t["name"] == "png digits")
+    assert made["kind"] == "image_archive" and made["sample_shape"] == [1, 8, 8] and len(made["class_names"]) == 10
 
 
 def test_jobs_list_filters_and_pages(session, seeded):
