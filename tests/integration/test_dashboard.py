@@ -105,6 +105,7 @@ class Session:
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        self.page.on("console", self._console)
         self.base = stack.url
 
     def _route(self, route):
@@ -114,6 +115,11 @@ class Session:
             route.abort()
         else:
             route.continue_()
+
+    def _console(self, message):
+        # 4xx answers are logged too, and some are expected here; a refused script or style is not
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.errors.append(message.text)
 
     def goto(self, path: str):
         self.page.goto(self.base + path)
