@@ -7,12 +7,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app import openapi, problems, ui
+from app import openapi, problems
 from app.config import get_settings
 from app.db import check_schema, get_engine
 from app.reaper import reap_forever
 from app.routes import api_router
 from app.routes.health import router as health_router
+from app.ui import install as install_ui
 
 log = logging.getLogger("distillery")
 
@@ -54,7 +55,7 @@ def create_app() -> FastAPI:
     openapi.install(app)
     app.include_router(health_router)
     app.include_router(api_router)
-    ui.install(app)
+    install_ui(app)
     return app
 
 
