@@ -31,6 +31,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SHOTS = ROOT / "screenshots"
 WIDTHS = (1280, 390)
 EPOCHS = 6
+UPLOAD_S = 90  # an upload is answered once the server has checked it
 
 
 @pytest.fixture(scope="module")
@@ -365,11 +366,12 @@ def test_teachers_and_transfer_sets_upload_and_delete(session, client, seeded, t
     form.get_by_label("Format").select_option("torchscript")
     form.get_by_label("Input shape").fill("[65]")
     form.get_by_role("button", name="Upload teacher").click()
-    expect(form.get_by_role("alert").first).to_be_visible()  # the probe fails: the shape is wrong
+    # the server loads and runs the file (in its sandbox) before answering: that takes a few seconds
+    expect(form.get_by_role("alert").first).to_contain_text("422", timeout=UPLOAD_S * 1000)  # the shape is wrong
     form.get_by_label("Input shape").fill("[64]")
     form.get_by_role("button", name="Upload teacher").click()
     table = page.get_by_role("table", name="Teachers")
-    expect(table.get_by_role("link", name="uploaded in the browser")).to_be_visible()
+    expect(table.get_by_role("link", name="uploaded in the browser")).to_be_visible(timeout=UPLOAD_S * 1000)
     shot(page, "teachers")
 
     # a teacher a job uses cannot go: the API's 409 is shown

@@ -258,10 +258,10 @@ function showProblem(form, err) {
     const described = (control.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
     if (!described.includes(errId)) control.setAttribute("aria-describedby", [...described, errId].join(" "));
   }
+  const placed = problem.errors && problem.errors.length && !unplaced.length;
   const summary = h("div", { class: "notice form-error", role: "alert" },
-    problem.errors && problem.errors.length && !unplaced.length
-      ? `The server refused this (${err.status || "error"}): see the marked fields. ${problem.detail || ""}`
-      : problem.detail || "The request failed.");
+    err.status ? `The server refused this (${err.status}): ` : "The request failed: ",
+    placed ? "see the marked fields. " : "", problem.detail || "");
   form.prepend(summary);
   const first = form.querySelector("[aria-invalid=true]");
   if (first && first.focus) first.focus();
