@@ -398,7 +398,7 @@ def test_teachers_and_transfer_sets_upload_and_delete(session, client, seeded, t
     form.get_by_label("Name of the upload").fill("random npz")
     form.get_by_role("button", name="Upload transfer set").click()
     table = page.get_by_role("table", name="Transfer sets")
-    expect(table.get_by_role("link", name="random npz")).to_be_visible()
+    expect(table.get_by_role("link", name="random npz")).to_be_visible(timeout=UPLOAD_S * 1000)
     shot(page, "transfer-sets")
     digits_row = table.locator(f"tr[data-transfer-set={seeded['digits']['id']}]")
     digits_row.get_by_role("button", name="Delete digits").click()
@@ -419,7 +419,8 @@ def test_teachers_and_transfer_sets_upload_and_delete(session, client, seeded, t
     expect(form.get_by_label("Labelled (image archives)")).to_be_checked()
     form.get_by_label("Preprocessing, JSON (image archives)").fill('{"color": "grayscale"}')
     form.get_by_role("button", name="Upload transfer set").click()
-    expect(page.get_by_role("table", name="Transfer sets").get_by_role("link", name="png digits")).to_be_visible()
+    table = page.get_by_role("table", name="Transfer sets")
+    expect(table.get_by_role("link", name="png digits")).to_be_visible(timeout=UPLOAD_S * 1000)
     made = next(t for t in client.get("/v1/transfer-sets").json()["data"] if t["name"] == "png digits")
     assert made["kind"] == "image_archive" and made["sample_shape"] == [1, 8, 8] and len(made["class_names"]) == 10
 
