@@ -13,6 +13,7 @@ from app.db import check_schema, get_engine
 from app.reaper import reap_forever
 from app.routes import api_router
 from app.routes.health import router as health_router
+from app.ui import install as install_ui
 
 log = logging.getLogger("distillery")
 
@@ -48,11 +49,14 @@ def create_app() -> FastAPI:
         "student back, exported with a plain softmax.",
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
+        docs_url=None,  # served by app.ui from vendored files, not a CDN
+        redoc_url=None,
     )
     problems.install(app)
     openapi.install(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    install_ui(app)
     return app
 
 
