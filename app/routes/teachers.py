@@ -15,7 +15,7 @@ from app.tables import Artifact, JobTeacher, Teacher
 from models.inspection import ModelRefused
 from models.sandbox.jail import SandboxUnavailable
 from models.sandbox.remote import probe_in_sandbox
-from models.teachers import FORMATS, MAX_INPUT_ELEMENTS, TeacherInvalid, parse_arch_config
+from models.teachers import FORMATS, MAX_INPUT_ELEMENTS, TEACHER_SUFFIXES, TeacherInvalid, parse_arch_config
 
 router = APIRouter(prefix="/teachers", tags=["teachers"], responses=ERROR_RESPONSES)
 
@@ -86,7 +86,8 @@ def create_teacher(
     else:
         config = None
     teacher_id = new_id("teacher")
-    key = f"teachers/{teacher_id}.{format}"
+    # The file keeps its format's own suffix: torch.export.load warns about any file not named .pt2.
+    key = f"teachers/{teacher_id}{TEACHER_SUFFIXES[format]}"
     with store.stage(file.file, limit=settings.max_upload_bytes) as staged:
         if staged.size_bytes == 0:
             raise invalid("the uploaded file is empty", field="file")

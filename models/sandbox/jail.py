@@ -21,7 +21,7 @@ import models
 NOBODY = 65534
 CODE_ROOT = "/opt/distillery"
 MODEL_DIR = "/job"
-SUFFIXES = {"torchscript": ".pt", "exported_program": ".pt2", "onnx": ".onnx"}
+SUFFIXES = {"torchscript": ".pt", "exported_program": ".pt2", "onnx": ".onnx"}  # the loaders look at them
 
 
 class SandboxUnavailable(RuntimeError):

@@ -80,7 +80,7 @@ def test_teacher_upload_records_classes_and_hash(client, teacher_file):
     body = r.json()
     assert body["id"].startswith("tch_") and body["num_classes"] == 10 and body["input_shape"] == [64]
     assert body["sha256"] == hashlib.sha256(teacher_file.read_bytes()).hexdigest()
-    assert stored_files() == [f"teachers/{body['id']}.torchscript"]
+    assert stored_files() == [f"teachers/{body['id']}.pt"]  # the format's own suffix
     assert client.get(f"/v1/teachers/{body['id']}").json() == body
     assert client.get("/v1/teachers").json() == {"data": [body], "count": 1}
     assert client.delete(f"/v1/teachers/{body['id']}").status_code == 204
