@@ -4,13 +4,17 @@ The defaults are the embedded column of DESIGN.md: everything under ``./var/`` a
 servers. Production only changes URLs.
 """
 
+import logging
 import os
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from models.sandbox.jail import SandboxPolicy, SandboxUnavailable, sandbox_problem
 
 
 class Settings(BaseSettings):
@@ -72,6 +76,44 @@ class Settings(BaseSettings):
         "members and trains them together as one batched model: never, on CUDA devices only, or always.",
     )
 
+    # Tenants' models run in a sandbox (models/sandbox); see the README's "Security model".
+    sandbox_fallback: Literal["refuse", "unsandboxed"] = Field(
+        "refuse", description="Where bubblewrap cannot make a sandbox: refuse tenants' models (503), or run them "
+        "in a plain child process with the same limits but no isolation (one trusted user only).",
+    )
+    sandbox_memory_bytes: int = Field(8 * 1024**3, gt=0, description="Memory a sandboxed model may allocate.")
+    sandbox_cpu_seconds: int = Field(24 * 3600, gt=0, description="CPU time a job's sandboxed teacher may use.")
+    sandbox_call_seconds: float = Field(
+        600, gt=0, description="Wall-clock limit of one sandboxed teacher call in a worker (a batch, or loading)."
+    )
+    sandbox_threads: int = Field(0, ge=0, description="Threads a sandboxed model uses; 0: the cores available.")
+    probe_seconds: float = Field(
+        60, gt=0, description="Wall-clock limit of each step of an upload's check (loading, each probe batch); "
+        "the whole check may use this many seconds of CPU time per thread.",
+    )
+    unsafe_skip_model_checks: bool = Field(
+        False, description="TESTS ONLY: skip the static checks of uploaded models, so that the sandbox alone is "
+        "tested. Never set it on a server.",
+    )
+
+    def sandbox_policy(self, *, probe: bool = False) -> SandboxPolicy:
+        """How tenants' models run here; raises SandboxUnavailable when no sandbox can be made and the
+        operator asked to refuse models then."""
+        mode = "bwrap"
+        problem = sandbox_problem()
+        if problem is not None:
+            if self.sandbox_fallback == "refuse":
+                raise SandboxUnavailable(
+                    "this server cannot run uploaded models safely (no sandbox: an operator must install "
+                    "bubblewrap, or set DISTILLERY_SANDBOX_FALLBACK=unsandboxed on a single-user machine)")
+            mode = "process"
+        policy = SandboxPolicy(mode=mode, memory_bytes=self.sandbox_memory_bytes, threads=self.sandbox_threads,
+                               checks=not self.unsafe_skip_model_checks)
+        if probe:
+            return replace(policy, call_seconds=self.probe_seconds,
+                           cpu_seconds=int(self.probe_seconds * policy.thread_count) + 5)
+        return replace(policy, call_seconds=self.sandbox_call_seconds, cpu_seconds=self.sandbox_cpu_seconds)
+
     @field_validator("data_roots", mode="before")
     @classmethod
     def _split_roots(cls, value):
@@ -95,3 +137,18 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def announce_sandbox(settings: Settings, log: logging.Logger) -> None:
+    """Say at start whether tenants' models are isolated here: an operator must know before a tenant does."""
+    problem = sandbox_problem()
+    if problem is None:
+        log.info("tenants' models run in a bubblewrap sandbox (no network, own files only, user nobody)")
+        return
+    banner = "!" * 78
+    if settings.sandbox_fallback == "refuse":
+        log.error("\n%s\n!! NO SANDBOX: %s.\n!! Uploaded teachers will be refused (503) until it is fixed "
+                  "(or DISTILLERY_SANDBOX_FALLBACK=unsandboxed).\n%s", banner, problem, banner)
+    else:
+        log.warning("\n%s\n!! NO SANDBOX: %s.\n!! DISTILLERY_SANDBOX_FALLBACK=unsandboxed: tenants' models run "
+                    "WITHOUT ISOLATION, with only memory, CPU and time limits.\n%s", banner, problem, banner)

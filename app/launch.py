@@ -57,8 +57,8 @@ def main() -> int:
         if not announced:
             try:
                 if httpx.get(f"http://{host}:{port}/healthz", timeout=1).status_code == 200:
-                    print(f"\nDistillery is up: API docs at http://{host}:{port}/docs  (Ctrl-C stops it)\n",
-                          flush=True)
+                    print(f"\nDistillery is up: dashboard at http://{host}:{port}/ui/, API docs at "
+                          f"http://{host}:{port}/docs  (Ctrl-C stops it)\n", flush=True)
                     announced = True
             except httpx.HTTPError:
                 pass

@@ -8,12 +8,13 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app import openapi, problems
-from app.config import get_settings
+from app.config import announce_sandbox, get_settings
 from app.db import check_schema, get_engine
 from app.deadline import RequestDeadline
 from app.reaper import reap_forever
 from app.routes import api_router
 from app.routes.health import router as health_router
+from app.ui import install as install_ui
 
 log = logging.getLogger("distillery")
 
@@ -35,6 +36,7 @@ async def lifespan(_app: FastAPI):
         log.warning("\n%s\n!! AUTH IS OFF: every request without an API key acts as the default tenant.\n"
                     "!! Fine for one machine; set DISTILLERY_AUTH_REQUIRED=true before exposing this server.\n%s",
                     banner, banner)
+    announce_sandbox(get_settings(), log)
     reaper = asyncio.create_task(reap_forever())
     yield
     reaper.cancel()
@@ -48,12 +50,15 @@ def create_app() -> FastAPI:
         "student back, exported with a plain softmax.",
         generate_unique_id_function=_operation_id,
         lifespan=lifespan,
+        docs_url=None,  # served by app.ui from vendored files, not a CDN
+        redoc_url=None,
     )
     problems.install(app)
     app.add_middleware(RequestDeadline)
     openapi.install(app)
     app.include_router(health_router)
     app.include_router(api_router)
+    install_ui(app)
     return app
 
 

@@ -85,6 +85,15 @@ def _field_name(loc: tuple) -> str:
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 
+def _error_entry(e: dict) -> dict[str, str]:
+    if e.get("type") == "json_invalid":
+        # FastAPI locates a JSON syntax error at ("body", character position): a position, not a field.
+        position = e.get("loc", ("body", "?"))[-1]
+        reason = (e.get("ctx") or {}).get("error", "JSON decode error")
+        return {"field": "body", "message": f"the body is not valid JSON: {reason} at character {position}"}
+    return {"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", "").removeprefix("Value error, ")}
+
+
 RETRY_AFTER_SECONDS = "5"
 
 
@@ -119,10 +128,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        errors = [
-            {"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", "").removeprefix("Value error, ")}
-            for e in exc.errors()
-        ]
+        errors = [_error_entry(e) for e in exc.errors()]
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or "invalid request"
         return _response(request, 422, detail, "invalid-request", errors)
 

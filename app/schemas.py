@@ -28,6 +28,9 @@ class TeacherPublic(_Out):
     num_classes: int
     arch: str | None = Field(description="safetensors teachers: the zoo architecture.")
     arch_config: dict[str, Any] | None
+    fixed_batch_size: int | None = Field(
+        None, description="The teacher's graph was exported for this batch size only (no dynamic batch "
+        "dimension); the service runs it in chunks of this size, padding the last one.")
     sha256: str
     size_bytes: int
     created_at: datetime

@@ -81,6 +81,7 @@ class Teacher(Base):
     num_classes: Mapped[int] = mapped_column(Integer)
     arch: Mapped[str | None] = mapped_column(String(64))
     arch_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    fixed_batch: Mapped[int | None] = mapped_column(Integer)  # exported for one batch size; run in chunks
     artifact_id: Mapped[str] = mapped_column(ForeignKey("artifacts.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

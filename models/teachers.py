@@ -1,8 +1,8 @@
 """Loading teachers from the formats users upload, and checking they can run.
 
-Nothing uploaded is unpickled with full pickle: TorchScript archives go through the TorchScript
-loader, ``.pt2`` files through ``torch.export.load``, ONNX through onnxruntime, and state dicts
-come as safetensors, which hold tensors and nothing else.
+For TorchScript, ``.pt2`` and ONNX files these loaders run only inside the sandbox
+(``models.sandbox``), after ``models.inspection`` has checked the file's bytes; state dicts come as
+safetensors, which hold tensors and nothing else, and are built from the zoo in-process.
 """
 
 import json
@@ -17,7 +17,10 @@ from models.specs import ARCHS
 from models.zoo import build_student
 
 FORMATS = ("torchscript", "exported_program", "onnx", "safetensors")
+TEACHER_SUFFIXES = {"torchscript": ".pt", "exported_program": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}
 PROBE_BATCHES = (2, 3)  # two sizes, so a graph frozen to one batch size is caught at upload
+MAX_CLASSES = 100_000
+MAX_INPUT_ELEMENTS = 16 * 1024 * 1024  # values in one sample
 
 
 class TeacherInvalid(ValueError):
@@ -74,9 +77,12 @@ def build_from_arch(arch: str, config: dict, input_shape) -> nn.Module:
     if arch not in ARCHS:
         raise TeacherInvalid(f"unknown arch {arch!r}; the zoo has: {', '.join(ARCHS)}")
     config = dict(config)
+    if "arch" in config:
+        raise TeacherInvalid("arch_config must not name an 'arch': the architecture comes from the 'arch' field "
+                             "alone")
     num_classes = config.pop("num_classes", 1000 if arch not in ("mlp", "cnn") else None)
-    if not isinstance(num_classes, int) or num_classes < 2:
-        raise TeacherInvalid('arch_config needs "num_classes" (an integer of at least 2)')
+    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or not 2 <= num_classes <= MAX_CLASSES:
+        raise TeacherInvalid(f'arch_config needs "num_classes": an integer from 2 to {MAX_CLASSES}')
     try:
         return build_student({"arch": arch, **config}, input_shape, num_classes)
     except ValidationError as exc:
@@ -147,6 +153,8 @@ def probe_teacher(model: nn.Module, input_shape: list[int]) -> int:
         try:
             with torch.no_grad():
                 out = model(batch)
+        except TeacherInvalid:
+            raise
         except Exception as exc:
             raise TeacherInvalid(
                 f"the teacher's forward pass failed on a zero batch shaped {list(batch.shape)} (input_shape "

@@ -9,6 +9,7 @@ from app.config import get_settings
 
 RUN_JOB = "distillery.run_job"
 RUN_SWEEP_MEMBER = "distillery.run_sweep_member"
+SQLA_POLLING_SECONDS = 0.2
 
 
 def make_celery() -> Celery:
@@ -19,6 +20,11 @@ def make_celery() -> Celery:
         settings.var_dir.mkdir(parents=True, exist_ok=True)
         # kombu passes these to SQLAlchemy's create_engine: wait on a busy SQLite file instead of failing.
         transport_options = {"connect_args": {"timeout": 30}}
+        # The transport polls its table once a second by default, so an idle worker took up to a second to
+        # see a job; its transport options all go to create_engine, so the interval is set on the class.
+        from kombu.transport import sqlalchemy as sqla_transport
+
+        sqla_transport.Transport.polling_interval = SQLA_POLLING_SECONDS
     app.conf.update(
         task_ignore_result=True,
         task_default_queue=settings.queue,

@@ -33,7 +33,7 @@ from models.image_data import (
     resolve_in_roots,
 )
 from models.preprocessing import Preprocessing
-from models.teachers import load_teacher
+from models.sandbox.remote import open_teacher
 from models.transfer_sets import TransferData, load_builtin, load_npz
 from models.zoo import build_student, load_state_dict_into
 from worker.engine.config import DistillConfig, SweepSpec
@@ -301,7 +301,7 @@ class _JobHooks(Hooks):
         run = None if self.member_run else self._run_row(name)
         if run is None or run.status != "succeeded":
             return None
-        key = run.weights_key or f"checkpoints/{self.job_id}/{name}.final.safetensors"  # rows from before 0008
+        key = run.weights_key or f"checkpoints/{self.job_id}/{name}.final.safetensors"  # rows from before 0009
         if not self.store.exists(key):
             return None
         return run.result, load_file(str(self.store.path(key)))
@@ -384,8 +384,9 @@ def _experiment(job_id: str, store: ArtifactStore, lease: Lease, cfg_update: dic
             add_event(s, job_id, "data_streamed", f"{transfer_set.num_samples + transfer_set.num_test} samples are "
                       "read from disk batch by batch (larger than DISTILLERY_IN_MEMORY_MAX_BYTES)")
     experiment = Experiment(
-        teachers=[load_teacher(store.path(t.artifact.key), t.format, arch=t.arch, arch_config=t.arch_config,
-                               input_shape=t.input_shape) for t in teachers],
+        teachers=[open_teacher(store.path(t.artifact.key), t.format, settings.sandbox_policy(), arch=t.arch,
+                               arch_config=t.arch_config, input_shape=t.input_shape,
+                               device=str(resolve_device(cfg.device))) for t in teachers],
         data=load_transfer_data(transfer_set, store),
         make_student=lambda: _student(spec["student"], input_shape, num_classes, init_path),
         num_classes=num_classes,
@@ -747,7 +748,7 @@ def _finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
         best = max(done, key=lambda r: (r.result.get("val_accuracy") or float("-inf"), -members.index(r)))
         student = PlainSoftmax(build_student(job.spec["student"], teacher.input_shape, teacher.num_classes),
                                teacher.num_classes)
-        weights = best.weights_key or f"sweeps/{job_id}/{best.id}.safetensors"  # rows from before 0008
+        weights = best.weights_key or f"sweeps/{job_id}/{best.id}.safetensors"  # rows from before 0009
         load_state_dict_into(student, store.path(weights))
         table = [{"name": r.name, "status": r.status, **{k: (r.result or {}).get(k) for k in (
             "temperature", "soft_weight", "hard_weight", "val_accuracy", "test_errors", "test_accuracy", "error")}}

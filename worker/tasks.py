@@ -1,9 +1,25 @@
 """Celery tasks: thin wrappers that hand ids to the job runner."""
 
 from celery import group
+from celery.signals import worker_process_init, worker_ready
+from celery.utils.log import get_logger
 
-from app.config import get_settings
+from app.config import announce_sandbox, get_settings
 from worker.celery_app import RUN_JOB, RUN_SWEEP_MEMBER, celery_app
+
+
+@worker_ready.connect
+def _announce_sandbox(**_kwargs) -> None:
+    announce_sandbox(get_settings(), get_logger("distillery.sandbox"))  # under Celery's own log handlers
+
+
+@worker_process_init.connect
+def _preload(**_kwargs) -> None:
+    """Import the engine and the exporters when a pool process starts, not when its first job does: an
+    idle worker then starts a job within the broker's own delay."""
+    import torch.onnx  # noqa: F401
+
+    import worker.job_runner  # noqa: F401
 
 
 @celery_app.task(name=RUN_JOB)

@@ -1,4 +1,5 @@
 import json
+import math
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
@@ -11,7 +12,10 @@ from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
 from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
 from app.tables import Artifact, JobTeacher, Teacher
-from models.teachers import FORMATS, TeacherInvalid, load_teacher, parse_arch_config, probe_teacher
+from models.inspection import ModelRefused
+from models.sandbox.jail import SandboxUnavailable
+from models.sandbox.remote import probe_in_sandbox
+from models.teachers import FORMATS, MAX_INPUT_ELEMENTS, TEACHER_SUFFIXES, TeacherInvalid, parse_arch_config
 
 router = APIRouter(prefix="/teachers", tags=["teachers"], responses=ERROR_RESPONSES)
 
@@ -21,7 +25,8 @@ MAX_INPUT_DIMS = 4
 def to_public(t: Teacher) -> TeacherPublic:
     return TeacherPublic(
         id=t.id, name=t.name, format=t.format, input_shape=t.input_shape, num_classes=t.num_classes,
-        arch=t.arch, arch_config=t.arch_config, sha256=t.artifact.sha256, size_bytes=t.artifact.size_bytes,
+        arch=t.arch, arch_config=t.arch_config, fixed_batch_size=t.fixed_batch,
+        sha256=t.artifact.sha256, size_bytes=t.artifact.size_bytes,
         created_at=t.created_at,
     )
 
@@ -38,9 +43,12 @@ def parse_input_shape(raw: str) -> list[int]:
     ):
         raise invalid(
             f"input_shape must be a JSON list of 1 to {MAX_INPUT_DIMS} positive integers giving one "
-            f"sample's shape without the batch dimension, e.g. [64] or [3, 32, 32]; got {raw!r}",
+            f"sample's shape without the batch dimension, e.g. [64] or [3, 32, 32]; got {raw[:100]!r}",
             field="input_shape",
         )
+    if math.prod(shape) > MAX_INPUT_ELEMENTS:
+        raise invalid(f"input_shape {shape} holds {math.prod(shape)} values per sample; at most "
+                      f"{MAX_INPUT_ELEMENTS} are accepted", field="input_shape")
     return shape
 
 
@@ -59,7 +67,8 @@ def create_teacher(
         str | None, Form(description='safetensors only: JSON, e.g. {"num_classes": 10, "hidden_sizes": [256]}.')
     ] = None,
 ) -> TeacherPublic:
-    """Upload a teacher. It is loaded and run on zero batches before anything is stored."""
+    """Upload a teacher. Its file is checked, then loaded and run on zero batches in the sandbox, before
+    anything is stored."""
     if format not in FORMATS:
         raise invalid(f"unknown teacher format {format!r}; supported: {', '.join(FORMATS)}", field="format")
     shape = parse_input_shape(input_shape)
@@ -77,20 +86,24 @@ def create_teacher(
     else:
         config = None
     teacher_id = new_id("teacher")
-    key = f"teachers/{teacher_id}.{format}"
+    # The file keeps its format's own suffix: torch.export.load warns about any file not named .pt2.
+    key = f"teachers/{teacher_id}{TEACHER_SUFFIXES[format]}"
     with store.stage(file.file, limit=settings.max_upload_bytes) as staged:
         if staged.size_bytes == 0:
             raise invalid("the uploaded file is empty", field="file")
         try:
-            model = load_teacher(staged.path, format, arch=arch, arch_config=config, input_shape=shape)
-            num_classes = probe_teacher(model, shape)
-        except TeacherInvalid as exc:
+            probed = probe_in_sandbox(staged.path, format, shape, settings.sandbox_policy(probe=True),
+                                      arch=arch, arch_config=config)
+        except SandboxUnavailable as exc:
+            raise Problem(503, str(exc), kind="sandbox-unavailable") from None
+        except (TeacherInvalid, ModelRefused) as exc:
             field = "arch" if "unknown arch" in str(exc) else "file"
             raise invalid(str(exc), field=field, kind="invalid-teacher") from None
         artifact = Artifact(id=new_id("artifact"), kind="teacher", key=key,
                             sha256=staged.sha256, size_bytes=staged.size_bytes)
         teacher = Teacher(id=teacher_id, tenant_id=tenant, name=name, format=format, input_shape=shape,
-                          num_classes=num_classes, arch=arch, arch_config=config, artifact=artifact)
+                          num_classes=probed.num_classes, fixed_batch=probed.fixed_batch, arch=arch,
+                          arch_config=config, artifact=artifact)
         session.add(teacher)
         session.flush()
         store.commit(staged.path, key)

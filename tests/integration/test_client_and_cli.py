@@ -80,3 +80,76 @@ def test_cli_reports_server_errors_and_exits_non_zero(stack):
     assert done.returncode == 1 and "tch_x" in done.stderr
     done = subprocess.run([cli, "--url", "http://127.0.0.1:1", "jobs", "list"], capture_output=True, text=True)
     assert done.returncode == 2 and "cannot reach the server" in done.stderr
+
+
+def _cli(stack, *args, url: str | None = None, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "DISTILLERY_URL": url or stack.url, "COLUMNS": "80"}
+    return subprocess.run([str(ROOT / ".venv" / "bin" / "distillery"), *args], env=env, capture_output=True,
+                          text=True, timeout=300, **kw)
+
+
+def _submit_args(stack, teacher_file, epochs: int) -> list[str]:
+    import httpx
+
+    with open(teacher_file, "rb") as f:
+        teacher = httpx.post(f"{stack.url}/v1/teachers", files={"file": ("t.pt", f)},
+                             data={"name": "t", "input_shape": "[64]"}, timeout=120).json()["id"]
+    ts = httpx.post(f"{stack.url}/v1/transfer-sets", json={"name": "d", "builtin": "digits"}).json()["id"]
+    return ["jobs", "submit", "--teacher", teacher, "--transfer-set", ts,
+            "--hyperparameters", f'{{"epochs": {epochs}}}']
+
+
+def test_cli_lists_print_whole_ids_in_80_columns_or_json(stack, teacher_file):
+    import json
+
+    assert _cli(stack, *_submit_args(stack, teacher_file, 1)).returncode == 0
+    for what in ("jobs", "teachers", "transfer-sets"):
+        listed = json.loads(_cli(stack, what, "list", "--output", "json").stdout)
+        assert listed["count"] >= 1 and listed["data"]
+        table = _cli(stack, what, "list")
+        assert table.returncode == 0, table.stderr
+        for row in listed["data"]:
+            assert re.search(rf"(^|\W){re.escape(row['id'])}(\W|$)", table.stdout, re.M), (row["id"], table.stdout)
+    created = json.loads(_cli(stack, "jobs", "list", "--output", "json").stdout)["data"][0]["created_at"]
+    assert created[:10] in _cli(stack, "jobs", "list").stdout  # the creation time is not wrapped either
+
+
+def test_ctrl_c_stops_following_and_says_how_to_go_on(stack, teacher_file):
+    import signal
+    import time
+
+    import httpx
+
+    cli = [str(ROOT / ".venv" / "bin" / "distillery"), *_submit_args(stack, teacher_file, 300), "--wait"]
+    proc = subprocess.Popen(cli, env={**os.environ, "DISTILLERY_URL": stack.url}, stderr=subprocess.PIPE,
+                            stdout=subprocess.PIPE, text=True)
+    job_id = None
+    for line in proc.stderr:  # waits on what the user waits on: the CLI saying it submitted the job
+        if match := re.search(r"submitted (job_\w+)", line):
+            job_id = match.group(1)
+            break
+    assert job_id
+    time.sleep(1)  # the CLI is now reading the event stream
+    proc.send_signal(signal.SIGINT)
+    stdout, stderr = proc.communicate(timeout=60)
+    assert proc.returncode == 130, stderr
+    assert "keeps running" in stderr and f"distillery jobs watch {job_id}" in stderr
+    assert f"distillery jobs cancel {job_id}" in stderr
+    assert httpx.get(f"{stack.url}/v1/jobs/{job_id}").json()["status"] in ("queued", "running", "succeeded")
+    httpx.post(f"{stack.url}/v1/jobs/{job_id}/cancel")
+    stack.wait_for_job(httpx.Client(base_url=stack.url), job_id)
+
+
+def test_wait_reconnects_when_the_event_stream_drops(stack, teacher_file):
+    from tests.integration.cutting_proxy import CuttingProxy
+
+    proxy = CuttingProxy(stack.port, cut_after=1.0)
+    try:
+        done = _cli(stack, *_submit_args(stack, teacher_file, 15), "--wait", url=f"http://127.0.0.1:{proxy.port}")
+    finally:
+        proxy.close()
+    assert done.returncode == 0, done.stderr
+    assert proxy.cuts >= 2  # the stream really dropped, more than once
+    assert "succeeded" in done.stderr
+    counts = re.findall(r"(\d+)/(\d+)", done.stderr)
+    assert counts and counts[-1] == ("15", "15"), done.stderr  # every epoch shown once, none twice

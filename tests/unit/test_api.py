@@ -80,7 +80,7 @@ def test_teacher_upload_records_classes_and_hash(client, teacher_file):
     body = r.json()
     assert body["id"].startswith("tch_") and body["num_classes"] == 10 and body["input_shape"] == [64]
     assert body["sha256"] == hashlib.sha256(teacher_file.read_bytes()).hexdigest()
-    assert stored_files() == [f"teachers/{body['id']}.torchscript"]
+    assert stored_files() == [f"teachers/{body['id']}.pt"]  # the format's own suffix
     assert client.get(f"/v1/teachers/{body['id']}").json() == body
     assert client.get("/v1/teachers").json() == {"data": [body], "count": 1}
     assert client.delete(f"/v1/teachers/{body['id']}").status_code == 204
@@ -286,8 +286,9 @@ def test_pickle_upload_is_refused_and_never_unpickled(client, tmp_path):
 
     marker = tmp_path / "pwned"
     for payload in pickle_payloads(tmp_path, marker):
-        for fmt in ("torchscript", "exported_program", "onnx"):
-            assert_problem(upload_teacher(client, payload, format=fmt), 422, "does not match its declared format")
+        for fmt in ("torchscript", "exported_program"):  # said to be a pickle, with what to save instead
+            assert_problem(upload_teacher(client, payload, format=fmt), 422, "pickle")
+        assert_problem(upload_teacher(client, payload, format="onnx"), 422, "not a loadable onnx model")
         r = upload_teacher(client, payload, format="safetensors", arch="mlp", arch_config='{"num_classes": 2}')
         assert_problem(r, 422, "not a safetensors state dict")
     assert not marker.exists()

@@ -83,3 +83,24 @@ def test_ci_runs_the_readme_test_command():
     assert "make test" in readme and "make run" in readme
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(r"^run:", makefile, re.MULTILINE) and re.search(r"^test:", makefile, re.MULTILINE)
+
+
+def test_the_image_and_its_services_can_make_the_model_sandbox(compose):
+    runs = " ".join(arg for op, arg in dockerfile_instructions() if op == "RUN")
+    assert re.search(r"apt-get install .*\bbubblewrap\b", runs)
+    for name in ("api", "worker"):
+        assert "seccomp=unconfined" in compose["services"][name]["security_opt"], name
+    assert "bubblewrap" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_files_the_readme_blocks_write_are_ignored_by_git():
+    """Running the walkthrough, CLI and client blocks from the repository root leaves `git status` clean."""
+    import subprocess
+
+    readme = (ROOT / "README.md").read_text()
+    blocks = "".join(re.findall(r"<!-- (?:walkthrough|cli|client):start -->(.*?)<!-- \w+:end -->", readme, re.S))
+    written = set(re.findall(r"(?:-o|--output|open\()\s*['\"]?([\w.]+\.(?:pt2?|onnx))", blocks))
+    written |= set(re.findall(r"models\.examples digits-teacher ([\w.]+)", blocks))
+    assert {"teacher.pt", "student.pt", "student.pt2", "student.onnx"} <= written, written
+    for name in [*written, ".schemathesis/x"]:
+        assert subprocess.run(["git", "check-ignore", "-q", name], cwd=ROOT).returncode == 0, name

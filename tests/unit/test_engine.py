@@ -266,3 +266,24 @@ def test_stacked_and_separate_loss_terms_train_the_same_student(digits, teacher,
             assert a[key] == pytest.approx(b[key], rel=1e-4), key
     for k, v in stacked.model.state_dict().items():
         torch.testing.assert_close(v, separate.model.state_dict()[k], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_each_epoch_reports_gradient_norms_measured_in_that_epoch(digits, teacher, batched):
+    """Digits has about 20 steps an epoch, far fewer than the measuring interval: every epoch still
+    measures on its own first batch, so no epoch repeats an earlier one's values."""
+    from worker.engine.loop import GRAD_NORM_INTERVAL
+    from worker.engine.members import train_members
+
+    train, val = make_splits(digits, teacher)
+    cfg = DistillConfig(epochs=4, batch_size=64, learning_rate=0.05)
+    assert len(train) / cfg.batch_size < GRAD_NORM_INTERVAL
+    if batched:
+        history = train_members(student_factory, train, val, [cfg, cfg.model_copy(update={"temperature": 4.0})])[0]
+        history = history.history
+    else:
+        history = train_student(student_factory, train, val, cfg).history
+    for key in ("grad_norm_soft", "grad_norm_hard"):
+        values = [h[key] for h in history]
+        assert all(v > 0 for v in values), key
+        assert all(a != b for a, b in zip(values, values[1:], strict=False)), (key, values)

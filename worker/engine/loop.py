@@ -22,7 +22,8 @@ from worker.engine.losses import combine, make_loss
 from worker.engine.streaming import is_lazy
 
 # Each term's gradient norm costs one extra backward pass, so it is measured on the first step and then
-# every GRAD_NORM_INTERVAL steps (about 1% extra work); an epoch reports its latest measurement.
+# on each epoch's first batch and every GRAD_NORM_INTERVAL steps after it (about 1% extra work); an epoch
+# reports the latest measurement taken in that epoch, never one carried over from an earlier epoch.
 GRAD_NORM_INTERVAL = 100
 CANCEL_CHECK_EVERY = 20  # steps between checks of the cancel flag
 FINITE_CHECK_EVERY_CUDA = 25  # reading the loss forces a device sync; on the CPU it is checked every step
@@ -321,6 +322,7 @@ def train_student(
         student.train()
         # Per-batch losses stay on the device, detached, and are summed once the epoch ends.
         seen: dict[str, list[torch.Tensor]] = {}
+        norms = {}
         sizes: list[int] = []
         lr_at_start = opt.param_groups[0]["lr"]
         started = time.perf_counter()
@@ -355,7 +357,7 @@ def train_student(
                 record = (*terms.items(), ("total", total))
             if (i + 1) % finite_every == 0:
                 _check_finite(total, epoch, i + 1)
-            measure = step % GRAD_NORM_INTERVAL == 0
+            measure = i % GRAD_NORM_INTERVAL == 0
             soft_grads = None
             if measure and "soft" in names and len(names) > 1:
                 weighted_soft = fused.loss(sums[:1], len(idx)) if fused is not None else weights["soft"] * terms["soft"]

@@ -146,6 +146,7 @@ def train_members(
     for epoch in range(1, cfg.epochs + 1):
         skeleton.train()
         seen: list[torch.Tensor] = []
+        norms = [{} for _ in cfgs]
         lr_at_start = opt.param_groups[0]["lr"]
         started = time.perf_counter()
         order = torch.randperm(len(train), generator=gen)
@@ -163,7 +164,7 @@ def train_members(
             if (i + 1) % finite_every == 0:
                 _check_finite(total, epoch, i + 1)
             soft_grads = None
-            measure = step % GRAD_NORM_INTERVAL == 0
+            measure = i % GRAD_NORM_INTERVAL == 0
             if measure and sums.shape[1] > 1:
                 soft_grads = torch.autograd.grad(sums[:, 0].sum() * scale, flat, retain_graph=True)
             opt.zero_grad(set_to_none=True)

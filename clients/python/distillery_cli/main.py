@@ -6,8 +6,10 @@ DISTILLERY_API_KEY.
 """
 
 import json
+import signal
 import sys
 import time
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,7 +30,7 @@ from distillery_client.models import (
 from distillery_client.types import UNSET, File
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 app = typer.Typer(help="Distillery: distil a teacher into a smaller student.", no_args_is_help=True)
 teachers = typer.Typer(help="Upload and list teachers.", no_args_is_help=True)
@@ -44,6 +46,11 @@ app.add_typer(admin, name="admin")
 err = Console(stderr=True)
 TERMINAL = {"succeeded", "failed", "cancelled"}
 STATE: dict[str, Any] = {}
+
+
+class Output(StrEnum):
+    table = "table"
+    json = "json"
 
 
 @app.callback()
@@ -82,6 +89,24 @@ def emit(obj: Any) -> None:
     print(json.dumps(obj.to_dict() if hasattr(obj, "to_dict") else obj, indent=2, default=str))
 
 
+OutputOption = Annotated[Output, typer.Option("--output", "-O", help="table, or json ({data, count}).")]
+
+
+def print_page(page, output: Output, title: str, columns: list[str], rows: list[list[str]]) -> None:
+    """A list as a table (ids never cut or wrapped, however narrow the terminal or pipe), or as JSON."""
+    if output == Output.json:
+        emit(page)
+        return
+    table = Table(Column(columns[0], no_wrap=True, min_width=max([len(r[0]) for r in rows] + [2])),
+                  *columns[1:], title=f"{page.count} {title}")
+    for row in rows:
+        table.add_row(*row)
+    console = Console()
+    # A table wider than the terminal would be cut; a pipe has no width, so it gets what it needs.
+    console.width = max(console.width, table.__rich_measure__(console, console.options).maximum)
+    console.print(table)
+
+
 def json_option(raw: str | None, what: str) -> dict:
     if not raw:
         return {}
@@ -112,13 +137,11 @@ def teachers_add(
 
 
 @teachers.command("list")
-def teachers_list(limit: int = 100, offset: int = 0) -> None:
+def teachers_list(limit: int = 100, offset: int = 0, output: OutputOption = Output.table) -> None:
     """List teachers."""
     page = call(list_teachers, limit=limit, offset=offset)
-    table = Table("id", "name", "format", "input_shape", "classes", title=f"{page.count} teachers")
-    for t in page.data:
-        table.add_row(t.id, t.name, t.format_, json.dumps(t.input_shape), str(t.num_classes))
-    Console().print(table)
+    print_page(page, output, "teachers", ["id", "name", "format", "input_shape", "classes"],
+               [[t.id, t.name, t.format_, json.dumps(t.input_shape), str(t.num_classes)] for t in page.data])
 
 
 @transfer_sets.command("add")
@@ -139,14 +162,12 @@ def transfer_sets_add(
 
 
 @transfer_sets.command("list")
-def transfer_sets_list(limit: int = 100, offset: int = 0) -> None:
+def transfer_sets_list(limit: int = 100, offset: int = 0, output: OutputOption = Output.table) -> None:
     """List transfer sets."""
     page = call(list_transfer_sets, limit=limit, offset=offset)
-    table = Table("id", "name", "kind", "samples", "test", "shape", "classes", title=f"{page.count} transfer sets")
-    for t in page.data:
-        table.add_row(t.id, t.name, t.kind, str(t.num_samples), str(t.num_test), json.dumps(t.sample_shape),
-                      str(t.num_classes))
-    Console().print(table)
+    print_page(page, output, "transfer sets", ["id", "name", "kind", "samples", "test", "shape", "classes"],
+               [[t.id, t.name, t.kind, str(t.num_samples), str(t.num_test), json.dumps(t.sample_shape),
+                 str(t.num_classes)] for t in page.data])
 
 
 @jobs.command("submit")
@@ -175,35 +196,71 @@ def jobs_submit(
         raise typer.Exit(1)
 
 
+RECONNECT_SECONDS = (0.5, 1, 2, 4, 8)  # waits between tries while the stream cannot be reached
+GIVE_UP_AFTER = 12  # consecutive failed tries (about a minute and a half)
+
+
 def follow(job_id: str):
-    """Show the job's progress from its event stream until it ends; return the finished job."""
+    """Show the job's progress from its event stream until it ends; return the finished job. A dropped stream
+    is reopened where it left off (``Last-Event-ID``); Ctrl-C stops following, never the job."""
     columns = [TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:.0f}/{task.total:.0f}"),
                TextColumn("{task.fields[info]}"), TimeRemainingColumn()]
     job = call(get_job, job_id=job_id)
-    with Progress(*columns, console=err, transient=False) as bar:
-        task = bar.add_task(job_id, total=job.progress.total_epochs, info="queued")
-        stream = client().get_httpx_client()
-        with stream.stream("GET", f"/v1/jobs/{job_id}/events/stream", timeout=None) as response:
-            for event in _events(response):
-                data = event.get("data") or {}
-                if event.get("event") == "epoch":
-                    info = data.get("data", {})
-                    parts = [f"{info.get('run', '')} epoch {info.get('epoch')}"]
-                    if info.get("total_loss") is not None:
-                        parts.append(f"loss {info['total_loss']:.4f}")
-                    if info.get("val_accuracy") is not None:
-                        parts.append(f"val acc {info['val_accuracy']:.3f}")
-                    bar.update(task, advance=1, info=", ".join(parts))
-                else:
-                    bar.update(task, info=data.get("type", event.get("event", "")))
-    for _ in range(20):  # the stream ends with the job; its row says how
-        job = call(get_job, job_id=job_id)
-        if str(job.status) in TERMINAL:
-            break
-        time.sleep(0.5)
+    try:
+        with Progress(*columns, console=err, transient=False) as bar:
+            task = bar.add_task(job_id, total=job.progress.total_epochs, info="queued")
+            _stream_until_ended(job_id, lambda event: _show(bar, task, event))
+    except KeyboardInterrupt:
+        err.print(f"stopped following {job_id}; the job keeps running on the server.\n"
+                  f"  follow it again:  distillery jobs watch {job_id}\n"
+                  f"  cancel it:        distillery jobs cancel {job_id}")
+        raise typer.Exit(128 + signal.SIGINT) from None
+    job = call(get_job, job_id=job_id)
     colour = "green" if str(job.status) == "succeeded" else "red"
     err.print(f"[{colour}]{job_id} {job.status}[/{colour}]" + (f": {job.error}" if job.error else ""))
     return job
+
+
+def _show(bar: Progress, task, event: dict) -> None:
+    data = event.get("data") or {}
+    if event.get("event") == "epoch":
+        info = data.get("data", {})
+        parts = [f"{info.get('run', '')} epoch {info.get('epoch')}"]
+        if info.get("total_loss") is not None:
+            parts.append(f"loss {info['total_loss']:.4f}")
+        if info.get("val_accuracy") is not None:
+            parts.append(f"val acc {info['val_accuracy']:.3f}")
+        bar.update(task, advance=1, info=", ".join(parts))
+    else:
+        bar.update(task, info=data.get("type", event.get("event", "")))
+
+
+def _stream_until_ended(job_id: str, on_event) -> None:
+    """Read the job's events until the job has ended, reconnecting after the last event seen."""
+    last_id, failures = None, 0
+    http = client().get_httpx_client()
+    while True:
+        headers = {"Last-Event-ID": last_id} if last_id else {}
+        try:
+            with http.stream("GET", f"/v1/jobs/{job_id}/events/stream", headers=headers, timeout=None) as response:
+                if response.status_code != 200:
+                    response.read()
+                    ok(get_job.sync_detailed(client=client(), job_id=job_id))  # says why, and exits
+                for event in _events(response):
+                    failures = 0
+                    last_id = event.get("id", last_id)
+                    on_event(event)
+        except (httpx.HTTPError, ValueError) as exc:
+            failures += 1
+            if failures > GIVE_UP_AFTER:
+                err.print(f"[red]lost the event stream of {job_id}[/red] ({exc}); the job may still be running: "
+                          f"distillery jobs watch {job_id}")
+                raise typer.Exit(2) from None
+            time.sleep(RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS)) - 1])
+            continue
+        # The server ends the stream when the job ends; an end without that is a drop.
+        if str(call(get_job, job_id=job_id).status) in TERMINAL:
+            return
 
 
 def _events(response: httpx.Response):
@@ -218,21 +275,31 @@ def _events(response: httpx.Response):
             current[key] = json.loads(value) if key == "data" else value
 
 
+@jobs.command("watch")
+def jobs_watch(job_id: str) -> None:
+    """Follow a job's progress until it ends; exits non-zero unless it succeeds."""
+    final = follow(job_id)
+    emit(final)
+    if final.status != "succeeded":
+        raise typer.Exit(1)
+
+
 @jobs.command("list")
 def jobs_list(
     status: Annotated[str | None, typer.Option(help="queued, running, succeeded, failed or cancelled.")] = None,
     limit: int = 20,
     offset: int = 0,
+    output: OutputOption = Output.table,
 ) -> None:
     """List jobs, newest first."""
     page = call(list_jobs, status=ListJobsStatusType0(status) if status else UNSET, limit=limit, offset=offset)
-    table = Table("id", "status", "progress", "student test acc", "created", title=f"{page.count} jobs")
+    rows = []
     for j in page.data:
         result = j.result.to_dict() if j.result else {}
         acc = result.get("student", {}).get("test_accuracy")
-        table.add_row(j.id, str(j.status), f"{j.progress.epoch}/{j.progress.total_epochs}",
-                      "" if acc is None else f"{acc:.4f}", str(j.created_at))
-    Console().print(table)
+        rows.append([j.id, str(j.status), f"{j.progress.epoch}/{j.progress.total_epochs}",
+                     "" if acc is None else f"{acc:.4f}", j.created_at.strftime("%Y-%m-%d %H:%M:%S")])
+    print_page(page, output, "jobs", ["id", "status", "progress", "student test acc", "created"], rows)
 
 
 @jobs.command("show")

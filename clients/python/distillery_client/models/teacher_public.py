@@ -8,6 +8,7 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..types import UNSET, Unset
 from typing import cast
 import datetime
 
@@ -36,6 +37,8 @@ class TeacherPublic:
             num_classes (int):
             sha256 (str):
             size_bytes (int):
+            fixed_batch_size (int | None | Unset): The teacher's graph was exported for this batch size only (no dynamic
+                batch dimension); the service runs it in chunks of this size, padding the last one.
      """
 
     arch: None | str
@@ -48,6 +51,7 @@ class TeacherPublic:
     num_classes: int
     sha256: str
     size_bytes: int
+    fixed_batch_size: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -83,6 +87,12 @@ class TeacherPublic:
 
         size_bytes = self.size_bytes
 
+        fixed_batch_size: int | None | Unset
+        if isinstance(self.fixed_batch_size, Unset):
+            fixed_batch_size = UNSET
+        else:
+            fixed_batch_size = self.fixed_batch_size
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -98,6 +108,8 @@ class TeacherPublic:
             "sha256": sha256,
             "size_bytes": size_bytes,
         })
+        if fixed_batch_size is not UNSET:
+            field_dict["fixed_batch_size"] = fixed_batch_size
 
         return field_dict
 
@@ -153,6 +165,16 @@ class TeacherPublic:
 
         size_bytes = d.pop("size_bytes")
 
+        def _parse_fixed_batch_size(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        fixed_batch_size = _parse_fixed_batch_size(d.pop("fixed_batch_size", UNSET))
+
+
         teacher_public = cls(
             arch=arch,
             arch_config=arch_config,
@@ -164,6 +186,7 @@ class TeacherPublic:
             num_classes=num_classes,
             sha256=sha256,
             size_bytes=size_bytes,
+            fixed_batch_size=fixed_batch_size,
         )
 
 

@@ -100,7 +100,8 @@ def sync_detailed(
 ) -> Response[ProblemDetail | TeacherPublic]:
     """ Create Teacher
 
-     Upload a teacher. It is loaded and run on zero batches before anything is stored.
+     Upload a teacher. Its file is checked, then loaded and run on zero batches in the sandbox, before
+    anything is stored.
 
     Args:
         body (BodyCreateTeacher):
@@ -133,7 +134,8 @@ def sync(
 ) -> ProblemDetail | TeacherPublic | None:
     """ Create Teacher
 
-     Upload a teacher. It is loaded and run on zero batches before anything is stored.
+     Upload a teacher. Its file is checked, then loaded and run on zero batches in the sandbox, before
+    anything is stored.
 
     Args:
         body (BodyCreateTeacher):
@@ -161,7 +163,8 @@ async def asyncio_detailed(
 ) -> Response[ProblemDetail | TeacherPublic]:
     """ Create Teacher
 
-     Upload a teacher. It is loaded and run on zero batches before anything is stored.
+     Upload a teacher. Its file is checked, then loaded and run on zero batches in the sandbox, before
+    anything is stored.
 
     Args:
         body (BodyCreateTeacher):
@@ -194,7 +197,8 @@ async def asyncio(
 ) -> ProblemDetail | TeacherPublic | None:
     """ Create Teacher
 
-     Upload a teacher. It is loaded and run on zero batches before anything is stored.
+     Upload a teacher. Its file is checked, then loaded and run on zero batches in the sandbox, before
+    anything is stored.
 
     Args:
         body (BodyCreateTeacher):

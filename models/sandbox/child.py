@@ -1,0 +1,179 @@
+"""The process a tenant's model runs in: ``python -m models.sandbox.child MODEL FORMAT DEVICE THREADS GUARD
+MEMORY CPU SCRATCH``. It sets its own limits before it reads a byte of the model, then answers ``load``
+and ``forward`` requests on stdin/stdout (see ``protocol``) until told to exit or its input closes."""
+
+import os
+import resource
+import sys
+
+
+def _limit(which: int, value: int) -> None:
+    if value > 0:
+        resource.setrlimit(which, (value, value))
+
+
+def _forbid_full_pickle() -> None:
+    """The loaders' fallbacks to full pickle become errors: ``torch.load`` is forced to weights-only (the
+    environment variable is read at each call), and the plain pickle and TorchScript-object loaders raise."""
+    import pickle
+
+    import torch
+
+    def refuse(*_args, **_kwargs):
+        raise RuntimeError("the model asked for a full-pickle load, which is refused")
+
+    pickle.load = pickle.loads = refuse  # type: ignore[assignment]
+    torch._C._pickle_load_obj = refuse  # custom objects in .pt2 archives
+
+
+def operators(model) -> set[str]:
+    """Every operator the model's graphs call: all methods of all TorchScript submodules (with called
+    functions inlined), or every graph of an exported program."""
+    import torch
+
+    from models.teachers import FrozenModule
+
+    ops: set[str] = set()
+    if isinstance(model, FrozenModule):
+        model = model.inner
+    if isinstance(model, torch.jit.ScriptModule):
+        for module in [model, *model.modules()]:
+            c = getattr(module, "_c", None)
+            if c is None:
+                continue
+            for name in c._method_names():
+                graph = c._get_method(name).graph.copy()
+                _graph_kinds(graph, ops)
+                torch._C._jit_pass_inline(graph)
+                _graph_kinds(graph, ops)
+        return ops
+    if isinstance(model, torch.fx.GraphModule):
+        for sub in model.modules():
+            if isinstance(sub, torch.fx.GraphModule):
+                for node in sub.graph.nodes:
+                    if node.op == "call_function":
+                        ops.add(_fx_name(node.target))
+                    elif node.op == "call_method":
+                        ops.add(f"method::{node.target}")
+    return ops
+
+
+def fixed_batch(model) -> int | None:
+    """The one batch size a graph was exported for, or None when its batch dimension is dynamic:
+    ``torch.export.export(model, (x,))`` without ``dynamic_shapes``, or an ONNX file with a fixed first axis."""
+    import torch
+
+    from models.teachers import FrozenModule, OnnxModule
+
+    if isinstance(model, OnnxModule):
+        first = model.session.get_inputs()[0].shape
+        return first[0] if first and isinstance(first[0], int) and first[0] > 0 else None
+    if isinstance(model, FrozenModule) and isinstance(model.inner, torch.fx.GraphModule):
+        for node in model.inner.graph.nodes:
+            if node.op == "placeholder":
+                value = node.meta.get("val")
+                shape = getattr(value, "shape", None)
+                if shape is not None and len(shape) and isinstance(shape[0], int):
+                    return int(shape[0])
+                return None
+    return None
+
+
+def run_in_chunks(model, x, size: int):
+    """A fixed-batch graph on any batch: chunks of its size, the last one padded with zeros."""
+    import torch
+
+    outs = []
+    for start in range(0, x.shape[0], size):
+        chunk = x[start:start + size]
+        rows = chunk.shape[0]
+        if rows < size:
+            chunk = torch.cat([chunk, chunk.new_zeros((size - rows, *chunk.shape[1:]))])
+        out = model(chunk)
+        if isinstance(out, tuple | list) and len(out) == 1:
+            out = out[0]
+        outs.append(out[:rows])
+    return torch.cat(outs)
+
+
+def _graph_kinds(graph, ops: set[str]) -> None:
+    for node in graph.nodes():
+        ops.add(node.kind())
+        for block in node.blocks():
+            _graph_kinds(block, ops)
+
+
+def _fx_name(target) -> str:
+    name = getattr(target, "_schema", None)
+    if name is not None:
+        return name.name  # "aten::linear"
+    qualified = getattr(target, "__module__", None) or ""
+    return f"{qualified.split('.')[0] or 'python'}::{getattr(target, '__name__', str(target))}"
+
+
+def main(argv: list[str]) -> int:
+    model_path, fmt, device, threads, guard, memory, cpu, scratch = argv
+    # Protocol on a private copy of stdout; whatever the model prints goes to stderr.
+    channel = os.fdopen(os.dup(1), "wb")
+    os.dup2(2, 1)
+    _limit(resource.RLIMIT_DATA, int(memory))
+    _limit(resource.RLIMIT_CPU, int(cpu))
+    _limit(resource.RLIMIT_FSIZE, int(scratch))
+    _limit(resource.RLIMIT_CORE, 0)
+    if guard == "1":
+        os.environ["TORCH_FORCE_WEIGHTS_ONLY_LOAD"] = "1"
+    import numpy as np
+    import torch
+
+    from models.sandbox.protocol import Reader, array_from, array_payload, encode
+    from models.teachers import TeacherInvalid, _first_line, load_teacher
+
+    torch.set_num_threads(max(1, int(threads)))
+    if guard == "1":
+        _forbid_full_pickle()
+    reader = Reader(0)
+    model, batch = None, None
+
+    def send(header: dict, payload: bytes = b"") -> None:
+        channel.write(encode(header, payload))
+        channel.flush()
+
+    while True:
+        try:
+            header, payload = reader.receive(max_payload=1 << 34)
+        except EOFError:
+            return 0
+        op = header.get("op")
+        try:
+            if op == "exit":
+                return 0
+            if op == "load":
+                model = load_teacher(model_path, fmt)
+                if hasattr(model, "to") and device != "cpu":
+                    model = model.to(device)
+                batch = fixed_batch(model)
+                send({"ok": True, "ops": sorted(operators(model)), "fixed_batch": batch})
+            elif op == "forward" and model is not None:
+                x = torch.from_numpy(array_from(header["shape"], payload).copy()).to(device)
+                with torch.no_grad():
+                    out = model(x) if batch is None or x.shape[0] == batch else run_in_chunks(model, x, batch)
+                if isinstance(out, tuple | list) and len(out) == 1:
+                    out = out[0]
+                if not isinstance(out, torch.Tensor):
+                    send({"ok": False, "error": f"the teacher returned a {type(out).__name__}, not a tensor of "
+                                                "logits", "kind": "shape"})
+                    continue
+                shape, data = array_payload(np.asarray(out.detach().float().cpu().numpy()))
+                send({"ok": True, "shape": shape}, data)
+            else:
+                send({"ok": False, "error": f"unexpected request {op!r}"})
+        except Exception as exc:  # the model's own error, reported to the service as text
+            message = (str(exc) if isinstance(exc, TeacherInvalid) else _first_line(exc))
+            message = message.replace(model_path, "the uploaded file")
+            if not isinstance(exc, TeacherInvalid):
+                message = f"{type(exc).__name__}: {message.removeprefix(type(exc).__name__ + ': ')}"
+            send({"ok": False, "error": message, "kind": type(exc).__name__})
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

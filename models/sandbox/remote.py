@@ -1,0 +1,192 @@
+"""A tenant's teacher as an ``nn.Module`` whose forward pass runs in a sandboxed child process.
+
+The engine treats it like any teacher: batches go in as float32 arrays over a pipe and logits come back,
+checked for shape and size before they are read. The child starts on the first use (a job whose teacher
+outputs are cached never starts one) and is killed when the module is closed or collected.
+"""
+
+import collections
+import logging
+import os
+import subprocess
+import threading
+import time
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from models.inspection import ModelRefused, check_file, refused_operators
+from models.sandbox.jail import SandboxPolicy, SandboxUnavailable, command, sandbox_problem
+from models.sandbox.protocol import ProtocolError, Reader, Timeout, array_from, array_payload, encode
+from models.teachers import TeacherInvalid, load_teacher, probe_teacher
+
+SANDBOXED_FORMATS = ("torchscript", "exported_program", "onnx")
+log = logging.getLogger(__name__)
+
+
+def _kill(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        pass
+    for stream in (proc.stdin, proc.stdout):
+        if stream is not None:
+            stream.close()
+
+
+class SandboxedTeacher(nn.Module):
+    def __init__(self, path: Path, fmt: str, policy: SandboxPolicy, *, device: str = "cpu"):
+        super().__init__()
+        self.path, self.fmt, self.policy, self.device_name = Path(path), fmt, policy, device
+        self._proc: subprocess.Popen | None = None
+        self._reader: Reader | None = None
+        self._stderr: collections.deque[str] = collections.deque(maxlen=20)
+        self._finalizer = None
+        self.fixed_batch: int | None = None  # the graph's one batch size, when it has one
+
+    def train(self, mode: bool = True) -> "SandboxedTeacher":
+        self.training = mode  # the mode the file was saved in is the one it runs in
+        return self
+
+    def start(self) -> list[str]:
+        """Start the child and load the model; returns the operators its graphs call."""
+        if self.policy.mode == "bwrap":
+            problem = sandbox_problem()
+            if problem is not None:
+                raise SandboxUnavailable(problem)
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            argv, env, cwd = command(self.policy, self.path, self.fmt, self.device_name,
+                                     fd if self.policy.mode == "bwrap" else None)
+            self._proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE, env=env, cwd=cwd, start_new_session=True,
+                                          pass_fds=(fd,))
+        finally:
+            os.close(fd)
+        self._finalizer = weakref.finalize(self, _kill, self._proc)
+        self._reader = Reader(self._proc.stdout.fileno())
+        threading.Thread(target=self._drain, args=(self._proc.stderr,), daemon=True).start()
+        header, _ = self._request({"op": "load"}, max_payload=0)
+        ops = header.get("ops")
+        if not isinstance(ops, list) or not all(isinstance(o, str) for o in ops) or len(ops) > 100_000:
+            raise TeacherInvalid("the teacher's process answered with a malformed operator list")
+        batch = header.get("fixed_batch")
+        self.fixed_batch = batch if isinstance(batch, int) and 0 < batch <= 1_000_000 else None
+        if self.policy.checks:
+            refused = refused_operators(set(ops))
+            if refused:
+                self.close()
+                raise ModelRefused(f"the teacher calls operators a teacher may not use: {', '.join(refused[:10])} "
+                                   "(file, process, network or custom operators); export the network without them")
+        return ops
+
+    def _drain(self, stream) -> None:
+        for line in iter(stream.readline, b""):
+            self._stderr.append(line.decode("utf-8", "replace")[:500])
+
+    def _request(self, header: dict, payload: bytes = b"", *, max_payload: int, check=None) -> tuple[dict, bytes]:
+        deadline = time.monotonic() + self.policy.call_seconds
+        try:
+            self._proc.stdin.write(encode(header, payload))
+            self._proc.stdin.flush()
+            answer, data = self._reader.receive(max_payload=max_payload, deadline=deadline, check=check)
+        except Timeout:
+            self.close()
+            raise TeacherInvalid(f"the teacher did not answer within {self.policy.call_seconds:g} s "
+                                 "(the sandbox's time limit)") from None
+        except (EOFError, BrokenPipeError, OSError, ProtocolError) as exc:
+            reason = self._death(exc)
+            self.close()
+            raise TeacherInvalid(reason) from None
+        if not answer.get("ok"):
+            message = str(answer.get("error", "the teacher failed"))[:2000]
+            if answer.get("kind") == "TeacherInvalid":
+                raise TeacherInvalid(message)
+            raise TeacherInvalid(f"the teacher's forward pass failed: {message}"
+                                 if header.get("op") == "forward" else message)
+        return answer, data
+
+    def _death(self, exc: Exception) -> str:
+        if isinstance(exc, ProtocolError):
+            return f"the teacher's process broke the protocol ({exc})"
+        try:
+            code = self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        limits = (f"it may have exceeded the sandbox's limits of {self.policy.memory_bytes // 2**20} MiB of memory "
+                  f"or {self.policy.cpu_seconds} s of CPU time")
+        log.warning("sandboxed teacher ended (exit code %s); its last output: %s", code, "".join(self._stderr))
+        if code is not None and code < 0:
+            return f"the teacher's process was ended by signal {-code}; {limits}"
+        return f"the teacher's process ended unexpectedly (exit code {code}); {limits}"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self._proc is None:
+            self.start()
+        rows = int(x.shape[0])
+        shape, payload = array_payload(x.detach().float().cpu().numpy())
+
+        def check(answer: dict) -> None:
+            out = answer.get("shape")
+            if not answer.get("ok"):
+                return
+            if not (isinstance(out, list) and len(out) == 2 and out[0] == rows and isinstance(out[1], int)):
+                self.close()
+                raise TeacherInvalid(f"the teacher must return logits shaped [batch, classes]; for a batch "
+                                     f"shaped {shape} it returned {out}")
+            if not 1 <= out[1] <= self.policy.max_classes:
+                self.close()
+                raise TeacherInvalid(f"the teacher returns {out[1]} classes; at most {self.policy.max_classes} "
+                                     "are accepted")
+
+        answer, data = self._request({"op": "forward", "shape": shape}, payload,
+                                     max_payload=rows * self.policy.max_classes * 4, check=check)
+        logits = torch.from_numpy(np.array(array_from(answer["shape"], data)))
+        return logits.to(x.device)
+
+    def close(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer()
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+        self._proc = None
+
+
+def open_teacher(path: Path, fmt: str, policy: SandboxPolicy, *, arch: str | None = None,
+                 arch_config: dict | None = None, input_shape=None, device: str = "cpu") -> nn.Module:
+    """A teacher ready for the engine. A safetensors state dict holds no code and is built from the zoo
+    here; every other format runs in the sandbox."""
+    if fmt not in SANDBOXED_FORMATS:
+        return load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape)
+    return SandboxedTeacher(path, fmt, policy, device=device)
+
+
+@dataclass(frozen=True)
+class Probed:
+    num_classes: int
+    fixed_batch: int | None = None  # the graph runs on this batch size only; it is run in chunks of it
+
+
+def probe_in_sandbox(path: Path, fmt: str, input_shape: list[int], policy: SandboxPolicy, *,
+                     arch: str | None = None, arch_config: dict | None = None) -> Probed:
+    """Check an uploaded teacher and return its number of classes: its bytes first, then its operators
+    and zero batches of sizes 2 and 3 in the sandbox (safetensors teachers are built and run here)."""
+    if fmt not in SANDBOXED_FORMATS:
+        model = load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape)
+        return Probed(probe_teacher(model, input_shape))
+    if policy.checks:
+        check_file(path, fmt)
+    teacher = SandboxedTeacher(path, fmt, policy)
+    try:
+        teacher.start()
+        return Probed(probe_teacher(teacher, input_shape), teacher.fixed_batch)
+    finally:
+        teacher.close()
+
