@@ -30,6 +30,7 @@ FAST = {"DISTILLERY_LEASE_SECONDS": "3", "DISTILLERY_REAPER_INTERVAL_SECONDS": "
         "DISTILLERY_REQUEUE_AFTER_SECONDS": "3", "DISTILLERY_DB_STATEMENT_TIMEOUT_SECONDS": "5"}
 TERMINAL_EVENTS = {"succeeded", "failed", "cancelled"}
 HOOKS = {"DISTILLERY_TEST_HOOKS": "true"}
+SLOW = {"epochs": 3, "batch_size": 2}  # some 650 steps an epoch, a few seconds: time to act inside a run
 
 
 class OwnRedis:
@@ -122,7 +123,7 @@ def test_redis_killed_and_restarted_and_down_for_longer_than_a_lease(tmp_path, t
     with running_stack("postgres_redis", tmp_path / "s", FAST, broker_url=own_redis.url) as stack, \
             stack.client() as client:
         # Killed and restarted at once, with a job running and two queued.
-        running = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 2, "batch_size": 8})
+        running = submit_digits_job(client, teacher_file, hyperparameters=SLOW)
         sweep = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 2, "batch_size": 32},
                                   sweep={"temperature": [1, 4, 10]})
         queued = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 1})
@@ -138,19 +139,19 @@ def test_redis_killed_and_restarted_and_down_for_longer_than_a_lease(tmp_path, t
         wait_until("the sweep half done", half_done, timeout=120, every=0.05)
         restart(own_redis, down=1)
         wait_all(stack, client, [running, sweep, queued])
-        assert_ended_once(client, running, epochs=2)
+        assert_ended_once(client, running, epochs=3)
         assert_ended_once(client, sweep, epochs=2)
         assert_ended_once(client, queued, epochs=1)
 
         # Down for longer than a lease, with a job running and a sweep queued: the worker loses its task,
         # the lease lapses, the reaper queues the job again and cannot send it; nothing is stranded.
-        running = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 2, "batch_size": 8})
+        running = submit_digits_job(client, teacher_file, hyperparameters=SLOW)
         sweep = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 1},
                                   sweep={"temperature": [1, 4]})
         wait_for_epoch(client, running, 1)
         restart(own_redis, down=float(FAST["DISTILLERY_LEASE_SECONDS"]) + 3)
         wait_all(stack, client, [running, sweep])
-        assert_ended_once(client, running, epochs=2)
+        assert_ended_once(client, running, epochs=3)
         assert_ended_once(client, sweep, epochs=1)
         assert "requeued" in [e["type"] for e in events(client, running)]
 
@@ -205,7 +206,7 @@ def test_stopped_workers_continued_after_another_finished_write_nothing(tmp_path
                        worker_env=hook) as stack, stack.client() as client:
         # A plain job: its worker stopped inside a transaction that holds the job's row, until another has
         # finished the job. PostgreSQL ends the stopped transaction; the reaper and the new worker go on.
-        job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 3, "batch_size": 8})
+        job_id = submit_digits_job(client, teacher_file, hyperparameters=SLOW)
         wait_for_log(stack, "worker", "test hook: paused at fenced_write")
         stop_past_the_lease_and_continue(stack, client, job_id, "worker", "worker2",
                                          ("another worker holds its lease now", "leaving the job to the reaper"),
@@ -213,7 +214,7 @@ def test_stopped_workers_continued_after_another_finished_write_nothing(tmp_path
         stack.stop("worker")
 
         # A sweep member: likewise.
-        job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 3, "batch_size": 8},
+        job_id = submit_digits_job(client, teacher_file, hyperparameters=SLOW,
                                    sweep={"temperature": [1, 4]})
         wait_until("a member's first epoch", lambda: any(
             r["status"] == "running" and r["metrics"].get("total_loss") for r in members(client, job_id)),
@@ -257,7 +258,7 @@ def test_workers_killed_between_checkpoint_and_metrics_and_after_a_members_epoch
         assert resumed == [{"run": "distilled", "epoch": 1}], resumed
 
         # A sweep member's worker killed after the member recorded two epochs: its retry starts clean.
-        job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 3, "batch_size": 8},
+        job_id = submit_digits_job(client, teacher_file, hyperparameters=SLOW,
                                    sweep={"temperature": [1, 4]})
 
         def a_member_has_2_epochs():
