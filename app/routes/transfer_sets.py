@@ -26,7 +26,14 @@ from app.tables import Artifact, Job, TransferSet
 from models import image_data
 from models.archives import ArchiveInvalid, ArchiveTooLarge, extract_archive
 from models.preprocessing import Preprocessing
-from models.transfer_sets import HOLDOUT_FRACTION, TransferData, TransferSetInvalid, load_builtin, load_npz
+from models.transfer_sets import (
+    HOLDOUT_FRACTION,
+    TransferData,
+    TransferSetInvalid,
+    TransferSetTooLarge,
+    load_builtin,
+    load_npz,
+)
 
 _JSON_BODY = TypeAdapter(TransferSetJSONCreate)
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
@@ -172,7 +179,9 @@ def _create_npz(session, store, settings, upload: UploadFile, name: str, tenant:
     key = f"transfer_sets/{ts_id}.npz"
     with store.stage(upload.file, limit=settings.max_upload_bytes, suffix=".npz") as staged:
         try:
-            data = load_npz(staged.path)
+            data = load_npz(staged.path, max_bytes=settings.npz_max_bytes, max_ratio=settings.archive_max_ratio)
+        except TransferSetTooLarge as exc:
+            raise Problem(413, str(exc), errors=[{"field": "file", "message": str(exc)}]) from None
         except TransferSetInvalid as exc:
             raise invalid(str(exc), field="file", kind="invalid-transfer-set") from None
         artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key,
