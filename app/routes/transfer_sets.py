@@ -155,7 +155,7 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
     try:
         with store.stage(upload.file, limit=settings.max_upload_bytes) as staged:
             extract_archive(staged.path, folder, max_files=settings.archive_max_files,
-                            max_bytes=settings.archive_max_bytes)
+                            max_bytes=settings.archive_max_bytes, max_ratio=settings.archive_max_ratio)
             digest = staged.sha256
         ts = _folder_row(name, "image_archive", folder, folder, labelled, prep, {"extracted": key},
                          fingerprint=digest)
@@ -164,7 +164,7 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
         session.commit()
     except ArchiveTooLarge as exc:
         shutil.rmtree(folder, ignore_errors=True)
-        raise Problem(413, f"{exc} (DISTILLERY_ARCHIVE_MAX_FILES, DISTILLERY_ARCHIVE_MAX_BYTES)") from None
+        raise Problem(413, str(exc), errors=[{"field": "file", "message": str(exc)}]) from None
     except (ArchiveInvalid, TransferSetInvalid) as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise _invalid(exc, "file") from None
