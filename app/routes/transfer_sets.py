@@ -13,6 +13,7 @@ from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
+from app.safe_text import text_problem
 from app.schemas import (
     TransferSetBuiltinCreate,
     TransferSetImageFolderCreate,
@@ -230,6 +231,8 @@ async def create_transfer_set(
             raise invalid("'file' must be a file part, not a text field", field="file")
         if not isinstance(name, str) or len(name) > 200:
             raise invalid("'name' must be text of at most 200 characters", field="name")
+        if problem := text_problem(name):
+            raise invalid(f"'name' {problem}", field="name")
         kind = form.get("kind") or ("image_archive" if (upload.filename or "").lower().endswith(ARCHIVE_SUFFIXES)
                                     else "npz")
         if kind == "npz":
