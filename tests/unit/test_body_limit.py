@@ -73,3 +73,17 @@ def test_the_middleware_stops_reading_at_the_cap(embedded_env, monkeypatch):
     assert sum(seen) <= cap + 4096
     assert sent[0]["status"] == 413
     assert json.loads(sent[1]["body"])["status"] == 413
+
+
+def test_a_form_route_answers_413_not_the_400_of_its_cut_off_parse(client, monkeypatch):
+    """FastAPI turns a failed form parse into a 400; the client must still learn the body was too large."""
+    _small_limit(monkeypatch)
+
+    def chunks():
+        yield b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.pt\"\r\n\r\n"
+        for _ in range(32):
+            yield b"x" * 65536
+
+    r = client.post("/v1/teachers", content=chunks(), headers={"content-type": "multipart/form-data; boundary=b"})
+    assert_problem(r, 413, "DISTILLERY_MAX_UPLOAD_BYTES")
+    assert counts()["teachers"] == 0 and stored_files() == []
