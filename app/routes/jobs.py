@@ -316,7 +316,8 @@ async def stream_job_events(
 ):
     """The job's events as Server-Sent Events, live; the stream ends when the job has ended."""
     await run_in_threadpool(lambda: fetch_in_new_session(job_id, tenant))
-    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    # isdigit() alone takes "²" (and other non-ASCII digits), which int() refuses.
+    after = int(last_event_id) if last_event_id and last_event_id.isascii() and last_event_id.isdigit() else 0
 
     async def events():
         nonlocal after

@@ -167,3 +167,30 @@ def test_any_teacher_name_is_never_a_5xx(client, teacher_file, text):
     # Multipart text is UTF-8 on the wire, so no lone surrogate reaches the server this way.
     r = upload_teacher(client, teacher_file, name=text)
     _no_5xx(r)
+
+
+def test_a_non_ascii_digit_as_last_event_id_is_ignored_not_a_500(client, ids):
+    """Header bytes are read as latin-1, where 0xb2 is '²': isdigit() says yes, int() says no."""
+    import asyncio
+
+    job = client.post("/v1/jobs", json=job_body(*ids)).json()["id"]
+    client.post(f"/v1/jobs/{job}/cancel")
+    sent = []
+
+    requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive():  # the request, then nothing more until the response has ended
+        if requests:
+            return requests.pop()
+        await asyncio.sleep(3600)
+
+    async def send(message):
+        sent.append(message)
+
+    # Straight to the ASGI app: TestClient would re-encode the header as UTF-8.
+    scope = {"type": "http", "method": "GET", "path": f"/v1/jobs/{job}/events/stream", "raw_path": b"",
+             "query_string": b"", "headers": [(b"last-event-id", b"\xb2"), (b"host", b"test")],
+             "http_version": "1.1", "scheme": "http", "server": ("test", 80), "client": ("test", 1), "root_path": ""}
+    asyncio.run(client.app(scope, receive, send))
+    assert sent[0]["status"] == 200
+    assert b"event: cancelled" in b"".join(m.get("body", b"") for m in sent[1:])
