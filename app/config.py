@@ -96,6 +96,25 @@ class Settings(BaseSettings):
         "tested. Never set it on a server.",
     )
 
+    # limits before work
+    npz_max_bytes: int = Field(
+        2 * 1024**3, gt=0, description="Most bytes the arrays of an uploaded .npz may take once decoded (read off "
+        "each member's .npy header before anything is decompressed); more is a 413.",
+    )
+    archive_max_ratio: float = Field(
+        200, gt=0, description="Most an uploaded zip, tar or .npz may expand relative to its compressed size "
+        "(each zip member, and a whole archive past its first MiB); more is a 413.",
+    )
+    max_student_parameters: int = Field(100_000_000, gt=0, description="Most parameters a student may have.")
+    max_student_activation_bytes: int = Field(
+        512 * 1024**2, gt=0, description="Most bytes of activations one sample may need in a student's forward "
+        "pass (an estimate made from the spec before anything is built).",
+    )
+    max_num_classes: int = Field(100_000, gt=0, description="Most classes a teacher or student may have.")
+    max_input_elements: int = Field(
+        16 * 1024**2, gt=0, description="Most elements one input sample may have (the product of its shape).",
+    )
+
     def sandbox_policy(self, *, probe: bool = False) -> SandboxPolicy:
         """How tenants' models run here; raises SandboxUnavailable when no sandbox can be made and the
         operator asked to refuse models then."""

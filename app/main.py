@@ -8,12 +8,14 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app import openapi, problems
+from app.body_limit import BodyLimitMiddleware
 from app.config import announce_sandbox, get_settings
 from app.db import check_schema, get_engine
 from app.deadline import RequestDeadline
 from app.reaper import reap_forever
 from app.routes import api_router
 from app.routes.health import router as health_router
+from app.safe_text import SafeURLMiddleware
 from app.ui import install as install_ui
 
 log = logging.getLogger("distillery")
@@ -59,6 +61,10 @@ def create_app() -> FastAPI:
     app.include_router(health_router)
     app.include_router(api_router)
     install_ui(app)
+    # Limits before work: a URL holding text no database stores, or a body over the cap, is refused
+    # before any route runs (the last added runs first).
+    app.add_middleware(SafeURLMiddleware)
+    app.add_middleware(BodyLimitMiddleware)
     return app
 
 

@@ -88,9 +88,10 @@ def _field_name(loc: tuple) -> str:
 def _error_entry(e: dict) -> dict[str, str]:
     if e.get("type") == "json_invalid":
         # FastAPI locates a JSON syntax error at ("body", character position): a position, not a field.
-        position = e.get("loc", ("body", "?"))[-1]
+        loc = tuple(e.get("loc") or ())
         reason = (e.get("ctx") or {}).get("error", "JSON decode error")
-        return {"field": "body", "message": f"the body is not valid JSON: {reason} at character {position}"}
+        where = f" at character {loc[-1]}" if loc and isinstance(loc[-1], int) else ""
+        return {"field": "body", "message": f"the body is not valid JSON: {reason}{where}"}
     return {"field": _field_name(tuple(e.get("loc", ()))), "message": e.get("msg", "").removeprefix("Value error, ")}
 
 

@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
+from app.safe_text import SafeStr
 from models.preprocessing import Preprocessing
 from models.specs import StudentSpec
 from worker.engine.config import DistillConfig, SweepSpec
@@ -37,7 +38,7 @@ class TeacherPublic(_Out):
 
 
 class TransferSetBuiltinCreate(_In):
-    name: str = Field(min_length=1, max_length=200)
+    name: SafeStr = Field(min_length=1, max_length=200)
     kind: Literal["builtin"] = "builtin"
     builtin: Literal["digits"] = Field(description="A built-in set: 'digits' (scikit-learn's 8×8 digits).")
 
@@ -46,9 +47,9 @@ class TransferSetImageFolderCreate(_In):
     """A directory of class folders (``class_name/*.png|jpg``) inside a data root; a ``train/`` and ``test/``
     pair gives the test split. Without class folders the set is unlabelled."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: SafeStr = Field(min_length=1, max_length=200)
     kind: Literal["image_folder"]
-    path: str = Field(min_length=1, max_length=1000, description="Inside one of the server's data roots.")
+    path: SafeStr = Field(min_length=1, max_length=1000, description="Inside one of the server's data roots.")
     labelled: bool = True
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
 
@@ -56,10 +57,10 @@ class TransferSetImageFolderCreate(_In):
 class TransferSetTorchvisionCreate(_In):
     """A torchvision dataset already on the data volume (``download=False``); its own test split is used."""
 
-    name: str = Field(min_length=1, max_length=200)
+    name: SafeStr = Field(min_length=1, max_length=200)
     kind: Literal["torchvision"]
     dataset: Literal["MNIST", "FashionMNIST", "CIFAR10", "CIFAR100", "SVHN"]
-    root: str = Field(min_length=1, max_length=1000, description="The dataset's root, inside a data root.")
+    root: SafeStr = Field(min_length=1, max_length=1000, description="The dataset's root, inside a data root.")
     labelled: bool = True
     preprocessing: Preprocessing = Field(default_factory=Preprocessing)
 
@@ -93,17 +94,17 @@ class TransferSetPublic(_Out):
 
 
 class JobCreate(_In):
-    teacher_ids: list[str] = Field(min_length=1, max_length=16)
-    transfer_set_id: str
+    teacher_ids: list[SafeStr] = Field(min_length=1, max_length=16)
+    transfer_set_id: SafeStr
     student: StudentSpec
     hyperparameters: DistillConfig = Field(default_factory=DistillConfig)
     baseline: bool = Field(False, description="Also train the same student from scratch on labels alone.")
     omit_classes: list[int] = Field(default_factory=list, description="Classes dropped from the transfer set.")
     bias_correction: bool = Field(False, description="Raise the omitted classes' output biases on export.")
-    validation_transfer_set_id: str | None = Field(
+    validation_transfer_set_id: SafeStr | None = Field(
         None, description="Validate on this set instead of a fraction of the transfer set."
     )
-    student_init_weights: str | None = Field(
+    student_init_weights: SafeStr | None = Field(
         None, description="Start the student from these weights: the id of a safetensors network uploaded with "
         "POST /v1/teachers whose arch and arch_config match the student.",
     )

@@ -6,6 +6,7 @@ location (symlinks followed) lies outside every root, is refused.
 """
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path, PurePath
 
@@ -31,11 +32,34 @@ def resolve_in_roots(path: str, roots: list[Path]) -> Path:
             continue
         real = candidate.resolve()
         if any(real == r or r in real.parents for r in resolved_roots):
+            _check_links_inside(real, path, resolved_roots)
             return real
         raise TransferSetInvalid(f"the path {path!r} leads outside the data roots (through a symbolic link "
                                  "or an absolute path); only data inside the roots can be read")
     raise TransferSetInvalid(f"the path {path!r} does not exist inside the data roots "
                              f"({', '.join(map(str, resolved_roots))})")
+
+
+def _check_links_inside(folder: Path, given: str, roots: list[Path]) -> None:
+    """Every entry under ``folder`` (a torchvision root reads whatever files it finds) must lie inside a data
+    root once its symbolic links are followed. Linked folders inside the roots are walked too, once each."""
+    if not folder.is_dir():
+        return
+    seen = {folder}
+    for dirpath, dirnames, filenames in os.walk(folder, followlinks=True):
+        here = Path(dirpath)
+        for name in [*dirnames, *filenames]:
+            entry = here / name
+            if not entry.is_symlink():
+                continue
+            real = entry.resolve()
+            if not any(real == r or r in real.parents for r in roots):
+                shown = PurePath(given) / entry.relative_to(folder)
+                raise TransferSetInvalid(f"{str(shown)!r} is a symbolic link leading outside the data roots; only "
+                                         "data inside the roots can be read")
+        # Walk a linked folder once, whichever link leads to it (a link to a parent would loop).
+        dirnames[:] = [d for d in dirnames if (here / d).resolve() not in seen]
+        seen.update((here / d).resolve() for d in dirnames)
 
 
 def _inside(path: Path, root: Path) -> bool:

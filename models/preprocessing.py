@@ -10,7 +10,7 @@ Size = int | tuple[int, int]
 
 
 class Normalize(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     mean: list[float] = Field(min_length=1, max_length=4)
     std: list[Annotated[float, Field(gt=0)]] = Field(min_length=1, max_length=4)

@@ -12,7 +12,7 @@ Activation = Literal["relu", "gelu", "tanh", "silu"]
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class MLPSpec(_Spec):

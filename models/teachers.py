@@ -20,7 +20,6 @@ FORMATS = ("torchscript", "exported_program", "onnx", "safetensors")
 TEACHER_SUFFIXES = {"torchscript": ".pt", "exported_program": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}
 PROBE_BATCHES = (2, 3)  # two sizes, so a graph frozen to one batch size is caught at upload
 MAX_CLASSES = 100_000
-MAX_INPUT_ELEMENTS = 16 * 1024 * 1024  # values in one sample
 
 
 class TeacherInvalid(ValueError):

@@ -4,10 +4,16 @@ Each becomes a :class:`TransferData` of float32 inputs and optional int64 labels
 train part (what the student learns from) and a test part (where results are measured).
 """
 
+import io
+import math
+import struct
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from numpy.lib import format as npy_format
 
 BUILTINS = ("digits",)
 HOLDOUT_FRACTION = 0.2
@@ -15,8 +21,22 @@ SPLIT_SEED = 0
 DIGITS_TEST_SIZE = 360
 
 
+# What an uploaded .npz may hold, checked from its zip directory and .npy headers before any array is
+# decompressed (the API passes the DISTILLERY_NPZ_MAX_BYTES and DISTILLERY_ARCHIVE_MAX_RATIO settings).
+NPZ_MAX_BYTES = 2 * 1024**3
+NPZ_MAX_RATIO = 200.0
+RATIO_FLOOR = 1024**2  # a member unpacking to less than this is small whatever its ratio
+NPY_MAX_HEADER = 10_000  # numpy's own bound on a header it parses safely
+ARRAY_NAMES = ("x", "y", "x_test", "y_test")
+NUMERIC_KINDS = "biufc"
+
+
 class TransferSetInvalid(ValueError):
     """The data is not a usable transfer set; the message says what to fix."""
+
+
+class TransferSetTooLarge(TransferSetInvalid):
+    """The data would take more memory or expand more than the limits allow."""
 
 
 @dataclass
@@ -59,19 +79,8 @@ def load_builtin(name: str) -> TransferData:
     return TransferData(x[train], y[train], x[test], y[test])
 
 
-def load_npz(path: Path) -> TransferData:
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except Exception as exc:
-        raise TransferSetInvalid(f"the file is not a readable .npz archive ({type(exc).__name__})") from None
-    with archive:
-        keys = set(archive.files)
-        if "x" not in keys:
-            raise TransferSetInvalid(f"the .npz must hold an array 'x' (inputs); it holds {sorted(keys) or 'nothing'}")
-        try:
-            arrays = {k: archive[k] for k in ("x", "y", "x_test", "y_test") if k in keys}
-        except ValueError as exc:
-            raise TransferSetInvalid(f"the .npz holds object arrays, which are not accepted: {exc}") from None
+def load_npz(path: Path, *, max_bytes: int = NPZ_MAX_BYTES, max_ratio: float = NPZ_MAX_RATIO) -> TransferData:
+    arrays = read_npz(path, ARRAY_NAMES, max_bytes=max_bytes, max_ratio=max_ratio)
     x = _inputs(arrays["x"], "x")
     y = _labels(arrays.get("y"), "y", len(x))
     if "y_test" in arrays and "x_test" not in arrays:
@@ -115,3 +124,138 @@ def _labels(a: np.ndarray | None, name: str, n: int) -> np.ndarray | None:
     if len(a) and a.min() < 0:
         raise TransferSetInvalid(f"'{name}' holds negative labels; classes are numbered from 0")
     return a.astype(np.int64)
+
+
+# -- reading an .npz without trusting it ------------------------------------------------------------------
+
+# Everything zipfile and zlib raise on a damaged or hostile archive (bad CRC, truncated streams, unknown
+# compression methods, encryption, lying zip64 records).
+_ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError, RuntimeError,
+               struct.error, OverflowError, KeyError, IndexError, UnicodeDecodeError)
+
+
+@dataclass(frozen=True)
+class _Member:
+    info: zipfile.ZipInfo
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    nbytes: int
+
+
+def read_npz(path: Path, names: tuple[str, ...], *, max_bytes: int, max_ratio: float) -> dict[str, np.ndarray]:
+    """The arrays ``names`` that the .npz at ``path`` holds. Every member's zip record and .npy header are
+    checked against each other and against the limits before a byte of array data is decompressed."""
+    with open(path, "rb") as f:
+        if f.read(6) == npy_format.MAGIC_PREFIX:
+            raise TransferSetInvalid("the file is a single .npy array, not an .npz archive; save the arrays with "
+                                     "numpy.savez(file, x=inputs, y=labels)")
+    try:
+        zf = zipfile.ZipFile(path)
+    except _ZIP_ERRORS as exc:
+        raise TransferSetInvalid(f"the file is not a readable .npz archive (a zip of .npy arrays, as numpy.savez "
+                                 f"writes): {_reason(exc)}") from None
+    with zf:
+        infos = _members_by_name(zf)
+        if "x" not in infos:
+            raise TransferSetInvalid(f"the .npz must hold an array 'x' (inputs); it holds {sorted(infos) or 'nothing'}")
+        members = {name: _check_member(zf, infos[name], name, max_bytes, max_ratio) for name in names if name in infos}
+        total = sum(m.nbytes for m in members.values())
+        if total > max_bytes:
+            sizes = ", ".join(f"'{n}' {list(m.shape)} {m.dtype} = {m.nbytes} bytes" for n, m in members.items())
+            raise TransferSetTooLarge(f"the arrays take {total} bytes ({sizes}), more than the limit of {max_bytes} "
+                                      "bytes (DISTILLERY_NPZ_MAX_BYTES); upload fewer or smaller samples")
+        return {name: _read_member(zf, m, name) for name, m in members.items()}
+
+
+def _reason(exc: Exception) -> str:
+    # Messages of zipfile and zlib name no path (we open by path, never report it).
+    text = str(exc).splitlines()[0][:200] if str(exc) else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _members_by_name(zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
+    # numpy names an array by its member's name without '.npy': 'x.npy' and 'x' are both 'x'.
+    infos: dict[str, zipfile.ZipInfo] = {}
+    for info in zf.infolist():
+        name = info.filename.removesuffix(".npy")
+        if name in infos:
+            raise TransferSetInvalid(f"the .npz holds the array {name!r} twice; save each array once")
+        infos[name] = info
+    return infos
+
+
+def _check_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, max_bytes: int, max_ratio: float
+                  ) -> _Member:
+    if info.flag_bits & 0x1:
+        raise TransferSetInvalid(f"the array {name!r} is encrypted; save the .npz without a password")
+    if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
+        raise TransferSetTooLarge(
+            f"the array {name!r} expands from {info.compress_size} to {info.file_size} bytes, more than "
+            f"{max_ratio:g} times (DISTILLERY_ARCHIVE_MAX_RATIO); such data is not a useful transfer set")
+    if info.file_size > max_bytes + NPY_MAX_HEADER + 64:
+        raise TransferSetTooLarge(f"the array {name!r} unpacks to {info.file_size} bytes, more than the limit of "
+                                  f"{max_bytes} bytes (DISTILLERY_NPZ_MAX_BYTES)")
+    try:
+        with zf.open(info) as fp:
+            shape, dtype, offset = _read_npy_header(fp, name)
+    except TransferSetInvalid:
+        raise
+    except _ZIP_ERRORS as exc:
+        raise TransferSetInvalid(f"the array {name!r} cannot be read, the file is damaged ({_reason(exc)}); "
+                                 "save it again") from None
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes > max_bytes:
+        raise TransferSetTooLarge(f"the array {name!r} is {list(shape)} of {dtype} = {nbytes} bytes, more than the "
+                                  f"limit of {max_bytes} bytes (DISTILLERY_NPZ_MAX_BYTES)")
+    if info.file_size != offset + nbytes:
+        raise TransferSetInvalid(f"the array {name!r} holds {info.file_size - offset} bytes of data but its header "
+                                 f"describes {list(shape)} of {dtype} = {nbytes} bytes; the file is damaged, save "
+                                 "it again")
+    return _Member(info, shape, dtype, nbytes)
+
+
+def _read_npy_header(fp, name: str) -> tuple[tuple[int, ...], np.dtype, int]:
+    """(shape, dtype, offset of the data) from the start of a .npy stream; refuses what numpy would need
+    pickle for, and a header too long to parse safely, before reading it."""
+    prefix = fp.read(8)
+    if len(prefix) < 8 or prefix[:6] != npy_format.MAGIC_PREFIX:
+        raise TransferSetInvalid(f"the member {name!r} is not a .npy array; save the .npz with numpy.savez")
+    version = (prefix[6], prefix[7])
+    if version not in ((1, 0), (2, 0)):
+        raise TransferSetInvalid(f"the array {name!r} uses .npy format version {version[0]}.{version[1]}; "
+                                 "save it with numpy.savez (versions 1.0 and 2.0 are read)")
+    length_format = "<H" if version == (1, 0) else "<I"
+    raw_length = fp.read(struct.calcsize(length_format))
+    if len(raw_length) != struct.calcsize(length_format):
+        raise TransferSetInvalid(f"the array {name!r} is cut short; save the .npz again")
+    (length,) = struct.unpack(length_format, raw_length)
+    if length > NPY_MAX_HEADER:
+        raise TransferSetInvalid(f"the array {name!r} has a header of {length} bytes; numpy writes a few hundred")
+    header = fp.read(length)
+    read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
+    try:
+        shape, _fortran, dtype = read_header(io.BytesIO(raw_length + header), max_header_size=NPY_MAX_HEADER)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, OverflowError) as exc:
+        raise TransferSetInvalid(f"the array {name!r} has a damaged .npy header: {_reason(exc)}") from None
+    if dtype.hasobject:
+        raise TransferSetInvalid(f"the array {name!r} holds object arrays, which are not accepted (they would "
+                                 "need unpickling); save numeric arrays")
+    if dtype.kind not in NUMERIC_KINDS or dtype.itemsize == 0:
+        raise TransferSetInvalid(f"the array {name!r} has dtype {dtype}; only numeric arrays are accepted")
+    if any(d < 0 for d in shape):
+        raise TransferSetInvalid(f"the array {name!r} has a negative dimension in its shape {list(shape)}")
+    return tuple(shape), dtype, 8 + len(raw_length) + length
+
+
+def _read_member(zf: zipfile.ZipFile, member: _Member, name: str) -> np.ndarray:
+    try:
+        with zf.open(member.info) as fp:
+            array = npy_format.read_array(fp, allow_pickle=False, max_header_size=NPY_MAX_HEADER)
+            if fp.read(1):  # the rest, which also makes zipfile check the member's CRC
+                raise TransferSetInvalid(f"the array {name!r} has bytes after its data; save the .npz again")
+    except TransferSetInvalid:
+        raise
+    except _ZIP_ERRORS as exc:
+        raise TransferSetInvalid(f"the array {name!r} cannot be read, the file is damaged ({_reason(exc)}); "
+                                 "save it again") from None
+    return array

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from app import testhooks
 from app.auth import TenantDep
 from app.db import session_scope
-from app.deps import SessionDep, StoreDep
+from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid
 from app.queue import enqueue_job
@@ -33,6 +33,7 @@ from app.schemas import (
 from app.scoping import Limit, Offset, fetch_owned, owned, page
 from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet
 from models.export import EXPORT_FORMATS
+from models.sizing import NetworkTooLarge, check_network_size
 from models.zoo import build_student, load_state_dict_into
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ def to_public(job: Job) -> JobPublic:
     )
 
 
-def _check(session, store, body: JobCreate, tenant: str) -> list[Teacher]:
+def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teacher]:
     """Every reason a job could not run that is knowable now is a 422 naming the field."""
     teachers = []
     for i, tid in enumerate(body.teacher_ids):
@@ -128,11 +129,17 @@ def _check(session, store, body: JobCreate, tenant: str) -> list[Teacher]:
                       field="hyperparameters.augmentation")
     if body.bias_correction and not body.omit_classes:
         raise invalid("bias_correction applies to omitted classes: set omit_classes too", field="bias_correction")
+    # The student's size is computed from its spec, never by building it: a spec too large to build is
+    # refused in microseconds, with no memory spent.
     try:
-        student = build_student(body.student, first.input_shape, first.num_classes)
+        check_network_size(body.student, first.input_shape, first.num_classes, settings)
+    except NetworkTooLarge as exc:
+        field = exc.field if exc.field.startswith("student") else "teacher_ids.0"
+        raise invalid(str(exc), field=field, kind="student-too-large") from None
     except ValueError as exc:
         raise invalid(str(exc), field="student", kind="incompatible-student") from None
     if body.student_init_weights:
+        student = build_student(body.student, first.input_shape, first.num_classes)
         _check_init_weights(session, store, body.student_init_weights, student, tenant)
     return teachers
 
@@ -159,6 +166,7 @@ def create_job(
     tenant: TenantDep,
     session: SessionDep,
     store: StoreDep,
+    settings: SettingsDep,
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=200, description=(
         "Retrying with the same key and body returns the same job; the same key with another body is a 409."
@@ -171,7 +179,7 @@ def create_job(
         if earlier is not None:
             response.headers["Location"] = f"/v1/jobs/{earlier.id}"
             return to_public(earlier)
-    _check(session, store, body, tenant)
+    _check(session, store, settings, body, tenant)
     spec = body.model_dump(mode="json", exclude={"teacher_ids", "transfer_set_id"})
     runs = (len(body.sweep.members(body.hyperparameters)) if body.sweep else 1) + (1 if body.baseline else 0)
     job = Job(id=new_id("job"), tenant_id=tenant, status="queued", transfer_set_id=body.transfer_set_id, spec=spec,
@@ -310,7 +318,8 @@ async def stream_job_events(
 ):
     """The job's events as Server-Sent Events, live; the stream ends when the job has ended."""
     await run_in_threadpool(lambda: fetch_in_new_session(job_id, tenant))
-    after = int(last_event_id) if last_event_id and last_event_id.isdigit() else 0
+    # isdigit() alone takes "²" (and other non-ASCII digits), which int() refuses.
+    after = int(last_event_id) if last_event_id and last_event_id.isascii() and last_event_id.isdigit() else 0
 
     async def events():
         nonlocal after

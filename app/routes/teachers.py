@@ -1,21 +1,24 @@
 import json
-import math
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
+from pydantic import ValidationError
 from sqlalchemy import select
 
 from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
+from app.safe_text import SafeStr
 from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
 from app.tables import Artifact, JobTeacher, Teacher
 from models.inspection import ModelRefused
 from models.sandbox.jail import SandboxUnavailable
 from models.sandbox.remote import probe_in_sandbox
-from models.teachers import FORMATS, MAX_INPUT_ELEMENTS, TEACHER_SUFFIXES, TeacherInvalid, parse_arch_config
+from models.sizing import NetworkTooLarge, check_input, check_network_size
+from models.specs import ARCHS
+from models.teachers import FORMATS, TEACHER_SUFFIXES, TeacherInvalid, parse_arch_config
 
 router = APIRouter(prefix="/teachers", tags=["teachers"], responses=ERROR_RESPONSES)
 
@@ -46,10 +49,24 @@ def parse_input_shape(raw: str) -> list[int]:
             f"sample's shape without the batch dimension, e.g. [64] or [3, 32, 32]; got {raw[:100]!r}",
             field="input_shape",
         )
-    if math.prod(shape) > MAX_INPUT_ELEMENTS:
-        raise invalid(f"input_shape {shape} holds {math.prod(shape)} values per sample; at most "
-                      f"{MAX_INPUT_ELEMENTS} are accepted", field="input_shape")
     return shape
+
+
+def check_sizes(shape: list[int], fmt: str, arch: str | None, config: dict | None, settings) -> None:
+    """Bounds on the input and, for a state dict, on the network the zoo would build: checked from the spec,
+    before anything is built or run."""
+    try:
+        check_input(shape, None, settings)
+        if fmt == "safetensors" and arch in ARCHS and "arch" not in (config or {}):
+            spec = {k: v for k, v in (config or {}).items() if k != "num_classes"}
+            classes = (config or {}).get("num_classes", 1000 if arch not in ("mlp", "cnn") else None)
+            if isinstance(classes, int) and not isinstance(classes, bool) and classes >= 2:
+                check_network_size({"arch": arch, **spec}, shape, classes, settings, field="arch_config")
+    except NetworkTooLarge as exc:
+        field = exc.field if exc.field == "input_shape" else "arch_config"
+        raise invalid(str(exc), field=field, kind="invalid-teacher") from None
+    except (ValueError, ValidationError):
+        pass  # a spec the zoo cannot build: build_from_arch says why
 
 
 @router.post("", status_code=201, response_model=TeacherPublic, responses={413: {"model": ProblemDetail}})
@@ -59,7 +76,7 @@ def create_teacher(
     store: StoreDep,
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="The teacher network.")],
-    name: Annotated[str, Form(min_length=1, max_length=200)],
+    name: Annotated[SafeStr, Form(min_length=1, max_length=200)],
     input_shape: Annotated[str, Form(description="JSON list: one sample's shape, e.g. [64].")],
     format: Annotated[str, Form(description=f"One of: {', '.join(FORMATS)}.")] = "torchscript",
     arch: Annotated[str | None, Form(description="safetensors only: the zoo architecture of the state dict.")] = None,
@@ -85,6 +102,7 @@ def create_teacher(
                       "own architecture", field="arch")
     else:
         config = None
+    check_sizes(shape, format, arch, config, settings)
     teacher_id = new_id("teacher")
     # The file keeps its format's own suffix: torch.export.load warns about any file not named .pt2.
     key = f"teachers/{teacher_id}{TEACHER_SUFFIXES[format]}"

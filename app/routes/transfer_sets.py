@@ -13,6 +13,7 @@ from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
+from app.safe_text import text_problem
 from app.schemas import (
     TransferSetBuiltinCreate,
     TransferSetImageFolderCreate,
@@ -26,7 +27,14 @@ from app.tables import Artifact, Job, TransferSet
 from models import image_data
 from models.archives import ArchiveInvalid, ArchiveTooLarge, extract_archive
 from models.preprocessing import Preprocessing
-from models.transfer_sets import HOLDOUT_FRACTION, TransferData, TransferSetInvalid, load_builtin, load_npz
+from models.transfer_sets import (
+    HOLDOUT_FRACTION,
+    TransferData,
+    TransferSetInvalid,
+    TransferSetTooLarge,
+    load_builtin,
+    load_npz,
+)
 
 _JSON_BODY = TypeAdapter(TransferSetJSONCreate)
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
@@ -148,7 +156,7 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
     try:
         with store.stage(upload.file, limit=settings.max_upload_bytes) as staged:
             extract_archive(staged.path, folder, max_files=settings.archive_max_files,
-                            max_bytes=settings.archive_max_bytes)
+                            max_bytes=settings.archive_max_bytes, max_ratio=settings.archive_max_ratio)
             digest = staged.sha256
         ts = _folder_row(name, "image_archive", folder, folder, labelled, prep, {"extracted": key},
                          fingerprint=digest)
@@ -157,7 +165,7 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
         session.commit()
     except ArchiveTooLarge as exc:
         shutil.rmtree(folder, ignore_errors=True)
-        raise Problem(413, f"{exc} (DISTILLERY_ARCHIVE_MAX_FILES, DISTILLERY_ARCHIVE_MAX_BYTES)") from None
+        raise Problem(413, str(exc), errors=[{"field": "file", "message": str(exc)}]) from None
     except (ArchiveInvalid, TransferSetInvalid) as exc:
         shutil.rmtree(folder, ignore_errors=True)
         raise _invalid(exc, "file") from None
@@ -172,7 +180,9 @@ def _create_npz(session, store, settings, upload: UploadFile, name: str, tenant:
     key = f"transfer_sets/{ts_id}.npz"
     with store.stage(upload.file, limit=settings.max_upload_bytes, suffix=".npz") as staged:
         try:
-            data = load_npz(staged.path)
+            data = load_npz(staged.path, max_bytes=settings.npz_max_bytes, max_ratio=settings.archive_max_ratio)
+        except TransferSetTooLarge as exc:
+            raise Problem(413, str(exc), errors=[{"field": "file", "message": str(exc)}]) from None
         except TransferSetInvalid as exc:
             raise invalid(str(exc), field="file", kind="invalid-transfer-set") from None
         artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key,
@@ -221,6 +231,8 @@ async def create_transfer_set(
             raise invalid("'file' must be a file part, not a text field", field="file")
         if not isinstance(name, str) or len(name) > 200:
             raise invalid("'name' must be text of at most 200 characters", field="name")
+        if problem := text_problem(name):
+            raise invalid(f"'name' {problem}", field="name")
         kind = form.get("kind") or ("image_archive" if (upload.filename or "").lower().endswith(ARCHIVE_SUFFIXES)
                                     else "npz")
         if kind == "npz":

@@ -147,11 +147,11 @@ def test_sizes_and_arch_come_from_bounded_fields(client, tmp_path):
     save_file(build_student({"arch": "mlp", "hidden_sizes": [8]}, [4], 3).state_dict(), str(path))
     sent = {"format": "safetensors", "input_shape": "[4]"}
     assert_problem(upload_teacher(client, path, arch="mlp", arch_config='{"num_classes": 1000000000000}', **sent),
-                   422, "num_classes")
+                   422, "classes is more than the limit", field="arch_config")
     assert_problem(upload_teacher(client, path, arch="mlp", arch_config='{"num_classes": 3, "arch": "resnet18"}',
                                   **sent), 422, "from the 'arch' field alone")
     assert_problem(upload_teacher(client, path, arch="mlp", arch_config='{"num_classes": 3}',
-                                  format="safetensors", input_shape="[65536, 65536]"), 422, "values per sample",
+                                  format="safetensors", input_shape="[65536, 65536]"), 422, "elements per sample",
                    field="input_shape")
     config = '{"num_classes": 3, "hidden_sizes": [8]}'
     assert upload_teacher(client, path, arch="mlp", arch_config=config, **sent).status_code == 201

@@ -13,7 +13,7 @@ class Augmentation(BaseModel):
     """Training-only augmentation of image inputs [C, H, W]; evaluation never augments. Turns the
     teacher-output cache off for training: the teacher runs on each augmented batch."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     random_crop_padding: int = Field(0, ge=0, le=64, description="Pad by this many pixels, crop back at random.")
     horizontal_flip: bool = Field(False, description="Flip half the images left-right.")
@@ -24,7 +24,8 @@ class Augmentation(BaseModel):
 
 
 class DistillConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # Infinity and NaN (which Python's JSON parser reads) are no hyperparameters: refused, not trained on.
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     loss: Literal["kd", "logit_matching"] = Field(
         "kd", description="'kd': a·T²·KL(q‖p) + b·CE; 'logit_matching': a·MSE(z, v) + b·CE (Caruana)."
@@ -84,7 +85,7 @@ class SweepSpec(BaseModel):
     """A grid over the loss settings; every combination is one member, trained on the same cached
     teacher outputs. The member with the best validation accuracy becomes the job's student."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     temperature: list[float] | None = Field(None, min_length=1, description="Temperatures to try, e.g. [1, 2, 5].")
     soft_weight: list[float] | None = Field(None, min_length=1)
@@ -100,6 +101,16 @@ class SweepSpec(BaseModel):
             size *= len(values)
         if size > MAX_SWEEP_MEMBERS:
             raise ValueError(f"the sweep has {size} members; at most {MAX_SWEEP_MEMBERS} are allowed")
+        # Members are told apart by name (runs, metrics, the best member): two values that print alike
+        # would train the same member twice and mix up their results.
+        for key, values in axes.items():
+            names: dict[str, float] = {}
+            for v in values:
+                shown = _value_name(key, v)
+                if shown in names:
+                    same = "appears twice" if names[shown] == v else f"and {names[shown]!r} both read as {shown!r}"
+                    raise ValueError(f"{key} value {v!r} {same}; give each value once, distinct at 6 digits")
+                names[shown] = v
         return self
 
     def axes(self) -> dict[str, list[float]]:
@@ -113,6 +124,10 @@ class SweepSpec(BaseModel):
         out = []
         for combo in itertools.product(*axes.values()):
             update = dict(zip(axes, combo, strict=True))
-            name = "sweep " + " ".join(f"{'T' if k == 'temperature' else k}={v:g}" for k, v in update.items())
+            name = "sweep " + " ".join(_value_name(k, v) for k, v in update.items())
             out.append((name, DistillConfig.model_validate({**base.model_dump(), **update})))
         return out
+
+
+def _value_name(key: str, value: float) -> str:
+    return f"{'T' if key == 'temperature' else key}={value:g}"
