@@ -1,5 +1,7 @@
 """Celery tasks: thin wrappers that hand ids to the job runner."""
 
+import os
+
 from celery import group
 from celery.signals import worker_process_init, worker_ready
 from celery.utils.log import get_logger
@@ -16,10 +18,16 @@ def _announce_sandbox(**_kwargs) -> None:
 @worker_process_init.connect
 def _preload(**_kwargs) -> None:
     """Import the engine and the exporters when a pool process starts, not when its first job does: an
-    idle worker then starts a job within the broker's own delay."""
+    idle worker then starts a job within the broker's own delay. Set the process's intra-op threads
+    (DISTILLERY_WORKER_THREADS) explicitly, rather than inherit whatever the environment or the fork left."""
+    import torch
     import torch.onnx  # noqa: F401
 
     import worker.job_runner  # noqa: F401
+
+    threads = get_settings().worker_thread_count
+    torch.set_num_threads(threads)
+    get_logger("distillery.worker").info("pool process %d: intra-op threads: %d", os.getpid(), torch.get_num_threads())
 
 
 @celery_app.task(name=RUN_JOB)
