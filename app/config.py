@@ -95,6 +95,20 @@ class Settings(BaseSettings):
         False, description="TESTS ONLY: skip the static checks of uploaded models, so that the sandbox alone is "
         "tested. Never set it on a server.",
     )
+    # engine speed
+    worker_threads: int = Field(
+        0, ge=0, le=1024, description="Intra-op threads of a worker's pool process (torch.set_num_threads), set "
+        "when it starts; 0: OMP_NUM_THREADS where the environment sets it, else the cores available to the worker.",
+    )
+
+    @property
+    def worker_thread_count(self) -> int:
+        if self.worker_threads:
+            return self.worker_threads
+        omp = os.environ.get("OMP_NUM_THREADS", "").strip()
+        if omp.isdigit() and int(omp) > 0:
+            return int(omp)
+        return len(os.sched_getaffinity(0))
 
     # limits before work
     npz_max_bytes: int = Field(

@@ -39,7 +39,7 @@ def sync(device):
         torch.cuda.synchronize()
 
 
-def hand_loop(student, x, y, device, epochs, *, teacher=None, cached=None, seed=0) -> list[float]:
+def hand_loop(student, x, y, device, epochs, *, teacher=None, cached=None, seed=0, batch=BATCH) -> list[float]:
     """What a user would write by hand; returns samples/s per epoch."""
     opt = torch.optim.SGD(student.parameters(), lr=LR, momentum=0.9)
     gen = torch.Generator().manual_seed(seed)
@@ -48,7 +48,7 @@ def hand_loop(student, x, y, device, epochs, *, teacher=None, cached=None, seed=
         student.train()
         sync(device)
         start = time.perf_counter()
-        for idx in torch.randperm(len(x), generator=gen).split(BATCH):
+        for idx in torch.randperm(len(x), generator=gen).split(batch):
             idx = idx.to(device)
             xb, yb = x[idx], y[idx]
             logits = student(xb)

@@ -1,7 +1,9 @@
 """Celery tasks: thin wrappers that hand ids to the job runner."""
 
+import os
+
 from celery import group
-from celery.signals import worker_process_init, worker_ready
+from celery.signals import worker_init, worker_process_init, worker_ready
 from celery.utils.log import get_logger
 
 from app.config import announce_sandbox, get_settings
@@ -13,13 +15,25 @@ def _announce_sandbox(**_kwargs) -> None:
     announce_sandbox(get_settings(), get_logger("distillery.sandbox"))  # under Celery's own log handlers
 
 
-@worker_process_init.connect
+@worker_init.connect
 def _preload(**_kwargs) -> None:
-    """Import the engine and the exporters when a pool process starts, not when its first job does: an
-    idle worker then starts a job within the broker's own delay."""
+    """Import the engine and the exporters in the worker's main process, before its pool forks: a pool process
+    (a new one too, after a broker outage) then starts a job within the broker's own delay, not after the
+    seconds these imports take."""
     import torch.onnx  # noqa: F401
 
     import worker.job_runner  # noqa: F401
+
+
+@worker_process_init.connect
+def _set_threads(**_kwargs) -> None:
+    """Set each pool process's intra-op threads (DISTILLERY_WORKER_THREADS) explicitly, rather than inherit
+    whatever the environment or the fork left."""
+    import torch
+
+    threads = get_settings().worker_thread_count
+    torch.set_num_threads(threads)
+    get_logger("distillery.worker").info("pool process %d: intra-op threads: %d", os.getpid(), torch.get_num_threads())
 
 
 @celery_app.task(name=RUN_JOB)

@@ -44,3 +44,14 @@ def test_gpu_check_script_runs_its_steps_on_the_cpu(tmp_path):
     assert len(engine["results"]) == 3 and engine["sweep"]["members"] == 5
     assert len(batched["results"]) == 2
     assert "| case |" in (tmp_path / "engine_cpu.md").read_text()
+
+
+def test_batch_size_benchmark_reports_each_batch_size_in_process(tmp_path):
+    report = run("batch_sizes.py", "--no-service", "--batch-sizes", "16,32", "--samples", "96", "--epochs", "2",
+                 "--rounds", "1", "--threads", "1", tmp_path=tmp_path)
+    assert [r["batch_size"] for r in report["results"]] == [16, 32]
+    for entry in report["results"]:
+        assert set(entry["samples_per_second"]) == {"student_alone", "engine"}
+        assert all(math.isfinite(v) and v > 0 for v in entry["samples_per_second"].values())
+        assert set(entry["ratios"]) == {"engine / student_alone"}
+    assert report["bench_threads"] == 1

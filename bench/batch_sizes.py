@@ -1,0 +1,257 @@
+"""Engine throughput over batch sizes, in process and through the service, against the student trained alone.
+
+    .venv/bin/python bench/batch_sizes.py [--batch-sizes 32,64,128,256] [--samples 16384] [--epochs 4]
+                                          [--rounds 3] [--case mlp|cnn] [--no-service] [--json out.json]
+
+For each batch size it measures, in rounds so that a slow spell of a shared machine hits every variant alike:
+  student alone   a hand-written loop training the student on labels, no teacher (bench/engine.py's
+                  hand_loop), in this process
+  engine          worker.engine.loop.train_student with the teacher's logits cached, in this process, with
+                  the per-step callbacks a job has (on_step writing progress at most once a second,
+                  should_stop polled at most once a second, as worker/job_runner.py's hooks do)
+  service         a real job through the API and one Celery worker on the embedded defaults
+                  (tests/integration/stack.py), its samples/s read from GET /v1/jobs/{id}/metrics
+Samples/s is the median over epochs after the first; each figure is the median over the rounds, and each
+ratio the median of the rounds' ratios (with their range). The teacher's outputs are cached (one warm-up job
+fills the cache before the rounds). A benchmark: it asserts nothing about time.
+
+The worker gets the environment tests/integration/stack.py gives it (OMP_NUM_THREADS=1) plus any
+--worker-env KEY=VALUE; the intra-op thread count its pool process reports is printed.
+"""
+
+import argparse
+import io
+import json
+import re
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.engine import LR, A, B, T, hand_loop, steady  # noqa: E402
+from models.zoo import build_student  # noqa: E402
+from tests.integration.stack import TERMINAL  # noqa: E402
+from worker.engine.config import DistillConfig  # noqa: E402
+from worker.engine.loop import Split, teacher_logits, train_student  # noqa: E402
+
+CASES = {
+    # name: (sample shape, teacher spec, student spec)
+    "mlp": ([784], {"arch": "mlp", "hidden_sizes": [1200, 1200]}, {"arch": "mlp", "hidden_sizes": [128, 128]}),
+    "cnn": ([3, 32, 32], {"arch": "cnn", "channels": [64, 128]}, {"arch": "cnn", "channels": [16, 32]}),
+}
+
+
+class JobLikeHooks:
+    """The per-step callbacks of worker/job_runner.py's _JobHooks, without the database: progress is
+    "written" at most once a second and the cancel flag "read" at most once a second."""
+
+    def __init__(self):
+        self.written = self.polled = 0.0
+        self.writes = 0
+
+    def on_step(self, epoch, step, steps_per_epoch):
+        if time.monotonic() - self.written < 1.0:
+            return
+        self.written = time.monotonic()
+        self.writes += 1
+
+    def should_stop(self):
+        if time.monotonic() - self.polled >= 1.0:
+            self.polled = time.monotonic()
+        return False
+
+
+def make_data(case: str, n: int, seed: int = 0):
+    shape = CASES[case][0]
+    gen = torch.Generator().manual_seed(seed)
+    return torch.rand((n, *shape), generator=gen), torch.randint(0, 10, (n,), generator=gen)
+
+
+def make_teacher(case: str):
+    torch.manual_seed(0)
+    shape, spec, _ = CASES[case]
+    return build_student(spec, shape, 10).eval()
+
+
+def make_student(case: str):
+    shape, _, spec = CASES[case]
+    return build_student(spec, shape, 10)
+
+
+def fresh_student(case: str):
+    torch.manual_seed(0)
+    return make_student(case)
+
+
+def student_alone(case: str, x, y, batch: int, epochs: int) -> float:
+    return steady(hand_loop(fresh_student(case), x, y, torch.device("cpu"), epochs, batch=batch))
+
+
+def engine_in_process(case: str, x, y, cached, batch: int, epochs: int) -> float:
+    cfg = DistillConfig(epochs=epochs, batch_size=batch, learning_rate=LR, temperature=T, soft_weight=A,
+                        hard_weight=B, device="cpu", validation_fraction=0)
+    hooks = JobLikeHooks()
+    out = train_student(lambda: fresh_student(case), Split(x, y, cached[None]), None, cfg, on_step=hooks.on_step,
+                        should_stop=hooks.should_stop)
+    return steady([h["samples_per_second"] for h in out.history])
+
+
+class Service:
+    """A real API and worker (embedded defaults) with the case's teacher and transfer set uploaded."""
+
+    def __init__(self, case: str, x, y, tmp: Path, worker_env: dict[str, str]):
+        from tests.integration.stack import running_stack
+
+        self.case, self.tmp = case, tmp
+        self._cm = running_stack("embedded", tmp / "stack", worker_env)
+        self.stack = self._cm.__enter__()
+        self.client = self.stack.client()
+        teacher_file = tmp / "teacher.pt"
+        torch.jit.save(torch.jit.script(make_teacher(case)), str(teacher_file))
+        with open(teacher_file, "rb") as f:
+            r = self.client.post("/v1/teachers", files={"file": ("teacher.pt", f)},
+                                 data={"name": f"{case} teacher", "input_shape": json.dumps(CASES[case][0])})
+        r.raise_for_status()
+        self.teacher = r.json()["id"]
+        buf = io.BytesIO()
+        np.savez(buf, x=x.numpy(), y=y.numpy())
+        r = self.client.post("/v1/transfer-sets", files={"file": ("set.npz", buf.getvalue())},
+                             data={"name": f"{case} set"})
+        r.raise_for_status()
+        self.transfer_set = r.json()["id"]
+
+    def job(self, batch: int, epochs: int) -> float:
+        body = {"teacher_ids": [self.teacher], "transfer_set_id": self.transfer_set,
+                "student": CASES[self.case][2],
+                "hyperparameters": {"epochs": epochs, "batch_size": batch, "learning_rate": LR, "temperature": T,
+                                    "soft_weight": A, "hard_weight": B},
+                "export_formats": ["torchscript"]}
+        r = self.client.post("/v1/jobs", json=body)
+        r.raise_for_status()
+        job_id, deadline = r.json()["id"], time.monotonic() + 1800
+        # Polled every 2 s: the API answering shares this machine's cores with the job it measures.
+        while (job := self.client.get(f"/v1/jobs/{job_id}").json())["status"] not in TERMINAL:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the benchmark job did not end in 30 minutes:\n{self.stack.log('worker')}")
+            time.sleep(2)
+        if job["status"] != "succeeded":
+            raise RuntimeError(f"the benchmark job ended {job['status']}: {job.get('error')}\n"
+                               f"{self.stack.log('worker')}")
+        runs = self.client.get(f"/v1/jobs/{job['id']}/metrics").json()["runs"]
+        points = next(r for r in runs if r["name"] == "distilled")["metrics"]["samples_per_second"]
+        return steady([p["value"] for p in sorted(points, key=lambda p: p["step"])])
+
+    def worker_threads(self) -> int | None:
+        found = re.findall(r"intra-op threads: (\d+)", self.stack.log("worker"))
+        return int(found[-1]) if found else None
+
+    def close(self):
+        self.client.close()
+        self._cm.__exit__(None, None, None)
+
+
+def spread(values: list[float]) -> dict:
+    return {"median": statistics.median(values), "min": min(values), "max": max(values)}
+
+
+def run(case: str, batch_sizes: list[int], n: int, epochs: int, rounds: int, service: bool,
+        worker_env: dict[str, str]) -> dict:
+    x, y = make_data(case, n)
+    cached = teacher_logits([make_teacher(case)], x, device=torch.device("cpu"))[0]
+    per_round: list[dict[int, dict[str, float]]] = []
+    threads = None
+    with tempfile.TemporaryDirectory() as tmp:
+        svc = Service(case, x, y, Path(tmp), worker_env) if service else None
+        try:
+            if svc is not None:
+                print("warm-up job (fills the teacher-output cache) ...", file=sys.stderr)
+                svc.job(max(batch_sizes), 1)
+                threads = svc.worker_threads()
+            for r in range(rounds):
+                row = {}
+                for batch in batch_sizes:
+                    print(f"round {r + 1}/{rounds}, batch {batch} ...", file=sys.stderr)
+                    rates = {"student_alone": student_alone(case, x, y, batch, epochs),
+                             "engine": engine_in_process(case, x, y, cached, batch, epochs)}
+                    if svc is not None:
+                        rates["service"] = svc.job(batch, epochs)
+                    row[batch] = rates
+                per_round.append(row)
+        finally:
+            if svc is not None:
+                svc.close()
+    results = []
+    for batch in batch_sizes:
+        rows = [r[batch] for r in per_round]
+        entry = {"batch_size": batch, "samples_per_second": {k: statistics.median(r[k] for r in rows)
+                                                             for k in rows[0]},
+                 "ratios": {f"{k} / student_alone": spread([r[k] / r["student_alone"] for r in rows])
+                            for k in rows[0] if k != "student_alone"},
+                 "rounds": rows}
+        results.append(entry)
+    return {"case": case, "samples": n, "epochs": epochs, "rounds": rounds, "bench_threads": torch.get_num_threads(),
+            "worker_threads": threads, "worker_env": worker_env, "results": results}
+
+
+def table(report: dict) -> str:
+    service = "service" in report["results"][0]["samples_per_second"]
+    head = "| batch | student alone | engine in-process | engine / alone |"
+    rule = "|---|---|---|---|"
+    if service:
+        head += " through the service | service / alone |"
+        rule += "---|---|"
+    lines = [head, rule]
+    for e in report["results"]:
+        s, q = e["samples_per_second"], e["ratios"]
+
+        def ratio(key, q=q):
+            v = q[f"{key} / student_alone"]
+            return f"{v['median']:.2f} ({v['min']:.2f}–{v['max']:.2f})"
+
+        line = f"| {e['batch_size']} | {s['student_alone']:,.0f} | {s['engine']:,.0f} | {ratio('engine')} |"
+        if service:
+            line += f" {s['service']:,.0f} | {ratio('service')} |"
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batch-sizes", default="32,64,128,256")
+    parser.add_argument("--samples", type=int, default=16384)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--case", choices=sorted(CASES), default="mlp")
+    parser.add_argument("--no-service", action="store_true", help="only the in-process variants")
+    parser.add_argument("--worker-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="extra environment for the worker (repeatable)")
+    parser.add_argument("--device", default="cpu", choices=["cpu"], help="CPU only (as the service's worker here)")
+    parser.add_argument("--threads", type=int, default=0,
+                        help="intra-op threads of this process and (unless --worker-env sets it) of the worker's "
+                             "pool process (DISTILLERY_WORKER_THREADS); 0: torch's default here, the worker's own")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    worker_env = dict(kv.split("=", 1) for kv in args.worker_env)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+        worker_env.setdefault("DISTILLERY_WORKER_THREADS", str(args.threads))
+    report = run(args.case, [int(b) for b in args.batch_sizes.split(",")], args.samples, args.epochs, args.rounds,
+                 not args.no_service, worker_env)
+    report["torch"] = torch.__version__
+    print(f"\n{args.case}: {CASES[args.case][1]} teacher -> {CASES[args.case][2]} student, {args.samples} samples, "
+          f"{args.epochs} epochs, {args.rounds} rounds; this process: {report['bench_threads']} intra-op threads, "
+          f"the worker's pool process: {report['worker_threads']}\n")
+    print(table(report))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
