@@ -31,11 +31,11 @@ def test_zero_takes_omp_num_threads_where_set_else_the_cores_available(monkeypat
 
 
 def test_a_pool_process_applies_the_setting_when_it_starts(embedded_env, monkeypatch, restore_threads):
-    from worker.tasks import _preload
+    from worker.tasks import _set_threads
 
     torch.set_num_threads(2)
     monkeypatch.setenv("DISTILLERY_WORKER_THREADS", "1")
     clear_caches()
     assert get_settings().worker_threads == 1
-    _preload()
+    _set_threads()
     assert torch.get_num_threads() == 1
