@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from app.config import get_settings
 from models.transfer_sets import TransferSetInvalid, TransferSetTooLarge, load_npz
+from tests.mutations import mutated as mutated_bytes
 from tests.unit.test_api import assert_problem, counts, npz_bytes, stored_files
 
 
@@ -153,23 +154,8 @@ VALID = npz_bytes(x=np.arange(24, dtype=np.float32).reshape(8, 3), y=np.arange(8
 VALID_COMPRESSED = _valid_npz()
 
 
-@st.composite
-def mutated(draw, original: bytes):
-    data = bytearray(original)
-    for _ in range(draw(st.integers(1, 8))):
-        kind = draw(st.sampled_from(["flip", "cut", "insert", "overwrite"]))
-        at = draw(st.integers(0, max(len(data) - 1, 0)))
-        if kind == "flip" and data:
-            data[at] ^= draw(st.integers(1, 255))
-        elif kind == "cut":
-            del data[at:at + draw(st.integers(1, 64))]
-        elif kind == "insert":
-            data[at:at] = draw(st.binary(min_size=1, max_size=16))
-        else:
-            chunk = draw(st.sampled_from([b"\xff\xff\xff\xff", b"\x00\x00\x00\x00", b"\x7f\xff\xff\xff",
-                                          b"\xff\xff\xff\xff\xff\xff\xff\x7f", b"{'descr': '|O'"]))
-            data[at:at + len(chunk)] = chunk
-    return bytes(data)
+def mutated(original: bytes):
+    return mutated_bytes(original, (b"\xff\xff\xff\xff\xff\xff\xff\x7f", b"{'descr': '|O'"))
 
 
 def _only_reader_errors(tmp_path_factory, data: bytes) -> None:
