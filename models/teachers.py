@@ -13,11 +13,12 @@ import torch
 from pydantic import ValidationError
 from torch import nn
 
+from models.sandbox.jail import SUFFIXES
 from models.specs import ARCHS
 from models.zoo import build_student
 
 FORMATS = ("torchscript", "exported_program", "onnx", "safetensors")
-TEACHER_SUFFIXES = {"torchscript": ".pt", "exported_program": ".pt2", "onnx": ".onnx", "safetensors": ".safetensors"}
+TEACHER_SUFFIXES = {**SUFFIXES, "safetensors": ".safetensors"}  # what each format's file is called
 PROBE_BATCHES = (2, 3)  # two sizes, so a graph frozen to one batch size is caught at upload
 MAX_CLASSES = 100_000
 
