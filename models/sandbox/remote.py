@@ -40,6 +40,11 @@ def _kill(proc: subprocess.Popen) -> None:
             stream.close()
 
 
+def _drain(stream, into: collections.deque) -> None:
+    for line in iter(stream.readline, b""):
+        into.append(line.decode("utf-8", "replace")[:500])
+
+
 class SandboxedTeacher(nn.Module):
     def __init__(self, path: Path, fmt: str, policy: SandboxPolicy, *, device: str = "cpu"):
         super().__init__()
@@ -71,7 +76,8 @@ class SandboxedTeacher(nn.Module):
             os.close(fd)
         self._finalizer = weakref.finalize(self, _kill, self._proc)
         self._reader = Reader(self._proc.stdout.fileno())
-        threading.Thread(target=self._drain, args=(self._proc.stderr,), daemon=True).start()
+        # The thread holds the stream and the deque, never the module: the module's collection ends the child.
+        threading.Thread(target=_drain, args=(self._proc.stderr, self._stderr), daemon=True).start()
         header, _ = self._request({"op": "load"}, max_payload=0)
         ops = header.get("ops")
         if not isinstance(ops, list) or not all(isinstance(o, str) for o in ops) or len(ops) > 100_000:
@@ -85,10 +91,6 @@ class SandboxedTeacher(nn.Module):
                 raise ModelRefused(f"the teacher calls operators a teacher may not use: {', '.join(refused[:10])} "
                                    "(file, process, network or custom operators); export the network without them")
         return ops
-
-    def _drain(self, stream) -> None:
-        for line in iter(stream.readline, b""):
-            self._stderr.append(line.decode("utf-8", "replace")[:500])
 
     def _request(self, header: dict, payload: bytes = b"", *, max_payload: int, check=None) -> tuple[dict, bytes]:
         deadline = time.monotonic() + self.policy.call_seconds

@@ -170,3 +170,23 @@ def test_no_sandbox_means_refusal_unless_the_operator_allows_it(client, teacher_
     finally:
         monkeypatch.setenv("PATH", path)
         sandbox_problem.cache_clear()
+
+
+@pytest.mark.skipif(sandbox_problem() is not None, reason="needs bubblewrap")
+def test_a_sandboxed_teacher_dropped_by_its_job_ends_its_process(teacher_file):
+    """The worker never closes teachers by hand: collecting the module must end its sandbox."""
+    import gc
+
+    import torch
+
+    from models.sandbox.remote import SandboxedTeacher
+
+    teacher = SandboxedTeacher(teacher_file, "torchscript", SandboxPolicy(call_seconds=120))
+    assert teacher(torch.zeros(3, 64)).shape == (3, 10)
+    proc = teacher._proc
+    del teacher
+    gc.collect()
+    deadline = time.monotonic() + 10
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert proc.poll() is not None, "the sandbox outlived its teacher"
