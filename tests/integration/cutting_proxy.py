@@ -1,12 +1,14 @@
-"""A TCP proxy on loopback that cuts every connection after a while: a flaky network, for real."""
+"""A TCP proxy on loopback that cuts connections: a flaky network, for real. A connection is cut
+``cut_after`` seconds after a request for one of ``paths`` passes through it (keep-alive connections carry
+several requests, so it watches every request, not only the first)."""
 
 import socket
 import threading
 
 
 class CuttingProxy:
-    def __init__(self, target_port: int, cut_after: float):
-        self.target_port, self.cut_after = target_port, cut_after
+    def __init__(self, target_port: int, cut_after: float, paths: tuple[bytes, ...] = (b"/",)):
+        self.target_port, self.cut_after, self.paths = target_port, cut_after, paths
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.cuts = 0
@@ -20,11 +22,17 @@ class CuttingProxy:
             except OSError:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            timer = threading.Timer(self.cut_after, self._cut, (client, upstream))
-            timer.daemon = True
-            timer.start()
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+            armed = threading.Event()
+
+            def arm(data: bytes, client=client, upstream=upstream, armed=armed) -> None:
+                if not armed.is_set() and any(p in data for p in self.paths):
+                    armed.set()
+                    timer = threading.Timer(self.cut_after, self._cut, (client, upstream))
+                    timer.daemon = True
+                    timer.start()
+
+            threading.Thread(target=self._pipe, args=(client, upstream, arm), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, None), daemon=True).start()
 
     def _cut(self, *socks: socket.socket) -> None:
         self.cuts += 1
@@ -36,9 +44,11 @@ class CuttingProxy:
             s.close()
 
     @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket) -> None:
+    def _pipe(src: socket.socket, dst: socket.socket, watch) -> None:
         try:
             while data := src.recv(65536):
+                if watch is not None:
+                    watch(data)
                 dst.sendall(data)
         except OSError:
             pass
