@@ -144,13 +144,14 @@ def test_wait_reconnects_when_the_event_stream_drops(stack, teacher_file):
     from tests.integration.cutting_proxy import CuttingProxy
 
     # Only the event stream is cut: on a loaded machine a plain request can take longer than the cut.
-    proxy = CuttingProxy(stack.port, cut_after=1.0, paths=(b"/events/stream",))
+    # 60 epochs last a few seconds here: long enough for the stream to be cut several times.
+    proxy = CuttingProxy(stack.port, cut_after=0.5, paths=(b"/events/stream",))
     try:
-        done = _cli(stack, *_submit_args(stack, teacher_file, 15), "--wait", url=f"http://127.0.0.1:{proxy.port}")
+        done = _cli(stack, *_submit_args(stack, teacher_file, 60), "--wait", url=f"http://127.0.0.1:{proxy.port}")
     finally:
         proxy.close()
     assert done.returncode == 0, done.stderr
     assert proxy.cuts >= 2  # the stream really dropped, more than once
     assert "succeeded" in done.stderr
     counts = re.findall(r"(\d+)/(\d+)", done.stderr)
-    assert counts and counts[-1] == ("15", "15"), done.stderr  # every epoch shown once, none twice
+    assert counts and counts[-1] == ("60", "60"), done.stderr  # every epoch shown once, none twice
