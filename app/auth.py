@@ -7,6 +7,7 @@ default tenant, and the server says so loudly at start.
 
 import hashlib
 import secrets
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session
 from app.deps import SessionDep, SettingsDep
 from app.ids import new_id
 from app.problems import Problem
+from app.quotas import check_rate
 from app.tables import DEFAULT_TENANT, ApiKey, Tenant
 
 KEY_PREFIX = "dk_"
@@ -27,7 +29,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, tenant_name: str) -> tuple[Tenant, str]:
+def create_key(session: Session, tenant_name: str, *, expires_at: datetime | None = None) -> tuple[Tenant, str]:
     """A new key for the tenant (created if new). The key itself is returned once and never stored."""
     tenant = session.scalar(select(Tenant).where(Tenant.name == tenant_name))
     if tenant is None:
@@ -35,9 +37,44 @@ def create_key(session: Session, tenant_name: str) -> tuple[Tenant, str]:
         session.add(tenant)
         session.flush()
     key = KEY_PREFIX + secrets.token_urlsafe(32)
-    session.add(ApiKey(id=new_id("api_key"), tenant_id=tenant.id, key_hash=hash_key(key), prefix=key[:10]))
+    session.add(ApiKey(id=new_id("api_key"), tenant_id=tenant.id, key_hash=hash_key(key), prefix=key[:10],
+                       expires_at=expires_at))
     session.commit()
     return tenant, key
+
+
+def list_keys(session: Session, *, tenant_name: str | None = None) -> list[tuple[ApiKey, Tenant]]:
+    query = select(ApiKey, Tenant).join(Tenant, Tenant.id == ApiKey.tenant_id).order_by(Tenant.name, ApiKey.created_at)
+    if tenant_name:
+        query = query.where(Tenant.name == tenant_name)
+    return [(k, t) for k, t in session.execute(query).all()]
+
+
+def revoke_key(session: Session, *, key_ref: str) -> ApiKey:
+    """Revoke by key id (``key_…``), by the prefix that ``list-keys`` shows, or by the key itself.
+    A prefix that matches several keys is refused rather than guessed."""
+    matches = list(session.scalars(select(ApiKey).where(
+        (ApiKey.id == key_ref) | (ApiKey.prefix == key_ref) | (ApiKey.key_hash == hash_key(key_ref)))))
+    if not matches:
+        raise LookupError(f"no API key has the id or prefix {key_ref!r}; see `distillery admin list-keys`")
+    if len(matches) > 1:
+        raise LookupError(f"{len(matches)} keys share the prefix {key_ref!r}; revoke by id instead: "
+                          + ", ".join(k.id for k in matches))
+    key = matches[0]
+    if key.revoked_at is None:
+        key.revoked_at = datetime.now(UTC)
+        session.commit()
+    return key
+
+
+def list_tenants(session: Session) -> list[tuple[Tenant, int]]:
+    """Every tenant with its count of keys still usable (not revoked, not expired)."""
+    t = datetime.now(UTC)
+    rows = []
+    for tenant in session.scalars(select(Tenant).order_by(Tenant.name)):
+        keys = session.scalars(select(ApiKey).where(ApiKey.tenant_id == tenant.id, ApiKey.revoked_at.is_(None)))
+        rows.append((tenant, sum(1 for k in keys if k.expires_at is None or k.expires_at > t)))
+    return rows
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -58,6 +95,10 @@ def current_tenant(
                                               ApiKey.revoked_at.is_(None)))
     if key is None:
         raise _unauthorized("the API key is not valid (unknown or revoked); check DISTILLERY_API_KEY or --api-key")
+    if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
+        raise _unauthorized(f"the API key {key.prefix}… expired at {key.expires_at.isoformat(timespec='seconds')}; "
+                            "ask an operator for a new one (`distillery admin create-key`)")
+    check_rate(key.id, settings)
     return key.tenant_id
 
 

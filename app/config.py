@@ -110,6 +110,40 @@ class Settings(BaseSettings):
             return int(omp)
         return len(os.sched_getaffinity(0))
 
+    # operating (see the README's "Operating Distillery")
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log lines as text for people (make run) or as JSON lines for a log pipeline.",
+    )
+    worker_metrics_port: int = Field(
+        0, ge=0, le=65535, description="Port of a worker's Prometheus endpoint, served by its main process for "
+        "all its pool processes (prometheus-client multiprocess mode); 0: none.",
+    )
+    max_active_jobs: int = Field(20, gt=0, description="Most queued plus running jobs a tenant may have; more is "
+                                 "a 429 with Retry-After.")
+    max_stored_bytes: int = Field(
+        50 * 1024**3, gt=0, description="Most bytes a tenant may keep in the store (teachers, transfer sets, "
+        "students); an upload or job past it is a 507 naming what to delete.",
+    )
+    rate_limit: str = Field(
+        "20/second;600/minute", description="Requests allowed per API key ('limits' notation, ';' between "
+        "windows); empty: none. Requests without a key (auth off) are not limited.",
+    )
+    rate_limit_storage: str = Field(
+        "memory://", description="Where rate-limit counters live: memory:// (one API process) or a redis:// URL "
+        "shared by every API process.",
+    )
+    teacher_cache_max_bytes: int = Field(
+        20 * 1024**3, gt=0, description="Size limit of the teacher-output cache; the least recently used entries "
+        "are evicted past it, and rebuilt by the next job that needs them.",
+    )
+    staging_grace_seconds: float = Field(
+        6 * 3600, gt=0, description="The orphan sweep never touches a file younger than this: an upload or job may "
+        "still be writing it before its row is committed.",
+    )
+    orphan_sweep_interval_seconds: float = Field(
+        3600, gt=0, description="How often the API's reaper sweeps store files that no row refers to.",
+    )
+
     # limits before work
     npz_max_bytes: int = Field(
         2 * 1024**3, gt=0, description="Most bytes the arrays of an uploaded .npz may take once decoded (read off "

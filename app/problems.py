@@ -23,7 +23,9 @@ _TITLES = {
     409: "Conflict",
     413: "Payload too large",
     422: "Unprocessable content",
+    429: "Too many requests",
     503: "Service unavailable",
+    507: "Insufficient storage",
 }
 _TYPES = {
     400: "bad-request",
@@ -33,7 +35,9 @@ _TYPES = {
     409: "conflict",
     413: "payload-too-large",
     422: "invalid-request",
+    429: "too-many-requests",
     503: "unavailable",
+    507: "insufficient-storage",
 }
 
 

@@ -11,11 +11,15 @@
    leaves the rows as they were, for the next pass. A second delivery of a task is harmless: the lease
    claim lets one worker through.
 
+Every DISTILLERY_ORPHAN_SWEEP_INTERVAL_SECONDS it also removes store files that no row refers to and that are
+older than DISTILLERY_STAGING_GRACE_SECONDS (app/retention.py).
+
 Several API processes may run it at once: every change is a conditional update.
 """
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime, timedelta
 
 from fastapi.concurrency import run_in_threadpool
@@ -138,10 +142,26 @@ def _stamp(table, row_id: str) -> None:
                   .values(sent_at=datetime.now(UTC)))
 
 
+def sweep_store() -> list[str]:
+    """Store files no row refers to, older than the staging grace period (see app/retention.py)."""
+    from app.deps import get_store
+    from app.retention import sweep_orphans
+
+    with session_scope() as s:
+        return sweep_orphans(s, get_store(), grace_seconds=get_settings().staging_grace_seconds)
+
+
 async def reap_forever() -> None:
+    swept_at = time.monotonic()
     while True:
         await asyncio.sleep(get_settings().reaper_interval_seconds)
         try:
             await run_in_threadpool(reap)
         except Exception:
             log.exception("the reaper's pass failed; trying again later")
+        if time.monotonic() - swept_at >= get_settings().orphan_sweep_interval_seconds:
+            swept_at = time.monotonic()
+            try:
+                await run_in_threadpool(sweep_store)
+            except Exception:
+                log.exception("the orphan sweep failed; trying again at its next interval")

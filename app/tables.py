@@ -56,6 +56,7 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16))  # shown to operators to tell keys apart
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+    expires_at: Mapped[datetime | None] = mapped_column()  # NULL: never
 
 
 class Artifact(Base):

@@ -18,6 +18,8 @@ from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid
 from app.queue import enqueue_job
+from app.quotas import check_active_jobs, check_storage
+from app.retention import delete_job as delete_job_rows_and_files
 from app.schemas import (
     EventList,
     EventPublic,
@@ -160,7 +162,8 @@ def _check_init_weights(session, store, network_id: str, student, tenant: str) -
 
 
 @router.post("", status_code=202, response_model=JobPublic,
-             responses={409: {"model": ProblemDetail}, 503: {"model": ProblemDetail}})
+             responses={409: {"model": ProblemDetail}, 429: {"model": ProblemDetail}, 503: {"model": ProblemDetail},
+                        507: {"model": ProblemDetail}})
 def create_job(
     body: JobCreate,
     tenant: TenantDep,
@@ -180,6 +183,8 @@ def create_job(
             response.headers["Location"] = f"/v1/jobs/{earlier.id}"
             return to_public(earlier)
     _check(session, store, settings, body, tenant)
+    check_active_jobs(session, tenant, settings)
+    check_storage(session, tenant, settings)
     spec = body.model_dump(mode="json", exclude={"teacher_ids", "transfer_set_id"})
     runs = (len(body.sweep.members(body.hyperparameters)) if body.sweep else 1) + (1 if body.baseline else 0)
     job = Job(id=new_id("job"), tenant_id=tenant, status="queued", transfer_set_id=body.transfer_set_id, spec=spec,
@@ -240,6 +245,17 @@ def fetch(session, job_id: str, tenant: str) -> Job:
 @router.get("/{job_id}", response_model=JobPublic)
 def get_job(job_id: str, tenant: TenantDep, session: SessionDep) -> JobPublic:
     return to_public(fetch(session, job_id, tenant))
+
+
+@router.delete("/{job_id}", status_code=204, responses={409: {"model": ProblemDetail}})
+def delete_job(job_id: str, tenant: TenantDep, session: SessionDep, store: StoreDep) -> Response:
+    """Delete an ended job: its students, checkpoints, metric series and events. Its id then answers 404."""
+    job = fetch(session, job_id, tenant)
+    if job.status not in TERMINAL:
+        raise Problem(409, f"job {job_id} is {job.status}; cancel it (POST /v1/jobs/{job_id}/cancel) and delete it "
+                           "once it has ended", kind="job-not-ended")
+    delete_job_rows_and_files(session, store, job)
+    return Response(status_code=204)
 
 
 @router.post("/{job_id}/cancel", response_model=JobPublic, responses={409: {"model": ProblemDetail}})

@@ -9,6 +9,7 @@ from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
+from app.quotas import check_storage
 from app.safe_text import SafeStr
 from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
@@ -69,7 +70,8 @@ def check_sizes(shape: list[int], fmt: str, arch: str | None, config: dict | Non
         pass  # a spec the zoo cannot build: build_from_arch says why
 
 
-@router.post("", status_code=201, response_model=TeacherPublic, responses={413: {"model": ProblemDetail}})
+@router.post("", status_code=201, response_model=TeacherPublic,
+             responses={413: {"model": ProblemDetail}, 507: {"model": ProblemDetail}})
 def create_teacher(
     tenant: TenantDep,
     session: SessionDep,
@@ -109,6 +111,7 @@ def create_teacher(
     with store.stage(file.file, limit=settings.max_upload_bytes) as staged:
         if staged.size_bytes == 0:
             raise invalid("the uploaded file is empty", field="file")
+        check_storage(session, tenant, settings, staged.size_bytes)
         try:
             probed = probe_in_sandbox(staged.path, format, shape, settings.sandbox_policy(probe=True),
                                       arch=arch, arch_config=config)

@@ -13,6 +13,7 @@ from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
+from app.quotas import check_storage
 from app.safe_text import text_problem
 from app.schemas import (
     TransferSetBuiltinCreate,
@@ -155,6 +156,7 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
     folder = store.path(key)
     try:
         with store.stage(upload.file, limit=settings.max_upload_bytes) as staged:
+            check_storage(session, tenant, settings, staged.size_bytes)
             extract_archive(staged.path, folder, max_files=settings.archive_max_files,
                             max_bytes=settings.archive_max_bytes, max_ratio=settings.archive_max_ratio)
             digest = staged.sha256
@@ -179,6 +181,7 @@ def _create_npz(session, store, settings, upload: UploadFile, name: str, tenant:
     ts_id = new_id("transfer_set")
     key = f"transfer_sets/{ts_id}.npz"
     with store.stage(upload.file, limit=settings.max_upload_bytes, suffix=".npz") as staged:
+        check_storage(session, tenant, settings, staged.size_bytes)
         try:
             data = load_npz(staged.path, max_bytes=settings.npz_max_bytes, max_ratio=settings.archive_max_ratio)
         except TransferSetTooLarge as exc:
@@ -205,7 +208,7 @@ def _create_npz(session, store, settings, upload: UploadFile, name: str, tenant:
     status_code=201,
     response_model=TransferSetPublic,
     openapi_extra={"requestBody": _REQUEST_BODY},
-    responses={413: {"model": ProblemDetail}, 415: {"model": ProblemDetail}},
+    responses={413: {"model": ProblemDetail}, 415: {"model": ProblemDetail}, 507: {"model": ProblemDetail}},
 )
 async def create_transfer_set(
     request: Request, tenant: TenantDep, session: SessionDep, store: StoreDep, settings: SettingsDep

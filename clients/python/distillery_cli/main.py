@@ -330,18 +330,94 @@ def jobs_download(
     err.print(f"wrote {path} ({len(response.content)} bytes)")
 
 
-@admin.command("create-key")
-def admin_create_key(tenant: Annotated[str, typer.Option(help="The tenant's name; created if new.")]) -> None:
-    """Make an API key for a tenant. Prints the key once: it is stored only as a hash."""
+def _admin_session():
     from sqlalchemy.orm import Session
 
-    from app.auth import create_key
     from app.db import get_engine
 
-    with Session(get_engine(), expire_on_commit=False) as session:
-        owner, key = create_key(session, tenant)
-    err.print(f"created a key for tenant {owner.name!r} ({owner.id}); it is shown once, keep it:")
+    return Session(get_engine(), expire_on_commit=False)
+
+
+def _when(value) -> str:
+    return value.isoformat(timespec="seconds") if value else ""
+
+
+@admin.command("create-key")
+def admin_create_key(
+    tenant: Annotated[str, typer.Option(help="The tenant's name; created if new.")],
+    expires_in_days: Annotated[float | None, typer.Option(
+        min=0, help="The key is refused (401) this many days from now; default: never.")] = None,
+) -> None:
+    """Make an API key for a tenant. Prints the key once: it is stored only as a hash."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.auth import create_key
+
+    expires_at = datetime.now(UTC) + timedelta(days=expires_in_days) if expires_in_days is not None else None
+    with _admin_session() as session:
+        owner, key = create_key(session, tenant, expires_at=expires_at)
+    until = f", valid until {_when(expires_at)}" if expires_at else ""
+    err.print(f"created a key for tenant {owner.name!r} ({owner.id}){until}; it is shown once, keep it:")
     print(key)
+
+
+@admin.command("list-keys")
+def admin_list_keys(
+    tenant: Annotated[str | None, typer.Option(help="Only this tenant's keys.")] = None,
+    output: OutputOption = Output.table,
+) -> None:
+    """Every API key: its id, prefix, tenant, and when it was made, expires or was revoked (never the key)."""
+    from datetime import UTC, datetime
+
+    from app.auth import list_keys
+
+    with _admin_session() as session:
+        keys = list_keys(session, tenant_name=tenant)
+    t = datetime.now(UTC)
+    rows = [{"id": k.id, "prefix": k.prefix, "tenant": owner.name, "tenant_id": owner.id,
+             "created_at": _when(k.created_at), "expires_at": _when(k.expires_at), "revoked_at": _when(k.revoked_at),
+             "state": ("revoked" if k.revoked_at else "expired" if k.expires_at and k.expires_at <= t else "active")}
+            for k, owner in keys]
+    _print_rows(rows, output, "API keys", ["id", "prefix", "tenant", "state", "created_at", "expires_at"])
+
+
+@admin.command("revoke-key")
+def admin_revoke_key(
+    key: Annotated[str, typer.Argument(help="The key's id (key_…) or prefix, as list-keys shows it.")],
+) -> None:
+    """Revoke an API key: its next request is refused with 401."""
+    from app.auth import revoke_key
+
+    with _admin_session() as session:
+        try:
+            revoked = revoke_key(session, key_ref=key)
+        except LookupError as exc:
+            err.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(1) from None
+    err.print(f"revoked key {revoked.id} ({revoked.prefix}…) at {_when(revoked.revoked_at)}")
+    emit({"id": revoked.id, "prefix": revoked.prefix, "revoked_at": _when(revoked.revoked_at)})
+
+
+@admin.command("list-tenants")
+def admin_list_tenants(output: OutputOption = Output.table) -> None:
+    """Every tenant, with how many of its keys can still be used."""
+    from app.auth import list_tenants
+
+    with _admin_session() as session:
+        tenants = list_tenants(session)
+    rows = [{"id": t.id, "name": t.name, "active_keys": n, "created_at": _when(t.created_at)} for t, n in tenants]
+    _print_rows(rows, output, "Tenants", ["id", "name", "active_keys", "created_at"])
+
+
+def _print_rows(rows: list[dict], output: Output, title: str, columns: list[str]) -> None:
+    if output == Output.json:
+        emit({"data": rows, "count": len(rows)})
+        return
+
+    class _Page:
+        count = len(rows)
+
+    print_page(_Page, output, title, columns, [[str(row[c]) for c in columns] for row in rows])
 
 
 if __name__ == "__main__":

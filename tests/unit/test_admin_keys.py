@@ -1,0 +1,83 @@
+"""Operators manage keys with `distillery admin`: list them, revoke one (its next request is a 401), list
+tenants; a key can carry an expiry, after which it is a 401 too. The CLI runs as a real process."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.config import get_settings
+from app.db import upgrade
+from app.main import create_app
+from tests.unit.test_api import assert_problem
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def admin(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    # This checkout's CLI and app, whatever another checkout installed in the virtual environment.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT / "clients" / "python"), str(ROOT)])}
+    return subprocess.run([sys.executable, "-m", "distillery_cli.main", "admin", *args], capture_output=True,
+                          text=True, check=check, env=env, cwd=ROOT)
+
+
+def listed(*args: str) -> list[dict]:
+    return json.loads(admin(*args, "--output", "json").stdout)["data"]
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def server(embedded_env, monkeypatch):
+    monkeypatch.setenv("DISTILLERY_AUTH_REQUIRED", "true")
+    get_settings.cache_clear()
+    upgrade(get_settings().resolved_database_url)
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def test_a_key_revoked_with_the_cli_is_refused_on_its_next_request(server):
+    alpha = admin("create-key", "--tenant", "alpha").stdout.strip()
+    beta = admin("create-key", "--tenant", "beta").stdout.strip()
+    assert server.get("/v1/jobs", headers=bearer(alpha)).status_code == 200
+
+    keys = listed("list-keys")
+    assert sorted(k["tenant"] for k in keys) == ["alpha", "beta"]
+    assert {k["state"] for k in keys} == {"active"}
+    shown = json.dumps(keys)
+    assert alpha not in shown and beta not in shown  # only ids and prefixes, never a key
+    alpha_row = next(k for k in keys if k["tenant"] == "alpha")
+    assert alpha.startswith(alpha_row["prefix"])
+
+    revoked = admin("revoke-key", alpha_row["prefix"])
+    assert alpha_row["id"] in revoked.stderr and json.loads(revoked.stdout)["revoked_at"]
+
+    body = assert_problem(server.get("/v1/jobs", headers=bearer(alpha)), 401, "not valid")
+    assert body["type"].endswith("/unauthorized")
+    assert server.get("/v1/jobs", headers=bearer(beta)).status_code == 200  # the other tenant's key still works
+    states = {k["tenant"]: k["state"] for k in listed("list-keys")}
+    assert states == {"alpha": "revoked", "beta": "active"}
+    tenants = {t["name"]: t["active_keys"] for t in listed("list-tenants")}
+    assert tenants == {"alpha": 0, "beta": 1, "default": 0}  # the tenant of keyless requests (auth off)
+    table = admin("list-tenants").stdout
+    assert "alpha" in table and "beta" in table
+
+
+def test_revoking_an_unknown_key_says_so(server):
+    done = admin("revoke-key", "dk_nothing", check=False)
+    assert done.returncode == 1 and "list-keys" in done.stderr
+
+
+def test_an_expired_key_is_401_and_an_unexpired_one_works(server):
+    expired = admin("create-key", "--tenant", "gamma", "--expires-in-days", "0").stdout.strip()
+    lasting = admin("create-key", "--tenant", "gamma", "--expires-in-days", "30").stdout.strip()
+    assert_problem(server.get("/v1/teachers", headers=bearer(expired)), 401, "expired", "create-key")
+    assert server.get("/v1/teachers", headers=bearer(lasting)).status_code == 200
+    states = sorted(k["state"] for k in listed("list-keys", "--tenant", "gamma"))
+    assert states == ["active", "expired"]

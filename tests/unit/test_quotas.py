@@ -1,0 +1,97 @@
+"""Per-tenant limits, each shown against a second tenant that must not feel it: queued plus running jobs
+(429 with Retry-After), stored bytes (507 naming what to delete, nothing kept), and requests per key (429)."""
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.auth import create_key
+from app.config import get_settings
+from app.db import get_engine, upgrade
+from app.main import create_app
+from tests.unit.test_api import assert_problem, counts, job_body, stored_files
+
+
+@pytest.fixture
+def two_tenants(embedded_env, monkeypatch, request):
+    from sqlalchemy.orm import Session
+
+    monkeypatch.setenv("DISTILLERY_AUTH_REQUIRED", "true")
+    for name, value in getattr(request, "param", {}).items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    upgrade(get_settings().resolved_database_url)
+    with Session(get_engine(), expire_on_commit=False) as s:
+        keys = {who: create_key(s, who)[1] for who in ("alpha", "beta")}
+    with TestClient(create_app()) as c:
+        yield c, {who: {"Authorization": f"Bearer {key}"} for who, key in keys.items()}
+
+
+def upload(client, path, headers):
+    with open(path, "rb") as f:
+        return client.post("/v1/teachers", files={"file": ("t.pt", f)}, data={"name": "t", "input_shape": "[64]"},
+                           headers=headers)
+
+
+def setup_job(client, teacher_file, headers) -> dict:
+    teacher = upload(client, teacher_file, headers)
+    assert teacher.status_code == 201, teacher.text
+    ts = client.post("/v1/transfer-sets", json={"name": "d", "builtin": "digits"}, headers=headers)
+    return job_body(teacher.json()["id"], ts.json()["id"])
+
+
+@pytest.mark.parametrize("two_tenants", [{"DISTILLERY_MAX_ACTIVE_JOBS": "2"}], indirect=True)
+def test_over_the_job_quota_is_429_with_retry_after_and_other_tenants_are_unaffected(two_tenants, teacher_file):
+    client, h = two_tenants
+    body_a, body_b = setup_job(client, teacher_file, h["alpha"]), setup_job(client, teacher_file, h["beta"])
+    for _ in range(2):
+        assert client.post("/v1/jobs", json=body_a, headers=h["alpha"]).status_code == 202
+    r = client.post("/v1/jobs", json=body_a, headers=h["alpha"])
+    assert_problem(r, 429, "2 queued or running jobs", "DISTILLERY_MAX_ACTIVE_JOBS")
+    assert int(r.headers["retry-after"]) > 0
+    assert client.get("/v1/jobs", headers=h["alpha"]).json()["count"] == 2  # the refused job was not kept
+    assert client.post("/v1/jobs", json=body_b, headers=h["beta"]).status_code == 202
+    # An ended job no longer counts: cancelling one makes room.
+    first = client.get("/v1/jobs", headers=h["alpha"]).json()["data"][0]["id"]
+    assert client.post(f"/v1/jobs/{first}/cancel", headers=h["alpha"]).status_code == 200
+    assert client.post("/v1/jobs", json=body_a, headers=h["alpha"]).status_code == 202
+
+
+def test_over_the_storage_quota_is_a_problem_naming_what_to_delete(embedded_env, monkeypatch, teacher_file):
+    size = teacher_file.stat().st_size
+    monkeypatch.setenv("DISTILLERY_MAX_STORED_BYTES", str(size + size // 2))  # room for one teacher, not two
+    _storage_case(monkeypatch, teacher_file)
+
+
+def _storage_case(monkeypatch, teacher_file):
+    from sqlalchemy.orm import Session
+
+    monkeypatch.setenv("DISTILLERY_AUTH_REQUIRED", "true")
+    get_settings.cache_clear()
+    upgrade(get_settings().resolved_database_url)
+    with Session(get_engine(), expire_on_commit=False) as s:
+        h = {who: {"Authorization": f"Bearer {create_key(s, who)[1]}"} for who in ("alpha", "beta")}
+    with TestClient(create_app()) as client:
+        first = upload(client, teacher_file, h["alpha"])
+        assert first.status_code == 201
+        files, rows = stored_files(), counts()
+        body = assert_problem(upload(client, teacher_file, h["alpha"]), 507, "DISTILLERY_MAX_STORED_BYTES",
+                              "delete", first.json()["id"], f"DELETE /v1/teachers/{first.json()['id']}")
+        assert body["type"].endswith("/storage-quota-exceeded")
+        assert "/tmp" not in body["detail"] and str(get_settings().var_dir) not in body["detail"]
+        assert stored_files() == files and counts() == rows  # nothing of the refused upload is kept
+        assert upload(client, teacher_file, h["beta"]).status_code == 201  # another tenant has its own quota
+        # Deleting what the answer names makes room again.
+        assert client.delete(f"/v1/teachers/{first.json()['id']}", headers=h["alpha"]).status_code == 204
+        assert upload(client, teacher_file, h["alpha"]).status_code == 201
+
+
+@pytest.mark.parametrize("two_tenants", [{"DISTILLERY_RATE_LIMIT": "5/minute"}], indirect=True)
+def test_over_the_rate_limit_is_429_per_key(two_tenants):
+    client, h = two_tenants
+    for _ in range(5):
+        assert client.get("/v1/jobs", headers=h["alpha"]).status_code == 200
+    r = client.get("/v1/jobs", headers=h["alpha"])
+    assert_problem(r, 429, "5 per 1 minute", "DISTILLERY_RATE_LIMIT")
+    assert 0 < int(r.headers["retry-after"]) <= 60
+    assert client.get("/v1/jobs", headers=h["beta"]).status_code == 200  # the other key has its own window
+    assert client.get("/healthz").status_code == 200  # probes are never limited
