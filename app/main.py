@@ -7,12 +7,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from app import openapi, problems
+from app import metrics, openapi, problems
 from app.body_limit import BodyLimitMiddleware
 from app.config import announce_sandbox, get_settings
 from app.db import check_schema, get_engine
 from app.deadline import RequestDeadline
+from app.logging_setup import configure_logging
 from app.reaper import reap_forever
+from app.request_id import RequestIdMiddleware
 from app.routes import api_router
 from app.routes.health import router as health_router
 from app.safe_text import SafeURLMiddleware
@@ -45,6 +47,7 @@ async def lifespan(_app: FastAPI):
 
 
 def create_app() -> FastAPI:
+    configure_logging(get_settings().log_format)
     app = FastAPI(
         title="Distillery",
         version="1.0.0",
@@ -65,6 +68,9 @@ def create_app() -> FastAPI:
     # before any route runs (the last added runs first).
     app.add_middleware(SafeURLMiddleware)
     app.add_middleware(BodyLimitMiddleware)
+    # Outermost: every answer, refusals by the limits above included, is counted and carries its request id.
+    metrics.install(app)
+    app.add_middleware(RequestIdMiddleware)
     return app
 
 

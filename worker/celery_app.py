@@ -4,6 +4,7 @@ Celery carries work and nothing else: task results are ignored, the database hol
 """
 
 from celery import Celery
+from celery.signals import setup_logging
 
 from app.config import get_settings
 
@@ -47,3 +48,11 @@ def make_celery() -> Celery:
 
 
 celery_app = make_celery()
+
+if get_settings().log_format == "json":
+    # Connected only for JSON: then Celery leaves logging to us. For text, Celery's own format stays.
+    @setup_logging.connect
+    def _json_logs(**_kwargs) -> None:
+        from app.logging_setup import configure_logging
+
+        configure_logging("json")

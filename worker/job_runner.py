@@ -21,6 +21,7 @@ from app import testhooks
 from app.config import get_settings
 from app.db import session_scope
 from app.ids import new_id
+from app.logging_setup import log_context
 from app.store import ArtifactStore, sha256_of
 from app.tables import Artifact, Event, Job, Metric, Run, StudentExport, Teacher, TransferSet
 from models.export import EXPORT_FORMATS, PlainSoftmax, export
@@ -36,6 +37,7 @@ from models.preprocessing import Preprocessing
 from models.sandbox.remote import open_teacher
 from models.transfer_sets import TransferData, load_builtin, load_npz
 from models.zoo import build_student, load_state_dict_into
+from worker import metrics as worker_metrics
 from worker.engine.config import DistillConfig, SweepSpec
 from worker.engine.loop import Cancelled, resolve_device
 from worker.engine.members import why_not_batched
@@ -72,11 +74,22 @@ def _reason(exc: Exception) -> str:
 def execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | None = None) -> None:
     """Run a job under a lease. A sweep job only prepares its members and hands them to
     ``dispatch_members`` (a Celery group in the worker; in-process calls elsewhere)."""
+    with log_context(job_id=job_id, tenant=_tenant_of(job_id)):
+        _execute(job_id, dispatch_members)
+
+
+def _tenant_of(job_id: str) -> str | None:
+    with session_scope() as s:
+        return s.scalar(select(Job.tenant_id).where(Job.id == job_id))
+
+
+def _execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | None) -> None:
     settings = get_settings()
     lease = claim(Job, job_id, worker_identity(), settings.lease_seconds)
     if lease is None:
         log.info("job %s is not queued and its lease is alive (or it ended); skipping", job_id)
         return
+    worker_metrics.JOBS_STARTED.inc()
     heartbeat = Heartbeat([lease], settings.lease_seconds)
     heartbeat.start()
     try:
@@ -102,6 +115,7 @@ def execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | No
             _end(lease, "failed", _reason(exc), error=_reason(exc))
     finally:
         heartbeat.stop()
+        worker_metrics.job_idle()
 
 
 def database_trouble(exc: BaseException) -> bool:
@@ -137,11 +151,19 @@ def _finish(lease: Lease, status: str, message: str, *, error: str | None = None
     """End the job, fenced by its lease; raises LeaseLost when another worker holds it now."""
     job_id = lease.id
     with fenced(lease) as s:
+        started_at = s.scalar(select(Job.started_at).where(Job.id == job_id))
         s.execute(update(Job).where(Job.id == job_id).values(status=status, error=error, finished_at=now(),
                                                              **lease.released()))
         s.execute(update(Run).where(Run.job_id == job_id, Run.status.in_(UNFINISHED))
                   .values(status=status, lease_owner=None, lease_token=None, lease_expires_at=None))
         add_event(s, job_id, status, message)
+    _count_finished(status, started_at)
+
+
+def _count_finished(status: str, started_at: datetime | None) -> None:
+    worker_metrics.JOBS_FINISHED.labels(status=status).inc()
+    if started_at is not None:
+        worker_metrics.JOB_RUNTIME.observe(max(0.0, (now() - started_at).total_seconds()))
 
 
 def _end(lease: Lease, status: str, message: str, *, error: str | None = None) -> None:
@@ -324,6 +346,10 @@ class _JobHooks(Hooks):
             s.execute(update(Job).where(Job.id == self.job_id).values(epoch=self._offset(name) + epoch, step=0))
         add_event(s, self.job_id, "epoch", f"{run_name}: epoch {epoch} done",
                   {"run": run_name, "epoch": epoch, **clean})
+        worker_metrics.epoch_done(metrics)
+        log.info("job %s: %s: epoch %d done (loss %s, validation accuracy %s)", self.job_id, run_name, epoch,
+                 clean.get("total_loss"), clean.get("val_accuracy"),
+                 extra={"run": run_name, "epoch": epoch, "samples_per_second": clean.get("samples_per_second")})
 
     def step_done(self, name, epoch, step, steps_per_epoch):
         if self.member_run or time.monotonic() - self._step_written < STEP_WRITE_SECONDS:
@@ -447,10 +473,12 @@ def _succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_sh
                 **lease.released()))
             add_event(s, job_id, "exported", "student exported with a plain softmax (T = 1)", {"formats": exports})
             add_event(s, job_id, "succeeded", message)
+            started_at = s.scalar(select(Job.started_at).where(Job.id == job_id))
     except BaseException:
         for artifact in artifacts.values():
             store.delete(artifact.key)
         raise
+    _count_finished("succeeded", started_at)
     shutil.rmtree(store.path(f"checkpoints/{job_id}"), ignore_errors=True)
 
 
@@ -516,6 +544,11 @@ def _start_sweep(job_id: str, lease: Lease) -> list[str]:
 
 
 def execute_member(job_id: str, run_id: str) -> None:
+    with log_context(job_id=job_id, tenant=_tenant_of(job_id), run=run_id):
+        _execute_member(job_id, run_id)
+
+
+def _execute_member(job_id: str, run_id: str) -> None:
     settings = get_settings()
     owner = worker_identity()
     lease = claim(Run, run_id, owner, settings.lease_seconds)

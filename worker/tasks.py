@@ -3,7 +3,7 @@
 import os
 
 from celery import group
-from celery.signals import worker_init, worker_process_init, worker_ready
+from celery.signals import worker_init, worker_process_init, worker_process_shutdown, worker_ready
 from celery.utils.log import get_logger
 
 from app.config import announce_sandbox, get_settings
@@ -20,9 +20,21 @@ def _preload(**_kwargs) -> None:
     """Import the engine and the exporters in the worker's main process, before its pool forks: a pool process
     (a new one too, after a broker outage) then starts a job within the broker's own delay, not after the
     seconds these imports take."""
+    port = get_settings().worker_metrics_port
+    if port:  # before the engine's import brings in prometheus_client: see worker/metrics.py
+        from worker.metrics_endpoint import enable_multiprocess
+
+        enable_multiprocess(port)
     import torch.onnx  # noqa: F401
 
     import worker.job_runner  # noqa: F401
+
+
+@worker_process_shutdown.connect
+def _forget_process_metrics(pid=None, **_kwargs) -> None:
+    from worker.metrics_endpoint import process_exited
+
+    process_exited(pid or os.getpid())
 
 
 @worker_process_init.connect

@@ -211,6 +211,7 @@ def create_job(
         session.commit()
         raise Problem(503, f"the broker is unreachable ({type(exc).__name__}); nothing was created, submit the "
                            "job again", kind="broker-unavailable") from None
+    log.info("job %s queued for tenant %s", job.id, tenant, extra={"job_id": job.id, "tenant": tenant})
     response.headers["Location"] = f"/v1/jobs/{job.id}"
     return to_public(job)
 
