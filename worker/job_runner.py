@@ -421,7 +421,7 @@ def _experiment(job_id: str, store: ArtifactStore, lease: Lease, cfg_update: dic
         bias_correction=bool(spec.get("bias_correction")),
         baseline=bool(spec.get("baseline")) if baseline is None else baseline,
         validation=load_transfer_data(validation_set, store) if validation_set else None,
-        cache=TeacherOutputCache(store.root / "cache" / "teacher_outputs"),
+        cache=TeacherOutputCache(store.root / "cache" / "teacher_outputs", max_bytes=settings.teacher_cache_max_bytes),
         max_device_bytes=_device_budget(cfg.device, settings.gpu_data_share),
         cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set, store),
                               preprocessing=(transfer_set.spec or {}).get("preprocessing")) for t in teachers],
