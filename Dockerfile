@@ -14,18 +14,22 @@ RUN apt-get update \
 
 WORKDIR /srv/distillery
 
-# Dependencies first, so code changes do not reinstall torch.
+# Dependencies first, so code changes do not reinstall torch. The packages are placeholders here: an editable
+# install records where each package lives (every package pyproject.toml names, the client and the CLI
+# included), and the COPY lines below fill those folders. tests/integration/test_image.py rehearses these steps.
 COPY pyproject.toml README.md ./
-RUN mkdir app worker models \
+RUN mkdir -p app worker models clients/python/distillery_client clients/python/distillery_cli \
     && touch app/__init__.py worker/__init__.py models/__init__.py \
+       clients/python/distillery_client/__init__.py clients/python/distillery_cli/__init__.py \
     && pip install -e . \
-    && rm -rf app worker models
+    && rm -rf app worker models clients
 
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY app ./app
 COPY worker ./worker
 COPY models ./models
+COPY clients ./clients
 
 RUN useradd --create-home --uid 10001 distillery && mkdir -p /data && chown distillery /data
 USER distillery

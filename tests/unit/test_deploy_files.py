@@ -26,7 +26,7 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 
 
 def test_compose_names_the_services_with_health_checks(compose):
-    assert set(compose["services"]) == {"api", "worker", "redis", "postgres"}
+    assert set(compose["services"]) == {"api", "worker", "redis", "postgres", "flower"}
     for name, service in compose["services"].items():
         assert "healthcheck" in service, name
 
@@ -74,7 +74,7 @@ def test_dockerfile_copies_paths_that_exist():
         for src in sources:
             assert (ROOT / src).exists(), src
     copied = {shlex.split(a)[0] for a in copies}
-    assert {"app", "worker", "models", "migrations", "alembic.ini"} <= copied
+    assert {"app", "worker", "models", "migrations", "alembic.ini", "clients"} <= copied
 
 
 def test_ci_runs_the_readme_test_command():
@@ -104,3 +104,15 @@ def test_files_the_readme_blocks_write_are_ignored_by_git():
     assert {"teacher.pt", "student.pt", "student.pt2", "student.onnx"} <= written, written
     for name in [*written, ".schemathesis/x"]:
         assert subprocess.run(["git", "check-ignore", "-q", name], cwd=ROOT).returncode == 0, name
+
+
+def test_compose_runs_flower_on_the_broker_and_exposes_the_workers_metrics(compose):
+    env = compose["x-distillery-env"]
+    flower = compose["services"]["flower"]
+    assert f"--broker={env['DISTILLERY_BROKER_URL']}" in flower["command"] and "flower" in flower["command"]
+    assert all(p.startswith("127.0.0.1:") for p in flower["ports"])  # no login of its own: loopback only
+    worker = compose["services"]["worker"]
+    assert "-E" in worker["command"]  # task events, which Flower's task list needs
+    assert env["DISTILLERY_WORKER_METRICS_PORT"] in worker["expose"]
+    assert env["DISTILLERY_LOG_FORMAT"] == "json"
+    assert env["DISTILLERY_RATE_LIMIT_STORAGE"].startswith("redis://redis:")  # shared by every API process
