@@ -125,7 +125,7 @@ class Settings(BaseSettings):
         "students); an upload or job past it is a 507 naming what to delete.",
     )
     rate_limit: str = Field(
-        "20/second;600/minute", description="Requests allowed per API key ('limits' notation, ';' between "
+        "30/second;1200/minute", description="Requests allowed per API key ('limits' notation, ';' between "
         "windows); empty: none. Requests without a key (auth off) are not limited.",
     )
     rate_limit_storage: str = Field(

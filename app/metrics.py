@@ -4,8 +4,8 @@ Request counts and latencies are counted by this process (run one API process pe
 does). Everything about jobs, the teacher-output cache and the store is read from the database and the store at
 scrape time, so it is the same whichever API process is scraped, and counts the work of every worker: jobs by
 status, queue depth, job durations, failures by reason, cache hits (a job's ``cache_hit`` event) and misses
-(``cache_built``), and the store's bytes by area. Those reads are cached for a few seconds, so that frequent
-scrapes cost the database little.
+(``cache_built``), and the store's bytes by area. Those reads are cached for 5 s (the store's walk for a
+minute), so that frequent scrapes cost the database and the disk little.
 """
 
 import logging
@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600)
 REFRESH_SECONDS = 5.0
+STORE_REFRESH_SECONDS = 60.0
 
 REQUESTS = Counter("distillery_http_requests_total", "HTTP requests by route template, method and status.",
                    ["route", "method", "status"])
@@ -95,6 +96,7 @@ class DatabaseCollector(Collector):
     def __init__(self):
         self._lock = threading.Lock()
         self._cached: tuple[float, list] = (0.0, [])
+        self._store: tuple[float, dict[str, int]] = (-STORE_REFRESH_SECONDS, {})
 
     def describe(self):
         # Names only: the registry must not read the database when the collector is registered.
@@ -116,9 +118,13 @@ class DatabaseCollector(Collector):
                     log.warning("metrics: could not read jobs from the database", exc_info=True)
         yield from families
 
-    def refresh_now(self) -> None:
-        with self._lock:
-            self._cached = (0.0, self._cached[1])
+    def _store_bytes(self) -> dict[str, int]:
+        # Walking a large store costs far more than the queries above: at most once a minute.
+        at, sizes = self._store
+        if time.monotonic() - at > STORE_REFRESH_SECONDS:
+            sizes = store_bytes(get_settings().resolved_artifact_dir)
+            self._store = (time.monotonic(), sizes)
+        return sizes
 
     def _read(self) -> list:
         with session_scope() as s:
@@ -154,7 +160,7 @@ class DatabaseCollector(Collector):
                                      "teacher outputs.", value=cache.get("cache_built", 0))
         store = GaugeMetricFamily("distillery_store_bytes", "Bytes in the artifact store by area (teachers, "
                                   "transfer_sets, students, checkpoints, sweeps, cache, .staging).", labels=["area"])
-        for area, n in sorted(store_bytes(get_settings().resolved_artifact_dir).items()):
+        for area, n in sorted(self._store_bytes().items()):
             store.add_metric([area], n)
         return [jobs, depth, duration, failures, hits, misses, store]
 

@@ -91,7 +91,7 @@ def test_one_job_moves_the_metrics_by_exactly_itself_and_logs_its_ids(operated, 
     assert value(api_after, "distillery_queue_depth") == 0
     assert moved(api_before, api_after, "distillery_job_duration_seconds_count") == 1
     assert moved(api_before, api_after, "distillery_teacher_cache_misses_total") == 1
-    assert value(api_after, "distillery_store_bytes", area="students") > 0
+    assert value(api_after, "distillery_store_bytes", area="teachers") == teacher_file.stat().st_size
     assert value(api_after, "distillery_http_requests_total", route="/v1/jobs/{job_id}", method="GET",
                  status="200") >= 1
     assert not any(job_id in k[0] or job_id in str(k[1]) for k in api_after)  # ids never become labels
