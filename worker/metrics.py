@@ -9,7 +9,8 @@ log = logging.getLogger("distillery.worker")
 
 RUNTIME_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600, float("inf"))
 
-JOBS_STARTED = Counter("distillery_worker_jobs_started_total", "Jobs and sweep members a worker started.")
+JOBS_STARTED = Counter("distillery_worker_jobs_started_total", "Jobs a worker started (a sweep counts once, "
+                       "not per member).")
 JOBS_FINISHED = Counter("distillery_worker_jobs_finished_total", "Jobs a worker ended, by final status.",
                         ["status"])
 EPOCHS = Counter("distillery_worker_epochs_total", "Epochs trained (every run of a job counts).")

@@ -97,6 +97,8 @@ def test_another_tenants_resources_are_404_on_every_route(secured, teacher_file)
     assert_problem(r, 422, teacher, "does not exist", field="teacher_ids.0")
     assert_problem(client.delete(f"/v1/teachers/{teacher}", headers=h["b"]), 404)
     assert_problem(client.delete(f"/v1/transfer-sets/{ts}", headers=h["b"]), 404)
+    assert_problem(client.delete(f"/v1/jobs/{job}", headers=h["b"]), 404)
+    assert client.get(f"/v1/jobs/{job}", headers=h["a"]).status_code == 200
     assert client.get(f"/v1/teachers/{teacher}", headers=h["a"]).status_code == 200
 
 
