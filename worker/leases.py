@@ -12,6 +12,7 @@ the lease alive and leaves the row alone. The API's reaper (app/reaper.py) reque
 expired.
 """
 
+import contextvars
 import logging
 import os
 import socket
@@ -129,8 +130,13 @@ class Heartbeat(threading.Thread):
         self.leases, self.lease_seconds = list(leases), lease_seconds
         self.lost = False
         self._stop_event = threading.Event()
+        # A thread starts with an empty context: its lines carry the job's ids only if it runs in a copy.
+        self._log_context = contextvars.copy_context()
 
     def run(self) -> None:
+        self._log_context.run(self._beat)
+
+    def _beat(self) -> None:
         while not self._stop_event.wait(self.lease_seconds / 4):
             try:
                 if not all([renew(lease, self.lease_seconds) for lease in list(self.leases)]):

@@ -32,3 +32,23 @@ def test_request_ids_are_kept_when_sane_and_made_otherwise(client):
     assert made != 'a"} forged' and len(made) == 32
     r = client.get("/v1/jobs/job_nope", headers={"X-Request-ID": "abc-404"})
     assert r.status_code == 404 and r.headers["x-request-id"] == "abc-404"  # errors carry it too
+
+
+def test_a_jobs_heartbeat_thread_logs_in_the_jobs_context(monkeypatch):
+    from types import SimpleNamespace
+
+    from app.logging_setup import current_log_context
+    from worker import leases
+
+    seen = []
+
+    def renew(_lease, _seconds):
+        seen.append(current_log_context())
+        return False  # lost: the thread ends
+
+    monkeypatch.setattr(leases, "renew", renew)
+    with log_context(job_id="job_1", tenant="ten_a"):
+        beat = leases.Heartbeat([SimpleNamespace(id="job_1")], lease_seconds=0.04)
+    beat.start()
+    beat.join(5)
+    assert seen == [{"job_id": "job_1", "tenant": "ten_a"}] and beat.lost
