@@ -122,7 +122,7 @@ class Settings(BaseSettings):
                                  "a 429 with Retry-After.")
     max_stored_bytes: int = Field(
         50 * 1024**3, gt=0, description="Most bytes a tenant may keep in the store (teachers, transfer sets, "
-        "students); an upload or job past it is a 507 naming what to delete.",
+        "students); an upload or job past it is a 413 naming what to delete.",
     )
     rate_limit: str = Field(
         "30/second;1200/minute", description="Requests allowed per API key ('limits' notation, ';' between "

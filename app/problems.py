@@ -25,7 +25,6 @@ _TITLES = {
     422: "Unprocessable content",
     429: "Too many requests",
     503: "Service unavailable",
-    507: "Insufficient storage",
 }
 _TYPES = {
     400: "bad-request",
@@ -37,7 +36,6 @@ _TYPES = {
     422: "invalid-request",
     429: "too-many-requests",
     503: "unavailable",
-    507: "insufficient-storage",
 }
 
 

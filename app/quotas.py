@@ -1,6 +1,6 @@
 """Per-tenant limits: queued plus running jobs, bytes kept in the store, and requests per API key.
 
-Each refusal says what to do: wait (429 with Retry-After) or delete something (507, naming the largest
+Each refusal says what to do: wait (429 with Retry-After) or delete something (413, naming the largest
 things the tenant keeps). One tenant at its limit never slows another: every count is per tenant or key.
 """
 
@@ -80,6 +80,6 @@ def check_storage(session: Session, tenant: str, settings: Settings, incoming: i
         return
     largest = "; ".join(f"{what}: {n} bytes" for what, n in items[:5]) or "nothing yet"
     need = f" this needs {incoming} more bytes," if incoming else ""
-    raise Problem(507, f"this tenant keeps {stored} bytes, and its limit is {settings.max_stored_bytes} "
+    raise Problem(413, f"this tenant keeps {stored} bytes, and its limit is {settings.max_stored_bytes} "
                        f"(DISTILLERY_MAX_STORED_BYTES);{need} delete what you no longer need. Largest: {largest}",
                   kind="storage-quota-exceeded")

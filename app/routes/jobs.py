@@ -162,8 +162,8 @@ def _check_init_weights(session, store, network_id: str, student, tenant: str) -
 
 
 @router.post("", status_code=202, response_model=JobPublic,
-             responses={409: {"model": ProblemDetail}, 429: {"model": ProblemDetail}, 503: {"model": ProblemDetail},
-                        507: {"model": ProblemDetail}})
+             responses={409: {"model": ProblemDetail}, 413: {"model": ProblemDetail}, 429: {"model": ProblemDetail},
+                        503: {"model": ProblemDetail}})
 def create_job(
     body: JobCreate,
     tenant: TenantDep,

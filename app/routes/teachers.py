@@ -70,8 +70,7 @@ def check_sizes(shape: list[int], fmt: str, arch: str | None, config: dict | Non
         pass  # a spec the zoo cannot build: build_from_arch says why
 
 
-@router.post("", status_code=201, response_model=TeacherPublic,
-             responses={413: {"model": ProblemDetail}, 507: {"model": ProblemDetail}})
+@router.post("", status_code=201, response_model=TeacherPublic, responses={413: {"model": ProblemDetail}})
 def create_teacher(
     tenant: TenantDep,
     session: SessionDep,

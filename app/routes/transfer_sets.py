@@ -208,7 +208,7 @@ def _create_npz(session, store, settings, upload: UploadFile, name: str, tenant:
     status_code=201,
     response_model=TransferSetPublic,
     openapi_extra={"requestBody": _REQUEST_BODY},
-    responses={413: {"model": ProblemDetail}, 415: {"model": ProblemDetail}, 507: {"model": ProblemDetail}},
+    responses={413: {"model": ProblemDetail}, 415: {"model": ProblemDetail}},
 )
 async def create_transfer_set(
     request: Request, tenant: TenantDep, session: SessionDep, store: StoreDep, settings: SettingsDep

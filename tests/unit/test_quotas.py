@@ -1,5 +1,5 @@
 """Per-tenant limits, each shown against a second tenant that must not feel it: queued plus running jobs
-(429 with Retry-After), stored bytes (507 naming what to delete, nothing kept), and requests per key (429)."""
+(429 with Retry-After), stored bytes (413 naming what to delete, nothing kept), and requests per key (429)."""
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,7 +74,7 @@ def _storage_case(monkeypatch, teacher_file):
         first = upload(client, teacher_file, h["alpha"])
         assert first.status_code == 201
         files, rows = stored_files(), counts()
-        body = assert_problem(upload(client, teacher_file, h["alpha"]), 507, "DISTILLERY_MAX_STORED_BYTES",
+        body = assert_problem(upload(client, teacher_file, h["alpha"]), 413, "DISTILLERY_MAX_STORED_BYTES",
                               "delete", first.json()["id"], f"DELETE /v1/teachers/{first.json()['id']}")
         assert body["type"].endswith("/storage-quota-exceeded")
         assert "/tmp" not in body["detail"] and str(get_settings().var_dir) not in body["detail"]
@@ -82,7 +82,15 @@ def _storage_case(monkeypatch, teacher_file):
         assert upload(client, teacher_file, h["beta"]).status_code == 201  # another tenant has its own quota
         # Deleting what the answer names makes room again.
         assert client.delete(f"/v1/teachers/{first.json()['id']}", headers=h["alpha"]).status_code == 204
-        assert upload(client, teacher_file, h["alpha"]).status_code == 201
+        again = upload(client, teacher_file, h["alpha"])
+        assert again.status_code == 201
+        # At the limit, a job (whose students would add bytes) is refused as well, before anything is queued.
+        monkeypatch.setenv("DISTILLERY_MAX_STORED_BYTES", str(teacher_file.stat().st_size))
+        get_settings.cache_clear()
+        ts = client.post("/v1/transfer-sets", json={"name": "d", "builtin": "digits"}, headers=h["alpha"]).json()["id"]
+        r = client.post("/v1/jobs", json=job_body(again.json()["id"], ts), headers=h["alpha"])
+        assert_problem(r, 413, "delete", f"DELETE /v1/teachers/{again.json()['id']}")
+        assert client.get("/v1/jobs", headers=h["alpha"]).json()["count"] == 0
 
 
 @pytest.mark.parametrize("two_tenants", [{"DISTILLERY_RATE_LIMIT": "5/minute"}], indirect=True)

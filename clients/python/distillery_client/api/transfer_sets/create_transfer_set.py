@@ -99,13 +99,6 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_422
 
-    if response.status_code == 507:
-        response_507 = ProblemDetail.from_dict(response.json())
-
-
-
-        return response_507
-
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
     else:
