@@ -27,3 +27,11 @@ def enqueue_member(job_id: str, run_id: str) -> None:
 
     _sender().send_task(RUN_SWEEP_MEMBER, args=[job_id, run_id], queue=get_settings().queue, retry=True,
                         retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
+
+
+def enqueue_delivery(delivery_id: str, countdown: float = 0) -> None:
+    from worker.celery_app import DELIVER_WEBHOOK
+
+    _sender().send_task(DELIVER_WEBHOOK, args=[delivery_id], queue=get_settings().webhook_queue,
+                        countdown=countdown or None, retry=True,
+                        retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})

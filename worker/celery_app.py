@@ -9,6 +9,7 @@ from app.config import get_settings
 
 RUN_JOB = "distillery.run_job"
 RUN_SWEEP_MEMBER = "distillery.run_sweep_member"
+DELIVER_WEBHOOK = "distillery.deliver_webhook"
 SQLA_POLLING_SECONDS = 0.2
 
 
