@@ -2,63 +2,24 @@
 receiver on loopback (allowed here by DISTILLERY_WEBHOOK_ALLOW_PRIVATE)."""
 
 import json
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from tests.integration.stack import running_stack
+from tests.receiver import Receiver
 
 pytestmark = pytest.mark.slow
 
 FLAKY_FAILURES = 2  # /flaky answers 500 this many times, then 200
 
 
-class Receiver:
-    """Records every POST: path, headers and body; /flaky fails its first FLAKY_FAILURES requests."""
-
-    def __init__(self):
-        self.requests: list[dict] = []
-        self.lock = threading.Lock()
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers["content-length"]))
-                with receiver.lock:
-                    receiver.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                    failing = self.path == "/flaky" and len(receiver.at("/flaky")) <= FLAKY_FAILURES
-                self.send_response(500 if failing else 200)
-                self.end_headers()
-
-            def log_message(self, *_args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def at(self, path: str) -> list[dict]:
-        return [r for r in self.requests if r["path"] == path]
-
-    def wait(self, path: str, count: int, timeout: float = 60) -> list[dict]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                got = self.at(path)
-            if len(got) >= count:
-                return got
-            time.sleep(0.1)
-        raise AssertionError(f"{path}: {len(self.at(path))} requests, expected {count}")
-
-
 @pytest.fixture(scope="module")
 def delivered(tmp_path_factory, teacher_file):
     """One tiny job, watched by a job webhook_url and two endpoints (one of them failing twice)."""
-    receiver = Receiver()
+    receiver = Receiver(lambda path, earlier: 500 if path == "/flaky" and earlier < FLAKY_FAILURES else 200)
     hooks_queue = f"hooks-{uuid.uuid4().hex[:8]}"
     env = {"DISTILLERY_WEBHOOK_QUEUE": hooks_queue, "DISTILLERY_WEBHOOK_ALLOW_PRIVATE": "true",
            "DISTILLERY_WEBHOOK_BACKOFF_SECONDS": "0.5"}
@@ -88,7 +49,7 @@ def delivered(tmp_path_factory, teacher_file):
             again = client.get(f"/v1/jobs/{job['id']}").json()
         yield {"receiver": receiver, "job": job, "job_again": again, "started": started.json(),
                "flaky": flaky.json(), "flaky_log": flaky_log, "job_log": job_log}
-    receiver.server.shutdown()
+    receiver.close()
 
 
 def _wait_delivered(client, path: str, timeout: float = 30) -> dict:

@@ -2,9 +2,7 @@
 against a real HTTP server on loopback, and the reaper's resend. The whole path through real processes is in
 tests/integration/test_webhooks.py."""
 
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +11,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.tables import WebhookDelivery
 from app.webhook_addresses import url_problem
+from tests.receiver import Receiver
 from tests.unit.test_api import assert_problem, digits_id, job_body, teacher_id  # noqa: F401 (fixtures)
 
 
@@ -91,35 +90,11 @@ def test_another_tenants_deliveries_do_not_exist_for_you(client, monkeypatch, te
     assert_problem(client.get(f"/v1/jobs/{job['id']}/webhook-deliveries"), 404)
 
 
-class _Server:
-    """A real HTTP server on loopback answering each path with a fixed status (and Location on 302)."""
-
-    def __init__(self, answers: dict[str, int]):
-        self.paths: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers["content-length"]))
-                server.paths.append(self.path)
-                self.send_response(answers.get(self.path, 200))
-                if answers.get(self.path) == 302:
-                    self.send_header("location", "/elsewhere")
-                self.end_headers()
-
-            def log_message(self, *_args):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
 def receiver():
-    server = _Server({"/moved": 302, "/down": 503})
+    server = Receiver(lambda path, _earlier: {"/moved": 302, "/down": 503}.get(path, 200))
     yield server
-    server.httpd.shutdown()
+    server.close()
 
 
 def _cancelled_job_delivery(client, teacher_id, digits_id, url: str) -> str:  # noqa: F811
