@@ -36,6 +36,17 @@ class Settings(BaseSettings):
         300, gt=0, description="A job or sweep member still queued this long after its task was sent is sent "
         "again (the broker may have lost it); a second delivery is harmless.",
     )
+    webhook_queue: str = Field("webhooks", description="Celery queue that webhook deliveries go to; a worker "
+                               "must listen on it (make run's worker does).")
+    webhook_allow_private: bool = Field(
+        False, description="Allow webhook URLs on loopback, link-local and private addresses (tests, one-host "
+        "setups). Off, such URLs are refused when given and again when each delivery resolves them.",
+    )
+    webhook_max_attempts: int = Field(8, ge=1, le=30, description="Tries per webhook delivery before it fails.")
+    webhook_backoff_seconds: float = Field(
+        10, gt=0, description="Wait before a delivery's second try; each later wait doubles, up to an hour.",
+    )
+    webhook_timeout_seconds: float = Field(10, gt=0, description="How long one webhook POST may take.")
     db_connect_timeout_seconds: float = Field(5, gt=0, description="PostgreSQL connect timeout; also how long a "
                                               "request waits for a pooled connection.")
     db_statement_timeout_seconds: float = Field(

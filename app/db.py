@@ -116,3 +116,8 @@ def upgrade(url: str) -> None:
     from alembic import command
 
     command.upgrade(alembic_config(url), "head")
+
+
+# Registers the webhook outbox on every Session, in the API and the worker alike: any transaction that records a
+# job's start or end writes its deliveries (see app/webhook_outbox.py).
+import app.webhook_outbox  # noqa: E402,F401

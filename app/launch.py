@@ -39,7 +39,8 @@ def main() -> int:
 
     worker = subprocess.Popen([
         sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
-        "-Q", settings.queue, "--concurrency", "1", "--loglevel", "INFO", "-n", f"distillery-{os.getpid()}@%h",
+        "-Q", f"{settings.queue},{settings.webhook_queue}", "--concurrency", "1", "--loglevel", "INFO",
+        "-n", f"distillery-{os.getpid()}@%h",
     ])
     api = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", host, "--port", str(port)])
     procs = [api, worker]

@@ -4,26 +4,27 @@ from functools import lru_cache
 
 from celery import Celery
 
+from app.broker import DELIVER_WEBHOOK, RUN_JOB, RUN_SWEEP_MEMBER, make_celery
 from app.config import get_settings
 
 
 @lru_cache
 def _sender() -> Celery:
-    from worker.celery_app import make_celery
-
     return make_celery()
 
 
 def enqueue_job(job_id: str) -> None:
-    from worker.celery_app import RUN_JOB
-
     # Bounded retries: a broker that is down must answer the client, not hang its request.
     _sender().send_task(RUN_JOB, args=[job_id], queue=get_settings().queue, retry=True,
                         retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
 
 
 def enqueue_member(job_id: str, run_id: str) -> None:
-    from worker.celery_app import RUN_SWEEP_MEMBER
-
     _sender().send_task(RUN_SWEEP_MEMBER, args=[job_id, run_id], queue=get_settings().queue, retry=True,
+                        retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
+
+
+def enqueue_delivery(delivery_id: str, countdown: float = 0) -> None:
+    _sender().send_task(DELIVER_WEBHOOK, args=[delivery_id], queue=get_settings().webhook_queue,
+                        countdown=countdown or None, retry=True,
                         retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})

@@ -11,6 +11,9 @@
    leaves the rows as they were, for the next pass. A second delivery of a task is harmless: the lease
    claim lets one worker through.
 
+4. A webhook delivery that is due and whose task was sent longer than DISTILLERY_REQUEUE_AFTER_SECONDS ago
+   (or never reached the broker) is sent again; a second task finds the try already made and does nothing.
+
 Every DISTILLERY_ORPHAN_SWEEP_INTERVAL_SECONDS it also removes store files that no row refers to and that are
 older than DISTILLERY_STAGING_GRACE_SECONDS (app/retention.py).
 
@@ -27,8 +30,8 @@ from sqlalchemy import exists, or_, select, update
 
 from app.config import get_settings
 from app.db import session_scope
-from app.queue import enqueue_job, enqueue_member
-from app.tables import Event, Job, Run
+from app.queue import enqueue_delivery, enqueue_job, enqueue_member
+from app.tables import Event, Job, Run, WebhookDelivery
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +46,9 @@ def reap() -> list[str]:
     _expire_jobs(t)
     _expire_members(t)
     _queue_unfinished_sweeps()
-    return _send_queued(t)
+    sent = _send_queued(t)
+    _send_due_deliveries(t)
+    return sent
 
 
 def _expire_jobs(t: datetime) -> None:
@@ -134,6 +139,26 @@ def _send_queued(t: datetime) -> list[str]:
     if sent:
         log.warning("re-sent %d queued jobs and members the broker may have lost: %s", len(sent), sent)
     return sent
+
+
+def _send_due_deliveries(t: datetime) -> None:
+    stale = t - timedelta(seconds=get_settings().requeue_after_seconds)
+    with session_scope() as s:
+        due = list(s.scalars(select(WebhookDelivery.id).where(
+            WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= t,
+            or_(WebhookDelivery.sent_at.is_(None), WebhookDelivery.sent_at < stale))
+            .order_by(WebhookDelivery.next_attempt_at).limit(SEND_BATCH)))
+    for delivery_id in due:
+        try:
+            enqueue_delivery(delivery_id)
+        except Exception as exc:
+            log.warning("the reaper could not send webhook deliveries (%s); they wait for the next pass", exc)
+            return
+        with session_scope() as s:
+            s.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
+                      .values(sent_at=datetime.now(UTC)))
+    if due:
+        log.warning("re-sent %d webhook deliveries the broker may have lost", len(due))
 
 
 def _stamp(table, row_id: str) -> None:

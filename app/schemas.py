@@ -115,6 +115,10 @@ class JobCreate(_In):
         default_factory=lambda: ["torchscript", "exported_program", "onnx", "safetensors"], min_length=1,
         description="Formats to export the student in.",
     )
+    webhook_url: str | None = Field(
+        None, max_length=2048, description="POST job.succeeded, job.failed and job.cancelled here, signed as "
+        "Standard Webhooks says with the webhook_secret that the response creating the job shows once.",
+    )
 
     @field_validator("omit_classes")
     @classmethod
@@ -151,6 +155,10 @@ class JobPublic(_Out):
     error: str | None
     result: dict[str, Any] | None
     student_formats: list[str] = Field(description="Formats the student can be downloaded in.")
+    webhook_url: str | None = None
+    webhook_secret: str | None = Field(
+        None, description="Verifies the job's webhooks; shown only in the response that created the job.",
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
@@ -205,3 +213,54 @@ class EventList(BaseModel):
 class Health(BaseModel):
     status: Literal["ok"]
     database: Literal["ok"]
+
+
+WebhookEventType = Literal["job.started", "job.succeeded", "job.failed", "job.cancelled"]
+
+
+class WebhookEndpointCreate(_In):
+    url: str = Field(min_length=1, max_length=2048, description="An http(s) URL on a public address.")
+    events: list[WebhookEventType] = Field(
+        default_factory=lambda: ["job.succeeded", "job.failed", "job.cancelled"], min_length=1,
+        description="The events to send; job.started only when asked for.",
+    )
+
+
+class WebhookEndpointPublic(_Out):
+    id: str
+    url: str
+    events: list[str]
+    created_at: datetime
+
+
+class WebhookEndpointCreated(WebhookEndpointPublic):
+    secret: str = Field(description="Verifies this endpoint's deliveries (Standard Webhooks); shown only here.")
+
+
+class WebhookEndpointList(BaseModel):
+    data: list[WebhookEndpointPublic]
+    count: int
+
+
+class WebhookAttempt(BaseModel):
+    at: datetime
+    status_code: int | None = Field(description="What the receiver answered; null when it could not be reached.")
+    error: str | None
+
+
+class WebhookDeliveryPublic(_Out):
+    id: str = Field(description="The webhook-id header of every try of this delivery.")
+    endpoint_id: str | None = Field(description="Null for a delivery to the job's own webhook_url.")
+    job_id: str
+    url: str
+    event_type: str
+    status: Literal["pending", "delivered", "failed"]
+    attempts: list[WebhookAttempt]
+    next_attempt_at: datetime | None = Field(description="When the next try is due; null once it has ended.")
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+class WebhookDeliveryList(BaseModel):
+    data: list[WebhookDeliveryPublic]
+    count: int

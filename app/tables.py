@@ -132,6 +132,7 @@ class Job(Base):
     lease_token: Mapped[str | None] = mapped_column(String(32))  # new at every claim: fences the worker's writes
     sent_at: Mapped[datetime | None] = mapped_column()  # its task was last sent; NULL: queued, not sent yet
     request_hash: Mapped[str | None] = mapped_column(String(64))
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))  # signs deliveries to the job's webhook_url
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
@@ -222,3 +223,39 @@ class Event(Base):
     message: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookEndpoint(Base):
+    """A tenant's receiver of job events. The secret is kept in clear: signing needs it (Standard Webhooks)."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    events: Mapped[list[Any]] = mapped_column(JSON)
+    secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """One event for one receiver: written in the transaction that records the event (an outbox), so no
+    event is lost between the database and the broker. Its id is the stable ``webhook-id`` of every try."""
+
+    __tablename__ = "webhook_deliveries"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(ForeignKey("tenants.id"), index=True)
+    endpoint_id: Mapped[str | None] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+                                                    index=True)  # NULL: the job's own webhook_url
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    url: Mapped[str] = mapped_column(String(2048))
+    event_type: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), index=True)  # pending, delivered, failed
+    attempts: Mapped[list[Any]] = mapped_column(JSON, default=list)  # [{at, status_code, error}]
+    next_attempt_at: Mapped[datetime | None] = mapped_column(index=True)
+    sent_at: Mapped[datetime | None] = mapped_column()  # its task was last sent
+    busy_until: Mapped[datetime | None] = mapped_column()  # a worker is trying it now
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column()

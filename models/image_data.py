@@ -12,6 +12,7 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
+from models.lazy_inputs import LazyInputs
 from models.preprocessing import Preprocessing
 from models.transfer_sets import HOLDOUT_FRACTION, SPLIT_SEED, TransferData, TransferSetInvalid
 
@@ -250,8 +251,6 @@ class ImageFiles:
 def open_image_folder(folder: Path, data_root: Path, labelled: bool, preprocessing: Preprocessing,
                       workers: int) -> TransferData:
     """Like :func:`load_image_folder`, but nothing is read until the engine asks for a batch."""
-    from worker.engine.streaming import LazyInputs
-
     splits = scan_image_folder(folder, data_root, labelled)
     x = LazyInputs(ImageFiles(splits.train.files, splits.train.labels, preprocessing), workers=workers)
     y = None if splits.train.labels is None else np.array(splits.train.labels, dtype=np.int64)
@@ -269,8 +268,6 @@ def _labels_of(dataset) -> np.ndarray:
 
 def open_torchvision(name: str, root: Path, labelled: bool, preprocessing: Preprocessing,
                      workers: int) -> TransferData:
-    from worker.engine.streaming import LazyInputs
-
     train = torchvision_dataset(name, root, True, preprocessing)
     x, y, names = LazyInputs(train, workers=workers), _labels_of(train), class_names_of(train)
     try:

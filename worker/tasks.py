@@ -7,7 +7,7 @@ from celery.signals import worker_init, worker_process_init, worker_process_shut
 from celery.utils.log import get_logger
 
 from app.config import announce_sandbox, get_settings
-from worker.celery_app import RUN_JOB, RUN_SWEEP_MEMBER, celery_app
+from worker.celery_app import DELIVER_WEBHOOK, RUN_JOB, RUN_SWEEP_MEMBER, celery_app
 
 
 @worker_ready.connect
@@ -65,3 +65,10 @@ def run_sweep_member(job_id: str, run_id: str) -> None:
     from worker.job_runner import execute_member
 
     execute_member(job_id, run_id)
+
+
+@celery_app.task(name=DELIVER_WEBHOOK)
+def deliver_webhook(delivery_id: str) -> None:
+    from worker.webhook_delivery import deliver
+
+    deliver(delivery_id)

@@ -15,7 +15,7 @@ from app import testhooks
 from app.auth import TenantDep
 from app.db import session_scope
 from app.deps import SessionDep, SettingsDep, StoreDep
-from app.ids import new_id
+from app.ids import new_id, new_webhook_secret
 from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid
 from app.queue import enqueue_job
 from app.quotas import check_active_jobs, check_storage
@@ -34,6 +34,7 @@ from app.schemas import (
 )
 from app.scoping import Limit, Offset, fetch_owned, owned, page
 from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet
+from app.webhook_addresses import url_problem
 from models.export import EXPORT_FORMATS
 from models.sizing import NetworkTooLarge, check_network_size
 from models.zoo import build_student, load_state_dict_into
@@ -68,7 +69,7 @@ def to_public(job: Job) -> JobPublic:
         export_formats=spec.get("export_formats") or list(EXPORT_FORMATS),
         progress=_progress(job),
         cancel_requested=job.cancel_requested, error=job.error, result=job.result,
-        student_formats=sorted(e.format for e in job.exports),
+        student_formats=sorted(e.format for e in job.exports), webhook_url=spec.get("webhook_url"),
         created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
     )
 
@@ -143,6 +144,8 @@ def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teach
     if body.student_init_weights:
         student = build_student(body.student, first.input_shape, first.num_classes)
         _check_init_weights(session, store, body.student_init_weights, student, tenant)
+    if body.webhook_url and (problem := url_problem(body.webhook_url, settings.webhook_allow_private)):
+        raise invalid(problem, field="webhook_url", kind="webhook-url-refused")
     return teachers
 
 
@@ -191,6 +194,8 @@ def create_job(
               total_epochs=body.hyperparameters.epochs * runs, idempotency_key=idempotency_key,
               request_hash=request_hash, sent_at=datetime.now(UTC))  # sent just below; else the reaper sends it
     job.teachers = [JobTeacher(position=i, teacher_id=t) for i, t in enumerate(body.teacher_ids)]
+    if body.webhook_url:
+        job.webhook_secret = new_webhook_secret()
     session.add(job)
     try:
         session.flush()
@@ -213,7 +218,7 @@ def create_job(
                            "job again", kind="broker-unavailable") from None
     log.info("job %s queued for tenant %s", job.id, tenant, extra={"job_id": job.id, "tenant": tenant})
     response.headers["Location"] = f"/v1/jobs/{job.id}"
-    return to_public(job)
+    return to_public(job).model_copy(update={"webhook_secret": job.webhook_secret})
 
 
 def _replay(session, tenant: str, key: str, request_hash: str) -> Job | None:

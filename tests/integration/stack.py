@@ -105,10 +105,11 @@ class Stack:
             time.sleep(0.3)
         raise RuntimeError(f"the API did not answer /healthz in 60 s:\n{self.log('api')}")
 
-    def start_worker(self, name: str = "worker", env: dict[str, str] | None = None) -> subprocess.Popen:
+    def start_worker(self, name: str = "worker", env: dict[str, str] | None = None, *,
+                     queues: str | None = None) -> subprocess.Popen:
         return self._spawn(name, [
             sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
-            "-Q", self.env["DISTILLERY_QUEUE"], "--concurrency", "1", "--loglevel", "INFO",
+            "-Q", queues or self.env["DISTILLERY_QUEUE"], "--concurrency", "1", "--loglevel", "INFO",
             "-n", f"{name}-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
         ], env)
 

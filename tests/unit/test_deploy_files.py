@@ -26,7 +26,7 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 
 
 def test_compose_names_the_services_with_health_checks(compose):
-    assert set(compose["services"]) == {"api", "worker", "redis", "postgres", "flower"}
+    assert set(compose["services"]) == {"api", "worker", "webhooks", "redis", "postgres", "flower"}
     for name, service in compose["services"].items():
         assert "healthcheck" in service, name
 

@@ -8,7 +8,7 @@ from torch import nn
 def predict_logits(model: nn.Module, x, *, batch_size: int = 1024,
                    device: torch.device | str = "cpu") -> torch.Tensor:
     """Logits on ``x``: a tensor, or streamed inputs (``LazyInputs``), read batch by batch."""
-    from worker.engine.streaming import is_lazy
+    from models.lazy_inputs import is_lazy
 
     model.eval()
     if is_lazy(x):

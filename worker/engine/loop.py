@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from models.lazy_inputs import is_lazy
 from worker.engine.augment import augment
 from worker.engine.config import DistillConfig
 from worker.engine.evaluate import expected_calibration_error, predict_logits
 from worker.engine.losses import combine, make_loss
-from worker.engine.streaming import is_lazy
 
 # Each term's gradient norm costs one extra backward pass, so it is measured on the first step and then
 # on each epoch's first batch and every GRAD_NORM_INTERVAL steps after it (about 1% extra work); an epoch

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from models.lazy_inputs import is_lazy
 from worker.engine.config import DistillConfig
 from worker.engine.loop import (
     CANCEL_CHECK_EVERY,
@@ -45,7 +46,6 @@ from worker.engine.loop import (
     validation_metrics,
 )
 from worker.engine.losses import make_loss
-from worker.engine.streaming import is_lazy
 
 # What members may differ in; everything else is one training run.
 MEMBER_FIELDS = ("temperature", "soft_weight", "hard_weight")

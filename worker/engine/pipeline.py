@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from models.export import PlainSoftmax
+from models.lazy_inputs import is_lazy
 from models.transfer_sets import TransferData
 from worker.engine.bias import tune_logit_bias
 from worker.engine.config import DistillConfig
@@ -17,7 +18,6 @@ from worker.engine.evaluate import classification_report, predict_logits
 from worker.engine.loop import Split, TrainResult, resolve_device, teacher_logits, train_student, validation_split
 from worker.engine.losses import ensemble_log_probs
 from worker.engine.members import train_members, why_not_batched
-from worker.engine.streaming import is_lazy
 from worker.engine.teacher_cache import TeacherOutputCache
 
 

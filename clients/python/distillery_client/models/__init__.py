@@ -54,6 +54,15 @@ from .transfer_set_public_kind import TransferSetPublicKind
 from .transfer_set_public_spec_type_0 import TransferSetPublicSpecType0
 from .transfer_set_torchvision_create import TransferSetTorchvisionCreate
 from .transfer_set_torchvision_create_dataset import TransferSetTorchvisionCreateDataset
+from .webhook_attempt import WebhookAttempt
+from .webhook_delivery_list import WebhookDeliveryList
+from .webhook_delivery_public import WebhookDeliveryPublic
+from .webhook_delivery_public_status import WebhookDeliveryPublicStatus
+from .webhook_endpoint_create import WebhookEndpointCreate
+from .webhook_endpoint_create_events_item import WebhookEndpointCreateEventsItem
+from .webhook_endpoint_created import WebhookEndpointCreated
+from .webhook_endpoint_list import WebhookEndpointList
+from .webhook_endpoint_public import WebhookEndpointPublic
 
 __all__ = (
     "Augmentation",
@@ -110,4 +119,13 @@ __all__ = (
     "TransferSetPublicSpecType0",
     "TransferSetTorchvisionCreate",
     "TransferSetTorchvisionCreateDataset",
+    "WebhookAttempt",
+    "WebhookDeliveryList",
+    "WebhookDeliveryPublic",
+    "WebhookDeliveryPublicStatus",
+    "WebhookEndpointCreate",
+    "WebhookEndpointCreated",
+    "WebhookEndpointCreateEventsItem",
+    "WebhookEndpointList",
+    "WebhookEndpointPublic",
 )

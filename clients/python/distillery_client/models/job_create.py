@@ -44,6 +44,8 @@ class JobCreate:
             sweep (None | SweepSpec | Unset): Train one member per combination in parallel; the best on validation is the
                 student.
             validation_transfer_set_id (None | str | Unset): Validate on this set instead of a fraction of the transfer set.
+            webhook_url (None | str | Unset): POST job.succeeded, job.failed and job.cancelled here, signed as Standard
+                Webhooks says with the webhook_secret that the response creating the job shows once.
      """
 
     student: CNNSpec | MLPSpec | TorchvisionSpec
@@ -57,6 +59,7 @@ class JobCreate:
     student_init_weights: None | str | Unset = UNSET
     sweep: None | SweepSpec | Unset = UNSET
     validation_transfer_set_id: None | str | Unset = UNSET
+    webhook_url: None | str | Unset = UNSET
 
 
 
@@ -126,6 +129,12 @@ class JobCreate:
         else:
             validation_transfer_set_id = self.validation_transfer_set_id
 
+        webhook_url: None | str | Unset
+        if isinstance(self.webhook_url, Unset):
+            webhook_url = UNSET
+        else:
+            webhook_url = self.webhook_url
+
 
         field_dict: dict[str, Any] = {}
 
@@ -150,6 +159,8 @@ class JobCreate:
             field_dict["sweep"] = sweep
         if validation_transfer_set_id is not UNSET:
             field_dict["validation_transfer_set_id"] = validation_transfer_set_id
+        if webhook_url is not UNSET:
+            field_dict["webhook_url"] = webhook_url
 
         return field_dict
 
@@ -269,6 +280,16 @@ class JobCreate:
         validation_transfer_set_id = _parse_validation_transfer_set_id(d.pop("validation_transfer_set_id", UNSET))
 
 
+        def _parse_webhook_url(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        webhook_url = _parse_webhook_url(d.pop("webhook_url", UNSET))
+
+
         job_create = cls(
             student=student,
             teacher_ids=teacher_ids,
@@ -281,6 +302,7 @@ class JobCreate:
             student_init_weights=student_init_weights,
             sweep=sweep,
             validation_transfer_set_id=validation_transfer_set_id,
+            webhook_url=webhook_url,
         )
 
         return job_create

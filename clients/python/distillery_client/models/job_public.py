@@ -9,6 +9,7 @@ from attrs import field as _attrs_field
 from ..types import UNSET, Unset
 
 from ..models.job_public_status import JobPublicStatus
+from ..types import UNSET, Unset
 from typing import cast
 import datetime
 
@@ -52,6 +53,9 @@ class JobPublic:
             teacher_ids (list[str]):
             transfer_set_id (str):
             validation_transfer_set_id (None | str):
+            webhook_secret (None | str | Unset): Verifies the job's webhooks; shown only in the response that created the
+                job.
+            webhook_url (None | str | Unset):
      """
 
     baseline: bool
@@ -75,6 +79,8 @@ class JobPublic:
     teacher_ids: list[str]
     transfer_set_id: str
     validation_transfer_set_id: None | str
+    webhook_secret: None | str | Unset = UNSET
+    webhook_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -156,6 +162,18 @@ class JobPublic:
         validation_transfer_set_id: None | str
         validation_transfer_set_id = self.validation_transfer_set_id
 
+        webhook_secret: None | str | Unset
+        if isinstance(self.webhook_secret, Unset):
+            webhook_secret = UNSET
+        else:
+            webhook_secret = self.webhook_secret
+
+        webhook_url: None | str | Unset
+        if isinstance(self.webhook_url, Unset):
+            webhook_url = UNSET
+        else:
+            webhook_url = self.webhook_url
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -182,6 +200,10 @@ class JobPublic:
             "transfer_set_id": transfer_set_id,
             "validation_transfer_set_id": validation_transfer_set_id,
         })
+        if webhook_secret is not UNSET:
+            field_dict["webhook_secret"] = webhook_secret
+        if webhook_url is not UNSET:
+            field_dict["webhook_url"] = webhook_url
 
         return field_dict
 
@@ -338,6 +360,26 @@ class JobPublic:
         validation_transfer_set_id = _parse_validation_transfer_set_id(d.pop("validation_transfer_set_id"))
 
 
+        def _parse_webhook_secret(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        webhook_secret = _parse_webhook_secret(d.pop("webhook_secret", UNSET))
+
+
+        def _parse_webhook_url(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        webhook_url = _parse_webhook_url(d.pop("webhook_url", UNSET))
+
+
         job_public = cls(
             baseline=baseline,
             bias_correction=bias_correction,
@@ -360,6 +402,8 @@ class JobPublic:
             teacher_ids=teacher_ids,
             transfer_set_id=transfer_set_id,
             validation_transfer_set_id=validation_transfer_set_id,
+            webhook_secret=webhook_secret,
+            webhook_url=webhook_url,
         )
 
 
