@@ -58,7 +58,10 @@ def main() -> None:
 
     from models.examples import digits_teacher, save_torchscript
 
-    with tempfile.TemporaryDirectory() as tmp, running_stack(args.stack, Path(tmp) / "var") as stack:
+    with tempfile.TemporaryDirectory() as tmp, running_stack(
+            args.stack, Path(tmp) / "var",
+            # every job is queued at once on purpose: the per-tenant quota would answer 429 past its default
+            {"DISTILLERY_MAX_ACTIVE_JOBS": str(args.jobs)}) as stack:
         for i in range(1, args.workers):
             stack.start_worker(f"worker{i + 1}")
         save_torchscript(digits_teacher(epochs=5), Path(tmp) / "t.pt")
