@@ -103,3 +103,16 @@ def current_tenant(
 
 
 TenantDep = Annotated[str, Depends(current_tenant)]
+
+
+def key_still_valid(authorization: str | None) -> bool:
+    """For a request that lasts (an event stream): whether the key it came with is still neither revoked nor
+    expired. A request without a key was let in by the server's settings, which a stream does not re-read."""
+    if not authorization or not authorization.lower().startswith("bearer "):
+        return True
+    from app.db import session_scope
+
+    with session_scope() as s:
+        key = s.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(authorization[7:].strip()),
+                                            ApiKey.revoked_at.is_(None)))
+        return key is not None and (key.expires_at is None or key.expires_at > datetime.now(UTC))

@@ -192,6 +192,19 @@ class Settings(BaseSettings):
                            cpu_seconds=int(self.probe_seconds * policy.thread_count) + 5)
         return replace(policy, call_seconds=self.sandbox_call_seconds, cpu_seconds=self.sandbox_cpu_seconds)
 
+    @field_validator("rate_limit")
+    @classmethod
+    def _parse_rate_limit(cls, value: str) -> str:
+        """A typo here must stop the API at start, not turn every request into an error later."""
+        if value.strip():
+            from limits import parse_many
+
+            try:
+                parse_many(value.replace(";", ","))
+            except ValueError as exc:
+                raise ValueError(f"not a rate limit such as '30/second;1200/minute': {exc}") from None
+        return value
+
     @field_validator("data_roots", mode="before")
     @classmethod
     def _split_roots(cls, value):

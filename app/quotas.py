@@ -4,6 +4,7 @@ Each refusal says what to do: wait (429 with Retry-After) or delete something (4
 things the tenant keeps). One tenant at its limit never slows another: every count is per tenant or key.
 """
 
+import logging
 import math
 import time
 from functools import lru_cache
@@ -18,6 +19,7 @@ from app.config import Settings
 from app.problems import Problem
 from app.tables import Artifact, Job, StudentExport, Teacher, TransferSet
 
+log = logging.getLogger(__name__)
 ACTIVE = ("queued", "running")
 JOB_QUOTA_RETRY_SECONDS = 30
 
@@ -36,7 +38,12 @@ def check_rate(key_id: str, settings: Settings) -> None:
     """Counts one request of this key; past the limit, a 429 that says when to come back."""
     limiter = _limiter(settings.rate_limit_storage)
     for limit in _limits(settings.rate_limit):
-        if not limiter.hit(limit, "api_key", key_id):
+        try:
+            allowed = limiter.hit(limit, "api_key", key_id)
+        except Exception as exc:  # its Redis is down: serve unlimited rather than fail every request
+            log.warning("rate limit not applied: its storage failed (%s: %s)", type(exc).__name__, exc)
+            return
+        if not allowed:
             reset_at, _remaining = limiter.get_window_stats(limit, "api_key", key_id)
             wait = max(1, math.ceil(reset_at - time.time()))
             raise Problem(429, f"this API key sent more than {limit} requests (DISTILLERY_RATE_LIMIT); "
@@ -65,6 +72,10 @@ def stored_items(session: Session, tenant: str) -> list[tuple[str, int]]:
                                .join(StudentExport, StudentExport.job_id == Job.id)
                                .join(Artifact, Artifact.id == StudentExport.artifact_id)
                                .where(Job.tenant_id == tenant).group_by(Job.id)).all()
+    # An image archive is kept unpacked, as a folder with no artifact row: its size is in its spec.
+    archives = session.execute(select(TransferSet.id, TransferSet.spec)
+                               .where(TransferSet.tenant_id == tenant, TransferSet.kind == "image_archive")).all()
+    sets = [*sets, *((i, int((spec or {}).get("extracted_bytes") or 0)) for i, spec in archives)]
     items = ([(f"teacher {i} (DELETE /v1/teachers/{i})", n) for i, n in teachers]
              + [(f"transfer set {i} (DELETE /v1/transfer-sets/{i})", n) for i, n in sets]
              + [(f"job {i}'s students (DELETE /v1/jobs/{i})", int(n or 0)) for i, n in students])

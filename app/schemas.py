@@ -157,7 +157,8 @@ class JobPublic(_Out):
     student_formats: list[str] = Field(description="Formats the student can be downloaded in.")
     webhook_url: str | None = None
     webhook_secret: str | None = Field(
-        None, description="Verifies the job's webhooks; shown only in the response that created the job.",
+        None, description="Verifies the job's webhooks; shown only in the response that created the job (and to "
+        "a retry of that request with the same Idempotency-Key).",
     )
     created_at: datetime
     started_at: datetime | None

@@ -137,9 +137,9 @@ def _copy(src, target: Path, budget: _Budget) -> None:
                 raise _WriteFailed(exc) from exc
 
 
-def extract_archive(archive: Path, dest: Path, *, max_files: int, max_bytes: int, max_ratio: float = 200) -> None:
-    """Extract a zip or tar (optionally compressed) into ``dest``, which must not exist yet. On any
-    refusal ``dest`` is removed, so nothing is left behind."""
+def extract_archive(archive: Path, dest: Path, *, max_files: int, max_bytes: int, max_ratio: float = 200) -> int:
+    """Extract a zip or tar (optionally compressed) into ``dest``, which must not exist yet; returns the bytes
+    written. On any refusal ``dest`` is removed, so nothing is left behind."""
     dest = Path(dest)
     dest.mkdir(parents=True)
     budget = _Budget(max_files, max_bytes, max_ratio, Path(archive).stat().st_size)
@@ -160,6 +160,7 @@ def extract_archive(archive: Path, dest: Path, *, max_files: int, max_bytes: int
     except BaseException:
         shutil.rmtree(dest, ignore_errors=True)
         raise
+    return budget.bytes
 
 
 def _reason(exc: BaseException) -> str:

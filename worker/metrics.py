@@ -39,3 +39,5 @@ def epoch_done(metrics: dict) -> None:
 
 def job_idle() -> None:
     SAMPLES_PER_SECOND.set(0)
+    for labels in list(GPU_MEMORY._metrics):  # the devices this process reported; the gauge says "running jobs"
+        GPU_MEMORY.labels(*labels).set(0)

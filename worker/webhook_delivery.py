@@ -6,6 +6,7 @@ Every try of a delivery carries the same ``webhook-id``, so a receiver that got 
 import json
 import logging
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from sqlalchemy import or_, update
@@ -30,7 +31,9 @@ def backoff_seconds(tries: int, settings: Settings) -> float:
 def deliver(delivery_id: str) -> None:
     settings = get_settings()
     t = datetime.now(UTC)
-    busy_for = timedelta(seconds=settings.webhook_timeout_seconds + 30)
+    # httpx's timeout bounds each phase (connect, write, each read), not the whole try: leave room for all of
+    # them. A try that still outlasts this may be made again, which at-least-once allows.
+    busy_for = timedelta(seconds=4 * settings.webhook_timeout_seconds + 60)
     with session_scope() as s:
         # One try at a time: a task sent twice (the reaper's resend, a broker's redelivery) does not post twice.
         took = s.execute(update(WebhookDelivery).where(
@@ -62,34 +65,42 @@ def deliver(delivery_id: str) -> None:
             d.next_attempt_at = d.sent_at = done + timedelta(seconds=wait)
         else:
             d.status, d.next_attempt_at = "failed", None
+    where = _host(url)  # never the whole URL: some receivers carry their token in it
     if ok:
-        log.info("webhook %s delivered to %s (%s)", delivery_id, url, status_code)
+        log.info("webhook %s delivered to %s (%s)", delivery_id, where, status_code)
     elif retry:
-        log.warning("webhook %s to %s: try %d failed (%s); next in %.0f s", delivery_id, url, tries, error, wait)
+        log.warning("webhook %s to %s: try %d failed (%s); next in %.0f s", delivery_id, where, tries, error, wait)
         try:
             enqueue_delivery(delivery_id, countdown=wait)
         except Exception as exc:  # the reaper sends it once its time has come
             log.warning("webhook %s: retry not sent (%s); the reaper will send it", delivery_id, exc)
     else:
-        log.warning("webhook %s to %s failed for good after %d tries: %s", delivery_id, url, tries, error)
+        log.warning("webhook %s to %s failed for good after %d tries: %s", delivery_id, where, tries, error)
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname}"
 
 
 def _post(url: str, delivery_id: str, body: str, secret: str,
           settings: Settings) -> tuple[int | None, str | None, bool]:
     """(status code, error or None, whether the failure is final)."""
     problem = url_problem(url, settings.webhook_allow_private)
-    if problem:
-        return None, problem, True
+    if problem:  # a host that does not resolve now may later: only a refused address ends the delivery
+        return None, str(problem), problem.lasting
     at = datetime.now(UTC)
     headers = {"content-type": "application/json", "user-agent": USER_AGENT, "webhook-id": delivery_id,
                "webhook-timestamp": str(int(at.timestamp())),
                "webhook-signature": Webhook(secret).sign(delivery_id, at, body)}
     try:
         # No redirects: a receiver could otherwise bounce the request to an address the check above refuses.
-        r = httpx.post(url, content=body, headers=headers, timeout=settings.webhook_timeout_seconds,
-                       follow_redirects=False)
+        # Streamed and closed unread: only the status matters, so a receiver's long body costs nothing.
+        with httpx.stream("POST", url, content=body, headers=headers, timeout=settings.webhook_timeout_seconds,
+                          follow_redirects=False) as r:
+            status = r.status_code
     except httpx.HTTPError as exc:
         return None, f"{type(exc).__name__}: {exc}"[:500], False
-    if 200 <= r.status_code < 300:
-        return r.status_code, None, False
-    return r.status_code, f"the receiver answered {r.status_code}", False
+    if 200 <= status < 300:
+        return status, None, False
+    return status, f"the receiver answered {status}", False

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import testhooks
-from app.auth import TenantDep
+from app.auth import TenantDep, key_still_valid
 from app.db import session_scope
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id, new_webhook_secret
@@ -33,7 +33,7 @@ from app.schemas import (
     RunMetrics,
 )
 from app.scoping import Limit, Offset, fetch_owned, owned, page
-from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet
+from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet, WebhookDelivery
 from app.webhook_addresses import url_problem
 from models.export import EXPORT_FORMATS
 from models.sizing import NetworkTooLarge, check_network_size
@@ -45,6 +45,7 @@ router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 TERMINAL = ("succeeded", "failed", "cancelled")
 SSE_POLL_SECONDS = 0.5
 SSE_KEEPALIVE_SECONDS = 15.0
+SSE_KEY_CHECK_SECONDS = 10.0  # a stream outlives a revoked or expired key by at most this long
 
 
 def _progress(job: Job) -> Progress:
@@ -145,7 +146,7 @@ def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teach
         student = build_student(body.student, first.input_shape, first.num_classes)
         _check_init_weights(session, store, body.student_init_weights, student, tenant)
     if body.webhook_url and (problem := url_problem(body.webhook_url, settings.webhook_allow_private)):
-        raise invalid(problem, field="webhook_url", kind="webhook-url-refused")
+        raise invalid(str(problem), field="webhook_url", kind="webhook-url-refused")
     return teachers
 
 
@@ -182,9 +183,9 @@ def create_job(
     request_hash = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     if idempotency_key:
         earlier = _replay(session, tenant, idempotency_key, request_hash)
-        if earlier is not None:
+        if earlier is not None:  # a retry after a lost answer: the same answer, the webhook secret included
             response.headers["Location"] = f"/v1/jobs/{earlier.id}"
-            return to_public(earlier)
+            return to_public(earlier).model_copy(update={"webhook_secret": earlier.webhook_secret})
     _check(session, store, settings, body, tenant)
     check_active_jobs(session, tenant, settings)
     check_storage(session, tenant, settings)
@@ -203,7 +204,7 @@ def create_job(
         session.rollback()
         earlier = _replay(session, tenant, idempotency_key, request_hash)
         response.headers["Location"] = f"/v1/jobs/{earlier.id}"
-        return to_public(earlier)
+        return to_public(earlier).model_copy(update={"webhook_secret": earlier.webhook_secret})
     session.add(Event(job_id=job.id, type="queued", message="the job is queued"))
     session.commit()
     testhooks.pause("api_after_commit")
@@ -260,6 +261,12 @@ def delete_job(job_id: str, tenant: TenantDep, session: SessionDep, store: Store
     if job.status not in TERMINAL:
         raise Problem(409, f"job {job_id} is {job.status}; cancel it (POST /v1/jobs/{job_id}/cancel) and delete it "
                            "once it has ended", kind="job-not-ended")
+    pending = session.scalar(select(func.count()).select_from(WebhookDelivery).where(
+        WebhookDelivery.job_id == job_id, WebhookDelivery.status == "pending"))
+    if pending:  # deleting would drop them with the job: its receivers would never hear how it ended
+        raise Problem(409, f"job {job_id} has {pending} webhook deliveries still being tried; delete it once they "
+                           f"have been delivered or have failed (GET /v1/jobs/{job_id}/webhook-deliveries)",
+                      kind="webhooks-pending")
     delete_job_rows_and_files(session, store, job)
     return Response(status_code=204)
 
@@ -343,10 +350,18 @@ async def stream_job_events(
     # isdigit() alone takes "²" (and other non-ASCII digits), which int() refuses.
     after = int(last_event_id) if last_event_id and last_event_id.isascii() and last_event_id.isdigit() else 0
 
+    authorization = request.headers.get("authorization")
+
     async def events():
         nonlocal after
-        quiet_since = time.monotonic()
+        quiet_since = key_checked = time.monotonic()
         while True:
+            if time.monotonic() - key_checked > SSE_KEY_CHECK_SECONDS:
+                if not await run_in_threadpool(key_still_valid, authorization):
+                    yield ('event: error\ndata: {"detail": "the API key was revoked or has expired; '
+                           'reconnect with a valid key"}\n\n')
+                    return
+                key_checked = time.monotonic()
             # Status first: the final event is committed with the final status, so once the status is
             # terminal, this fetch of events holds everything there will ever be.
             status, rows = await run_in_threadpool(_events_after, job_id, after)

@@ -157,11 +157,12 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
     try:
         with store.stage(upload.file, limit=settings.max_upload_bytes) as staged:
             check_storage(session, tenant, settings, staged.size_bytes)
-            extract_archive(staged.path, folder, max_files=settings.archive_max_files,
-                            max_bytes=settings.archive_max_bytes, max_ratio=settings.archive_max_ratio)
+            unpacked = extract_archive(staged.path, folder, max_files=settings.archive_max_files,
+                                       max_bytes=settings.archive_max_bytes, max_ratio=settings.archive_max_ratio)
+            check_storage(session, tenant, settings, unpacked)  # what is kept is the unpacked folder
             digest = staged.sha256
-        ts = _folder_row(name, "image_archive", folder, folder, labelled, prep, {"extracted": key},
-                         fingerprint=digest)
+        ts = _folder_row(name, "image_archive", folder, folder, labelled, prep,
+                         {"extracted": key, "extracted_bytes": unpacked}, fingerprint=digest)
         ts.id, ts.tenant_id = ts_id, tenant
         session.add(ts)
         session.commit()

@@ -28,7 +28,7 @@ def create_endpoint(body: WebhookEndpointCreate, tenant: TenantDep, session: Ses
                     response: Response) -> WebhookEndpointCreated:
     """Send this tenant's job events to ``url``. The signing secret is shown in this response only."""
     if problem := url_problem(body.url, settings.webhook_allow_private):
-        raise invalid(problem, field="url", kind="webhook-url-refused")
+        raise invalid(str(problem), field="url", kind="webhook-url-refused")
     _, count = page(session, select(WebhookEndpoint).where(WebhookEndpoint.tenant_id == tenant),
                     WebhookEndpoint.id, limit=1, offset=0)
     if count >= MAX_ENDPOINTS:

@@ -81,3 +81,31 @@ def test_an_expired_key_is_401_and_an_unexpired_one_works(server):
     assert server.get("/v1/teachers", headers=bearer(lasting)).status_code == 200
     states = sorted(k["state"] for k in listed("list-keys", "--tenant", "gamma"))
     assert states == ["active", "expired"]
+
+
+def test_an_open_event_stream_ends_soon_after_its_key_is_revoked(server, monkeypatch, teacher_file):
+    """A stream is one long request: revoking its key must end it, not only refuse the next request."""
+    import threading
+
+    from app.routes import jobs as job_routes
+    from tests.unit.test_api import job_body
+
+    monkeypatch.setattr(job_routes, "SSE_KEY_CHECK_SECONDS", 0.2)
+    key = admin("create-key", "--tenant", "delta").stdout.strip()
+    with open(teacher_file, "rb") as f:
+        teacher = server.post("/v1/teachers", files={"file": ("t.pt", f)},
+                              data={"name": "t", "input_shape": "[64]"}, headers=bearer(key)).json()
+    ts = server.post("/v1/transfer-sets", json={"name": "d", "builtin": "digits"}, headers=bearer(key)).json()
+    job = server.post("/v1/jobs", json=job_body(teacher["id"], ts["id"]), headers=bearer(key)).json()
+    # No worker reads this broker: the job stays queued, and so the stream stays open until something ends it.
+    threading.Timer(1.0, admin, args=("revoke-key", key)).start()
+    # Should the revocation not end it, cancelling the job does, and the assertions below fail instead of hanging.
+    other = admin("create-key", "--tenant", "delta").stdout.strip()
+    guard = threading.Timer(20.0, lambda: server.post(f"/v1/jobs/{job['id']}/cancel", headers=bearer(other)))
+    guard.start()
+    try:
+        text = server.get(f"/v1/jobs/{job['id']}/events/stream", headers=bearer(key)).text
+    finally:
+        guard.cancel()
+    assert "event: queued" in text and "revoked or has expired" in text
+    assert "event: cancelled" not in text

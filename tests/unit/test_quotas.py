@@ -103,3 +103,44 @@ def test_over_the_rate_limit_is_429_per_key(two_tenants):
     assert 0 < int(r.headers["retry-after"]) <= 60
     assert client.get("/v1/jobs", headers=h["beta"]).status_code == 200  # the other key has its own window
     assert client.get("/healthz").status_code == 200  # probes are never limited
+
+
+def test_an_unpacked_image_archive_counts_against_the_storage_quota(embedded_env, monkeypatch, tmp_path):
+    """What is kept of an archive is its unpacked folder: that is what the quota counts."""
+    from tests.datasets import write_image_folder, zip_folder
+
+    archive = zip_folder(write_image_folder(tmp_path / "src", limit=40), tmp_path / "digits.zip").read_bytes()
+    unpacked = sum(f.stat().st_size for f in (tmp_path / "src").rglob("*") if f.is_file())
+    one = max(unpacked, len(archive))  # an upload is checked as it arrives, and again once unpacked
+    monkeypatch.setenv("DISTILLERY_MAX_STORED_BYTES", str(one + one // 2))  # one fits, two do not
+    get_settings.cache_clear()
+    upgrade(get_settings().resolved_database_url)
+    with TestClient(create_app()) as client:
+        def post():
+            return client.post("/v1/transfer-sets", files={"file": ("d.zip", archive)}, data={"name": "z"})
+
+        first = post()
+        assert first.status_code == 201, first.text
+        files = stored_files()
+        assert_problem(post(), 413, "DISTILLERY_MAX_STORED_BYTES", f"DELETE /v1/transfer-sets/{first.json()['id']}")
+        assert stored_files() == files  # the refused archive's folder is gone
+        assert client.delete(f"/v1/transfer-sets/{first.json()['id']}").status_code == 204
+        assert post().status_code == 201
+
+
+@pytest.mark.parametrize("two_tenants", [{"DISTILLERY_RATE_LIMIT_STORAGE": "redis://127.0.0.1:1/0"}],
+                         indirect=True)
+def test_rate_limit_storage_that_is_down_lets_requests_through(two_tenants):
+    """Counters that cannot be reached must not take the API down with them: requests go on, unlimited."""
+    client, h = two_tenants
+    assert client.get("/v1/jobs", headers=h["alpha"]).status_code == 200
+
+
+def test_a_malformed_rate_limit_stops_the_settings_not_each_request(monkeypatch):
+    from pydantic import ValidationError
+
+    from app.config import Settings
+
+    monkeypatch.setenv("DISTILLERY_RATE_LIMIT", "30/sekond")
+    with pytest.raises(ValidationError, match="not a rate limit"):
+        Settings()
