@@ -490,7 +490,8 @@ def _member_update(name: str, job: Job) -> dict:
     members = dict(SweepSpec.model_validate(job.spec["sweep"]).members(
         DistillConfig.model_validate(job.spec["hyperparameters"])))
     config = members[name]
-    return {k: getattr(config, k) for k in ("temperature", "soft_weight", "hard_weight")}
+    swept = SweepSpec.model_validate(job.spec["sweep"]).axes()
+    return {k: getattr(config, k) for k in ("temperature", "soft_weight", "hard_weight", *swept)}
 
 
 def _start_sweep(job_id: str, lease: Lease) -> list[str]:
@@ -750,9 +751,11 @@ def _finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
                                teacher.num_classes)
         weights = best.weights_key or f"sweeps/{job_id}/{best.id}.safetensors"  # rows from before 0009
         load_state_dict_into(student, store.path(weights))
+        swept = [k for k in SweepSpec.model_validate(job.spec["sweep"]).axes()
+                 if k not in ("temperature", "soft_weight", "hard_weight")]
         table = [{"name": r.name, "status": r.status, **{k: (r.result or {}).get(k) for k in (
-            "temperature", "soft_weight", "hard_weight", "val_accuracy", "test_errors", "test_accuracy", "error")}}
-            for r in members]
+            "temperature", "soft_weight", "hard_weight", *swept, "val_accuracy", "test_errors", "test_accuracy",
+            "error")}} for r in members]
         results = {"teacher": best.result.get("teacher"),
                    "student": {k: v for k, v in best.result.items() if k != "teacher"},
                    "best_member": best.name, "sweep": table}

@@ -207,7 +207,7 @@ def test_term_gradient_norms_match_separate_backward_passes():
     params = list(model.parameters())
     soft = torch.autograd.grad(w["soft"] * terms["soft"], params, retain_graph=True)
     combine(terms, w).backward()
-    got = _term_grad_norms(terms, params, soft)
+    got = _term_grad_norms(terms, params, {"soft": soft})
     assert got["grad_norm_soft"] == pytest.approx(expected["soft"], rel=1e-5)
     assert got["grad_norm_hard"] == pytest.approx(expected["hard"], rel=1e-5)
 

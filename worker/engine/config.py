@@ -4,9 +4,9 @@ Pure pydantic, no torch: the API validates a job's ``hyperparameters`` with this
 so the rules (and the 422 messages naming the field) live in one place.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, create_model, model_validator
 
 
 class Augmentation(BaseModel):
@@ -23,12 +23,21 @@ class Augmentation(BaseModel):
         return bool(self.random_crop_padding or self.horizontal_flip)
 
 
+METHODS = ("kd", "logit_matching", "dkd", "dist")
+
+
 class DistillConfig(BaseModel):
+    """Settings every method shares. ``DistillConfig(...)`` and ``DistillConfig.model_validate(...)`` give the
+    method's own subclass, chosen by ``loss`` (``kd`` when absent), so each method validates its own
+    parameters and refuses another method's; :data:`MethodConfig` is the same choice as a type."""
+
     # Infinity and NaN (which Python's JSON parser reads) are no hyperparameters: refused, not trained on.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    loss: Literal["kd", "logit_matching"] = Field(
-        "kd", description="'kd': a·T²·KL(q‖p) + b·CE; 'logit_matching': a·MSE(z, v) + b·CE (Caruana)."
+    loss: Literal["kd", "logit_matching", "dkd", "dist"] = Field(
+        "kd", description="'kd': a·T²·KL(q‖p) + b·CE (Hinton); 'logit_matching': a·MSE(z, v) + b·CE (Caruana); "
+        "'dkd': decoupled KD, a·T²·(alpha·TCKD + beta·NCKD) + b·CE (Zhao et al. 2022); 'dist': "
+        "a·T²·(inter_weight·inter + intra_weight·intra) + b·CE, each 1 − Pearson correlation (Huang et al. 2022)."
     )
     temperature: float = Field(2.0, gt=0, le=1000, description="Softmax temperature T of the soft term.")
     soft_weight: float = Field(0.5, ge=0, description="Weight a of the soft term.")
@@ -77,25 +86,119 @@ class DistillConfig(BaseModel):
             raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs})")
         return self
 
+    def __new__(cls, *args, **data):
+        if cls is DistillConfig:  # the method's own class; Python then runs that class's __init__
+            cls = METHOD_CONFIGS.get(data.get("loss", "kd"), DistillConfig)
+        return super().__new__(cls)
+
+    @classmethod
+    def model_validate(cls, obj, *args, **kwargs):
+        if cls is DistillConfig:
+            return _METHOD_ADAPTER.validate_python(obj, *args, **kwargs)
+        return super().model_validate(obj, *args, **kwargs)
+
+    @classmethod
+    def method_parameters(cls) -> list[str]:
+        """The parameters this method adds to the shared ones: what a sweep may vary besides them."""
+        return [k for k in cls.model_fields if k not in DistillConfig.model_fields]
+
+
+class KDConfig(DistillConfig):
+    loss: Literal["kd"] = "kd"
+    logit_standardization: bool = Field(
+        False, description="z-score the student's and teacher's logits per sample before the temperature "
+        "softmax (Sun et al. 2024): the student matches the teacher's logit shape, not its scale.")
+
+
+class LogitMatchingConfig(DistillConfig):
+    loss: Literal["logit_matching"] = "logit_matching"
+
+
+class DKDConfig(DistillConfig):
+    """Defaults from the paper's and mdistiller's CIFAR-100 settings: T = 4, alpha = 1, beta = 8, and the
+    cross-entropy and distillation parts at weight 1."""
+
+    loss: Literal["dkd"] = "dkd"
+    temperature: float = Field(4.0, gt=0, le=1000, description="Softmax temperature T of TCKD and NCKD.")
+    soft_weight: float = Field(1.0, ge=0, description="Weight a of the distillation part (TCKD and NCKD).")
+    hard_weight: float = Field(1.0, ge=0, description="Weight b of the hard-label term.")
+    alpha: float = Field(1.0, ge=0, le=1000, description="Weight of the target-class term TCKD.")
+    beta: float = Field(8.0, ge=0, le=1000, description="Weight of the non-target-class term NCKD.")
+    distillation_warmup_epochs: int | None = Field(
+        None, ge=0, description="The distillation part's weight grows linearly to full over this many first "
+        "epochs (epoch e of W: e/W). None: the paper's share, 20 of 240 epochs (at least 1); 0: no warm-up.")
+    logit_standardization: bool = Field(False, description="As for 'kd' (Sun et al. 2024).")
+
+    @property
+    def warmup(self) -> int:
+        if self.distillation_warmup_epochs is not None:
+            return self.distillation_warmup_epochs
+        return max(1, round(self.epochs * 20 / 240))
+
+    @model_validator(mode="after")
+    def _dkd(self) -> "DKDConfig":
+        if self.alpha == 0 and self.beta == 0 and self.soft_weight > 0:
+            raise ValueError("alpha and beta are both 0: the distillation part would be empty; set soft_weight "
+                             "to 0 instead, or give alpha or beta a weight")
+        if (self.distillation_warmup_epochs or 0) > self.epochs:
+            raise ValueError(f"distillation_warmup_epochs ({self.distillation_warmup_epochs}) is more than epochs "
+                             f"({self.epochs}): the distillation part would never reach its full weight")
+        return self
+
+
+class DISTConfig(DistillConfig):
+    """Defaults from torchdistill's DISTLoss and the paper's ImageNet setting: T = 1, both relations at
+    weight 1. The paper's beta and gamma are ``inter_weight`` and ``intra_weight`` here: ``gamma`` already
+    names the step schedule's decay."""
+
+    loss: Literal["dist"] = "dist"
+    temperature: float = Field(1.0, gt=0, le=1000, description="Softmax temperature T of both relations.")
+    soft_weight: float = Field(1.0, ge=0, description="Weight a of the distillation part (both relations).")
+    hard_weight: float = Field(1.0, ge=0, description="Weight b of the hard-label term.")
+    inter_weight: float = Field(1.0, ge=0, le=1000, description="The paper's beta: weight of the inter-class "
+                                "relation, 1 − Pearson correlation of each sample's class probabilities.")
+    intra_weight: float = Field(1.0, ge=0, le=1000, description="The paper's gamma: weight of the intra-class "
+                                "relation, 1 − Pearson correlation of each class's probabilities over the batch.")
+
+    @model_validator(mode="after")
+    def _dist(self) -> "DISTConfig":
+        if self.inter_weight == 0 and self.intra_weight == 0 and self.soft_weight > 0:
+            raise ValueError("inter_weight and intra_weight are both 0: the distillation part would be empty; "
+                             "set soft_weight to 0 instead")
+        return self
+
+
+METHOD_CONFIGS: dict[str, type[DistillConfig]] = {
+    "kd": KDConfig, "logit_matching": LogitMatchingConfig, "dkd": DKDConfig, "dist": DISTConfig}
+
+def _method_of(value) -> str:
+    return value.get("loss", "kd") if isinstance(value, dict) else getattr(value, "loss", "kd")
+
+
+# The job request's hyperparameters: one object per method, told apart by ``loss`` (``kd`` when absent).
+MethodConfig = Annotated[
+    Annotated[KDConfig, Tag("kd")] | Annotated[LogitMatchingConfig, Tag("logit_matching")]
+    | Annotated[DKDConfig, Tag("dkd")] | Annotated[DISTConfig, Tag("dist")],
+    Discriminator(_method_of),
+]
+_METHOD_ADAPTER: TypeAdapter = TypeAdapter(MethodConfig)
+
 
 MAX_SWEEP_MEMBERS = 32
 
 
-class SweepSpec(BaseModel):
+class _SweepGrid(BaseModel):
     """A grid over the loss settings; every combination is one member, trained on the same cached
-    teacher outputs. The member with the best validation accuracy becomes the job's student."""
+    teacher outputs. Its axes are the shared weights and temperature and every method's own numeric
+    parameters (a member must be of a method that has the parameter)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    temperature: list[float] | None = Field(None, min_length=1, description="Temperatures to try, e.g. [1, 2, 5].")
-    soft_weight: list[float] | None = Field(None, min_length=1)
-    hard_weight: list[float] | None = Field(None, min_length=1)
-
     @model_validator(mode="after")
-    def _grid(self) -> "SweepSpec":
+    def _grid(self) -> "_SweepGrid":
         axes = self.axes()
         if not axes:
-            raise ValueError("a sweep needs at least one of temperature, soft_weight, hard_weight")
+            raise ValueError(f"a sweep needs at least one of {', '.join(SWEEP_AXES)}")
         size = 1
         for values in axes.values():
             size *= len(values)
@@ -114,19 +217,38 @@ class SweepSpec(BaseModel):
         return self
 
     def axes(self) -> dict[str, list[float]]:
-        return {k: v for k in ("temperature", "soft_weight", "hard_weight") if (v := getattr(self, k))}
+        return {k: v for k in SWEEP_AXES if (v := getattr(self, k))}
 
     def members(self, base: DistillConfig) -> list[tuple[str, DistillConfig]]:
         """(name, config) for every combination; raises ValueError naming a member that is invalid."""
         import itertools
 
         axes = self.axes()
+        foreign = [k for k in axes if k not in type(base).model_fields]
+        if foreign:
+            own = [k for k in type(base).method_parameters() if k in SWEEP_AXES]
+            raise ValueError(f"{', '.join(foreign)} is not a parameter of loss {base.loss!r}; sweep temperature, "
+                             f"soft_weight, hard_weight{''.join(', ' + k for k in own)}")
         out = []
         for combo in itertools.product(*axes.values()):
             update = dict(zip(axes, combo, strict=True))
             name = "sweep " + " ".join(_value_name(k, v) for k, v in update.items())
             out.append((name, DistillConfig.model_validate({**base.model_dump(), **update})))
         return out
+
+
+# The shared axes first, then every method's numeric parameters, in registry order.
+SWEEP_AXES: tuple[str, ...] = ("temperature", "soft_weight", "hard_weight", *dict.fromkeys(
+    k for c in METHOD_CONFIGS.values() for k in c.method_parameters()
+    if c.model_fields[k].annotation in (float, int)))
+
+SweepSpec = create_model(
+    "SweepSpec", __base__=_SweepGrid, __doc__=_SweepGrid.__doc__,
+    **{k: (list[float] | None, Field(None, min_length=1, description=(
+        "Temperatures to try, e.g. [1, 2, 5]." if k == "temperature" else None) or (
+        None if k in ("soft_weight", "hard_weight") else
+        f"Values of {k} (loss {', '.join(repr(n) for n, c in METHOD_CONFIGS.items() if k in c.model_fields)})."
+    ))) for k in SWEEP_AXES})
 
 
 def _value_name(key: str, value: float) -> str:

@@ -195,15 +195,19 @@ def _norm(tensors) -> float:
     return math.sqrt(sum(float(t.float().pow(2).sum()) for t in tensors if t is not None))
 
 
-def _term_grad_norms(terms, params: list[torch.Tensor], soft_grads) -> dict[str, float]:
-    """Each weighted term's share of the gradient. The total's gradient is already in ``.grad``; only
-    the soft term needs its own backward pass, and the hard term's gradient is the difference."""
+def _term_grad_norms(names, params: list[torch.Tensor], partial: dict[str, tuple] | None) -> dict[str, float]:
+    """Each weighted term's share of the gradient. The total's gradient is already in ``.grad``; every term
+    but the last has had its own backward pass (``partial``), and the last one's gradient is the difference."""
     total = [p.grad for p in params]
-    if soft_grads is None:  # a single term: its gradient is the total
-        (name,) = terms
+    names = list(names)
+    if not partial:  # a single term: its gradient is the total
+        (name,) = names
         return {f"grad_norm_{name}": _norm(total)}
-    hard = [None if t is None else t - (0 if s is None else s) for t, s in zip(total, soft_grads, strict=True)]
-    return {"grad_norm_soft": _norm(soft_grads), "grad_norm_hard": _norm(hard)}
+    rest = list(total)
+    for grads in partial.values():
+        rest = [None if t is None else t - (0 if g is None else g) for t, g in zip(rest, grads, strict=True)]
+    (last,) = [n for n in names if n not in partial]
+    return {**{f"grad_norm_{n}": _norm(g) for n, g in partial.items()}, f"grad_norm_{last}": _norm(rest)}
 
 
 def epoch_metrics(losses: dict[str, float], norms: dict[str, float], learning_rate: float, samples: int,
@@ -287,7 +291,6 @@ def train_student(
     if cfg.augmenting and train.x.dim() != 4:
         raise ValueError(f"augmentation needs image inputs [C, H, W]; these samples are {list(train.x.shape[1:])}")
     loss_fn = make_loss(cfg)
-    weights = loss_fn.weights()
     # Cached teacher logits become soft targets once, here, rather than on every batch; where the loss
     # has a stacked form, targets and labels become that form's per-sample weights instead.
     fused = None
@@ -332,6 +335,7 @@ def train_student(
         first_epoch = resume["epoch"] + 1
     for epoch in range(first_epoch, cfg.epochs + 1):
         student.train()
+        weights = loss_fn.weights(epoch)
         # Per-batch losses stay on the device, detached, and are summed once the epoch ends.
         seen: dict[str, list[torch.Tensor]] = {}
         norms = {}
@@ -371,10 +375,12 @@ def train_student(
             if (i + 1) % finite_every == 0:
                 _check_finite(total, epoch, i + 1)
             measure = i % GRAD_NORM_INTERVAL == 0
-            soft_grads = None
-            if measure and "soft" in names and len(names) > 1:
-                weighted_soft = fused.loss(sums[:1], len(idx)) if fused is not None else weights["soft"] * terms["soft"]
-                soft_grads = torch.autograd.grad(weighted_soft, params, retain_graph=True, allow_unused=True)
+            partial = None
+            if measure and len(names) > 1:
+                partial = {}
+                for k, name in enumerate(names[:-1]):
+                    weighted = fused.loss(sums[k:k + 1], len(idx)) if fused is not None else weights[name] * terms[name]
+                    partial[name] = torch.autograd.grad(weighted, params, retain_graph=True, allow_unused=True)
             opt.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(total).backward()
@@ -382,7 +388,7 @@ def train_student(
             else:
                 total.backward()
             if measure:
-                norms.update(_term_grad_norms(names, params, soft_grads))
+                norms.update(_term_grad_norms(names, params, partial))
             if cfg.grad_clip:
                 nn.utils.clip_grad_norm_(params, cfg.grad_clip)
             if scaler is not None:

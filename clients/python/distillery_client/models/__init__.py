@@ -6,13 +6,18 @@ from .cnn_spec import CNNSpec
 from .cnn_spec_activation import CNNSpecActivation
 from .create_transfer_set_files_body import CreateTransferSetFilesBody
 from .create_transfer_set_files_body_kind import CreateTransferSetFilesBodyKind
-from .distill_config import DistillConfig
-from .distill_config_device import DistillConfigDevice
-from .distill_config_ensemble import DistillConfigEnsemble
-from .distill_config_loss import DistillConfigLoss
-from .distill_config_optimizer import DistillConfigOptimizer
-from .distill_config_precision import DistillConfigPrecision
-from .distill_config_schedule import DistillConfigSchedule
+from .dist_config import DISTConfig
+from .dist_config_device import DISTConfigDevice
+from .dist_config_ensemble import DISTConfigEnsemble
+from .dist_config_optimizer import DISTConfigOptimizer
+from .dist_config_precision import DISTConfigPrecision
+from .dist_config_schedule import DISTConfigSchedule
+from .dkd_config import DKDConfig
+from .dkd_config_device import DKDConfigDevice
+from .dkd_config_ensemble import DKDConfigEnsemble
+from .dkd_config_optimizer import DKDConfigOptimizer
+from .dkd_config_precision import DKDConfigPrecision
+from .dkd_config_schedule import DKDConfigSchedule
 from .event_list import EventList
 from .event_public import EventPublic
 from .event_public_data_type_0 import EventPublicDataType0
@@ -27,7 +32,19 @@ from .job_public_result_type_0 import JobPublicResultType0
 from .job_public_status import JobPublicStatus
 from .job_public_student import JobPublicStudent
 from .job_public_sweep_type_0 import JobPublicSweepType0
+from .kd_config import KDConfig
+from .kd_config_device import KDConfigDevice
+from .kd_config_ensemble import KDConfigEnsemble
+from .kd_config_optimizer import KDConfigOptimizer
+from .kd_config_precision import KDConfigPrecision
+from .kd_config_schedule import KDConfigSchedule
 from .list_jobs_status_type_0 import ListJobsStatusType0
+from .logit_matching_config import LogitMatchingConfig
+from .logit_matching_config_device import LogitMatchingConfigDevice
+from .logit_matching_config_ensemble import LogitMatchingConfigEnsemble
+from .logit_matching_config_optimizer import LogitMatchingConfigOptimizer
+from .logit_matching_config_precision import LogitMatchingConfigPrecision
+from .logit_matching_config_schedule import LogitMatchingConfigSchedule
 from .metric_point import MetricPoint
 from .mlp_spec import MLPSpec
 from .mlp_spec_activation import MLPSpecActivation
@@ -62,13 +79,18 @@ __all__ = (
     "CNNSpecActivation",
     "CreateTransferSetFilesBody",
     "CreateTransferSetFilesBodyKind",
-    "DistillConfig",
-    "DistillConfigDevice",
-    "DistillConfigEnsemble",
-    "DistillConfigLoss",
-    "DistillConfigOptimizer",
-    "DistillConfigPrecision",
-    "DistillConfigSchedule",
+    "DISTConfig",
+    "DISTConfigDevice",
+    "DISTConfigEnsemble",
+    "DISTConfigOptimizer",
+    "DISTConfigPrecision",
+    "DISTConfigSchedule",
+    "DKDConfig",
+    "DKDConfigDevice",
+    "DKDConfigEnsemble",
+    "DKDConfigOptimizer",
+    "DKDConfigPrecision",
+    "DKDConfigSchedule",
     "EventList",
     "EventPublic",
     "EventPublicDataType0",
@@ -83,7 +105,19 @@ __all__ = (
     "JobPublicStatus",
     "JobPublicStudent",
     "JobPublicSweepType0",
+    "KDConfig",
+    "KDConfigDevice",
+    "KDConfigEnsemble",
+    "KDConfigOptimizer",
+    "KDConfigPrecision",
+    "KDConfigSchedule",
     "ListJobsStatusType0",
+    "LogitMatchingConfig",
+    "LogitMatchingConfigDevice",
+    "LogitMatchingConfigEnsemble",
+    "LogitMatchingConfigOptimizer",
+    "LogitMatchingConfigPrecision",
+    "LogitMatchingConfigSchedule",
     "MetricPoint",
     "MLPSpec",
     "MLPSpecActivation",

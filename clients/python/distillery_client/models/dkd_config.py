@@ -8,14 +8,14 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..models.distill_config_device import DistillConfigDevice
-from ..models.distill_config_ensemble import DistillConfigEnsemble
-from ..models.distill_config_loss import DistillConfigLoss
-from ..models.distill_config_optimizer import DistillConfigOptimizer
-from ..models.distill_config_precision import DistillConfigPrecision
-from ..models.distill_config_schedule import DistillConfigSchedule
+from ..models.dkd_config_device import DKDConfigDevice
+from ..models.dkd_config_ensemble import DKDConfigEnsemble
+from ..models.dkd_config_optimizer import DKDConfigOptimizer
+from ..models.dkd_config_precision import DKDConfigPrecision
+from ..models.dkd_config_schedule import DKDConfigSchedule
 from ..types import UNSET, Unset
 from typing import cast
+from typing import Literal, cast
 
 if TYPE_CHECKING:
   from ..models.augmentation import Augmentation
@@ -24,70 +24,80 @@ if TYPE_CHECKING:
 
 
 
-T = TypeVar("T", bound="DistillConfig")
+T = TypeVar("T", bound="DKDConfig")
 
 
 
 @_attrs_define
-class DistillConfig:
-    """ 
+class DKDConfig:
+    """ Defaults from the paper's and mdistiller's CIFAR-100 settings: T = 4, alpha = 1, beta = 8, and the
+    cross-entropy and distillation parts at weight 1.
+
         Attributes:
+            alpha (float | Unset): Weight of the target-class term TCKD. Default: 1.0.
             augmentation (Augmentation | None | Unset): Training-only image augmentation.
             batch_size (int | Unset):  Default: 64.
+            beta (float | Unset): Weight of the non-target-class term NCKD. Default: 8.0.
             channels_last (bool | Unset): Train conv students in channels_last memory format. Default: False.
             compile_ (bool | Unset): torch.compile the student. Default: False.
-            device (DistillConfigDevice | Unset):  Default: DistillConfigDevice.AUTO.
+            device (DKDConfigDevice | Unset):  Default: DKDConfigDevice.AUTO.
+            distillation_warmup_epochs (int | None | Unset): The distillation part's weight grows linearly to full over this
+                many first epochs (epoch e of W: e/W). None: the paper's share, 20 of 240 epochs (at least 1); 0: no warm-up.
             early_stopping_patience (int | None | Unset): Stop after this many epochs without a better validation accuracy.
-            ensemble (DistillConfigEnsemble | Unset): How several teachers' distributions are combined. Default:
-                DistillConfigEnsemble.ARITHMETIC.
+            ensemble (DKDConfigEnsemble | Unset): How several teachers' distributions are combined. Default:
+                DKDConfigEnsemble.ARITHMETIC.
             epochs (int | Unset):  Default: 30.
             gamma (float | Unset): 'step' schedule: decay factor. Default: 0.1.
             grad_clip (float | None | Unset): Clip the gradient's global norm to this value.
-            hard_weight (float | Unset): Weight b of the hard-label term; 0 for unlabelled sets. Default: 0.5.
+            hard_weight (float | Unset): Weight b of the hard-label term. Default: 1.0.
             learning_rate (float | Unset):  Default: 0.1.
-            loss (DistillConfigLoss | Unset): 'kd': a·T²·KL(q‖p) + b·CE; 'logit_matching': a·MSE(z, v) + b·CE (Caruana).
-                Default: DistillConfigLoss.KD.
+            logit_standardization (bool | Unset): As for 'kd' (Sun et al. 2024). Default: False.
+            loss (Literal['dkd'] | Unset):  Default: 'dkd'.
             momentum (float | Unset): SGD momentum. Default: 0.9.
             nesterov (bool | Unset):  Default: False.
-            optimizer (DistillConfigOptimizer | Unset):  Default: DistillConfigOptimizer.SGD.
-            precision (DistillConfigPrecision | Unset):  Default: DistillConfigPrecision.FP32.
+            optimizer (DKDConfigOptimizer | Unset):  Default: DKDConfigOptimizer.SGD.
+            precision (DKDConfigPrecision | Unset):  Default: DKDConfigPrecision.FP32.
             scale_soft_by_t2 (bool | Unset): Multiply the soft term by T² (Hinton et al.). Default: True.
-            schedule (DistillConfigSchedule | Unset):  Default: DistillConfigSchedule.CONSTANT.
+            schedule (DKDConfigSchedule | Unset):  Default: DKDConfigSchedule.CONSTANT.
             seed (int | Unset):  Default: 0.
-            soft_weight (float | Unset): Weight a of the soft term. Default: 0.5.
+            soft_weight (float | Unset): Weight a of the distillation part (TCKD and NCKD). Default: 1.0.
             step_size (int | Unset): 'step' schedule: epochs between decays. Default: 10.
             teacher_cache (bool | Unset): Reuse the teacher's cached outputs on the transfer set (ignored under
                 augmentation). Default: True.
-            temperature (float | Unset): Softmax temperature T of the soft term. Default: 2.0.
+            temperature (float | Unset): Softmax temperature T of TCKD and NCKD. Default: 4.0.
             validation_fraction (float | Unset): Share of the transfer set held out to pick the best epoch. Default: 0.1.
             warmup_epochs (int | Unset): Linear warm-up from 0 (not used by 'onecycle'). Default: 0.
             weight_decay (float | Unset):  Default: 0.0.
      """
 
+    alpha: float | Unset = 1.0
     augmentation: Augmentation | None | Unset = UNSET
     batch_size: int | Unset = 64
+    beta: float | Unset = 8.0
     channels_last: bool | Unset = False
     compile_: bool | Unset = False
-    device: DistillConfigDevice | Unset = DistillConfigDevice.AUTO
+    device: DKDConfigDevice | Unset = DKDConfigDevice.AUTO
+    distillation_warmup_epochs: int | None | Unset = UNSET
     early_stopping_patience: int | None | Unset = UNSET
-    ensemble: DistillConfigEnsemble | Unset = DistillConfigEnsemble.ARITHMETIC
+    ensemble: DKDConfigEnsemble | Unset = DKDConfigEnsemble.ARITHMETIC
     epochs: int | Unset = 30
     gamma: float | Unset = 0.1
     grad_clip: float | None | Unset = UNSET
-    hard_weight: float | Unset = 0.5
+    hard_weight: float | Unset = 1.0
     learning_rate: float | Unset = 0.1
-    loss: DistillConfigLoss | Unset = DistillConfigLoss.KD
+    logit_standardization: bool | Unset = False
+    loss: Literal['dkd'] | Unset = 'dkd'
     momentum: float | Unset = 0.9
     nesterov: bool | Unset = False
-    optimizer: DistillConfigOptimizer | Unset = DistillConfigOptimizer.SGD
-    precision: DistillConfigPrecision | Unset = DistillConfigPrecision.FP32
+    optimizer: DKDConfigOptimizer | Unset = DKDConfigOptimizer.SGD
+    precision: DKDConfigPrecision | Unset = DKDConfigPrecision.FP32
     scale_soft_by_t2: bool | Unset = True
-    schedule: DistillConfigSchedule | Unset = DistillConfigSchedule.CONSTANT
+    schedule: DKDConfigSchedule | Unset = DKDConfigSchedule.CONSTANT
     seed: int | Unset = 0
-    soft_weight: float | Unset = 0.5
+    soft_weight: float | Unset = 1.0
     step_size: int | Unset = 10
     teacher_cache: bool | Unset = True
-    temperature: float | Unset = 2.0
+    temperature: float | Unset = 4.0
     validation_fraction: float | Unset = 0.1
     warmup_epochs: int | Unset = 0
     weight_decay: float | Unset = 0.0
@@ -98,6 +108,8 @@ class DistillConfig:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.augmentation import Augmentation # noqa: PLC0415
+        alpha = self.alpha
+
         augmentation: dict[str, Any] | None | Unset
         if isinstance(self.augmentation, Unset):
             augmentation = UNSET
@@ -108,6 +120,8 @@ class DistillConfig:
 
         batch_size = self.batch_size
 
+        beta = self.beta
+
         channels_last = self.channels_last
 
         compile_ = self.compile_
@@ -116,6 +130,12 @@ class DistillConfig:
         if not isinstance(self.device, Unset):
             device = self.device.value
 
+
+        distillation_warmup_epochs: int | None | Unset
+        if isinstance(self.distillation_warmup_epochs, Unset):
+            distillation_warmup_epochs = UNSET
+        else:
+            distillation_warmup_epochs = self.distillation_warmup_epochs
 
         early_stopping_patience: int | None | Unset
         if isinstance(self.early_stopping_patience, Unset):
@@ -142,10 +162,9 @@ class DistillConfig:
 
         learning_rate = self.learning_rate
 
-        loss: str | Unset = UNSET
-        if not isinstance(self.loss, Unset):
-            loss = self.loss.value
+        logit_standardization = self.logit_standardization
 
+        loss = self.loss
 
         momentum = self.momentum
 
@@ -189,16 +208,22 @@ class DistillConfig:
 
         field_dict.update({
         })
+        if alpha is not UNSET:
+            field_dict["alpha"] = alpha
         if augmentation is not UNSET:
             field_dict["augmentation"] = augmentation
         if batch_size is not UNSET:
             field_dict["batch_size"] = batch_size
+        if beta is not UNSET:
+            field_dict["beta"] = beta
         if channels_last is not UNSET:
             field_dict["channels_last"] = channels_last
         if compile_ is not UNSET:
             field_dict["compile"] = compile_
         if device is not UNSET:
             field_dict["device"] = device
+        if distillation_warmup_epochs is not UNSET:
+            field_dict["distillation_warmup_epochs"] = distillation_warmup_epochs
         if early_stopping_patience is not UNSET:
             field_dict["early_stopping_patience"] = early_stopping_patience
         if ensemble is not UNSET:
@@ -213,6 +238,8 @@ class DistillConfig:
             field_dict["hard_weight"] = hard_weight
         if learning_rate is not UNSET:
             field_dict["learning_rate"] = learning_rate
+        if logit_standardization is not UNSET:
+            field_dict["logit_standardization"] = logit_standardization
         if loss is not UNSET:
             field_dict["loss"] = loss
         if momentum is not UNSET:
@@ -252,6 +279,8 @@ class DistillConfig:
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.augmentation import Augmentation # noqa: PLC0415
         d = dict(src_dict)
+        alpha = d.pop("alpha", UNSET)
+
         def _parse_augmentation(data: object) -> Augmentation | None | Unset:
             if data is None:
                 return data
@@ -274,18 +303,30 @@ class DistillConfig:
 
         batch_size = d.pop("batch_size", UNSET)
 
+        beta = d.pop("beta", UNSET)
+
         channels_last = d.pop("channels_last", UNSET)
 
         compile_ = d.pop("compile", UNSET)
 
         _device = d.pop("device", UNSET)
-        device: DistillConfigDevice | Unset
+        device: DKDConfigDevice | Unset
         if isinstance(_device,  Unset):
             device = UNSET
         else:
-            device = DistillConfigDevice(_device)
+            device = DKDConfigDevice(_device)
 
 
+
+
+        def _parse_distillation_warmup_epochs(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        distillation_warmup_epochs = _parse_distillation_warmup_epochs(d.pop("distillation_warmup_epochs", UNSET))
 
 
         def _parse_early_stopping_patience(data: object) -> int | None | Unset:
@@ -299,11 +340,11 @@ class DistillConfig:
 
 
         _ensemble = d.pop("ensemble", UNSET)
-        ensemble: DistillConfigEnsemble | Unset
+        ensemble: DKDConfigEnsemble | Unset
         if isinstance(_ensemble,  Unset):
             ensemble = UNSET
         else:
-            ensemble = DistillConfigEnsemble(_ensemble)
+            ensemble = DKDConfigEnsemble(_ensemble)
 
 
 
@@ -326,36 +367,32 @@ class DistillConfig:
 
         learning_rate = d.pop("learning_rate", UNSET)
 
-        _loss = d.pop("loss", UNSET)
-        loss: DistillConfigLoss | Unset
-        if isinstance(_loss,  Unset):
-            loss = UNSET
-        else:
-            loss = DistillConfigLoss(_loss)
+        logit_standardization = d.pop("logit_standardization", UNSET)
 
-
-
+        loss = cast(Literal['dkd'] | Unset , d.pop("loss", UNSET))
+        if loss != 'dkd'and not isinstance(loss, Unset):
+            raise ValueError(f"loss must match const 'dkd', got '{loss}'")
 
         momentum = d.pop("momentum", UNSET)
 
         nesterov = d.pop("nesterov", UNSET)
 
         _optimizer = d.pop("optimizer", UNSET)
-        optimizer: DistillConfigOptimizer | Unset
+        optimizer: DKDConfigOptimizer | Unset
         if isinstance(_optimizer,  Unset):
             optimizer = UNSET
         else:
-            optimizer = DistillConfigOptimizer(_optimizer)
+            optimizer = DKDConfigOptimizer(_optimizer)
 
 
 
 
         _precision = d.pop("precision", UNSET)
-        precision: DistillConfigPrecision | Unset
+        precision: DKDConfigPrecision | Unset
         if isinstance(_precision,  Unset):
             precision = UNSET
         else:
-            precision = DistillConfigPrecision(_precision)
+            precision = DKDConfigPrecision(_precision)
 
 
 
@@ -363,11 +400,11 @@ class DistillConfig:
         scale_soft_by_t2 = d.pop("scale_soft_by_t2", UNSET)
 
         _schedule = d.pop("schedule", UNSET)
-        schedule: DistillConfigSchedule | Unset
+        schedule: DKDConfigSchedule | Unset
         if isinstance(_schedule,  Unset):
             schedule = UNSET
         else:
-            schedule = DistillConfigSchedule(_schedule)
+            schedule = DKDConfigSchedule(_schedule)
 
 
 
@@ -388,12 +425,15 @@ class DistillConfig:
 
         weight_decay = d.pop("weight_decay", UNSET)
 
-        distill_config = cls(
+        dkd_config = cls(
+            alpha=alpha,
             augmentation=augmentation,
             batch_size=batch_size,
+            beta=beta,
             channels_last=channels_last,
             compile_=compile_,
             device=device,
+            distillation_warmup_epochs=distillation_warmup_epochs,
             early_stopping_patience=early_stopping_patience,
             ensemble=ensemble,
             epochs=epochs,
@@ -401,6 +441,7 @@ class DistillConfig:
             grad_clip=grad_clip,
             hard_weight=hard_weight,
             learning_rate=learning_rate,
+            logit_standardization=logit_standardization,
             loss=loss,
             momentum=momentum,
             nesterov=nesterov,
@@ -418,5 +459,5 @@ class DistillConfig:
             weight_decay=weight_decay,
         )
 
-        return distill_config
+        return dkd_config
 

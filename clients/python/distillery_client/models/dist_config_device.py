@@ -1,8 +1,9 @@
 from enum import StrEnum
 
-class DistillConfigLoss(StrEnum):
-    KD = "kd"
-    LOGIT_MATCHING = "logit_matching"
+class DISTConfigDevice(StrEnum):
+    AUTO = "auto"
+    CPU = "cpu"
+    CUDA = "cuda"
 
     def __str__(self) -> str:
         return str(self.value)
