@@ -21,10 +21,15 @@ from worker.engine.evaluate import expected_calibration_error, predict_logits
 from worker.engine.losses import combine, make_loss
 from worker.engine.streaming import is_lazy
 
-# Each term's gradient norm costs one extra backward pass, so it is measured on the first step and then
-# on each epoch's first batch and every GRAD_NORM_INTERVAL steps after it (about 1% extra work); an epoch
-# reports the latest measurement taken in that epoch, never one carried over from an earlier epoch.
+# Each term's gradient norm costs one extra backward pass, so it is measured on each epoch's first batch
+# and every GRAD_NORM_INTERVAL steps after it (about 1% extra work); an epoch reports the latest
+# measurement taken in that epoch, never one carried over from an earlier epoch.
 GRAD_NORM_INTERVAL = 100
+
+
+def measures_grad_norms(epoch: int, batch: int) -> bool:
+    """Whether batch ``batch`` (from 0) of ``epoch`` measures the per-term gradient norms."""
+    return batch % GRAD_NORM_INTERVAL == 0
 CANCEL_CHECK_EVERY = 20  # steps between checks of the cancel flag
 FINITE_CHECK_EVERY_CUDA = 25  # reading the loss forces a device sync; on the CPU it is checked every step
 
@@ -374,7 +379,7 @@ def train_student(
                 record = (*terms.items(), ("total", total))
             if (i + 1) % finite_every == 0:
                 _check_finite(total, epoch, i + 1)
-            measure = i % GRAD_NORM_INTERVAL == 0
+            measure = measures_grad_norms(epoch, i)
             partial = None
             if measure and len(names) > 1:
                 partial = {}

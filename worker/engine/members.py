@@ -21,12 +21,12 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from worker.engine import loop
 from worker.engine.config import DistillConfig
 from worker.engine.loop import (
     CANCEL_CHECK_EVERY,
     FINITE_CHECK_EVERY_CUDA,
     FUSED_TARGETS_MAX_BYTES,
-    GRAD_NORM_INTERVAL,
     Best,
     Cancelled,
     Split,
@@ -164,7 +164,7 @@ def train_members(
             if (i + 1) % finite_every == 0:
                 _check_finite(total, epoch, i + 1)
             soft_grads = None
-            measure = i % GRAD_NORM_INTERVAL == 0
+            measure = loop.measures_grad_norms(epoch, i)
             if measure and sums.shape[1] > 1:
                 soft_grads = torch.autograd.grad(sums[:, 0].sum() * scale, flat, retain_graph=True)
             opt.zero_grad(set_to_none=True)
