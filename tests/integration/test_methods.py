@@ -15,6 +15,7 @@ METHODS = [
     ({"loss": "dist", "learning_rate": 0.05}, ("inter", "intra", "hard")),
     ({"loss": "kd", "logit_standardization": True, "learning_rate": 0.05}, ("soft", "hard")),
     ({"loss": "dkd", "logit_standardization": True, "learning_rate": 0.01}, ("tckd", "nckd", "hard")),
+    ({"loss": "kd", "soft_weight": "auto", "learning_rate": 0.05}, ("soft", "hard")),
 ]
 
 
@@ -52,6 +53,14 @@ def test_a_job_with_each_method_and_a_sweep_over_dkd_beta(stack, teacher_file):
                     assert [p["step"] for p in run["metrics"][key]] == list(range(1, EPOCHS + 1)), (hp, key)
                 norms = [p["value"] for p in run["metrics"][f"grad_norm_{name}"]]
                 assert len(set(norms)) == EPOCHS, (hp, name, norms)  # each epoch measures its own
+            if hp.get("soft_weight") == "auto":  # the chosen weight, each epoch, as a metric and an event
+                chosen = run["metrics"]["soft_weight"]
+                assert [p["step"] for p in chosen] == list(range(1, EPOCHS + 1)) and all(p["value"] > 0 for p in chosen)
+                events = client.get(f"/v1/jobs/{job_id}/events", params={"limit": 1000}).json()["data"]
+                assert [e["data"]["soft_weight"] for e in events if e["type"] == "soft_weight_chosen"] == [
+                    p["value"] for p in chosen]
+            else:
+                assert "soft_weight" not in run["metrics"]
             other = {"soft", "tckd", "nckd", "inter", "intra"} - set(names)
             assert not any(f"{n}_loss" in run["metrics"] for n in other), (hp, sorted(run["metrics"]))
 

@@ -311,3 +311,48 @@ def test_a_method_parameter_out_of_place_is_a_422_naming_the_field(client, teach
                                       "sweep": {"alpha": [0.5, 1]}})
     assert r.status_code == 202, r.text
     assert r.json()["hyperparameters"]["beta"] == 2 and r.json()["hyperparameters"]["loss"] == "dkd"
+
+
+def test_auto_soft_weight_follows_a_ten_times_larger_hard_gradient(digits_splits):
+    """Scaling the labels' weight by ten makes the hard term's gradient ten times larger; the soft weight
+    chosen on the first batch (same initialisation, same batch) is then ten times larger too, and the
+    weighted gradient norms stand in the asked proportion."""
+    from tests.unit.test_engine import student_factory
+    from worker.engine.loop import train_student
+
+    train, val = digits_splits
+    base = {"epochs": 2, "learning_rate": 0.05, "soft_weight": "auto", "soft_to_hard_grad_ratio": 2.0}
+    runs = {b: train_student(student_factory, train, val, DistillConfig.model_validate({**base, "hard_weight": b}))
+            for b in (0.1, 1.0)}
+    first = {b: out.history[0] for b, out in runs.items()}
+    assert first[1.0]["soft_weight"] == pytest.approx(10 * first[0.1]["soft_weight"], rel=1e-4)
+    for out in runs.values():
+        assert all(h["soft_weight"] > 0 for h in out.history)
+        assert out.history[1]["soft_weight"] != out.history[0]["soft_weight"]  # re-measured in epoch 2
+        for h in out.history:  # each epoch's norms come from the batch that chose its weight
+            assert h["grad_norm_soft"] / h["grad_norm_hard"] == pytest.approx(2.0, rel=1e-3)
+    assert runs[1.0].history[-1]["val_accuracy"] > 0.5
+
+
+def test_auto_soft_weight_with_dkd_keeps_the_warm_up_on_top(digits_splits):
+    from tests.unit.test_engine import student_factory
+    from worker.engine.loop import train_student
+
+    train, val = digits_splits
+    cfg = DistillConfig(loss="dkd", epochs=2, learning_rate=0.01, soft_weight="auto", distillation_warmup_epochs=2)
+    out = train_student(student_factory, train, val, cfg)
+    h = out.history[0]
+    # In epoch 1 of a 2-epoch warm-up the distillation part is at half weight: half the hard gradient.
+    assert (h["grad_norm_tckd"] + h["grad_norm_nckd"]) >= 0.5 * h["grad_norm_hard"] * (1 - 1e-3)
+    loss = make_loss(cfg)
+    loss.soft_weight = h["soft_weight"]
+    assert h["total_loss"] == pytest.approx(sum(loss.weights(1)[n] * h[f"{n}_loss"] for n in ("tckd", "nckd", "hard")),
+                                            rel=1e-4)
+
+
+def test_auto_soft_weight_needs_a_hard_term():
+    with pytest.raises(ValidationError, match="hard_weight is 0"):
+        DistillConfig(soft_weight="auto", hard_weight=0)
+    with pytest.raises(ValidationError, match="soft_weight"):
+        DistillConfig(soft_weight="automatic")
+    assert DistillConfig(loss="dist", soft_weight="auto").auto_soft_weight

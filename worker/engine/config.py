@@ -40,7 +40,12 @@ class DistillConfig(BaseModel):
         "a·T²·(inter_weight·inter + intra_weight·intra) + b·CE, each 1 − Pearson correlation (Huang et al. 2022)."
     )
     temperature: float = Field(2.0, gt=0, le=1000, description="Softmax temperature T of the soft term.")
-    soft_weight: float = Field(0.5, ge=0, description="Weight a of the soft term.")
+    soft_weight: Annotated[float, Field(ge=0)] | Literal["auto"] = Field(
+        0.5, description="Weight a of the soft term, or \"auto\": set from the gradient norms so that the "
+        "weighted distillation part's gradient is soft_to_hard_grad_ratio times the weighted hard term's, "
+        "measured on each epoch's first batch and every 100 steps after it.")
+    soft_to_hard_grad_ratio: float = Field(
+        1.0, gt=0, le=1000, description="soft_weight \"auto\": the gradient-norm ratio, distillation to hard.")
     hard_weight: float = Field(0.5, ge=0, description="Weight b of the hard-label term; 0 for unlabelled sets.")
     scale_soft_by_t2: bool = Field(True, description="Multiply the soft term by T² (Hinton et al.).")
     ensemble: Literal["arithmetic", "geometric"] = Field(
@@ -75,6 +80,10 @@ class DistillConfig(BaseModel):
     channels_last: bool = Field(False, description="Train conv students in channels_last memory format.")
 
     @property
+    def auto_soft_weight(self) -> bool:
+        return self.soft_weight == "auto"
+
+    @property
     def augmenting(self) -> bool:
         return self.augmentation is not None and self.augmentation.active
 
@@ -82,6 +91,9 @@ class DistillConfig(BaseModel):
     def _weights(self) -> "DistillConfig":
         if self.soft_weight == 0 and self.hard_weight == 0:
             raise ValueError("soft_weight and hard_weight are both 0: at least one loss term must count")
+        if self.soft_weight == "auto" and self.hard_weight == 0:
+            raise ValueError("soft_weight \"auto\" sets the soft weight against the hard term's gradient, and "
+                             "hard_weight is 0: give hard_weight a weight, or soft_weight a number")
         if self.warmup_epochs >= self.epochs and self.warmup_epochs:
             raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs})")
         return self
@@ -120,7 +132,8 @@ class DKDConfig(DistillConfig):
 
     loss: Literal["dkd"] = "dkd"
     temperature: float = Field(4.0, gt=0, le=1000, description="Softmax temperature T of TCKD and NCKD.")
-    soft_weight: float = Field(1.0, ge=0, description="Weight a of the distillation part (TCKD and NCKD).")
+    soft_weight: Annotated[float, Field(ge=0)] | Literal["auto"] = Field(
+        1.0, description="Weight a of the distillation part (TCKD and NCKD), or \"auto\" (see kd).")
     hard_weight: float = Field(1.0, ge=0, description="Weight b of the hard-label term.")
     alpha: float = Field(1.0, ge=0, le=1000, description="Weight of the target-class term TCKD.")
     beta: float = Field(8.0, ge=0, le=1000, description="Weight of the non-target-class term NCKD.")
@@ -137,7 +150,7 @@ class DKDConfig(DistillConfig):
 
     @model_validator(mode="after")
     def _dkd(self) -> "DKDConfig":
-        if self.alpha == 0 and self.beta == 0 and self.soft_weight > 0:
+        if self.alpha == 0 and self.beta == 0 and self.soft_weight != 0:
             raise ValueError("alpha and beta are both 0: the distillation part would be empty; set soft_weight "
                              "to 0 instead, or give alpha or beta a weight")
         if (self.distillation_warmup_epochs or 0) > self.epochs:
@@ -153,7 +166,8 @@ class DISTConfig(DistillConfig):
 
     loss: Literal["dist"] = "dist"
     temperature: float = Field(1.0, gt=0, le=1000, description="Softmax temperature T of both relations.")
-    soft_weight: float = Field(1.0, ge=0, description="Weight a of the distillation part (both relations).")
+    soft_weight: Annotated[float, Field(ge=0)] | Literal["auto"] = Field(
+        1.0, description="Weight a of the distillation part (both relations), or \"auto\" (see kd).")
     hard_weight: float = Field(1.0, ge=0, description="Weight b of the hard-label term.")
     inter_weight: float = Field(1.0, ge=0, le=1000, description="The paper's beta: weight of the inter-class "
                                 "relation, 1 − Pearson correlation of each sample's class probabilities.")
@@ -162,7 +176,7 @@ class DISTConfig(DistillConfig):
 
     @model_validator(mode="after")
     def _dist(self) -> "DISTConfig":
-        if self.inter_weight == 0 and self.intra_weight == 0 and self.soft_weight > 0:
+        if self.inter_weight == 0 and self.intra_weight == 0 and self.soft_weight != 0:
             raise ValueError("inter_weight and intra_weight are both 0: the distillation part would be empty; "
                              "set soft_weight to 0 instead")
         return self

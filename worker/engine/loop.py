@@ -337,6 +337,7 @@ def train_student(
         best = Best(cfg.early_stopping_patience, resume["best_score"], resume["best_epoch"], resume["best_state"],
                     resume["since_best"])
         history, step, norms = resume["history"], resume["step"], resume["norms"]
+        loss_fn.soft_weight = resume.get("soft_weight", loss_fn.soft_weight)
         first_epoch = resume["epoch"] + 1
     for epoch in range(first_epoch, cfg.epochs + 1):
         student.train()
@@ -380,6 +381,13 @@ def train_student(
             if (i + 1) % finite_every == 0:
                 _check_finite(total, epoch, i + 1)
             measure = measures_grad_norms(epoch, i)
+            if measure and cfg.auto_soft_weight and fused is None:
+                chosen = loss_fn.auto_soft_weight(terms, params)
+                if chosen is not None:  # from this step on, until the next measurement
+                    loss_fn.soft_weight = chosen
+                    weights = loss_fn.weights(epoch)
+                    total = combine(terms, weights)
+                    record = (*terms.items(), ("total", total))
             partial = None
             if measure and len(names) > 1:
                 partial = {}
@@ -420,6 +428,8 @@ def train_student(
             weights_n = torch.tensor(sizes, dtype=torch.float32, device=device)
             means = {k: float((torch.stack(v).float() * weights_n).sum()) / len(train) for k, v in seen.items()}
         metrics = epoch_metrics(means, norms, lr_at_start, len(train), elapsed, epoch, steps_per_epoch)
+        if cfg.auto_soft_weight:
+            metrics["soft_weight"] = loss_fn.soft_weight  # the latest chosen, in force as the epoch ended
         if val is not None:
             metrics.update(_validate(student, val, cfg.batch_size, device))
         history.append({"epoch": epoch, **metrics})
@@ -431,7 +441,7 @@ def train_student(
                 "scheduler": None if sched is None else sched.state_dict(), "generator": gen.get_state(),
                 "torch_rng": torch.get_rng_state(), "best_score": best.score, "best_epoch": best.epoch,
                 "best_state": best.state, "since_best": best.since, "history": history, "step": step,
-                "norms": norms,
+                "norms": norms, "soft_weight": loss_fn.soft_weight,
             })
         if on_epoch is not None:
             on_epoch(epoch, metrics)

@@ -6,6 +6,7 @@ labels' cross-entropy, so each can be logged and its gradient measured separatel
 gives each term's weight and :func:`combine` applies them. The training loop knows no method by name.
 """
 
+import math
 from collections.abc import Callable
 from typing import ClassVar
 
@@ -16,6 +17,13 @@ from torch import nn
 from worker.engine.config import DistillConfig
 
 LOSSES: dict[str, type["DistillationLoss"]] = {}
+# soft_weight "auto" stays below this: a student that already matches its teacher has a vanishing
+# distillation gradient, and dividing by it would make the next steps all distillation.
+AUTO_SOFT_WEIGHT_MAX = 1e4
+
+
+def _norm(tensors) -> float:
+    return math.sqrt(sum(float(t.float().pow(2).sum()) for t in tensors if t is not None))
 
 
 def register(name: str) -> Callable[[type], type]:
@@ -61,7 +69,8 @@ class DistillationLoss(nn.Module):
     def __init__(self, config: DistillConfig):
         super().__init__()
         self.config = config
-        self.soft_weight = config.soft_weight
+        # "auto": the loop sets it from the first batch's gradients before any step uses it.
+        self.soft_weight = 1.0 if config.auto_soft_weight else config.soft_weight
 
     def targets(self, teacher_logits: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -98,6 +107,23 @@ class DistillationLoss(nn.Module):
         return {**{k: self.soft_weight * w for k, w in self.term_weights(epoch).items()},
                 "hard": self.config.hard_weight}
 
+    def auto_soft_weight(self, terms: dict[str, torch.Tensor], params: list[torch.Tensor]) -> float | None:
+        """The soft weight a that makes a·‖∇ distillation part‖ = ratio·‖∇ (b·hard)‖ on this batch, the
+        distillation part at full strength (a warm-up still applies on top); None where either side is missing
+        or the distillation gradient vanishes."""
+        soft = [n for n in terms if n != "hard"]
+        if not soft or "hard" not in terms:
+            return None
+        full = self.term_weights(None)
+        unit = sum(full[n] * terms[n] for n in soft)
+        g_soft = torch.autograd.grad(unit, params, retain_graph=True, allow_unused=True)
+        g_hard = torch.autograd.grad(self.config.hard_weight * terms["hard"], params, retain_graph=True,
+                                     allow_unused=True)
+        n_soft, n_hard = _norm(g_soft), _norm(g_hard)
+        if not n_soft > 0 or not math.isfinite(n_soft) or not math.isfinite(n_hard):
+            return None
+        return min(self.config.soft_to_hard_grad_ratio * n_hard / n_soft, AUTO_SOFT_WEIGHT_MAX)
+
     def fuse(self, targets: torch.Tensor | None, labels: torch.Tensor | None,
              batch_size: int) -> "StackedCrossEntropy | None":
         """The same objective over a whole split of fixed per-sample targets, as one stacked computation;
@@ -129,6 +155,8 @@ class KnowledgeDistillation(DistillationLoss):
         if self.config.logit_standardization:
             return None  # a z-score is no fixed scale of the logits
         parts = {}
+        if self.config.auto_soft_weight:
+            return None  # the stacked targets carry fixed weights
         if targets is not None and self.config.soft_weight > 0:
             parts["soft"] = (targets, 1.0 / self.config.temperature)
         if labels is not None and self.config.hard_weight > 0:

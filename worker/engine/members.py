@@ -62,6 +62,8 @@ def why_not_batched(cfgs: list[DistillConfig], train: Split | None = None) -> st
     cfg = cfgs[0]
     if cfg.compile or cfg.augmenting or cfg.precision == "fp16" or cfg.loss != "kd" or cfg.logit_standardization:
         return "compile, augmentation, fp16, logit standardisation and losses other than kd train one member at a time"
+    if any(c.auto_soft_weight for c in cfgs):
+        return "soft_weight \"auto\" trains one member at a time"
     if any(c.soft_weight == 0 for c in cfgs):
         return "a member without the soft term trains on its own"
     if len({c.hard_weight > 0 for c in cfgs}) > 1:

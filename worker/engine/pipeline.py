@@ -181,6 +181,18 @@ def _teacher_report(exp: Experiment, prep: _Prepared) -> dict | None:
     return {**report, **_omitted_errors(report, exp.omit_classes)}
 
 
+def _epoch_done(hooks: Hooks, name: str, cfg: DistillConfig) -> Callable[[int, dict[str, float]], None]:
+    """The run's epoch hook; with soft_weight "auto" each epoch's chosen weight is an event too."""
+    def done(epoch: int, metrics: dict[str, float]) -> None:
+        hooks.epoch_done(name, epoch, metrics)
+        if "soft_weight" in metrics:
+            hooks.event("soft_weight_chosen", f"epoch {epoch}: soft_weight {metrics['soft_weight']:.4g}, so that the "
+                        f"distillation and hard gradients stand at {cfg.soft_to_hard_grad_ratio:g} : 1",
+                        {"run": name, "epoch": epoch, "soft_weight": metrics["soft_weight"],
+                         "soft_to_hard_grad_ratio": cfg.soft_to_hard_grad_ratio})
+    return done
+
+
 def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
     hooks = hooks or Hooks()
     cfg = exp.config
@@ -202,7 +214,7 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
             continue
         hooks.run_started(name)
         outcome = train_student(exp.make_student, run_train, prep.val, run_cfg,
-                                on_epoch=lambda e, m, name=name: hooks.epoch_done(name, e, m),
+                                on_epoch=_epoch_done(hooks, name, run_cfg),
                                 on_step=lambda e, i, n, name=name: hooks.step_done(name, e, i, n),
                                 should_stop=hooks.should_stop,
                                 teachers=exp.teachers if name == "distilled" else None,
@@ -235,7 +247,7 @@ def run_members(exp: Experiment, configs: list[DistillConfig], hooks: list[Hooks
                                 max_device_bytes=exp.max_device_bytes)
     else:
         trained = [train_student(exp.make_student, prep.train, prep.val, c,
-                                 on_epoch=lambda e, metrics, h=h: h.epoch_done("distilled", e, metrics),
+                                 on_epoch=_epoch_done(h, "distilled", c),
                                  should_stop=h.should_stop, max_device_bytes=exp.max_device_bytes)
                    for c, h in zip(configs, hooks, strict=True)]
     teacher = _teacher_report(exp, prep)

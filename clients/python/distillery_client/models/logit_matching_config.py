@@ -53,7 +53,11 @@ class LogitMatchingConfig:
             scale_soft_by_t2 (bool | Unset): Multiply the soft term by T² (Hinton et al.). Default: True.
             schedule (LogitMatchingConfigSchedule | Unset):  Default: LogitMatchingConfigSchedule.CONSTANT.
             seed (int | Unset):  Default: 0.
-            soft_weight (float | Unset): Weight a of the soft term. Default: 0.5.
+            soft_to_hard_grad_ratio (float | Unset): soft_weight "auto": the gradient-norm ratio, distillation to hard.
+                Default: 1.0.
+            soft_weight (float | Literal['auto'] | Unset): Weight a of the soft term, or "auto": set from the gradient norms
+                so that the weighted distillation part's gradient is soft_to_hard_grad_ratio times the weighted hard term's,
+                measured on each epoch's first batch and every 100 steps after it. Default: 0.5.
             step_size (int | Unset): 'step' schedule: epochs between decays. Default: 10.
             teacher_cache (bool | Unset): Reuse the teacher's cached outputs on the transfer set (ignored under
                 augmentation). Default: True.
@@ -83,7 +87,8 @@ class LogitMatchingConfig:
     scale_soft_by_t2: bool | Unset = True
     schedule: LogitMatchingConfigSchedule | Unset = LogitMatchingConfigSchedule.CONSTANT
     seed: int | Unset = 0
-    soft_weight: float | Unset = 0.5
+    soft_to_hard_grad_ratio: float | Unset = 1.0
+    soft_weight: float | Literal['auto'] | Unset = 0.5
     step_size: int | Unset = 10
     teacher_cache: bool | Unset = True
     temperature: float | Unset = 2.0
@@ -166,7 +171,13 @@ class LogitMatchingConfig:
 
         seed = self.seed
 
-        soft_weight = self.soft_weight
+        soft_to_hard_grad_ratio = self.soft_to_hard_grad_ratio
+
+        soft_weight: float | Literal['auto'] | Unset
+        if isinstance(self.soft_weight, Unset):
+            soft_weight = UNSET
+        else:
+            soft_weight = self.soft_weight
 
         step_size = self.step_size
 
@@ -225,6 +236,8 @@ class LogitMatchingConfig:
             field_dict["schedule"] = schedule
         if seed is not UNSET:
             field_dict["seed"] = seed
+        if soft_to_hard_grad_ratio is not UNSET:
+            field_dict["soft_to_hard_grad_ratio"] = soft_to_hard_grad_ratio
         if soft_weight is not UNSET:
             field_dict["soft_weight"] = soft_weight
         if step_size is not UNSET:
@@ -364,7 +377,19 @@ class LogitMatchingConfig:
 
         seed = d.pop("seed", UNSET)
 
-        soft_weight = d.pop("soft_weight", UNSET)
+        soft_to_hard_grad_ratio = d.pop("soft_to_hard_grad_ratio", UNSET)
+
+        def _parse_soft_weight(data: object) -> float | Literal['auto'] | Unset:
+            if isinstance(data, Unset):
+                return data
+            soft_weight_type_1 = cast(Literal['auto'] , data)
+            if soft_weight_type_1 != 'auto':
+                raise ValueError(f"soft_weight_type_1 must match const 'auto', got '{soft_weight_type_1}'")
+            return soft_weight_type_1
+            return cast(float | Literal['auto'] | Unset, data)
+
+        soft_weight = _parse_soft_weight(d.pop("soft_weight", UNSET))
+
 
         step_size = d.pop("step_size", UNSET)
 
@@ -399,6 +424,7 @@ class LogitMatchingConfig:
             scale_soft_by_t2=scale_soft_by_t2,
             schedule=schedule,
             seed=seed,
+            soft_to_hard_grad_ratio=soft_to_hard_grad_ratio,
             soft_weight=soft_weight,
             step_size=step_size,
             teacher_cache=teacher_cache,
