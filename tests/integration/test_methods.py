@@ -42,6 +42,8 @@ def test_a_job_with_each_method_and_a_sweep_over_dkd_beta(stack, teacher_file):
         ts = client.post("/v1/transfer-sets", json={"name": "digits", "builtin": "digits"}).json()["id"]
         jobs = [_submit(client, teacher, ts, hp) for hp, _ in METHODS]
         sweep_id = _submit(client, teacher, ts, METHODS[0][0], sweep={"beta": [1, 8]})
+        auto_id = _submit(client, teacher, ts, {"temperature": "auto", "soft_weight": "auto", "epochs": 4,
+                                                "learning_rate": 0.05}, baseline=True)
         for job_id, (hp, names) in zip(jobs, METHODS, strict=True):
             job = stack.wait_for_job(client, job_id)
             assert job["status"] == "succeeded", f"{hp}: {job['error']}\n{stack.log('worker')}"
@@ -79,3 +81,22 @@ def test_a_job_with_each_method_and_a_sweep_over_dkd_beta(stack, teacher_file):
         assert by["sweep beta=1"]["total_loss"][0]["value"] < by["sweep beta=8"]["total_loss"][0]["value"]
         for r in runs:
             assert {"tckd_loss", "nckd_loss", "grad_norm_tckd", "grad_norm_nckd", "grad_norm_hard"} <= set(r["metrics"])
+
+        # Both automatic settings at once: the rounds of the temperature search, then the chosen weight.
+        job = stack.wait_for_job(client, auto_id)
+        assert job["status"] == "succeeded", f"{job['error']}\n{stack.log('worker')}"
+        result = job["result"]
+        search = result["temperature_search"]
+        assert search["chosen"] in (1, 2, 5, 10, 20) and result["student"]["temperature"] == search["chosen"]
+        assert [(r["round"], r["status"]) for r in result["sweep"]] == [
+            (1, "continues"), (1, "continues"), (1, "dropped"), (1, "dropped"), (1, "dropped"),
+            (2, "chosen"), (2, "dropped")]
+        assert result["sweep"][5]["temperature"] == search["chosen"] and search["margin"] >= 0
+        assert search["epochs_trained"] == 4 + 4 + 1 and search["epochs_in_runs"] <= 2.5
+        assert result["student"]["test_accuracy"] >= 0.8 and "baseline" in result
+        types = [e["type"] for e in client.get(f"/v1/jobs/{auto_id}/events", params={"limit": 1000}).json()["data"]]
+        assert types.count("temperature_round") == 2 and types.count("temperature_chosen") == 1
+        assert types.count("soft_weight_chosen") == 4
+        runs = {r["name"]: r["metrics"] for r in client.get(f"/v1/jobs/{auto_id}/metrics").json()["runs"]}
+        assert [p["step"] for p in runs["distilled"]["soft_weight"]] == [1, 2, 3, 4]
+        assert [p["step"] for p in runs["distilled"]["val_cross_entropy"]] == [1, 2, 3, 4]

@@ -356,3 +356,65 @@ def test_auto_soft_weight_needs_a_hard_term():
     with pytest.raises(ValidationError, match="soft_weight"):
         DistillConfig(soft_weight="automatic")
     assert DistillConfig(loss="dist", soft_weight="auto").auto_soft_weight
+
+
+def test_auto_temperature_halves_the_grid_on_validation_cross_entropy_within_the_cost(digits_splits):
+    """Successive halving over [1, 2, 5, 10, 20]: 5 candidates, then 2, then the winner trains on to the end.
+    The winner's run is exactly the run it would have been alone at its temperature, and the whole search,
+    timed, costs at most 2.5 times that one run."""
+    import time
+
+    from tests.unit.test_engine import student_factory
+    from worker.engine.loop import train_student
+    from worker.engine.search import search_temperature
+
+    train, val = digits_splits
+    cfg = DistillConfig(temperature="auto", epochs=10, learning_rate=0.05)
+    assert cfg.temperature_search() == (1, [5, 2])
+    events, reported = [], []
+    # Timed as this process's CPU time on one intra-op thread: on a 2-core machine shared with other work,
+    # wall time with two threads waiting on each other's barriers varies several-fold between runs.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train_student(student_factory, train, val, cfg.model_copy(update={"temperature": 2.0, "epochs": 1}))  # warm
+        started = time.process_time()
+        found = search_temperature(student_factory, train, val, cfg, event=lambda *a: events.append(a),
+                                   on_epoch=lambda e, m: reported.append(e))
+        search_seconds = time.process_time() - started
+        started = time.process_time()
+        alone = train_student(student_factory, train, val, cfg.model_copy(update={"temperature": found.chosen}))
+        one_run_seconds = time.process_time() - started
+    finally:
+        torch.set_num_threads(threads)
+
+    rounds = [[(r["temperature"], r["status"]) for r in found.rounds if r["round"] == n] for n in (1, 2)]
+    assert len(rounds[0]) == 5 and len(rounds[1]) == 2
+    for n, rows in ((1, found.rounds[:5]), (2, found.rounds[5:])):
+        scores = [r["val_cross_entropy"] for r in rows]
+        assert scores == sorted(scores), n  # ranked on validation cross-entropy, best first
+        assert all(r["epochs"] == n for r in rows)
+    assert [s for _, s in rounds[0]] == ["continues"] * 2 + ["dropped"] * 3
+    assert {t for t, _ in rounds[1]} == {t for t, s in rounds[0] if s == "continues"}
+    assert rounds[1][0] == (found.chosen, "chosen") and rounds[1][1][1] == "dropped"
+    assert found.margin == pytest.approx(found.rounds[6]["val_cross_entropy"] - found.rounds[5]["val_cross_entropy"])
+    assert found.margin >= 0
+    assert [e[0] for e in events] == ["temperature_round", "temperature_round", "temperature_chosen"]
+    assert events[-1][2] == {"temperature": found.chosen, "margin": found.margin}
+    assert reported == list(range(1, 11))  # the winner's epochs, each once
+    assert found.epochs_trained == 10 + 4 * 1 + 1 * 1  # the winner's run, 4 dropped after 1, 1 after 2
+    for k, v in alone.model.state_dict().items():
+        assert torch.equal(v, found.outcome.model.state_dict()[k]), k
+    assert search_seconds <= 2.5 * one_run_seconds, (search_seconds, one_run_seconds)
+
+
+def test_auto_temperature_is_refused_where_it_cannot_fit():
+    with pytest.raises(ValidationError, match="more than 2.5× epochs"):
+        DistillConfig(temperature="auto", epochs=3)
+    with pytest.raises(ValidationError, match="validation_fraction"):
+        DistillConfig(temperature="auto", validation_fraction=0)
+    with pytest.raises(ValidationError, match="repeats"):
+        DistillConfig(temperature="auto", temperature_grid=[1, 2, 2])
+    with pytest.raises(ValueError, match="search of its own"):
+        SweepSpec(soft_weight=[0.2, 0.5]).members(DistillConfig(temperature="auto"))
+    assert DistillConfig(temperature="auto", temperature_grid=[2, 4], epochs=2).temperature_search() == (1, [2])

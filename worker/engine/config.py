@@ -39,7 +39,15 @@ class DistillConfig(BaseModel):
         "'dkd': decoupled KD, a·T²·(alpha·TCKD + beta·NCKD) + b·CE (Zhao et al. 2022); 'dist': "
         "a·T²·(inter_weight·inter + intra_weight·intra) + b·CE, each 1 − Pearson correlation (Huang et al. 2022)."
     )
-    temperature: float = Field(2.0, gt=0, le=1000, description="Softmax temperature T of the soft term.")
+    temperature: Annotated[float, Field(gt=0, le=1000)] | Literal["auto"] = Field(
+        2.0, description="Softmax temperature T of the soft term, or \"auto\": a successive-halving search "
+        "over temperature_grid, chosen on validation cross-entropy.")
+    temperature_grid: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
+        [1.0, 2.0, 5.0, 10.0, 20.0], min_length=2, max_length=16,
+        description="temperature \"auto\": the candidates (the paper's grid by default).")
+    temperature_search_epochs: int | None = Field(
+        None, gt=0, description="temperature \"auto\": epochs each round trains its candidates; None: as many as "
+        "keep the whole search within 1.5× one run's epochs.")
     soft_weight: Annotated[float, Field(ge=0)] | Literal["auto"] = Field(
         0.5, description="Weight a of the soft term, or \"auto\": set from the gradient norms so that the "
         "weighted distillation part's gradient is soft_to_hard_grad_ratio times the weighted hard term's, "
@@ -79,6 +87,34 @@ class DistillConfig(BaseModel):
     compile: bool = Field(False, description="torch.compile the student.")
     channels_last: bool = Field(False, description="Train conv students in channels_last memory format.")
 
+    def temperature_search(self) -> tuple[int, list[int]]:
+        """temperature "auto": (epochs per round, candidates in each round). Each round trains its candidates
+        on from where they stand; the better half (at least one) goes on, and the last one left trains to
+        the end. Candidates beyond the winner cost ``epochs_per_round · Σ(candidates − 1)`` epochs."""
+        grid = self.temperature_grid
+        if len({f"{t:g}" for t in grid}) != len(grid):
+            raise ValueError(f"temperature_grid {grid} repeats a value; give each temperature once")
+        if self.validation_fraction == 0:
+            raise ValueError("temperature \"auto\" chooses on validation data: set validation_fraction above 0")
+        rounds = [len(grid)]
+        while rounds[-1] > 1:
+            rounds.append(rounds[-1] // 2)
+        rounds = rounds[:-1]
+        extra = sum(n - 1 for n in rounds)
+        per_round = self.temperature_search_epochs or max(1, self.epochs // (2 * extra))
+        if per_round * len(rounds) > self.epochs:
+            raise ValueError(f"temperature \"auto\" runs {len(rounds)} rounds of {per_round} epochs, more than epochs "
+                             f"({self.epochs}): raise epochs or lower temperature_search_epochs")
+        if self.epochs + per_round * extra > 2.5 * self.epochs:
+            raise ValueError(f"temperature \"auto\" over {len(grid)} temperatures would train "
+                             f"{self.epochs + per_round * extra} epochs, more than 2.5× epochs ({self.epochs}): raise "
+                             "epochs, shorten temperature_grid or lower temperature_search_epochs")
+        return per_round, rounds
+
+    @property
+    def auto_temperature(self) -> bool:
+        return self.temperature == "auto"
+
     @property
     def auto_soft_weight(self) -> bool:
         return self.soft_weight == "auto"
@@ -91,6 +127,8 @@ class DistillConfig(BaseModel):
     def _weights(self) -> "DistillConfig":
         if self.soft_weight == 0 and self.hard_weight == 0:
             raise ValueError("soft_weight and hard_weight are both 0: at least one loss term must count")
+        if self.temperature == "auto":
+            self.temperature_search()  # raises ValueError saying what to change
         if self.soft_weight == "auto" and self.hard_weight == 0:
             raise ValueError("soft_weight \"auto\" sets the soft weight against the hard term's gradient, and "
                              "hard_weight is 0: give hard_weight a weight, or soft_weight a number")
@@ -125,13 +163,21 @@ class KDConfig(DistillConfig):
 class LogitMatchingConfig(DistillConfig):
     loss: Literal["logit_matching"] = "logit_matching"
 
+    @model_validator(mode="after")
+    def _no_temperature(self) -> "LogitMatchingConfig":
+        if self.temperature == "auto":
+            raise ValueError("logit_matching compares logits, with no temperature to search: give temperature a "
+                             "number, or choose another loss")
+        return self
+
 
 class DKDConfig(DistillConfig):
     """Defaults from the paper's and mdistiller's CIFAR-100 settings: T = 4, alpha = 1, beta = 8, and the
     cross-entropy and distillation parts at weight 1."""
 
     loss: Literal["dkd"] = "dkd"
-    temperature: float = Field(4.0, gt=0, le=1000, description="Softmax temperature T of TCKD and NCKD.")
+    temperature: Annotated[float, Field(gt=0, le=1000)] | Literal["auto"] = Field(
+        4.0, description="Softmax temperature T of TCKD and NCKD, or \"auto\".")
     soft_weight: Annotated[float, Field(ge=0)] | Literal["auto"] = Field(
         1.0, description="Weight a of the distillation part (TCKD and NCKD), or \"auto\" (see kd).")
     hard_weight: float = Field(1.0, ge=0, description="Weight b of the hard-label term.")
@@ -165,7 +211,8 @@ class DISTConfig(DistillConfig):
     names the step schedule's decay."""
 
     loss: Literal["dist"] = "dist"
-    temperature: float = Field(1.0, gt=0, le=1000, description="Softmax temperature T of both relations.")
+    temperature: Annotated[float, Field(gt=0, le=1000)] | Literal["auto"] = Field(
+        1.0, description="Softmax temperature T of both relations, or \"auto\".")
     soft_weight: Annotated[float, Field(ge=0)] | Literal["auto"] = Field(
         1.0, description="Weight a of the distillation part (both relations), or \"auto\" (see kd).")
     hard_weight: float = Field(1.0, ge=0, description="Weight b of the hard-label term.")
@@ -238,6 +285,9 @@ class _SweepGrid(BaseModel):
         import itertools
 
         axes = self.axes()
+        if base.auto_temperature and "temperature" not in axes:
+            raise ValueError("temperature \"auto\" is a search of its own: give the job a numeric temperature to "
+                             "sweep the other settings, or sweep temperature")
         foreign = [k for k in axes if k not in type(base).model_fields]
         if foreign:
             own = [k for k in type(base).method_parameters() if k in SWEEP_AXES]

@@ -124,6 +124,14 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def flush_denormals() -> None:
+    """Treat subnormal floats as zero on the CPU. A confident teacher at T = 1 drives the student's
+    probabilities, and then its gradients and momentum, below float32's smallest normal number, where every
+    operation is dozens of times slower: a digits student at T = 1 took 2.0 s for three epochs and 0.07 s
+    with subnormals flushed (T = 2: 0.06 s). Values under 1e-38 change no result that is reported."""
+    torch.set_flush_denormal(True)
+
+
 def validation_split(n: int, fraction: float, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
     n_val = int(round(n * fraction))
@@ -235,6 +243,8 @@ def validation_metrics(logits: torch.Tensor, val: Split) -> dict[str, float]:
     if val.y is not None:
         y = val.y.cpu()
         out["val_accuracy"] = float((pred == y).float().mean())
+        # Finer than accuracy, which moves in steps of one sample: what sweeps and searches choose on.
+        out["val_cross_entropy"] = float(torch.nn.functional.cross_entropy(logits.float().cpu(), y))
         out["val_ece"] = expected_calibration_error(probs, y)
     if val.teacher_logits is not None:
         teacher_pred = val.teacher_logits.float().softmax(-1).mean(0).argmax(-1).cpu()
@@ -278,6 +288,7 @@ def train_student(
     ``resume`` continues the run as if it had never stopped.
     """
     device = resolve_device(cfg.device)
+    flush_denormals()
     seed_everything(cfg.seed)
     student = make_student().to(device)
     if cfg.channels_last and any(isinstance(m, nn.Conv2d) for m in student.modules()):

@@ -105,6 +105,7 @@ def train_members(
         raise ValueError(f"these members cannot train as one batched model: {reason}")
     cfg, members = cfgs[0], len(cfgs)
     device = resolve_device(cfg.device)
+    loop.flush_denormals()
     students = []
     for c in cfgs:  # every member starts where train_student would start it
         seed_everything(c.seed)

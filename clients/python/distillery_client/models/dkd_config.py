@@ -67,7 +67,10 @@ class DKDConfig:
             step_size (int | Unset): 'step' schedule: epochs between decays. Default: 10.
             teacher_cache (bool | Unset): Reuse the teacher's cached outputs on the transfer set (ignored under
                 augmentation). Default: True.
-            temperature (float | Unset): Softmax temperature T of TCKD and NCKD. Default: 4.0.
+            temperature (float | Literal['auto'] | Unset): Softmax temperature T of TCKD and NCKD, or "auto". Default: 4.0.
+            temperature_grid (list[float] | Unset): temperature "auto": the candidates (the paper's grid by default).
+            temperature_search_epochs (int | None | Unset): temperature "auto": epochs each round trains its candidates;
+                None: as many as keep the whole search within 1.5× one run's epochs.
             validation_fraction (float | Unset): Share of the transfer set held out to pick the best epoch. Default: 0.1.
             warmup_epochs (int | Unset): Linear warm-up from 0 (not used by 'onecycle'). Default: 0.
             weight_decay (float | Unset):  Default: 0.0.
@@ -101,7 +104,9 @@ class DKDConfig:
     soft_weight: float | Literal['auto'] | Unset = 1.0
     step_size: int | Unset = 10
     teacher_cache: bool | Unset = True
-    temperature: float | Unset = 4.0
+    temperature: float | Literal['auto'] | Unset = 4.0
+    temperature_grid: list[float] | Unset = UNSET
+    temperature_search_epochs: int | None | Unset = UNSET
     validation_fraction: float | Unset = 0.1
     warmup_epochs: int | Unset = 0
     weight_decay: float | Unset = 0.0
@@ -205,7 +210,23 @@ class DKDConfig:
 
         teacher_cache = self.teacher_cache
 
-        temperature = self.temperature
+        temperature: float | Literal['auto'] | Unset
+        if isinstance(self.temperature, Unset):
+            temperature = UNSET
+        else:
+            temperature = self.temperature
+
+        temperature_grid: list[float] | Unset = UNSET
+        if not isinstance(self.temperature_grid, Unset):
+            temperature_grid = self.temperature_grid
+
+
+
+        temperature_search_epochs: int | None | Unset
+        if isinstance(self.temperature_search_epochs, Unset):
+            temperature_search_epochs = UNSET
+        else:
+            temperature_search_epochs = self.temperature_search_epochs
 
         validation_fraction = self.validation_fraction
 
@@ -276,6 +297,10 @@ class DKDConfig:
             field_dict["teacher_cache"] = teacher_cache
         if temperature is not UNSET:
             field_dict["temperature"] = temperature
+        if temperature_grid is not UNSET:
+            field_dict["temperature_grid"] = temperature_grid
+        if temperature_search_epochs is not UNSET:
+            field_dict["temperature_search_epochs"] = temperature_search_epochs
         if validation_fraction is not UNSET:
             field_dict["validation_fraction"] = validation_fraction
         if warmup_epochs is not UNSET:
@@ -441,7 +466,30 @@ class DKDConfig:
 
         teacher_cache = d.pop("teacher_cache", UNSET)
 
-        temperature = d.pop("temperature", UNSET)
+        def _parse_temperature(data: object) -> float | Literal['auto'] | Unset:
+            if isinstance(data, Unset):
+                return data
+            temperature_type_1 = cast(Literal['auto'] , data)
+            if temperature_type_1 != 'auto':
+                raise ValueError(f"temperature_type_1 must match const 'auto', got '{temperature_type_1}'")
+            return temperature_type_1
+            return cast(float | Literal['auto'] | Unset, data)
+
+        temperature = _parse_temperature(d.pop("temperature", UNSET))
+
+
+        temperature_grid = cast(list[float], d.pop("temperature_grid", UNSET))
+
+
+        def _parse_temperature_search_epochs(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        temperature_search_epochs = _parse_temperature_search_epochs(d.pop("temperature_search_epochs", UNSET))
+
 
         validation_fraction = d.pop("validation_fraction", UNSET)
 
@@ -479,6 +527,8 @@ class DKDConfig:
             step_size=step_size,
             teacher_cache=teacher_cache,
             temperature=temperature,
+            temperature_grid=temperature_grid,
+            temperature_search_epochs=temperature_search_epochs,
             validation_fraction=validation_fraction,
             warmup_epochs=warmup_epochs,
             weight_decay=weight_decay,
