@@ -6,7 +6,18 @@ so the rules (and the 422 messages naming the field) live in one place.
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, TypeAdapter, create_model, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    WrapValidator,
+    create_model,
+    model_validator,
+)
 
 
 class Augmentation(BaseModel):
@@ -26,6 +37,20 @@ class Augmentation(BaseModel):
 METHODS = ("kd", "logit_matching", "dkd", "dist")
 
 
+def _one_error(value, handler):
+    """A number or "auto": one error at the field itself, not one per alternative (which would be located
+    at "temperature.constrained-float" and "temperature.literal['auto']")."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        reasons = [e["msg"] for e in exc.errors() if e["type"] != "literal_error"] or ["Input should be a number"]
+        raise ValueError(f'{reasons[0]}, or "auto"') from None
+
+
+TemperatureOrAuto = Annotated[Annotated[float, Field(gt=0, le=1000)] | Literal["auto"], WrapValidator(_one_error)]
+WeightOrAuto = Annotated[Annotated[float, Field(ge=0)] | Literal["auto"], WrapValidator(_one_error)]
+
+
 class DistillConfig(BaseModel):
     """Settings every method shares. ``DistillConfig(...)`` and ``DistillConfig.model_validate(...)`` give the
     method's own subclass, chosen by ``loss`` (``kd`` when absent), so each method validates its own
@@ -39,7 +64,7 @@ class DistillConfig(BaseModel):
         "'dkd': decoupled KD, a·T²·(alpha·TCKD + beta·NCKD) + b·CE (Zhao et al. 2022); 'dist': "
         "a·T²·(inter_weight·inter + intra_weight·intra) + b·CE, each 1 − Pearson correlation (Huang et al. 2022)."
     )
-    temperature: Annotated[float, Field(gt=0, le=1000)] | Literal["auto"] = Field(
+    temperature: TemperatureOrAuto = Field(
         2.0, description="Softmax temperature T of the soft term, or \"auto\": a successive-halving search "
         "over temperature_grid, chosen on validation cross-entropy.")
     temperature_grid: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
@@ -48,7 +73,7 @@ class DistillConfig(BaseModel):
     temperature_search_epochs: int | None = Field(
         None, gt=0, description="temperature \"auto\": epochs each round trains its candidates; None: as many as "
         "keep the whole search within 1.5× one run's epochs.")
-    soft_weight: Annotated[float, Field(ge=0)] | Literal["auto"] = Field(
+    soft_weight: WeightOrAuto = Field(
         0.5, description="Weight a of the soft term, or \"auto\": set from the gradient norms so that the "
         "weighted distillation part's gradient is soft_to_hard_grad_ratio times the weighted hard term's, "
         "measured on each epoch's first batch and every 100 steps after it.")
@@ -176,9 +201,9 @@ class DKDConfig(DistillConfig):
     cross-entropy and distillation parts at weight 1."""
 
     loss: Literal["dkd"] = "dkd"
-    temperature: Annotated[float, Field(gt=0, le=1000)] | Literal["auto"] = Field(
+    temperature: TemperatureOrAuto = Field(
         4.0, description="Softmax temperature T of TCKD and NCKD, or \"auto\".")
-    soft_weight: Annotated[float, Field(ge=0)] | Literal["auto"] = Field(
+    soft_weight: WeightOrAuto = Field(
         1.0, description="Weight a of the distillation part (TCKD and NCKD), or \"auto\" (see kd).")
     hard_weight: float = Field(1.0, ge=0, description="Weight b of the hard-label term.")
     alpha: float = Field(1.0, ge=0, le=1000, description="Weight of the target-class term TCKD.")
@@ -211,9 +236,9 @@ class DISTConfig(DistillConfig):
     names the step schedule's decay."""
 
     loss: Literal["dist"] = "dist"
-    temperature: Annotated[float, Field(gt=0, le=1000)] | Literal["auto"] = Field(
+    temperature: TemperatureOrAuto = Field(
         1.0, description="Softmax temperature T of both relations, or \"auto\".")
-    soft_weight: Annotated[float, Field(ge=0)] | Literal["auto"] = Field(
+    soft_weight: WeightOrAuto = Field(
         1.0, description="Weight a of the distillation part (both relations), or \"auto\" (see kd).")
     hard_weight: float = Field(1.0, ge=0, description="Weight b of the hard-label term.")
     inter_weight: float = Field(1.0, ge=0, le=1000, description="The paper's beta: weight of the inter-class "
