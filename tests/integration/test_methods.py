@@ -92,6 +92,7 @@ def test_a_job_with_each_method_and_a_sweep_over_dkd_beta(stack, teacher_file):
             (1, "continues"), (1, "continues"), (1, "dropped"), (1, "dropped"), (1, "dropped"),
             (2, "chosen"), (2, "dropped")]
         assert result["sweep"][5]["temperature"] == search["chosen"] and search["margin"] >= 0
+        assert result["best_member"] == f"round 2 T={search['chosen']:g}" == result["sweep"][5]["name"]
         assert search["epochs_trained"] == 4 + 4 + 1 and search["epochs_in_runs"] <= 2.5
         assert result["student"]["test_accuracy"] >= 0.8 and "baseline" in result
         types = [e["type"] for e in client.get(f"/v1/jobs/{auto_id}/events", params={"limit": 1000}).json()["data"]]

@@ -249,6 +249,7 @@ def _search(exp: Experiment, prep: "_Prepared", cfg: DistillConfig, hooks: Hooks
                                on_epoch=_epoch_done(hooks, "distilled", cfg), should_stop=hooks.should_stop,
                                teachers=exp.teachers, max_device_bytes=exp.max_device_bytes)
     results["sweep"] = found.rounds
+    results["best_member"] = next(r["name"] for r in found.rounds if r["status"] == "chosen")
     results["temperature_search"] = {
         "chosen": found.chosen, "margin": found.margin, "chosen_on": "val_cross_entropy",
         "epochs_trained": found.epochs_trained, "epochs_in_runs": found.epochs_trained / cfg.epochs,

@@ -64,7 +64,8 @@ def search_temperature(make_student: Callable[[], nn.Module], train: Split, val:
         keep = max(1, size // 2)
         for rank, c in enumerate(ranked):
             last = c.history[-1]
-            rows.append({"round": number, "temperature": c.temperature, "epochs": c.epochs,
+            rows.append({"name": f"round {number} T={c.temperature:g}", "round": number,
+                         "temperature": c.temperature, "epochs": c.epochs,
                          "val_cross_entropy": last.get("val_cross_entropy"), "val_accuracy": last.get("val_accuracy"),
                          "score": score(last), "status": "continues" if rank < keep else "dropped"})
         if len(ranked) > 1:
