@@ -118,7 +118,8 @@ def task_table(task: str, args) -> dict:
                 rows.setdefault(f"{name}, T={t}", []).append(res and res["student"]["test_errors"])
             res = run(teacher, data, inputs, student_hidden, {**base, **hp, "temperature": "auto", "learning_rate": lr})
             rows.setdefault(f"{name}, auto T", []).append(res and res["student"]["test_errors"])
-            auto = {**base, **hp, "temperature": "auto", "soft_weight": "auto", "learning_rate": lr}
+            auto = {**base, **hp, "temperature": "auto", "soft_weight": "auto", "learning_rate": lr,
+                    "soft_to_hard_grad_ratio": args.ratio}
             res = run(teacher, data, inputs, student_hidden, auto)
             rows.setdefault(f"{name}, auto T + auto weight", []).append(res and res["student"]["test_errors"])
             auto_chosen.setdefault(name, []).append(res and res["temperature_search"]["chosen"])
@@ -156,6 +157,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--tasks", nargs="+", default=["digits", "noisy16"], choices=["digits", "noisy16"])
     parser.add_argument("--omit-temperature", type=float, default=8.0)
+    parser.add_argument("--ratio", type=float, default=1.0, help="soft_to_hard_grad_ratio of the auto-weight rows")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
     parser.add_argument("--json", type=Path)
