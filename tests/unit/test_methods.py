@@ -418,3 +418,23 @@ def test_auto_temperature_is_refused_where_it_cannot_fit():
     with pytest.raises(ValueError, match="search of its own"):
         SweepSpec(soft_weight=[0.2, 0.5]).members(DistillConfig(temperature="auto"))
     assert DistillConfig(temperature="auto", temperature_grid=[2, 4], epochs=2).temperature_search() == (1, [2])
+
+
+def test_the_generated_client_reads_numbers_and_auto_for_number_or_auto_settings():
+    """openapi-python-client parses a number-or-const union by the const alone: "auto" is a one-value enum
+    in the schema so that a client reading {"temperature": 4} gets 4, not an error."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("from distillery_client.models import JobCreate\n"
+            "body = {'teacher_ids': ['t'], 'transfer_set_id': 's', 'student': {'arch': 'mlp'}, 'hyperparameters': "
+            "{'loss': 'dkd', 'temperature': 4, 'soft_weight': 'auto', 'beta': 2}}\n"
+            "hp = JobCreate.from_dict(body).to_dict()['hyperparameters']\n"
+            "assert hp['temperature'] == 4 and hp['soft_weight'] == 'auto' and hp['beta'] == 2, hp\n"
+            "kd = JobCreate.from_dict({**body, 'hyperparameters': {'temperature': 0.5}}).hyperparameters\n"
+            "assert type(kd).__name__ == 'KDConfig' and kd.temperature == 0.5, kd\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
+                          env={**__import__("os").environ, "PYTHONPATH": str(root / "clients" / "python")})
+    assert done.returncode == 0, done.stderr

@@ -14,6 +14,7 @@ from pydantic import (
     Tag,
     TypeAdapter,
     ValidationError,
+    WithJsonSchema,
     WrapValidator,
     create_model,
     model_validator,
@@ -47,8 +48,11 @@ def _one_error(value, handler):
         raise ValueError(f'{reasons[0]}, or "auto"') from None
 
 
-TemperatureOrAuto = Annotated[Annotated[float, Field(gt=0, le=1000)] | Literal["auto"], WrapValidator(_one_error)]
-WeightOrAuto = Annotated[Annotated[float, Field(ge=0)] | Literal["auto"], WrapValidator(_one_error)]
+# "auto" as a one-value enum, not a const: openapi-python-client 0.29 parses a number-or-const union by
+# checking the const alone, so a generated client refused every number.
+_Auto = Annotated[Literal["auto"], WithJsonSchema({"type": "string", "enum": ["auto"]})]
+TemperatureOrAuto = Annotated[Annotated[float, Field(gt=0, le=1000)] | _Auto, WrapValidator(_one_error)]
+WeightOrAuto = Annotated[Annotated[float, Field(ge=0)] | _Auto, WrapValidator(_one_error)]
 
 
 class DistillConfig(BaseModel):

@@ -931,18 +931,19 @@ const HP_LABELS = { scale_soft_by_t2: "Scale soft term by T²", learning_rate: "
 function schemaControl(key, prop) {
   // A control for one property of a JSON schema, its default filled in.
   const types = prop.anyOf ? prop.anyOf.map((p) => p.type) : [prop.type];
+  const orAuto = types.includes("number") && (prop.anyOf || []).some((p) => p.const === "auto" || (p.enum || []).includes("auto"));
   const enumValues = prop.enum || (prop.anyOf || []).flatMap((p) => p.enum || []);
   let control;
-  if (enumValues.length) {
+  if (orAuto) {
+    // A number, or "auto" where the service sets it: free text, sent as a number unless it reads "auto".
+    control = h("input", { type: "text", name: key, value: prop.default ?? "", placeholder: "a number, or auto" });
+    control.kind = "number-or-auto";
+  } else if (enumValues.length) {
     control = h("select", { name: key }, enumValues.map((v) => h("option", { value: v, selected: v === prop.default }, v)));
     control.kind = "string";
   } else if (types.includes("boolean")) {
     control = h("input", { type: "checkbox", name: key, checked: !!prop.default });
     control.kind = "boolean";
-  } else if (types.includes("number") && (prop.anyOf || []).some((p) => p.const === "auto")) {
-    // A number, or "auto" where the service sets it: free text, sent as a number unless it reads "auto".
-    control = h("input", { type: "text", name: key, value: prop.default ?? "", placeholder: "a number, or auto" });
-    control.kind = "number-or-auto";
   } else if (types.includes("number") || types.includes("integer")) {
     control = h("input", { type: "number", step: "any", name: key, value: prop.default ?? "", placeholder: prop.default === undefined || prop.default === null ? "none" : "" });
     control.kind = types.includes("integer") ? "integer" : "number";

@@ -12,12 +12,16 @@ from .dist_config_ensemble import DISTConfigEnsemble
 from .dist_config_optimizer import DISTConfigOptimizer
 from .dist_config_precision import DISTConfigPrecision
 from .dist_config_schedule import DISTConfigSchedule
+from .dist_config_soft_weight_type_1 import DISTConfigSoftWeightType1
+from .dist_config_temperature_type_1 import DISTConfigTemperatureType1
 from .dkd_config import DKDConfig
 from .dkd_config_device import DKDConfigDevice
 from .dkd_config_ensemble import DKDConfigEnsemble
 from .dkd_config_optimizer import DKDConfigOptimizer
 from .dkd_config_precision import DKDConfigPrecision
 from .dkd_config_schedule import DKDConfigSchedule
+from .dkd_config_soft_weight_type_1 import DKDConfigSoftWeightType1
+from .dkd_config_temperature_type_1 import DKDConfigTemperatureType1
 from .event_list import EventList
 from .event_public import EventPublic
 from .event_public_data_type_0 import EventPublicDataType0
@@ -38,6 +42,8 @@ from .kd_config_ensemble import KDConfigEnsemble
 from .kd_config_optimizer import KDConfigOptimizer
 from .kd_config_precision import KDConfigPrecision
 from .kd_config_schedule import KDConfigSchedule
+from .kd_config_soft_weight_type_1 import KDConfigSoftWeightType1
+from .kd_config_temperature_type_1 import KDConfigTemperatureType1
 from .list_jobs_status_type_0 import ListJobsStatusType0
 from .logit_matching_config import LogitMatchingConfig
 from .logit_matching_config_device import LogitMatchingConfigDevice
@@ -45,6 +51,8 @@ from .logit_matching_config_ensemble import LogitMatchingConfigEnsemble
 from .logit_matching_config_optimizer import LogitMatchingConfigOptimizer
 from .logit_matching_config_precision import LogitMatchingConfigPrecision
 from .logit_matching_config_schedule import LogitMatchingConfigSchedule
+from .logit_matching_config_soft_weight_type_1 import LogitMatchingConfigSoftWeightType1
+from .logit_matching_config_temperature_type_1 import LogitMatchingConfigTemperatureType1
 from .metric_point import MetricPoint
 from .mlp_spec import MLPSpec
 from .mlp_spec_activation import MLPSpecActivation
@@ -85,12 +93,16 @@ __all__ = (
     "DISTConfigOptimizer",
     "DISTConfigPrecision",
     "DISTConfigSchedule",
+    "DISTConfigSoftWeightType1",
+    "DISTConfigTemperatureType1",
     "DKDConfig",
     "DKDConfigDevice",
     "DKDConfigEnsemble",
     "DKDConfigOptimizer",
     "DKDConfigPrecision",
     "DKDConfigSchedule",
+    "DKDConfigSoftWeightType1",
+    "DKDConfigTemperatureType1",
     "EventList",
     "EventPublic",
     "EventPublicDataType0",
@@ -111,6 +123,8 @@ __all__ = (
     "KDConfigOptimizer",
     "KDConfigPrecision",
     "KDConfigSchedule",
+    "KDConfigSoftWeightType1",
+    "KDConfigTemperatureType1",
     "ListJobsStatusType0",
     "LogitMatchingConfig",
     "LogitMatchingConfigDevice",
@@ -118,6 +132,8 @@ __all__ = (
     "LogitMatchingConfigOptimizer",
     "LogitMatchingConfigPrecision",
     "LogitMatchingConfigSchedule",
+    "LogitMatchingConfigSoftWeightType1",
+    "LogitMatchingConfigTemperatureType1",
     "MetricPoint",
     "MLPSpec",
     "MLPSpecActivation",

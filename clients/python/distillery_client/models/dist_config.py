@@ -13,6 +13,8 @@ from ..models.dist_config_ensemble import DISTConfigEnsemble
 from ..models.dist_config_optimizer import DISTConfigOptimizer
 from ..models.dist_config_precision import DISTConfigPrecision
 from ..models.dist_config_schedule import DISTConfigSchedule
+from ..models.dist_config_soft_weight_type_1 import DISTConfigSoftWeightType1
+from ..models.dist_config_temperature_type_1 import DISTConfigTemperatureType1
 from ..types import UNSET, Unset
 from typing import cast
 from typing import Literal, cast
@@ -62,12 +64,13 @@ class DISTConfig:
             seed (int | Unset):  Default: 0.
             soft_to_hard_grad_ratio (float | Unset): soft_weight "auto": the gradient-norm ratio, distillation to hard.
                 Default: 1.0.
-            soft_weight (float | Literal['auto'] | Unset): Weight a of the distillation part (both relations), or "auto"
-                (see kd). Default: 1.0.
+            soft_weight (DISTConfigSoftWeightType1 | float | Unset): Weight a of the distillation part (both relations), or
+                "auto" (see kd). Default: 1.0.
             step_size (int | Unset): 'step' schedule: epochs between decays. Default: 10.
             teacher_cache (bool | Unset): Reuse the teacher's cached outputs on the transfer set (ignored under
                 augmentation). Default: True.
-            temperature (float | Literal['auto'] | Unset): Softmax temperature T of both relations, or "auto". Default: 1.0.
+            temperature (DISTConfigTemperatureType1 | float | Unset): Softmax temperature T of both relations, or "auto".
+                Default: 1.0.
             temperature_grid (list[float] | Unset): temperature "auto": the candidates (the paper's grid by default).
             temperature_search_epochs (int | None | Unset): temperature "auto": epochs each round trains its candidates;
                 None: as many as keep the whole search within 1.5× one run's epochs.
@@ -99,10 +102,10 @@ class DISTConfig:
     schedule: DISTConfigSchedule | Unset = DISTConfigSchedule.CONSTANT
     seed: int | Unset = 0
     soft_to_hard_grad_ratio: float | Unset = 1.0
-    soft_weight: float | Literal['auto'] | Unset = 1.0
+    soft_weight: DISTConfigSoftWeightType1 | float | Unset = 1.0
     step_size: int | Unset = 10
     teacher_cache: bool | Unset = True
-    temperature: float | Literal['auto'] | Unset = 1.0
+    temperature: DISTConfigTemperatureType1 | float | Unset = 1.0
     temperature_grid: list[float] | Unset = UNSET
     temperature_search_epochs: int | None | Unset = UNSET
     validation_fraction: float | Unset = 0.1
@@ -190,9 +193,11 @@ class DISTConfig:
 
         soft_to_hard_grad_ratio = self.soft_to_hard_grad_ratio
 
-        soft_weight: float | Literal['auto'] | Unset
+        soft_weight: float | str | Unset
         if isinstance(self.soft_weight, Unset):
             soft_weight = UNSET
+        elif isinstance(self.soft_weight, DISTConfigSoftWeightType1):
+            soft_weight = self.soft_weight.value
         else:
             soft_weight = self.soft_weight
 
@@ -200,9 +205,11 @@ class DISTConfig:
 
         teacher_cache = self.teacher_cache
 
-        temperature: float | Literal['auto'] | Unset
+        temperature: float | str | Unset
         if isinstance(self.temperature, Unset):
             temperature = UNSET
+        elif isinstance(self.temperature, DISTConfigTemperatureType1):
+            temperature = self.temperature.value
         else:
             temperature = self.temperature
 
@@ -424,14 +431,20 @@ class DISTConfig:
 
         soft_to_hard_grad_ratio = d.pop("soft_to_hard_grad_ratio", UNSET)
 
-        def _parse_soft_weight(data: object) -> float | Literal['auto'] | Unset:
+        def _parse_soft_weight(data: object) -> DISTConfigSoftWeightType1 | float | Unset:
             if isinstance(data, Unset):
                 return data
-            soft_weight_type_1 = cast(Literal['auto'] , data)
-            if soft_weight_type_1 != 'auto':
-                raise ValueError(f"soft_weight_type_1 must match const 'auto', got '{soft_weight_type_1}'")
-            return soft_weight_type_1
-            return cast(float | Literal['auto'] | Unset, data)
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                soft_weight_type_1 = DISTConfigSoftWeightType1(data)
+
+
+
+                return soft_weight_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(DISTConfigSoftWeightType1 | float | Unset, data)
 
         soft_weight = _parse_soft_weight(d.pop("soft_weight", UNSET))
 
@@ -440,14 +453,20 @@ class DISTConfig:
 
         teacher_cache = d.pop("teacher_cache", UNSET)
 
-        def _parse_temperature(data: object) -> float | Literal['auto'] | Unset:
+        def _parse_temperature(data: object) -> DISTConfigTemperatureType1 | float | Unset:
             if isinstance(data, Unset):
                 return data
-            temperature_type_1 = cast(Literal['auto'] , data)
-            if temperature_type_1 != 'auto':
-                raise ValueError(f"temperature_type_1 must match const 'auto', got '{temperature_type_1}'")
-            return temperature_type_1
-            return cast(float | Literal['auto'] | Unset, data)
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                temperature_type_1 = DISTConfigTemperatureType1(data)
+
+
+
+                return temperature_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(DISTConfigTemperatureType1 | float | Unset, data)
 
         temperature = _parse_temperature(d.pop("temperature", UNSET))
 

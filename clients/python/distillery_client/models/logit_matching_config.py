@@ -13,6 +13,8 @@ from ..models.logit_matching_config_ensemble import LogitMatchingConfigEnsemble
 from ..models.logit_matching_config_optimizer import LogitMatchingConfigOptimizer
 from ..models.logit_matching_config_precision import LogitMatchingConfigPrecision
 from ..models.logit_matching_config_schedule import LogitMatchingConfigSchedule
+from ..models.logit_matching_config_soft_weight_type_1 import LogitMatchingConfigSoftWeightType1
+from ..models.logit_matching_config_temperature_type_1 import LogitMatchingConfigTemperatureType1
 from ..types import UNSET, Unset
 from typing import cast
 from typing import Literal, cast
@@ -55,14 +57,14 @@ class LogitMatchingConfig:
             seed (int | Unset):  Default: 0.
             soft_to_hard_grad_ratio (float | Unset): soft_weight "auto": the gradient-norm ratio, distillation to hard.
                 Default: 1.0.
-            soft_weight (float | Literal['auto'] | Unset): Weight a of the soft term, or "auto": set from the gradient norms
-                so that the weighted distillation part's gradient is soft_to_hard_grad_ratio times the weighted hard term's,
-                measured on each epoch's first batch and every 100 steps after it. Default: 0.5.
+            soft_weight (float | LogitMatchingConfigSoftWeightType1 | Unset): Weight a of the soft term, or "auto": set from
+                the gradient norms so that the weighted distillation part's gradient is soft_to_hard_grad_ratio times the
+                weighted hard term's, measured on each epoch's first batch and every 100 steps after it. Default: 0.5.
             step_size (int | Unset): 'step' schedule: epochs between decays. Default: 10.
             teacher_cache (bool | Unset): Reuse the teacher's cached outputs on the transfer set (ignored under
                 augmentation). Default: True.
-            temperature (float | Literal['auto'] | Unset): Softmax temperature T of the soft term, or "auto": a successive-
-                halving search over temperature_grid, chosen on validation cross-entropy. Default: 2.0.
+            temperature (float | LogitMatchingConfigTemperatureType1 | Unset): Softmax temperature T of the soft term, or
+                "auto": a successive-halving search over temperature_grid, chosen on validation cross-entropy. Default: 2.0.
             temperature_grid (list[float] | Unset): temperature "auto": the candidates (the paper's grid by default).
             temperature_search_epochs (int | None | Unset): temperature "auto": epochs each round trains its candidates;
                 None: as many as keep the whole search within 1.5× one run's epochs.
@@ -92,10 +94,10 @@ class LogitMatchingConfig:
     schedule: LogitMatchingConfigSchedule | Unset = LogitMatchingConfigSchedule.CONSTANT
     seed: int | Unset = 0
     soft_to_hard_grad_ratio: float | Unset = 1.0
-    soft_weight: float | Literal['auto'] | Unset = 0.5
+    soft_weight: float | LogitMatchingConfigSoftWeightType1 | Unset = 0.5
     step_size: int | Unset = 10
     teacher_cache: bool | Unset = True
-    temperature: float | Literal['auto'] | Unset = 2.0
+    temperature: float | LogitMatchingConfigTemperatureType1 | Unset = 2.0
     temperature_grid: list[float] | Unset = UNSET
     temperature_search_epochs: int | None | Unset = UNSET
     validation_fraction: float | Unset = 0.1
@@ -179,9 +181,11 @@ class LogitMatchingConfig:
 
         soft_to_hard_grad_ratio = self.soft_to_hard_grad_ratio
 
-        soft_weight: float | Literal['auto'] | Unset
+        soft_weight: float | str | Unset
         if isinstance(self.soft_weight, Unset):
             soft_weight = UNSET
+        elif isinstance(self.soft_weight, LogitMatchingConfigSoftWeightType1):
+            soft_weight = self.soft_weight.value
         else:
             soft_weight = self.soft_weight
 
@@ -189,9 +193,11 @@ class LogitMatchingConfig:
 
         teacher_cache = self.teacher_cache
 
-        temperature: float | Literal['auto'] | Unset
+        temperature: float | str | Unset
         if isinstance(self.temperature, Unset):
             temperature = UNSET
+        elif isinstance(self.temperature, LogitMatchingConfigTemperatureType1):
+            temperature = self.temperature.value
         else:
             temperature = self.temperature
 
@@ -405,14 +411,20 @@ class LogitMatchingConfig:
 
         soft_to_hard_grad_ratio = d.pop("soft_to_hard_grad_ratio", UNSET)
 
-        def _parse_soft_weight(data: object) -> float | Literal['auto'] | Unset:
+        def _parse_soft_weight(data: object) -> float | LogitMatchingConfigSoftWeightType1 | Unset:
             if isinstance(data, Unset):
                 return data
-            soft_weight_type_1 = cast(Literal['auto'] , data)
-            if soft_weight_type_1 != 'auto':
-                raise ValueError(f"soft_weight_type_1 must match const 'auto', got '{soft_weight_type_1}'")
-            return soft_weight_type_1
-            return cast(float | Literal['auto'] | Unset, data)
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                soft_weight_type_1 = LogitMatchingConfigSoftWeightType1(data)
+
+
+
+                return soft_weight_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(float | LogitMatchingConfigSoftWeightType1 | Unset, data)
 
         soft_weight = _parse_soft_weight(d.pop("soft_weight", UNSET))
 
@@ -421,14 +433,20 @@ class LogitMatchingConfig:
 
         teacher_cache = d.pop("teacher_cache", UNSET)
 
-        def _parse_temperature(data: object) -> float | Literal['auto'] | Unset:
+        def _parse_temperature(data: object) -> float | LogitMatchingConfigTemperatureType1 | Unset:
             if isinstance(data, Unset):
                 return data
-            temperature_type_1 = cast(Literal['auto'] , data)
-            if temperature_type_1 != 'auto':
-                raise ValueError(f"temperature_type_1 must match const 'auto', got '{temperature_type_1}'")
-            return temperature_type_1
-            return cast(float | Literal['auto'] | Unset, data)
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                temperature_type_1 = LogitMatchingConfigTemperatureType1(data)
+
+
+
+                return temperature_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(float | LogitMatchingConfigTemperatureType1 | Unset, data)
 
         temperature = _parse_temperature(d.pop("temperature", UNSET))
 
