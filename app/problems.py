@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from worker.engine.config import METHODS
+
 TYPE_BASE = "https://distillery.dev/problems/"
 MEDIA_TYPE = "application/problem+json"
 
@@ -84,6 +86,10 @@ def _response(request: Request, status: int, detail: str, kind: str, errors=None
 
 def _field_name(loc: tuple) -> str:
     parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    # A job's hyperparameters are one object per method; pydantic names the method in the location
+    # ("hyperparameters.dkd.beta"), but the field the user wrote is "hyperparameters.beta".
+    if len(parts) > 1 and parts[0] == "hyperparameters" and parts[1] in METHODS:
+        del parts[1]
     return ".".join(parts) or ".".join(str(p) for p in loc)
 
 

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 from app.safe_text import SafeStr
 from models.preprocessing import Preprocessing
 from models.specs import StudentSpec
-from worker.engine.config import DistillConfig, SweepSpec
+from worker.engine.config import KDConfig, MethodConfig, SweepSpec
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 
@@ -97,7 +97,7 @@ class JobCreate(_In):
     teacher_ids: list[SafeStr] = Field(min_length=1, max_length=16)
     transfer_set_id: SafeStr
     student: StudentSpec
-    hyperparameters: DistillConfig = Field(default_factory=DistillConfig)
+    hyperparameters: MethodConfig = Field(default_factory=KDConfig)
     baseline: bool = Field(False, description="Also train the same student from scratch on labels alone.")
     omit_classes: list[int] = Field(default_factory=list, description="Classes dropped from the transfer set.")
     bias_correction: bool = Field(False, description="Raise the omitted classes' output biases on export.")

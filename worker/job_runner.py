@@ -518,7 +518,8 @@ def _member_update(name: str, job: Job) -> dict:
     members = dict(SweepSpec.model_validate(job.spec["sweep"]).members(
         DistillConfig.model_validate(job.spec["hyperparameters"])))
     config = members[name]
-    return {k: getattr(config, k) for k in ("temperature", "soft_weight", "hard_weight")}
+    swept = SweepSpec.model_validate(job.spec["sweep"]).axes()
+    return {k: getattr(config, k) for k in ("temperature", "soft_weight", "hard_weight", *swept)}
 
 
 def _start_sweep(job_id: str, lease: Lease) -> list[str]:
@@ -748,6 +749,15 @@ def _record_member(lease: Lease, status: str, result: dict | None, weights_key: 
     return Lease(Job, job_id, lease.owner, token) if took else None
 
 
+def sweep_score(result: dict) -> float:
+    """Lower is better: a member's validation cross-entropy at its best epoch (finer than accuracy, which
+    moves in steps of one sample); members recorded without one rank by accuracy, after those with one."""
+    if result.get("val_cross_entropy") is not None:
+        return result["val_cross_entropy"]
+    accuracy = result.get("val_accuracy")
+    return float("inf") if accuracy is None else 1e6 - accuracy
+
+
 def _claim_and_finish_sweep(job_id: str, owner: str) -> None:
     lease = claim(Job, job_id, owner, get_settings().lease_seconds, where=_finishing_claim(job_id),
                   count_attempt=False)
@@ -778,17 +788,22 @@ def _finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
             _finish(lease, "failed", f"every sweep member failed: {reasons}", error=f"every sweep member failed: "
                                                                                      f"{reasons}")
             return
-        best = max(done, key=lambda r: (r.result.get("val_accuracy") or float("-inf"), -members.index(r)))
+        ranked = sorted(done, key=lambda r: (sweep_score(r.result), members.index(r)))
+        best = ranked[0]
         student = PlainSoftmax(build_student(job.spec["student"], teacher.input_shape, teacher.num_classes),
                                teacher.num_classes)
         weights = best.weights_key or f"sweeps/{job_id}/{best.id}.safetensors"  # rows from before 0009
         load_state_dict_into(student, store.path(weights))
+        swept = [k for k in SweepSpec.model_validate(job.spec["sweep"]).axes()
+                 if k not in ("temperature", "soft_weight", "hard_weight")]
         table = [{"name": r.name, "status": r.status, **{k: (r.result or {}).get(k) for k in (
-            "temperature", "soft_weight", "hard_weight", "val_accuracy", "test_errors", "test_accuracy", "error")}}
-            for r in members]
+            "temperature", "soft_weight", "hard_weight", *swept, "val_cross_entropy", "val_accuracy", "test_errors",
+            "test_accuracy", "error")}} for r in members]
         results = {"teacher": best.result.get("teacher"),
                    "student": {k: v for k, v in best.result.items() if k != "teacher"},
-                   "best_member": best.name, "sweep": table}
+                   "best_member": best.name, "sweep": table,
+                   "best_member_margin": (sweep_score(ranked[1].result) - sweep_score(best.result)
+                                          if len(ranked) > 1 else None)}
         baseline = next((r for r in runs if r.name == BASELINE and r.status == "succeeded"), None)
         if baseline:
             results["baseline"] = {k: v for k, v in baseline.result.items() if k != "teacher"}

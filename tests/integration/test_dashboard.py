@@ -324,6 +324,32 @@ def test_new_job_form_shows_422_beside_the_field_then_the_job_runs_live(session,
     expect(page.get_by_role("table", name="Teacher, baseline and student")).to_be_visible()
 
 
+def test_the_job_form_shows_each_methods_own_parameters_and_submits_them(session, client, seeded):
+    page = session().goto("/ui/jobs/new")
+    form = page.get_by_role("form", name="New job")
+    method = form.get_by_label("Method (loss)")
+    expect(method).to_have_value("kd")
+    expect(form.get_by_label("Beta", exact=True)).to_have_count(0)
+    method.select_option("dkd")  # its own parameters, with its own defaults
+    expect(form.get_by_label("Beta", exact=True)).to_have_value("8")
+    expect(form.get_by_label("Temperature", exact=True)).to_have_value("4")
+    method.select_option("dist")
+    expect(form.get_by_label("Beta", exact=True)).to_have_count(0)
+    expect(form.get_by_label("Inter weight", exact=True)).to_have_value("1")
+    method.select_option("dkd")
+    form.get_by_label(re.compile(f"^{re.escape(seeded['teacher']['name'])}")).check()
+    form.get_by_label("Transfer set", exact=True).select_option(seeded["digits"]["id"])
+    form.get_by_label("Hidden sizes").fill("32")
+    form.get_by_label("Beta", exact=True).fill("2")
+    form.get_by_label("Soft weight", exact=True).fill("auto")
+    form.get_by_label("Epochs", exact=True).fill("2")
+    form.get_by_role("button", name="Submit job").click()
+    expect(page).to_have_url(re.compile(r"/ui/jobs/job_"))
+    job = client.get(f"/v1/jobs/{page.url.rsplit('/', 1)[1]}").json()
+    assert {k: job["hyperparameters"][k] for k in ("loss", "beta", "soft_weight", "temperature")} == {
+        "loss": "dkd", "beta": 2, "soft_weight": "auto", "temperature": 4}
+
+
 def test_cancel_button_stops_a_job(session, client, seeded):
     body = {"teacher_ids": [seeded["teacher"]["id"]], "transfer_set_id": seeded["digits"]["id"],
             "student": {"arch": "mlp", "hidden_sizes": [32]}, "hyperparameters": {"epochs": 500}}

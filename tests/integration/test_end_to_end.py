@@ -138,7 +138,7 @@ def test_sweep_runs_members_on_several_workers_and_keeps_the_best(stack, teacher
             assert job["status"] == "succeeded", f"{job['error']}\n{stack.log('worker')}\n{stack.log('worker2')}"
             sweep = job["result"]["sweep"]
             assert sorted(m["temperature"] for m in sweep) == [1, 4, 10]
-            best = max(sweep, key=lambda m: m["val_accuracy"])
+            best = min(sweep, key=lambda m: m["val_cross_entropy"])
             assert job["result"]["best_member"] == best["name"]
             r = client.get(f"/v1/jobs/{job_id}/student", params={"format": "onnx"})
             (tmp_path / "s.onnx").write_bytes(r.content)

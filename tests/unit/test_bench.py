@@ -55,3 +55,15 @@ def test_batch_size_benchmark_reports_each_batch_size_in_process(tmp_path):
         assert all(math.isfinite(v) and v > 0 for v in entry["samples_per_second"].values())
         assert set(entry["ratios"]) == {"engine / student_alone"}
     assert report["bench_threads"] == 1
+
+
+def test_methods_table_reports_every_method_temperature_and_auto_row(tmp_path):
+    report = run("methods_table.py", "--seeds", "1", "--epochs", "4", "--tasks", "digits", tmp_path=tmp_path)
+    task = report["tasks"]["digits"]
+    methods = ("kd", "kd + logit std.", "dkd", "dist")
+    expected = {"teacher", "student from scratch", *(f"{m}, T={t}" for m in methods for t in (1, 2, 5, 10, 20)),
+                *(f"{m}, auto T + auto weight" for m in methods), *(f"{m}, auto T" for m in methods)}
+    assert set(task["rows"]) == expected
+    assert all(len(v) == 1 for v in task["rows"].values())
+    assert set(task["omitted"]) == set(methods) and all(v[0] is not None for v in task["omitted"].values())
+    assert all(v[0] in (1, 2, 5, 10, 20) for v in task["auto_chosen"].values())

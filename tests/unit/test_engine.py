@@ -207,7 +207,7 @@ def test_term_gradient_norms_match_separate_backward_passes():
     params = list(model.parameters())
     soft = torch.autograd.grad(w["soft"] * terms["soft"], params, retain_graph=True)
     combine(terms, w).backward()
-    got = _term_grad_norms(terms, params, soft)
+    got = _term_grad_norms(terms, params, {"soft": soft})
     assert got["grad_norm_soft"] == pytest.approx(expected["soft"], rel=1e-5)
     assert got["grad_norm_hard"] == pytest.approx(expected["hard"], rel=1e-5)
 
@@ -287,3 +287,21 @@ def test_each_epoch_reports_gradient_norms_measured_in_that_epoch(digits, teache
         values = [h[key] for h in history]
         assert all(v > 0 for v in values), key
         assert all(a != b for a, b in zip(values, values[1:], strict=False)), (key, values)
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_an_epoch_that_measures_no_gradient_norms_reports_none(digits, teacher, batched, monkeypatch):
+    """Norms are absent from an epoch that took no measurement, never a copy of an earlier epoch's."""
+    from worker.engine import loop
+    from worker.engine.members import train_members
+
+    monkeypatch.setattr(loop, "measures_grad_norms", lambda epoch, batch: epoch == 2 and batch == 0)
+    train, val = make_splits(digits, teacher)
+    cfg = DistillConfig(epochs=3, batch_size=64, learning_rate=0.05)
+    if batched:
+        history = train_members(student_factory, train, val, [cfg, cfg.model_copy(update={"temperature": 4.0})])[0]
+        history = history.history
+    else:
+        history = train_student(student_factory, train, val, cfg).history
+    assert [sorted(k for k in h if k.startswith("grad_norm_")) for h in history] == [
+        [], ["grad_norm_hard", "grad_norm_soft"], []]

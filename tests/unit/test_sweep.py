@@ -39,8 +39,13 @@ def test_sweep_job_picks_the_best_member(client, teacher_file):
     assert job["status"] == "succeeded", job["error"]
     sweep = job["result"]["sweep"]
     assert [m["temperature"] for m in sweep] == [1, 4, 20] and all(m["status"] == "succeeded" for m in sweep)
-    best = max(sweep, key=lambda m: m["val_accuracy"])
+    # The winner has the lowest validation cross-entropy (finer than accuracy); the margin is the runner-up's.
+    ranked = sorted(sweep, key=lambda m: m["val_cross_entropy"])
+    best = ranked[0]
     assert job["result"]["best_member"] == best["name"]
+    assert job["result"]["best_member_margin"] == pytest.approx(ranked[1]["val_cross_entropy"]
+                                                                - best["val_cross_entropy"])
+    assert job["result"]["best_member_margin"] > 0
     assert job["result"]["student"]["test_errors"] == best["test_errors"]
     assert job["result"]["student"]["temperature"] == best["temperature"]
     assert "baseline" in job["result"] and job["progress"]["epoch"] == 12
@@ -92,7 +97,7 @@ def test_a_worker_may_train_the_sweeps_members_together(client, teacher_file, mo
     sweep = job["result"]["sweep"]
     assert [m["temperature"] for m in sweep] == [1, 4, 20] and all(m["status"] == "succeeded" for m in sweep)
     assert len({m["test_errors"] for m in sweep} | {m["val_accuracy"] for m in sweep}) > 2  # distinct students
-    best = max(sweep, key=lambda m: m["val_accuracy"])
+    best = min(sweep, key=lambda m: m["val_cross_entropy"])
     assert job["result"]["best_member"] == best["name"]
     assert job["result"]["student"]["test_errors"] == best["test_errors"]
     assert job["progress"]["epoch"] == 12

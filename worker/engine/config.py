@@ -4,9 +4,21 @@ Pure pydantic, no torch: the API validates a job's ``hyperparameters`` with this
 so the rules (and the 422 messages naming the field) live in one place.
 """
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    WrapValidator,
+    create_model,
+    model_validator,
+)
 
 
 class Augmentation(BaseModel):
@@ -23,15 +35,54 @@ class Augmentation(BaseModel):
         return bool(self.random_crop_padding or self.horizontal_flip)
 
 
+METHODS = ("kd", "logit_matching", "dkd", "dist")
+
+
+def _one_error(value, handler):
+    """A number or "auto": one error at the field itself, not one per alternative (which would be located
+    at "temperature.constrained-float" and "temperature.literal['auto']")."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        reasons = [e["msg"] for e in exc.errors() if e["type"] != "literal_error"] or ["Input should be a number"]
+        raise ValueError(f'{reasons[0]}, or "auto"') from None
+
+
+# "auto" as a one-value enum, not a const: openapi-python-client 0.29 parses a number-or-const union by
+# checking the const alone, so a generated client refused every number.
+_Auto = Annotated[Literal["auto"], WithJsonSchema({"type": "string", "enum": ["auto"]})]
+TemperatureOrAuto = Annotated[Annotated[float, Field(gt=0, le=1000)] | _Auto, WrapValidator(_one_error)]
+WeightOrAuto = Annotated[Annotated[float, Field(ge=0)] | _Auto, WrapValidator(_one_error)]
+
+
 class DistillConfig(BaseModel):
+    """Settings every method shares. ``DistillConfig(...)`` and ``DistillConfig.model_validate(...)`` give the
+    method's own subclass, chosen by ``loss`` (``kd`` when absent), so each method validates its own
+    parameters and refuses another method's; :data:`MethodConfig` is the same choice as a type."""
+
     # Infinity and NaN (which Python's JSON parser reads) are no hyperparameters: refused, not trained on.
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    loss: Literal["kd", "logit_matching"] = Field(
-        "kd", description="'kd': a·T²·KL(q‖p) + b·CE; 'logit_matching': a·MSE(z, v) + b·CE (Caruana)."
+    loss: Literal["kd", "logit_matching", "dkd", "dist"] = Field(
+        "kd", description="'kd': a·T²·KL(q‖p) + b·CE (Hinton); 'logit_matching': a·MSE(z, v) + b·CE (Caruana); "
+        "'dkd': decoupled KD, a·T²·(alpha·TCKD + beta·NCKD) + b·CE (Zhao et al. 2022); 'dist': "
+        "a·T²·(inter_weight·inter + intra_weight·intra) + b·CE, each 1 − Pearson correlation (Huang et al. 2022)."
     )
-    temperature: float = Field(2.0, gt=0, le=1000, description="Softmax temperature T of the soft term.")
-    soft_weight: float = Field(0.5, ge=0, description="Weight a of the soft term.")
+    temperature: TemperatureOrAuto = Field(
+        2.0, description="Softmax temperature T of the soft term, or \"auto\": a successive-halving search "
+        "over temperature_grid, chosen on validation cross-entropy.")
+    temperature_grid: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
+        [1.0, 2.0, 5.0, 10.0, 20.0], min_length=2, max_length=16,
+        description="temperature \"auto\": the candidates (the paper's grid by default).")
+    temperature_search_epochs: int | None = Field(
+        None, gt=0, description="temperature \"auto\": epochs each round trains its candidates; None: as many as "
+        "keep the whole search within 1.5× one run's epochs.")
+    soft_weight: WeightOrAuto = Field(
+        0.5, description="Weight a of the soft term, or \"auto\": set from the gradient norms so that the "
+        "weighted distillation part's gradient is soft_to_hard_grad_ratio times the weighted hard term's, "
+        "measured on each epoch's first batch and every 100 steps after it.")
+    soft_to_hard_grad_ratio: float = Field(
+        1.0, gt=0, le=1000, description="soft_weight \"auto\": the gradient-norm ratio, distillation to hard.")
     hard_weight: float = Field(0.5, ge=0, description="Weight b of the hard-label term; 0 for unlabelled sets.")
     scale_soft_by_t2: bool = Field(True, description="Multiply the soft term by T² (Hinton et al.).")
     ensemble: Literal["arithmetic", "geometric"] = Field(
@@ -65,6 +116,38 @@ class DistillConfig(BaseModel):
     compile: bool = Field(False, description="torch.compile the student.")
     channels_last: bool = Field(False, description="Train conv students in channels_last memory format.")
 
+    def temperature_search(self) -> tuple[int, list[int]]:
+        """temperature "auto": (epochs per round, candidates in each round). Each round trains its candidates
+        on from where they stand; the better half (at least one) goes on, and the last one left trains to
+        the end. Candidates beyond the winner cost ``epochs_per_round · Σ(candidates − 1)`` epochs."""
+        grid = self.temperature_grid
+        if len({f"{t:g}" for t in grid}) != len(grid):
+            raise ValueError(f"temperature_grid {grid} repeats a value; give each temperature once")
+        if self.validation_fraction == 0:
+            raise ValueError("temperature \"auto\" chooses on validation data: set validation_fraction above 0")
+        rounds = [len(grid)]
+        while rounds[-1] > 1:
+            rounds.append(rounds[-1] // 2)
+        rounds = rounds[:-1]
+        extra = sum(n - 1 for n in rounds)
+        per_round = self.temperature_search_epochs or max(1, self.epochs // (2 * extra))
+        if per_round * len(rounds) > self.epochs:
+            raise ValueError(f"temperature \"auto\" runs {len(rounds)} rounds of {per_round} epochs, more than epochs "
+                             f"({self.epochs}): raise epochs or lower temperature_search_epochs")
+        if self.epochs + per_round * extra > 2.5 * self.epochs:
+            raise ValueError(f"temperature \"auto\" over {len(grid)} temperatures would train "
+                             f"{self.epochs + per_round * extra} epochs, more than 2.5× epochs ({self.epochs}): raise "
+                             "epochs, shorten temperature_grid or lower temperature_search_epochs")
+        return per_round, rounds
+
+    @property
+    def auto_temperature(self) -> bool:
+        return self.temperature == "auto"
+
+    @property
+    def auto_soft_weight(self) -> bool:
+        return self.soft_weight == "auto"
+
     @property
     def augmenting(self) -> bool:
         return self.augmentation is not None and self.augmentation.active
@@ -73,29 +156,139 @@ class DistillConfig(BaseModel):
     def _weights(self) -> "DistillConfig":
         if self.soft_weight == 0 and self.hard_weight == 0:
             raise ValueError("soft_weight and hard_weight are both 0: at least one loss term must count")
+        if self.temperature == "auto":
+            self.temperature_search()  # raises ValueError saying what to change
+        if self.soft_weight == "auto" and self.hard_weight == 0:
+            raise ValueError("soft_weight \"auto\" sets the soft weight against the hard term's gradient, and "
+                             "hard_weight is 0: give hard_weight a weight, or soft_weight a number")
         if self.warmup_epochs >= self.epochs and self.warmup_epochs:
             raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs})")
         return self
+
+    def __new__(cls, *args, **data):
+        if cls is DistillConfig:  # the method's own class; Python then runs that class's __init__
+            cls = METHOD_CONFIGS.get(data.get("loss", "kd"), DistillConfig)
+        return super().__new__(cls)
+
+    @classmethod
+    def model_validate(cls, obj, *args, **kwargs):
+        if cls is DistillConfig:
+            return _METHOD_ADAPTER.validate_python(obj, *args, **kwargs)
+        return super().model_validate(obj, *args, **kwargs)
+
+    @classmethod
+    def method_parameters(cls) -> list[str]:
+        """The parameters this method adds to the shared ones: what a sweep may vary besides them."""
+        return [k for k in cls.model_fields if k not in DistillConfig.model_fields]
+
+
+class KDConfig(DistillConfig):
+    loss: Literal["kd"] = "kd"
+    logit_standardization: bool = Field(
+        False, description="z-score the student's and teacher's logits per sample before the temperature "
+        "softmax (Sun et al. 2024): the student matches the teacher's logit shape, not its scale.")
+
+
+class LogitMatchingConfig(DistillConfig):
+    loss: Literal["logit_matching"] = "logit_matching"
+
+    @model_validator(mode="after")
+    def _no_temperature(self) -> "LogitMatchingConfig":
+        if self.temperature == "auto":
+            raise ValueError("logit_matching compares logits, with no temperature to search: give temperature a "
+                             "number, or choose another loss")
+        return self
+
+
+class DKDConfig(DistillConfig):
+    """Defaults from the paper's and mdistiller's CIFAR-100 settings: T = 4, alpha = 1, beta = 8, and the
+    cross-entropy and distillation parts at weight 1."""
+
+    loss: Literal["dkd"] = "dkd"
+    temperature: TemperatureOrAuto = Field(
+        4.0, description="Softmax temperature T of TCKD and NCKD, or \"auto\".")
+    soft_weight: WeightOrAuto = Field(
+        1.0, description="Weight a of the distillation part (TCKD and NCKD), or \"auto\" (see kd).")
+    hard_weight: float = Field(1.0, ge=0, description="Weight b of the hard-label term.")
+    alpha: float = Field(1.0, ge=0, le=1000, description="Weight of the target-class term TCKD.")
+    beta: float = Field(8.0, ge=0, le=1000, description="Weight of the non-target-class term NCKD.")
+    distillation_warmup_epochs: int | None = Field(
+        None, ge=0, description="The distillation part's weight grows linearly to full over this many first "
+        "epochs (epoch e of W: e/W). None: the paper's share, 20 of 240 epochs (at least 1); 0: no warm-up.")
+    logit_standardization: bool = Field(False, description="As for 'kd' (Sun et al. 2024).")
+
+    @property
+    def warmup(self) -> int:
+        if self.distillation_warmup_epochs is not None:
+            return self.distillation_warmup_epochs
+        return max(1, round(self.epochs * 20 / 240))
+
+    @model_validator(mode="after")
+    def _dkd(self) -> "DKDConfig":
+        if self.alpha == 0 and self.beta == 0 and self.soft_weight != 0:
+            raise ValueError("alpha and beta are both 0: the distillation part would be empty; set soft_weight "
+                             "to 0 instead, or give alpha or beta a weight")
+        if (self.distillation_warmup_epochs or 0) > self.epochs:
+            raise ValueError(f"distillation_warmup_epochs ({self.distillation_warmup_epochs}) is more than epochs "
+                             f"({self.epochs}): the distillation part would never reach its full weight")
+        return self
+
+
+class DISTConfig(DistillConfig):
+    """Defaults from torchdistill's DISTLoss and the paper's ImageNet setting: T = 1, both relations at
+    weight 1. The paper's beta and gamma are ``inter_weight`` and ``intra_weight`` here: ``gamma`` already
+    names the step schedule's decay."""
+
+    loss: Literal["dist"] = "dist"
+    temperature: TemperatureOrAuto = Field(
+        1.0, description="Softmax temperature T of both relations, or \"auto\".")
+    soft_weight: WeightOrAuto = Field(
+        1.0, description="Weight a of the distillation part (both relations), or \"auto\" (see kd).")
+    hard_weight: float = Field(1.0, ge=0, description="Weight b of the hard-label term.")
+    inter_weight: float = Field(1.0, ge=0, le=1000, description="The paper's beta: weight of the inter-class "
+                                "relation, 1 − Pearson correlation of each sample's class probabilities.")
+    intra_weight: float = Field(1.0, ge=0, le=1000, description="The paper's gamma: weight of the intra-class "
+                                "relation, 1 − Pearson correlation of each class's probabilities over the batch.")
+
+    @model_validator(mode="after")
+    def _dist(self) -> "DISTConfig":
+        if self.inter_weight == 0 and self.intra_weight == 0 and self.soft_weight != 0:
+            raise ValueError("inter_weight and intra_weight are both 0: the distillation part would be empty; "
+                             "set soft_weight to 0 instead")
+        return self
+
+
+METHOD_CONFIGS: dict[str, type[DistillConfig]] = {
+    "kd": KDConfig, "logit_matching": LogitMatchingConfig, "dkd": DKDConfig, "dist": DISTConfig}
+
+def _method_of(value) -> str:
+    return value.get("loss", "kd") if isinstance(value, dict) else getattr(value, "loss", "kd")
+
+
+# The job request's hyperparameters: one object per method, told apart by ``loss`` (``kd`` when absent).
+MethodConfig = Annotated[
+    Annotated[KDConfig, Tag("kd")] | Annotated[LogitMatchingConfig, Tag("logit_matching")]
+    | Annotated[DKDConfig, Tag("dkd")] | Annotated[DISTConfig, Tag("dist")],
+    Discriminator(_method_of),
+]
+_METHOD_ADAPTER: TypeAdapter = TypeAdapter(MethodConfig)
 
 
 MAX_SWEEP_MEMBERS = 32
 
 
-class SweepSpec(BaseModel):
+class _SweepGrid(BaseModel):
     """A grid over the loss settings; every combination is one member, trained on the same cached
-    teacher outputs. The member with the best validation accuracy becomes the job's student."""
+    teacher outputs. Its axes are the shared weights and temperature and every method's own numeric
+    parameters (a member must be of a method that has the parameter)."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
-    temperature: list[float] | None = Field(None, min_length=1, description="Temperatures to try, e.g. [1, 2, 5].")
-    soft_weight: list[float] | None = Field(None, min_length=1)
-    hard_weight: list[float] | None = Field(None, min_length=1)
-
     @model_validator(mode="after")
-    def _grid(self) -> "SweepSpec":
+    def _grid(self) -> "_SweepGrid":
         axes = self.axes()
         if not axes:
-            raise ValueError("a sweep needs at least one of temperature, soft_weight, hard_weight")
+            raise ValueError(f"a sweep needs at least one of {', '.join(SWEEP_AXES)}")
         size = 1
         for values in axes.values():
             size *= len(values)
@@ -114,19 +307,41 @@ class SweepSpec(BaseModel):
         return self
 
     def axes(self) -> dict[str, list[float]]:
-        return {k: v for k in ("temperature", "soft_weight", "hard_weight") if (v := getattr(self, k))}
+        return {k: v for k in SWEEP_AXES if (v := getattr(self, k))}
 
     def members(self, base: DistillConfig) -> list[tuple[str, DistillConfig]]:
         """(name, config) for every combination; raises ValueError naming a member that is invalid."""
         import itertools
 
         axes = self.axes()
+        if base.auto_temperature and "temperature" not in axes:
+            raise ValueError("temperature \"auto\" is a search of its own: give the job a numeric temperature to "
+                             "sweep the other settings, or sweep temperature")
+        foreign = [k for k in axes if k not in type(base).model_fields]
+        if foreign:
+            own = [k for k in type(base).method_parameters() if k in SWEEP_AXES]
+            raise ValueError(f"{', '.join(foreign)} is not a parameter of loss {base.loss!r}; sweep temperature, "
+                             f"soft_weight, hard_weight{''.join(', ' + k for k in own)}")
         out = []
         for combo in itertools.product(*axes.values()):
             update = dict(zip(axes, combo, strict=True))
             name = "sweep " + " ".join(_value_name(k, v) for k, v in update.items())
             out.append((name, DistillConfig.model_validate({**base.model_dump(), **update})))
         return out
+
+
+# The shared axes first, then every method's numeric parameters, in registry order.
+SWEEP_AXES: tuple[str, ...] = ("temperature", "soft_weight", "hard_weight", *dict.fromkeys(
+    k for c in METHOD_CONFIGS.values() for k in c.method_parameters()
+    if c.model_fields[k].annotation in (float, int)))
+
+SweepSpec = create_model(
+    "SweepSpec", __base__=_SweepGrid, __doc__=_SweepGrid.__doc__,
+    **{k: (list[float] | None, Field(None, min_length=1, description=(
+        "Temperatures to try, e.g. [1, 2, 5]." if k == "temperature" else None) or (
+        None if k in ("soft_weight", "hard_weight") else
+        f"Values of {k} (loss {', '.join(repr(n) for n, c in METHOD_CONFIGS.items() if k in c.model_fields)})."
+    ))) for k in SWEEP_AXES})
 
 
 def _value_name(key: str, value: float) -> str:

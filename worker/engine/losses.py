@@ -1,10 +1,14 @@
-"""Distillation losses, each a named ``nn.Module`` in a small registry.
+"""Distillation methods, each a named ``nn.Module`` in a small registry.
 
-A loss returns its terms unweighted and by name (``soft``, ``hard``), so each can be logged and
-its gradient measured separately; :func:`combine` applies the weights.
+A method declares the names of its distillation terms (``TERMS``), validates its own parameters (its
+class in ``worker.engine.config``) and returns its terms unweighted and by name, plus ``hard`` for the
+labels' cross-entropy, so each can be logged and its gradient measured separately; :meth:`weights`
+gives each term's weight and :func:`combine` applies them. The training loop knows no method by name.
 """
 
+import math
 from collections.abc import Callable
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -13,6 +17,13 @@ from torch import nn
 from worker.engine.config import DistillConfig
 
 LOSSES: dict[str, type["DistillationLoss"]] = {}
+# soft_weight "auto" stays below this: a student that already matches its teacher has a vanishing
+# distillation gradient, and dividing by it would make the next steps all distillation.
+AUTO_SOFT_WEIGHT_MAX = 1e4
+
+
+def _norm(tensors) -> float:
+    return math.sqrt(sum(float(t.float().pow(2).sum()) for t in tensors if t is not None))
 
 
 def register(name: str) -> Callable[[type], type]:
@@ -38,37 +49,80 @@ def ensemble_log_probs(teacher_logits: torch.Tensor, temperature: float, mode: s
     raise ValueError(f"unknown ensemble mode {mode!r}")
 
 
+def standardize(logits: torch.Tensor, eps: float = 1e-7) -> torch.Tensor:
+    """Each sample's logits z-scored over the classes (Sun et al. 2024, as in their code: the sample
+    standard deviation, ``eps`` added to it), so that adding a constant or a positive scale changes nothing."""
+    logits = logits.float()
+    return (logits - logits.mean(-1, keepdim=True)) / (logits.std(-1, keepdim=True) + eps)
+
+
 class DistillationLoss(nn.Module):
-    """A loss in two parts: ``targets`` turns the teachers' logits [members, batch, classes] into what the
-    soft term compares against — once per run when the logits are cached, per batch when the teacher
-    runs online — and ``forward`` computes the named terms from those targets."""
+    """A method in two parts: ``targets`` turns the teachers' logits [members, batch, classes] into what the
+    distillation terms compare against — once per run when the logits are cached, per batch when the
+    teacher runs online — and ``distill`` computes those terms from the targets.
+
+    ``soft_weight`` (the config's, or the one ``soft_weight: "auto"`` sets) multiplies every distillation
+    term; ``TERMS`` are their names, in the order their gradients are measured."""
+
+    TERMS: ClassVar[tuple[str, ...]] = ("soft",)
 
     def __init__(self, config: DistillConfig):
         super().__init__()
         self.config = config
+        # "auto": the loop sets it from the first batch's gradients before any step uses it.
+        self.soft_weight = 1.0 if config.auto_soft_weight else config.soft_weight
 
     def targets(self, teacher_logits: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
 
-    def soft(self, student_logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    def distill(self, student_logits: torch.Tensor, targets: torch.Tensor,
+                labels: torch.Tensor | None) -> dict[str, torch.Tensor]:
         raise NotImplementedError
+
+    def term_weights(self, epoch: int | None) -> dict[str, float]:
+        """Each distillation term's weight before ``soft_weight``; ``epoch`` counts from 1, None: at full
+        strength."""
+        return {"soft": self.soft_scale}
 
     @property
     def soft_scale(self) -> float:
         return 1.0
 
+    @property
+    def t2(self) -> float:
+        # d(KL)/dz = (p - q)/T, so soft gradients shrink as 1/T²; T² restores their size.
+        return self.config.temperature**2 if self.config.scale_soft_by_t2 else 1.0
+
     def forward(
         self, student_logits: torch.Tensor, targets: torch.Tensor | None, labels: torch.Tensor | None
     ) -> dict[str, torch.Tensor]:
         terms = {}
-        if targets is not None and self.config.soft_weight > 0:
-            terms["soft"] = self.soft(student_logits.float(), targets)
+        if targets is not None and self.config.soft_weight != 0:
+            terms.update(self.distill(student_logits.float(), targets, labels))
         if labels is not None and self.config.hard_weight > 0:
             terms["hard"] = F.cross_entropy(student_logits.float(), labels)
         return terms
 
-    def weights(self) -> dict[str, float]:
-        return {"soft": self.config.soft_weight * self.soft_scale, "hard": self.config.hard_weight}
+    def weights(self, epoch: int | None = None) -> dict[str, float]:
+        return {**{k: self.soft_weight * w for k, w in self.term_weights(epoch).items()},
+                "hard": self.config.hard_weight}
+
+    def auto_soft_weight(self, terms: dict[str, torch.Tensor], params: list[torch.Tensor]) -> float | None:
+        """The soft weight a that makes a·‖∇ distillation part‖ = ratio·‖∇ (b·hard)‖ on this batch, the
+        distillation part at full strength (a warm-up still applies on top); None where either side is missing
+        or the distillation gradient vanishes."""
+        soft = [n for n in terms if n != "hard"]
+        if not soft or "hard" not in terms:
+            return None
+        full = self.term_weights(None)
+        unit = sum(full[n] * terms[n] for n in soft)
+        g_soft = torch.autograd.grad(unit, params, retain_graph=True, allow_unused=True)
+        g_hard = torch.autograd.grad(self.config.hard_weight * terms["hard"], params, retain_graph=True,
+                                     allow_unused=True)
+        n_soft, n_hard = _norm(g_soft), _norm(g_hard)
+        if not n_soft > 0 or not math.isfinite(n_soft) or not math.isfinite(n_hard):
+            return None
+        return min(self.config.soft_to_hard_grad_ratio * n_hard / n_soft, AUTO_SOFT_WEIGHT_MAX)
 
     def fuse(self, targets: torch.Tensor | None, labels: torch.Tensor | None,
              batch_size: int) -> "StackedCrossEntropy | None":
@@ -80,17 +134,29 @@ class DistillationLoss(nn.Module):
 @register("kd")
 class KnowledgeDistillation(DistillationLoss):
     """KL(q ‖ p) at temperature T: the cross-entropy with soft targets less the teacher's entropy,
-    so it reaches 0 when the student matches; gradients equal the cross-entropy's."""
+    so it reaches 0 when the student matches; gradients equal the cross-entropy's. With
+    ``logit_standardization`` both sides' logits are z-scored per sample first."""
 
     def targets(self, teacher_logits):
+        if self.config.logit_standardization:
+            teacher_logits = standardize(teacher_logits)
         return ensemble_log_probs(teacher_logits, self.config.temperature, self.config.ensemble)  # log q
 
+    def distill(self, student_logits, targets, labels):
+        return {"soft": self.soft(student_logits, targets)}
+
     def soft(self, student_logits, targets):
+        if self.config.logit_standardization:
+            student_logits = standardize(student_logits)
         log_p = F.log_softmax(student_logits / self.config.temperature, dim=-1)
         return F.kl_div(log_p, targets, log_target=True, reduction="batchmean")
 
     def fuse(self, targets, labels, batch_size):
+        if self.config.logit_standardization:
+            return None  # a z-score is no fixed scale of the logits
         parts = {}
+        if self.config.auto_soft_weight:
+            return None  # the stacked targets carry fixed weights
         if targets is not None and self.config.soft_weight > 0:
             parts["soft"] = (targets, 1.0 / self.config.temperature)
         if labels is not None and self.config.hard_weight > 0:
@@ -104,8 +170,7 @@ class KnowledgeDistillation(DistillationLoss):
 
     @property
     def soft_scale(self) -> float:
-        # d(KL)/dz = (p - q)/T, so soft gradients shrink as 1/T²; T² restores their size.
-        return self.config.temperature**2 if self.config.scale_soft_by_t2 else 1.0
+        return self.t2
 
 
 @register("logit_matching")
@@ -115,8 +180,83 @@ class LogitMatching(DistillationLoss):
     def targets(self, teacher_logits):
         return teacher_logits.float().mean(dim=0)
 
-    def soft(self, student_logits, targets):
-        return F.mse_loss(student_logits, targets)
+    def distill(self, student_logits, targets, labels):
+        return {"soft": F.mse_loss(student_logits, targets)}
+
+
+def dkd_terms(log_p: torch.Tensor, log_q: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample TCKD and NCKD (Zhao et al. 2022) from the student's and teacher's log-probabilities at T.
+
+    TCKD = KL(b_q ‖ b_p) over the binary split [target, rest]; NCKD = KL(q̂ ‖ p̂) over the non-target classes
+    renormalised. Their sum weighted as KL(q ‖ p) = TCKD + (1 − q_target)·NCKD is the KD loss. Computed from
+    log-probabilities (logsumexp over the non-target classes), not by masking logits with −1000."""
+    gt = F.one_hot(target, log_p.shape[-1]).bool()
+    lp_t, lq_t = log_p.gather(-1, target[:, None]).squeeze(-1), log_q.gather(-1, target[:, None]).squeeze(-1)
+    lp_o = torch.logsumexp(log_p.masked_fill(gt, float("-inf")), -1)  # log(1 − p_target)
+    lq_o = torch.logsumexp(log_q.masked_fill(gt, float("-inf")), -1)
+    tckd = lq_t.exp() * (lq_t - lp_t) + lq_o.exp() * (lq_o - lp_o)
+    lp_hat, lq_hat = log_p - lp_o[:, None], log_q - lq_o[:, None]
+    nckd = torch.where(gt, 0.0, lq_hat.exp() * (lq_hat - lp_hat)).sum(-1)
+    return tckd, nckd
+
+
+@register("dkd")
+class DecoupledKD(DistillationLoss):
+    """Decoupled KD: the target-class term TCKD at weight ``alpha`` and the non-target term NCKD at ``beta``,
+    both at T² and warmed up over the first epochs as in mdistiller. The target class is the label, or on
+    unlabelled data the teacher's top class."""
+
+    TERMS = ("tckd", "nckd")
+
+    def targets(self, teacher_logits):
+        if self.config.logit_standardization:
+            teacher_logits = standardize(teacher_logits)
+        return ensemble_log_probs(teacher_logits, self.config.temperature, self.config.ensemble)
+
+    def distill(self, student_logits, targets, labels):
+        if self.config.logit_standardization:
+            student_logits = standardize(student_logits)
+        log_p = F.log_softmax(student_logits / self.config.temperature, dim=-1)
+        target = targets.argmax(-1) if labels is None else labels
+        tckd, nckd = dkd_terms(log_p, targets, target)
+        weights = self.term_weights(None)
+        return {k: v.mean() for k, v in (("tckd", tckd), ("nckd", nckd)) if weights[k] > 0}
+
+    def term_weights(self, epoch):
+        warmup = self.config.warmup
+        ramp = 1.0 if epoch is None or not warmup else min(epoch / warmup, 1.0)
+        return {"tckd": self.config.alpha * self.t2 * ramp, "nckd": self.config.beta * self.t2 * ramp}
+
+
+def pearson(a: torch.Tensor, b: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
+    """Pearson correlation of each row of ``a`` with the same row of ``b`` (torchdistill's form, with ``eps``
+    added to the product of the norms)."""
+    a, b = a - a.mean(-1, keepdim=True), b - b.mean(-1, keepdim=True)
+    return (a * b).sum(-1) / (a.norm(dim=-1) * b.norm(dim=-1) + eps)
+
+
+@register("dist")
+class DIST(DistillationLoss):
+    """DIST: the inter-class relation, 1 − the mean over samples of the Pearson correlation between the
+    student's and the teacher's class probabilities, and the intra-class relation, the same over classes
+    of the probabilities across the batch, at weights ``inter_weight`` (β) and ``intra_weight`` (γ) and T².
+    The intra-class term depends on the batch: a batch of one sample has nothing to correlate (its
+    correlation is 0)."""
+
+    TERMS = ("inter", "intra")
+
+    def targets(self, teacher_logits):
+        return ensemble_log_probs(teacher_logits, self.config.temperature, self.config.ensemble)
+
+    def distill(self, student_logits, targets, labels):
+        y_s = F.softmax(student_logits / self.config.temperature, dim=-1)
+        y_t = targets.exp()
+        terms = {"inter": 1 - pearson(y_s, y_t).mean(), "intra": 1 - pearson(y_s.T, y_t.T).mean()}
+        weights = self.term_weights(None)
+        return {k: v for k, v in terms.items() if weights[k] > 0}
+
+    def term_weights(self, epoch):
+        return {"inter": self.config.inter_weight * self.t2, "intra": self.config.intra_weight * self.t2}
 
 
 class StackedCrossEntropy:

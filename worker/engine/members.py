@@ -22,12 +22,12 @@ from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
 from models.lazy_inputs import is_lazy
+from worker.engine import loop
 from worker.engine.config import DistillConfig
 from worker.engine.loop import (
     CANCEL_CHECK_EVERY,
     FINITE_CHECK_EVERY_CUDA,
     FUSED_TARGETS_MAX_BYTES,
-    GRAD_NORM_INTERVAL,
     Best,
     Cancelled,
     Split,
@@ -60,8 +60,10 @@ def why_not_batched(cfgs: list[DistillConfig], train: Split | None = None) -> st
     if any(s != shared[0] for s in shared[1:]):
         return "the members differ in more than temperature and term weights"
     cfg = cfgs[0]
-    if cfg.compile or cfg.augmenting or cfg.precision == "fp16" or cfg.loss != "kd":
-        return "compile, augmentation, fp16 and losses other than kd train one member at a time"
+    if cfg.compile or cfg.augmenting or cfg.precision == "fp16" or cfg.loss != "kd" or cfg.logit_standardization:
+        return "compile, augmentation, fp16, logit standardisation and losses other than kd train one member at a time"
+    if any(c.auto_soft_weight for c in cfgs):
+        return "soft_weight \"auto\" trains one member at a time"
     if any(c.soft_weight == 0 for c in cfgs):
         return "a member without the soft term trains on its own"
     if len({c.hard_weight > 0 for c in cfgs}) > 1:
@@ -103,6 +105,7 @@ def train_members(
         raise ValueError(f"these members cannot train as one batched model: {reason}")
     cfg, members = cfgs[0], len(cfgs)
     device = resolve_device(cfg.device)
+    loop.flush_denormals()
     students = []
     for c in cfgs:  # every member starts where train_student would start it
         seed_everything(c.seed)
@@ -164,7 +167,7 @@ def train_members(
             if (i + 1) % finite_every == 0:
                 _check_finite(total, epoch, i + 1)
             soft_grads = None
-            measure = i % GRAD_NORM_INTERVAL == 0
+            measure = loop.measures_grad_norms(epoch, i)
             if measure and sums.shape[1] > 1:
                 soft_grads = torch.autograd.grad(sums[:, 0].sum() * scale, flat, retain_graph=True)
             opt.zero_grad(set_to_none=True)

@@ -3,6 +3,7 @@
 The job runner wraps this with persistence; ``bench/paper_table.py`` calls it directly.
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +19,7 @@ from worker.engine.evaluate import classification_report, predict_logits
 from worker.engine.loop import Split, TrainResult, resolve_device, teacher_logits, train_student, validation_split
 from worker.engine.losses import ensemble_log_probs
 from worker.engine.members import train_members, why_not_batched
+from worker.engine.search import search_temperature
 from worker.engine.teacher_cache import TeacherOutputCache
 
 
@@ -159,7 +161,8 @@ def _measure(exp: Experiment, prep: _Prepared, name: str, outcome: TrainResult) 
     """A trained run's result (best epoch, validation and test reports) and its plain-softmax student."""
     result: dict = {"best_epoch": outcome.best_epoch, "epochs_run": outcome.epochs_run,
                     "stopped_early": outcome.stopped_early,
-                    "val_accuracy": outcome.history[outcome.best_epoch - 1].get("val_accuracy")}
+                    "val_accuracy": outcome.history[outcome.best_epoch - 1].get("val_accuracy"),
+                    "val_cross_entropy": outcome.history[outcome.best_epoch - 1].get("val_cross_entropy")}
     logit_bias = None
     # Only the distilled student gets the raise: the baseline stays the paper's comparison.
     if name == "distilled" and exp.omit_classes and exp.bias_correction:
@@ -181,6 +184,18 @@ def _teacher_report(exp: Experiment, prep: _Prepared) -> dict | None:
     return {**report, **_omitted_errors(report, exp.omit_classes)}
 
 
+def _epoch_done(hooks: Hooks, name: str, cfg: DistillConfig) -> Callable[[int, dict[str, float]], None]:
+    """The run's epoch hook; with soft_weight "auto" each epoch's chosen weight is an event too."""
+    def done(epoch: int, metrics: dict[str, float]) -> None:
+        hooks.epoch_done(name, epoch, metrics)
+        if "soft_weight" in metrics:
+            hooks.event("soft_weight_chosen", f"epoch {epoch}: soft_weight {metrics['soft_weight']:.4g}, so that the "
+                        f"distillation and hard gradients stand at {cfg.soft_to_hard_grad_ratio:g} : 1",
+                        {"run": name, "epoch": epoch, "soft_weight": metrics["soft_weight"],
+                         "soft_to_hard_grad_ratio": cfg.soft_to_hard_grad_ratio})
+    return done
+
+
 def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
     hooks = hooks or Hooks()
     cfg = exp.config
@@ -190,7 +205,8 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
     for name in exp.run_names:
         run_cfg, run_train = cfg, prep.train
         if name == "baseline":  # the same student and budget, labels alone, no teacher
-            run_cfg = cfg.model_copy(update={"soft_weight": 0.0, "hard_weight": 1.0})
+            run_cfg = cfg.model_copy(update={"soft_weight": 0.0, "hard_weight": 1.0,
+                                             **({"temperature": 1.0} if cfg.auto_temperature else {})})
             run_train = Split(prep.train.x, prep.train.y)
         done = hooks.completed(name)
         if done is not None:  # an earlier attempt finished this run: take its student as it was
@@ -201,15 +217,20 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
             students[name] = student.eval()
             continue
         hooks.run_started(name)
-        outcome = train_student(exp.make_student, run_train, prep.val, run_cfg,
-                                on_epoch=lambda e, m, name=name: hooks.epoch_done(name, e, m),
-                                on_step=lambda e, i, n, name=name: hooks.step_done(name, e, i, n),
-                                should_stop=hooks.should_stop,
-                                teachers=exp.teachers if name == "distilled" else None,
-                                max_device_bytes=exp.max_device_bytes,
-                                on_checkpoint=lambda state, name=name: hooks.checkpoint(name, state),
-                                resume=hooks.resume_state(name))
+        if run_cfg.auto_temperature:
+            outcome = _search(exp, prep, run_cfg, hooks, results)
+        else:
+            outcome = train_student(exp.make_student, run_train, prep.val, run_cfg,
+                                    on_epoch=_epoch_done(hooks, name, run_cfg),
+                                    on_step=lambda e, i, n, name=name: hooks.step_done(name, e, i, n),
+                                    should_stop=hooks.should_stop,
+                                    teachers=exp.teachers if name == "distilled" else None,
+                                    max_device_bytes=exp.max_device_bytes,
+                                    on_checkpoint=lambda state, name=name: hooks.checkpoint(name, state),
+                                    resume=hooks.resume_state(name))
         result, student = _measure(exp, prep, name, outcome)
+        if run_cfg.auto_temperature:
+            result["temperature"] = results["temperature_search"]["chosen"]
         hooks.run_finished(name, result, student)
         results["student" if name == "distilled" else name] = result
         students[name] = student
@@ -218,6 +239,22 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
     if teacher is not None:
         results["teacher"] = teacher
     return Outcome(results, students)
+
+
+def _search(exp: Experiment, prep: "_Prepared", cfg: DistillConfig, hooks: Hooks, results: dict) -> TrainResult:
+    """temperature "auto": the search's rounds go to ``results["sweep"]``, its choice and cost to
+    ``results["temperature_search"]``. A search is not checkpointed: an attempt that dies starts it again."""
+    started = time.perf_counter()
+    found = search_temperature(exp.make_student, prep.train, prep.val, cfg, event=hooks.event,
+                               on_epoch=_epoch_done(hooks, "distilled", cfg), should_stop=hooks.should_stop,
+                               teachers=exp.teachers, max_device_bytes=exp.max_device_bytes)
+    results["sweep"] = found.rounds
+    results["best_member"] = next(r["name"] for r in found.rounds if r["status"] == "chosen")
+    results["temperature_search"] = {
+        "chosen": found.chosen, "margin": found.margin, "chosen_on": "val_cross_entropy",
+        "epochs_trained": found.epochs_trained, "epochs_in_runs": found.epochs_trained / cfg.epochs,
+        "seconds": time.perf_counter() - started}
+    return found.outcome
 
 
 def run_members(exp: Experiment, configs: list[DistillConfig], hooks: list[Hooks]) -> list[Outcome]:
@@ -235,7 +272,7 @@ def run_members(exp: Experiment, configs: list[DistillConfig], hooks: list[Hooks
                                 max_device_bytes=exp.max_device_bytes)
     else:
         trained = [train_student(exp.make_student, prep.train, prep.val, c,
-                                 on_epoch=lambda e, metrics, h=h: h.epoch_done("distilled", e, metrics),
+                                 on_epoch=_epoch_done(h, "distilled", c),
                                  should_stop=h.should_stop, max_device_bytes=exp.max_device_bytes)
                    for c, h in zip(configs, hooks, strict=True)]
     teacher = _teacher_report(exp, prep)

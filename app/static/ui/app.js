@@ -484,7 +484,7 @@ function sweepSection(job) {
   });
   return h("section", { class: "card", "aria-labelledby": "sweep-h" },
     h("h2", { id: "sweep-h" }, "Sweep"),
-    h("p", {}, "Winner (best validation accuracy): ", h("strong", { "data-winner": best }, `★ ${best}`)),
+    h("p", {}, "Winner (lowest validation cross-entropy): ", h("strong", { "data-winner": best }, `★ ${best}`)),
     h("div", { class: "charts wide" }, chart("val_accuracy", `Validation accuracy against ${xKey === "temperature" ? "temperature" : "soft weight"}`),
       chart("test_errors", `Test errors against ${xKey === "temperature" ? "temperature" : "soft weight"}`)),
     h("div", { class: "table-wrap" }, h("table", { "aria-label": "Sweep members" },
@@ -931,9 +931,14 @@ const HP_LABELS = { scale_soft_by_t2: "Scale soft term by T²", learning_rate: "
 function schemaControl(key, prop) {
   // A control for one property of a JSON schema, its default filled in.
   const types = prop.anyOf ? prop.anyOf.map((p) => p.type) : [prop.type];
+  const orAuto = types.includes("number") && (prop.anyOf || []).some((p) => p.const === "auto" || (p.enum || []).includes("auto"));
   const enumValues = prop.enum || (prop.anyOf || []).flatMap((p) => p.enum || []);
   let control;
-  if (enumValues.length) {
+  if (orAuto) {
+    // A number, or "auto" where the service sets it: free text, sent as a number unless it reads "auto".
+    control = h("input", { type: "text", name: key, value: prop.default ?? "", placeholder: "a number, or auto" });
+    control.kind = "number-or-auto";
+  } else if (enumValues.length) {
     control = h("select", { name: key }, enumValues.map((v) => h("option", { value: v, selected: v === prop.default }, v)));
     control.kind = "string";
   } else if (types.includes("boolean")) {
@@ -990,21 +995,32 @@ async function newJobPage() {
   studentSet.dataset.field = "student";
   showArch();
 
-  const hpProps = (comps.DistillConfig && comps.DistillConfig.properties) || {};
+  // One settings schema per method (the job's "loss"): its fields, with its own defaults, follow the choice.
+  const methodSchemas = Object.fromEntries(((comps.JobCreate.properties.hyperparameters || {}).oneOf || [])
+    .map((r) => comps[r.$ref.split("/").pop()]).filter(Boolean).map((m) => [m.properties.loss.const, m]));
+  const loss = h("select", { name: "loss" }, Object.keys(methodSchemas).map((m) => h("option", { value: m, selected: m === "kd" }, m)));
   const hpControls = [];
-  const hpFields = [];
-  for (const [key, prop] of Object.entries(hpProps)) {
-    const control = schemaControl(key, prop);
-    if (!control) continue; // nested objects: augmentation has its own fields below
-    hpControls.push([key, control]);
-    const dflt = prop.default === undefined || prop.default === null ? "none" : String(prop.default);
-    hpFields.push(field(HP_LABELS[key] || humanize(key), control, { name: `hyperparameters.${key}`, hint: `${prop.description ? `${prop.description} ` : ""}Default: ${dflt}.` }));
-  }
+  const hpGrid = h("div", { class: "grid" });
   const cropPad = h("input", { type: "number", step: "1", placeholder: "0" });
   const hflip = h("input", { type: "checkbox" });
-  hpFields.push(field("Augmentation: random-crop padding", cropPad, { name: "hyperparameters.augmentation.random_crop_padding", hint: "Image inputs [C, H, W] only: pad by this many pixels, crop back at random. Default: none." }),
-    field("Augmentation: horizontal flip", hflip, { name: "hyperparameters.augmentation.horizontal_flip", hint: "Flip half the training images. Default: off." }));
-  const hpSet = h("fieldset", {}, h("legend", {}, "Hyperparameters"), h("div", { class: "grid" }, hpFields));
+  const augmentationFields = [field("Augmentation: random-crop padding", cropPad, { name: "hyperparameters.augmentation.random_crop_padding", hint: "Image inputs [C, H, W] only: pad by this many pixels, crop back at random. Default: none." }),
+    field("Augmentation: horizontal flip", hflip, { name: "hyperparameters.augmentation.horizontal_flip", hint: "Flip half the training images. Default: off." })];
+  const showMethod = () => {
+    hpControls.length = 0;
+    const hpFields = [field("Method (loss)", loss, { name: "hyperparameters.loss", hint: "kd, logit_matching, dkd or dist: each has its own parameters below." })];
+    for (const [key, prop] of Object.entries((methodSchemas[loss.value] || {}).properties || {})) {
+      if (key === "loss") continue;
+      const control = schemaControl(key, prop);
+      if (!control) continue; // nested objects and lists: augmentation has its own fields below
+      hpControls.push([key, control]);
+      const dflt = prop.default === undefined || prop.default === null ? "none" : String(prop.default);
+      hpFields.push(field(HP_LABELS[key] || humanize(key), control, { name: `hyperparameters.${key}`, hint: `${prop.description ? `${prop.description} ` : ""}Default: ${dflt}.` }));
+    }
+    hpGrid.replaceChildren(...hpFields, ...augmentationFields);
+  };
+  loss.addEventListener("change", showMethod);
+  showMethod();
+  const hpSet = h("fieldset", {}, h("legend", {}, "Hyperparameters"), hpGrid);
   hpSet.dataset.field = "hyperparameters";
 
   const sweepT = h("input", { type: "text", placeholder: "e.g. 1, 2, 5, 10, 20" });
@@ -1035,7 +1051,7 @@ async function newJobPage() {
       teacher_ids: [...form.querySelectorAll("input[name=teacher_ids]:checked")].map((c) => c.value),
       transfer_set_id: transferSet.value,
       student: { arch: arch.value },
-      hyperparameters: {},
+      hyperparameters: { loss: loss.value },
       baseline: baseline.checked,
       export_formats: [...form.querySelectorAll("input[name=export_formats]:checked")].map((c) => c.value),
     };
@@ -1046,6 +1062,7 @@ async function newJobPage() {
     for (const [key, c] of hpControls) {
       if (c.kind === "boolean") body.hyperparameters[key] = c.checked;
       else if (c.value === "") continue; // unset: the server's default
+      else if (c.kind === "number-or-auto") body.hyperparameters[key] = c.value.trim() === "auto" ? "auto" : Number(c.value);
       else body.hyperparameters[key] = c.kind === "string" ? c.value : Number(c.value);
     }
     const sweep = {};

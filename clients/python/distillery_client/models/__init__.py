@@ -6,13 +6,22 @@ from .cnn_spec import CNNSpec
 from .cnn_spec_activation import CNNSpecActivation
 from .create_transfer_set_files_body import CreateTransferSetFilesBody
 from .create_transfer_set_files_body_kind import CreateTransferSetFilesBodyKind
-from .distill_config import DistillConfig
-from .distill_config_device import DistillConfigDevice
-from .distill_config_ensemble import DistillConfigEnsemble
-from .distill_config_loss import DistillConfigLoss
-from .distill_config_optimizer import DistillConfigOptimizer
-from .distill_config_precision import DistillConfigPrecision
-from .distill_config_schedule import DistillConfigSchedule
+from .dist_config import DISTConfig
+from .dist_config_device import DISTConfigDevice
+from .dist_config_ensemble import DISTConfigEnsemble
+from .dist_config_optimizer import DISTConfigOptimizer
+from .dist_config_precision import DISTConfigPrecision
+from .dist_config_schedule import DISTConfigSchedule
+from .dist_config_soft_weight_type_1 import DISTConfigSoftWeightType1
+from .dist_config_temperature_type_1 import DISTConfigTemperatureType1
+from .dkd_config import DKDConfig
+from .dkd_config_device import DKDConfigDevice
+from .dkd_config_ensemble import DKDConfigEnsemble
+from .dkd_config_optimizer import DKDConfigOptimizer
+from .dkd_config_precision import DKDConfigPrecision
+from .dkd_config_schedule import DKDConfigSchedule
+from .dkd_config_soft_weight_type_1 import DKDConfigSoftWeightType1
+from .dkd_config_temperature_type_1 import DKDConfigTemperatureType1
 from .event_list import EventList
 from .event_public import EventPublic
 from .event_public_data_type_0 import EventPublicDataType0
@@ -27,7 +36,23 @@ from .job_public_result_type_0 import JobPublicResultType0
 from .job_public_status import JobPublicStatus
 from .job_public_student import JobPublicStudent
 from .job_public_sweep_type_0 import JobPublicSweepType0
+from .kd_config import KDConfig
+from .kd_config_device import KDConfigDevice
+from .kd_config_ensemble import KDConfigEnsemble
+from .kd_config_optimizer import KDConfigOptimizer
+from .kd_config_precision import KDConfigPrecision
+from .kd_config_schedule import KDConfigSchedule
+from .kd_config_soft_weight_type_1 import KDConfigSoftWeightType1
+from .kd_config_temperature_type_1 import KDConfigTemperatureType1
 from .list_jobs_status_type_0 import ListJobsStatusType0
+from .logit_matching_config import LogitMatchingConfig
+from .logit_matching_config_device import LogitMatchingConfigDevice
+from .logit_matching_config_ensemble import LogitMatchingConfigEnsemble
+from .logit_matching_config_optimizer import LogitMatchingConfigOptimizer
+from .logit_matching_config_precision import LogitMatchingConfigPrecision
+from .logit_matching_config_schedule import LogitMatchingConfigSchedule
+from .logit_matching_config_soft_weight_type_1 import LogitMatchingConfigSoftWeightType1
+from .logit_matching_config_temperature_type_1 import LogitMatchingConfigTemperatureType1
 from .metric_point import MetricPoint
 from .mlp_spec import MLPSpec
 from .mlp_spec_activation import MLPSpecActivation
@@ -71,13 +96,22 @@ __all__ = (
     "CNNSpecActivation",
     "CreateTransferSetFilesBody",
     "CreateTransferSetFilesBodyKind",
-    "DistillConfig",
-    "DistillConfigDevice",
-    "DistillConfigEnsemble",
-    "DistillConfigLoss",
-    "DistillConfigOptimizer",
-    "DistillConfigPrecision",
-    "DistillConfigSchedule",
+    "DISTConfig",
+    "DISTConfigDevice",
+    "DISTConfigEnsemble",
+    "DISTConfigOptimizer",
+    "DISTConfigPrecision",
+    "DISTConfigSchedule",
+    "DISTConfigSoftWeightType1",
+    "DISTConfigTemperatureType1",
+    "DKDConfig",
+    "DKDConfigDevice",
+    "DKDConfigEnsemble",
+    "DKDConfigOptimizer",
+    "DKDConfigPrecision",
+    "DKDConfigSchedule",
+    "DKDConfigSoftWeightType1",
+    "DKDConfigTemperatureType1",
     "EventList",
     "EventPublic",
     "EventPublicDataType0",
@@ -92,7 +126,23 @@ __all__ = (
     "JobPublicStatus",
     "JobPublicStudent",
     "JobPublicSweepType0",
+    "KDConfig",
+    "KDConfigDevice",
+    "KDConfigEnsemble",
+    "KDConfigOptimizer",
+    "KDConfigPrecision",
+    "KDConfigSchedule",
+    "KDConfigSoftWeightType1",
+    "KDConfigTemperatureType1",
     "ListJobsStatusType0",
+    "LogitMatchingConfig",
+    "LogitMatchingConfigDevice",
+    "LogitMatchingConfigEnsemble",
+    "LogitMatchingConfigOptimizer",
+    "LogitMatchingConfigPrecision",
+    "LogitMatchingConfigSchedule",
+    "LogitMatchingConfigSoftWeightType1",
+    "LogitMatchingConfigTemperatureType1",
     "MetricPoint",
     "MLPSpec",
     "MLPSpecActivation",

@@ -14,7 +14,10 @@ from typing import cast
 
 if TYPE_CHECKING:
   from ..models.cnn_spec import CNNSpec
-  from ..models.distill_config import DistillConfig
+  from ..models.dist_config import DISTConfig
+  from ..models.dkd_config import DKDConfig
+  from ..models.kd_config import KDConfig
+  from ..models.logit_matching_config import LogitMatchingConfig
   from ..models.mlp_spec import MLPSpec
   from ..models.sweep_spec import SweepSpec
   from ..models.torchvision_spec import TorchvisionSpec
@@ -37,7 +40,7 @@ class JobCreate:
             baseline (bool | Unset): Also train the same student from scratch on labels alone. Default: False.
             bias_correction (bool | Unset): Raise the omitted classes' output biases on export. Default: False.
             export_formats (list[JobCreateExportFormatsItem] | Unset): Formats to export the student in.
-            hyperparameters (DistillConfig | Unset):
+            hyperparameters (DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset):
             omit_classes (list[int] | Unset): Classes dropped from the transfer set.
             student_init_weights (None | str | Unset): Start the student from these weights: the id of a safetensors network
                 uploaded with POST /v1/teachers whose arch and arch_config match the student.
@@ -54,7 +57,7 @@ class JobCreate:
     baseline: bool | Unset = False
     bias_correction: bool | Unset = False
     export_formats: list[JobCreateExportFormatsItem] | Unset = UNSET
-    hyperparameters: DistillConfig | Unset = UNSET
+    hyperparameters: DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset = UNSET
     omit_classes: list[int] | Unset = UNSET
     student_init_weights: None | str | Unset = UNSET
     sweep: None | SweepSpec | Unset = UNSET
@@ -67,7 +70,10 @@ class JobCreate:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
-        from ..models.distill_config import DistillConfig # noqa: PLC0415
+        from ..models.dist_config import DISTConfig # noqa: PLC0415
+        from ..models.dkd_config import DKDConfig # noqa: PLC0415
+        from ..models.kd_config import KDConfig # noqa: PLC0415
+        from ..models.logit_matching_config import LogitMatchingConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
         from ..models.sweep_spec import SweepSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
@@ -99,9 +105,18 @@ class JobCreate:
 
 
 
-        hyperparameters: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.hyperparameters, Unset):
+        hyperparameters: dict[str, Any] | Unset
+        if isinstance(self.hyperparameters, Unset):
+            hyperparameters = UNSET
+        elif isinstance(self.hyperparameters, KDConfig):
             hyperparameters = self.hyperparameters.to_dict()
+        elif isinstance(self.hyperparameters, LogitMatchingConfig):
+            hyperparameters = self.hyperparameters.to_dict()
+        elif isinstance(self.hyperparameters, DKDConfig):
+            hyperparameters = self.hyperparameters.to_dict()
+        else:
+            hyperparameters = self.hyperparameters.to_dict()
+
 
         omit_classes: list[int] | Unset = UNSET
         if not isinstance(self.omit_classes, Unset):
@@ -169,7 +184,10 @@ class JobCreate:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
-        from ..models.distill_config import DistillConfig # noqa: PLC0415
+        from ..models.dist_config import DISTConfig # noqa: PLC0415
+        from ..models.dkd_config import DKDConfig # noqa: PLC0415
+        from ..models.kd_config import KDConfig # noqa: PLC0415
+        from ..models.logit_matching_config import LogitMatchingConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
         from ..models.sweep_spec import SweepSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
@@ -227,14 +245,48 @@ class JobCreate:
                 export_formats.append(export_formats_item)
 
 
-        _hyperparameters = d.pop("hyperparameters", UNSET)
-        hyperparameters: DistillConfig | Unset
-        if isinstance(_hyperparameters,  Unset):
-            hyperparameters = UNSET
-        else:
-            hyperparameters = DistillConfig.from_dict(_hyperparameters)
+        def _parse_hyperparameters(data: object) -> DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                hyperparameters_type_0 = KDConfig.from_dict(data)
 
 
+
+                return hyperparameters_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                hyperparameters_type_1 = LogitMatchingConfig.from_dict(data)
+
+
+
+                return hyperparameters_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                hyperparameters_type_2 = DKDConfig.from_dict(data)
+
+
+
+                return hyperparameters_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            hyperparameters_type_3 = DISTConfig.from_dict(data)
+
+
+
+            return hyperparameters_type_3
+
+        hyperparameters = _parse_hyperparameters(d.pop("hyperparameters", UNSET))
 
 
         omit_classes = cast(list[int], d.pop("omit_classes", UNSET))

@@ -54,7 +54,7 @@ class JobPublic:
             transfer_set_id (str):
             validation_transfer_set_id (None | str):
             webhook_secret (None | str | Unset): Verifies the job's webhooks; shown only in the response that created the
-                job.
+                job (and to a retry of that request with the same Idempotency-Key).
             webhook_url (None | str | Unset):
      """
 

@@ -23,15 +23,24 @@ T = TypeVar("T", bound="SweepSpec")
 @_attrs_define
 class SweepSpec:
     """ A grid over the loss settings; every combination is one member, trained on the same cached
-    teacher outputs. The member with the best validation accuracy becomes the job's student.
+    teacher outputs. Its axes are the shared weights and temperature and every method's own numeric
+    parameters (a member must be of a method that has the parameter).
 
         Attributes:
+            alpha (list[float] | None | Unset): Values of alpha (loss 'dkd').
+            beta (list[float] | None | Unset): Values of beta (loss 'dkd').
             hard_weight (list[float] | None | Unset):
+            inter_weight (list[float] | None | Unset): Values of inter_weight (loss 'dist').
+            intra_weight (list[float] | None | Unset): Values of intra_weight (loss 'dist').
             soft_weight (list[float] | None | Unset):
             temperature (list[float] | None | Unset): Temperatures to try, e.g. [1, 2, 5].
      """
 
+    alpha: list[float] | None | Unset = UNSET
+    beta: list[float] | None | Unset = UNSET
     hard_weight: list[float] | None | Unset = UNSET
+    inter_weight: list[float] | None | Unset = UNSET
+    intra_weight: list[float] | None | Unset = UNSET
     soft_weight: list[float] | None | Unset = UNSET
     temperature: list[float] | None | Unset = UNSET
 
@@ -40,6 +49,26 @@ class SweepSpec:
 
 
     def to_dict(self) -> dict[str, Any]:
+        alpha: list[float] | None | Unset
+        if isinstance(self.alpha, Unset):
+            alpha = UNSET
+        elif isinstance(self.alpha, list):
+            alpha = self.alpha
+
+
+        else:
+            alpha = self.alpha
+
+        beta: list[float] | None | Unset
+        if isinstance(self.beta, Unset):
+            beta = UNSET
+        elif isinstance(self.beta, list):
+            beta = self.beta
+
+
+        else:
+            beta = self.beta
+
         hard_weight: list[float] | None | Unset
         if isinstance(self.hard_weight, Unset):
             hard_weight = UNSET
@@ -49,6 +78,26 @@ class SweepSpec:
 
         else:
             hard_weight = self.hard_weight
+
+        inter_weight: list[float] | None | Unset
+        if isinstance(self.inter_weight, Unset):
+            inter_weight = UNSET
+        elif isinstance(self.inter_weight, list):
+            inter_weight = self.inter_weight
+
+
+        else:
+            inter_weight = self.inter_weight
+
+        intra_weight: list[float] | None | Unset
+        if isinstance(self.intra_weight, Unset):
+            intra_weight = UNSET
+        elif isinstance(self.intra_weight, list):
+            intra_weight = self.intra_weight
+
+
+        else:
+            intra_weight = self.intra_weight
 
         soft_weight: list[float] | None | Unset
         if isinstance(self.soft_weight, Unset):
@@ -75,8 +124,16 @@ class SweepSpec:
 
         field_dict.update({
         })
+        if alpha is not UNSET:
+            field_dict["alpha"] = alpha
+        if beta is not UNSET:
+            field_dict["beta"] = beta
         if hard_weight is not UNSET:
             field_dict["hard_weight"] = hard_weight
+        if inter_weight is not UNSET:
+            field_dict["inter_weight"] = inter_weight
+        if intra_weight is not UNSET:
+            field_dict["intra_weight"] = intra_weight
         if soft_weight is not UNSET:
             field_dict["soft_weight"] = soft_weight
         if temperature is not UNSET:
@@ -89,6 +146,42 @@ class SweepSpec:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
+        def _parse_alpha(data: object) -> list[float] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                alpha_type_0 = cast(list[float], data)
+
+                return alpha_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[float] | None | Unset, data)
+
+        alpha = _parse_alpha(d.pop("alpha", UNSET))
+
+
+        def _parse_beta(data: object) -> list[float] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                beta_type_0 = cast(list[float], data)
+
+                return beta_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[float] | None | Unset, data)
+
+        beta = _parse_beta(d.pop("beta", UNSET))
+
+
         def _parse_hard_weight(data: object) -> list[float] | None | Unset:
             if data is None:
                 return data
@@ -105,6 +198,42 @@ class SweepSpec:
             return cast(list[float] | None | Unset, data)
 
         hard_weight = _parse_hard_weight(d.pop("hard_weight", UNSET))
+
+
+        def _parse_inter_weight(data: object) -> list[float] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                inter_weight_type_0 = cast(list[float], data)
+
+                return inter_weight_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[float] | None | Unset, data)
+
+        inter_weight = _parse_inter_weight(d.pop("inter_weight", UNSET))
+
+
+        def _parse_intra_weight(data: object) -> list[float] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                intra_weight_type_0 = cast(list[float], data)
+
+                return intra_weight_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[float] | None | Unset, data)
+
+        intra_weight = _parse_intra_weight(d.pop("intra_weight", UNSET))
 
 
         def _parse_soft_weight(data: object) -> list[float] | None | Unset:
@@ -144,7 +273,11 @@ class SweepSpec:
 
 
         sweep_spec = cls(
+            alpha=alpha,
+            beta=beta,
             hard_weight=hard_weight,
+            inter_weight=inter_weight,
+            intra_weight=intra_weight,
             soft_weight=soft_weight,
             temperature=temperature,
         )

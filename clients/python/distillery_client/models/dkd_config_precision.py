@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-class DistillConfigPrecision(StrEnum):
+class DKDConfigPrecision(StrEnum):
     BF16 = "bf16"
     FP16 = "fp16"
     FP32 = "fp32"

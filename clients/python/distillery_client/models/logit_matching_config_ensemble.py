@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-class DistillConfigEnsemble(StrEnum):
+class LogitMatchingConfigEnsemble(StrEnum):
     ARITHMETIC = "arithmetic"
     GEOMETRIC = "geometric"
 

@@ -1,9 +1,9 @@
 from enum import StrEnum
 
-class DistillConfigDevice(StrEnum):
-    AUTO = "auto"
-    CPU = "cpu"
-    CUDA = "cuda"
+class KDConfigPrecision(StrEnum):
+    BF16 = "bf16"
+    FP16 = "fp16"
+    FP32 = "fp32"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -1,8 +1,7 @@
 from enum import StrEnum
 
-class DistillConfigLoss(StrEnum):
-    KD = "kd"
-    LOGIT_MATCHING = "logit_matching"
+class DISTConfigSoftWeightType1(StrEnum):
+    AUTO = "auto"
 
     def __str__(self) -> str:
         return str(self.value)

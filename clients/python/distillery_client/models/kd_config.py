@@ -8,14 +8,16 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..models.distill_config_device import DistillConfigDevice
-from ..models.distill_config_ensemble import DistillConfigEnsemble
-from ..models.distill_config_loss import DistillConfigLoss
-from ..models.distill_config_optimizer import DistillConfigOptimizer
-from ..models.distill_config_precision import DistillConfigPrecision
-from ..models.distill_config_schedule import DistillConfigSchedule
+from ..models.kd_config_device import KDConfigDevice
+from ..models.kd_config_ensemble import KDConfigEnsemble
+from ..models.kd_config_optimizer import KDConfigOptimizer
+from ..models.kd_config_precision import KDConfigPrecision
+from ..models.kd_config_schedule import KDConfigSchedule
+from ..models.kd_config_soft_weight_type_1 import KDConfigSoftWeightType1
+from ..models.kd_config_temperature_type_1 import KDConfigTemperatureType1
 from ..types import UNSET, Unset
 from typing import cast
+from typing import Literal, cast
 
 if TYPE_CHECKING:
   from ..models.augmentation import Augmentation
@@ -24,41 +26,51 @@ if TYPE_CHECKING:
 
 
 
-T = TypeVar("T", bound="DistillConfig")
+T = TypeVar("T", bound="KDConfig")
 
 
 
 @_attrs_define
-class DistillConfig:
+class KDConfig:
     """ 
         Attributes:
             augmentation (Augmentation | None | Unset): Training-only image augmentation.
             batch_size (int | Unset):  Default: 64.
             channels_last (bool | Unset): Train conv students in channels_last memory format. Default: False.
             compile_ (bool | Unset): torch.compile the student. Default: False.
-            device (DistillConfigDevice | Unset):  Default: DistillConfigDevice.AUTO.
+            device (KDConfigDevice | Unset):  Default: KDConfigDevice.AUTO.
             early_stopping_patience (int | None | Unset): Stop after this many epochs without a better validation accuracy.
-            ensemble (DistillConfigEnsemble | Unset): How several teachers' distributions are combined. Default:
-                DistillConfigEnsemble.ARITHMETIC.
+            ensemble (KDConfigEnsemble | Unset): How several teachers' distributions are combined. Default:
+                KDConfigEnsemble.ARITHMETIC.
             epochs (int | Unset):  Default: 30.
             gamma (float | Unset): 'step' schedule: decay factor. Default: 0.1.
             grad_clip (float | None | Unset): Clip the gradient's global norm to this value.
             hard_weight (float | Unset): Weight b of the hard-label term; 0 for unlabelled sets. Default: 0.5.
             learning_rate (float | Unset):  Default: 0.1.
-            loss (DistillConfigLoss | Unset): 'kd': a·T²·KL(q‖p) + b·CE; 'logit_matching': a·MSE(z, v) + b·CE (Caruana).
-                Default: DistillConfigLoss.KD.
+            logit_standardization (bool | Unset): z-score the student's and teacher's logits per sample before the
+                temperature softmax (Sun et al. 2024): the student matches the teacher's logit shape, not its scale. Default:
+                False.
+            loss (Literal['kd'] | Unset):  Default: 'kd'.
             momentum (float | Unset): SGD momentum. Default: 0.9.
             nesterov (bool | Unset):  Default: False.
-            optimizer (DistillConfigOptimizer | Unset):  Default: DistillConfigOptimizer.SGD.
-            precision (DistillConfigPrecision | Unset):  Default: DistillConfigPrecision.FP32.
+            optimizer (KDConfigOptimizer | Unset):  Default: KDConfigOptimizer.SGD.
+            precision (KDConfigPrecision | Unset):  Default: KDConfigPrecision.FP32.
             scale_soft_by_t2 (bool | Unset): Multiply the soft term by T² (Hinton et al.). Default: True.
-            schedule (DistillConfigSchedule | Unset):  Default: DistillConfigSchedule.CONSTANT.
+            schedule (KDConfigSchedule | Unset):  Default: KDConfigSchedule.CONSTANT.
             seed (int | Unset):  Default: 0.
-            soft_weight (float | Unset): Weight a of the soft term. Default: 0.5.
+            soft_to_hard_grad_ratio (float | Unset): soft_weight "auto": the gradient-norm ratio, distillation to hard.
+                Default: 1.0.
+            soft_weight (float | KDConfigSoftWeightType1 | Unset): Weight a of the soft term, or "auto": set from the
+                gradient norms so that the weighted distillation part's gradient is soft_to_hard_grad_ratio times the weighted
+                hard term's, measured on each epoch's first batch and every 100 steps after it. Default: 0.5.
             step_size (int | Unset): 'step' schedule: epochs between decays. Default: 10.
             teacher_cache (bool | Unset): Reuse the teacher's cached outputs on the transfer set (ignored under
                 augmentation). Default: True.
-            temperature (float | Unset): Softmax temperature T of the soft term. Default: 2.0.
+            temperature (float | KDConfigTemperatureType1 | Unset): Softmax temperature T of the soft term, or "auto": a
+                successive-halving search over temperature_grid, chosen on validation cross-entropy. Default: 2.0.
+            temperature_grid (list[float] | Unset): temperature "auto": the candidates (the paper's grid by default).
+            temperature_search_epochs (int | None | Unset): temperature "auto": epochs each round trains its candidates;
+                None: as many as keep the whole search within 1.5× one run's epochs.
             validation_fraction (float | Unset): Share of the transfer set held out to pick the best epoch. Default: 0.1.
             warmup_epochs (int | Unset): Linear warm-up from 0 (not used by 'onecycle'). Default: 0.
             weight_decay (float | Unset):  Default: 0.0.
@@ -68,26 +80,30 @@ class DistillConfig:
     batch_size: int | Unset = 64
     channels_last: bool | Unset = False
     compile_: bool | Unset = False
-    device: DistillConfigDevice | Unset = DistillConfigDevice.AUTO
+    device: KDConfigDevice | Unset = KDConfigDevice.AUTO
     early_stopping_patience: int | None | Unset = UNSET
-    ensemble: DistillConfigEnsemble | Unset = DistillConfigEnsemble.ARITHMETIC
+    ensemble: KDConfigEnsemble | Unset = KDConfigEnsemble.ARITHMETIC
     epochs: int | Unset = 30
     gamma: float | Unset = 0.1
     grad_clip: float | None | Unset = UNSET
     hard_weight: float | Unset = 0.5
     learning_rate: float | Unset = 0.1
-    loss: DistillConfigLoss | Unset = DistillConfigLoss.KD
+    logit_standardization: bool | Unset = False
+    loss: Literal['kd'] | Unset = 'kd'
     momentum: float | Unset = 0.9
     nesterov: bool | Unset = False
-    optimizer: DistillConfigOptimizer | Unset = DistillConfigOptimizer.SGD
-    precision: DistillConfigPrecision | Unset = DistillConfigPrecision.FP32
+    optimizer: KDConfigOptimizer | Unset = KDConfigOptimizer.SGD
+    precision: KDConfigPrecision | Unset = KDConfigPrecision.FP32
     scale_soft_by_t2: bool | Unset = True
-    schedule: DistillConfigSchedule | Unset = DistillConfigSchedule.CONSTANT
+    schedule: KDConfigSchedule | Unset = KDConfigSchedule.CONSTANT
     seed: int | Unset = 0
-    soft_weight: float | Unset = 0.5
+    soft_to_hard_grad_ratio: float | Unset = 1.0
+    soft_weight: float | KDConfigSoftWeightType1 | Unset = 0.5
     step_size: int | Unset = 10
     teacher_cache: bool | Unset = True
-    temperature: float | Unset = 2.0
+    temperature: float | KDConfigTemperatureType1 | Unset = 2.0
+    temperature_grid: list[float] | Unset = UNSET
+    temperature_search_epochs: int | None | Unset = UNSET
     validation_fraction: float | Unset = 0.1
     warmup_epochs: int | Unset = 0
     weight_decay: float | Unset = 0.0
@@ -142,10 +158,9 @@ class DistillConfig:
 
         learning_rate = self.learning_rate
 
-        loss: str | Unset = UNSET
-        if not isinstance(self.loss, Unset):
-            loss = self.loss.value
+        logit_standardization = self.logit_standardization
 
+        loss = self.loss
 
         momentum = self.momentum
 
@@ -170,13 +185,39 @@ class DistillConfig:
 
         seed = self.seed
 
-        soft_weight = self.soft_weight
+        soft_to_hard_grad_ratio = self.soft_to_hard_grad_ratio
+
+        soft_weight: float | str | Unset
+        if isinstance(self.soft_weight, Unset):
+            soft_weight = UNSET
+        elif isinstance(self.soft_weight, KDConfigSoftWeightType1):
+            soft_weight = self.soft_weight.value
+        else:
+            soft_weight = self.soft_weight
 
         step_size = self.step_size
 
         teacher_cache = self.teacher_cache
 
-        temperature = self.temperature
+        temperature: float | str | Unset
+        if isinstance(self.temperature, Unset):
+            temperature = UNSET
+        elif isinstance(self.temperature, KDConfigTemperatureType1):
+            temperature = self.temperature.value
+        else:
+            temperature = self.temperature
+
+        temperature_grid: list[float] | Unset = UNSET
+        if not isinstance(self.temperature_grid, Unset):
+            temperature_grid = self.temperature_grid
+
+
+
+        temperature_search_epochs: int | None | Unset
+        if isinstance(self.temperature_search_epochs, Unset):
+            temperature_search_epochs = UNSET
+        else:
+            temperature_search_epochs = self.temperature_search_epochs
 
         validation_fraction = self.validation_fraction
 
@@ -213,6 +254,8 @@ class DistillConfig:
             field_dict["hard_weight"] = hard_weight
         if learning_rate is not UNSET:
             field_dict["learning_rate"] = learning_rate
+        if logit_standardization is not UNSET:
+            field_dict["logit_standardization"] = logit_standardization
         if loss is not UNSET:
             field_dict["loss"] = loss
         if momentum is not UNSET:
@@ -229,6 +272,8 @@ class DistillConfig:
             field_dict["schedule"] = schedule
         if seed is not UNSET:
             field_dict["seed"] = seed
+        if soft_to_hard_grad_ratio is not UNSET:
+            field_dict["soft_to_hard_grad_ratio"] = soft_to_hard_grad_ratio
         if soft_weight is not UNSET:
             field_dict["soft_weight"] = soft_weight
         if step_size is not UNSET:
@@ -237,6 +282,10 @@ class DistillConfig:
             field_dict["teacher_cache"] = teacher_cache
         if temperature is not UNSET:
             field_dict["temperature"] = temperature
+        if temperature_grid is not UNSET:
+            field_dict["temperature_grid"] = temperature_grid
+        if temperature_search_epochs is not UNSET:
+            field_dict["temperature_search_epochs"] = temperature_search_epochs
         if validation_fraction is not UNSET:
             field_dict["validation_fraction"] = validation_fraction
         if warmup_epochs is not UNSET:
@@ -279,11 +328,11 @@ class DistillConfig:
         compile_ = d.pop("compile", UNSET)
 
         _device = d.pop("device", UNSET)
-        device: DistillConfigDevice | Unset
+        device: KDConfigDevice | Unset
         if isinstance(_device,  Unset):
             device = UNSET
         else:
-            device = DistillConfigDevice(_device)
+            device = KDConfigDevice(_device)
 
 
 
@@ -299,11 +348,11 @@ class DistillConfig:
 
 
         _ensemble = d.pop("ensemble", UNSET)
-        ensemble: DistillConfigEnsemble | Unset
+        ensemble: KDConfigEnsemble | Unset
         if isinstance(_ensemble,  Unset):
             ensemble = UNSET
         else:
-            ensemble = DistillConfigEnsemble(_ensemble)
+            ensemble = KDConfigEnsemble(_ensemble)
 
 
 
@@ -326,36 +375,32 @@ class DistillConfig:
 
         learning_rate = d.pop("learning_rate", UNSET)
 
-        _loss = d.pop("loss", UNSET)
-        loss: DistillConfigLoss | Unset
-        if isinstance(_loss,  Unset):
-            loss = UNSET
-        else:
-            loss = DistillConfigLoss(_loss)
+        logit_standardization = d.pop("logit_standardization", UNSET)
 
-
-
+        loss = cast(Literal['kd'] | Unset , d.pop("loss", UNSET))
+        if loss != 'kd'and not isinstance(loss, Unset):
+            raise ValueError(f"loss must match const 'kd', got '{loss}'")
 
         momentum = d.pop("momentum", UNSET)
 
         nesterov = d.pop("nesterov", UNSET)
 
         _optimizer = d.pop("optimizer", UNSET)
-        optimizer: DistillConfigOptimizer | Unset
+        optimizer: KDConfigOptimizer | Unset
         if isinstance(_optimizer,  Unset):
             optimizer = UNSET
         else:
-            optimizer = DistillConfigOptimizer(_optimizer)
+            optimizer = KDConfigOptimizer(_optimizer)
 
 
 
 
         _precision = d.pop("precision", UNSET)
-        precision: DistillConfigPrecision | Unset
+        precision: KDConfigPrecision | Unset
         if isinstance(_precision,  Unset):
             precision = UNSET
         else:
-            precision = DistillConfigPrecision(_precision)
+            precision = KDConfigPrecision(_precision)
 
 
 
@@ -363,24 +408,71 @@ class DistillConfig:
         scale_soft_by_t2 = d.pop("scale_soft_by_t2", UNSET)
 
         _schedule = d.pop("schedule", UNSET)
-        schedule: DistillConfigSchedule | Unset
+        schedule: KDConfigSchedule | Unset
         if isinstance(_schedule,  Unset):
             schedule = UNSET
         else:
-            schedule = DistillConfigSchedule(_schedule)
+            schedule = KDConfigSchedule(_schedule)
 
 
 
 
         seed = d.pop("seed", UNSET)
 
-        soft_weight = d.pop("soft_weight", UNSET)
+        soft_to_hard_grad_ratio = d.pop("soft_to_hard_grad_ratio", UNSET)
+
+        def _parse_soft_weight(data: object) -> float | KDConfigSoftWeightType1 | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                soft_weight_type_1 = KDConfigSoftWeightType1(data)
+
+
+
+                return soft_weight_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(float | KDConfigSoftWeightType1 | Unset, data)
+
+        soft_weight = _parse_soft_weight(d.pop("soft_weight", UNSET))
+
 
         step_size = d.pop("step_size", UNSET)
 
         teacher_cache = d.pop("teacher_cache", UNSET)
 
-        temperature = d.pop("temperature", UNSET)
+        def _parse_temperature(data: object) -> float | KDConfigTemperatureType1 | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                temperature_type_1 = KDConfigTemperatureType1(data)
+
+
+
+                return temperature_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(float | KDConfigTemperatureType1 | Unset, data)
+
+        temperature = _parse_temperature(d.pop("temperature", UNSET))
+
+
+        temperature_grid = cast(list[float], d.pop("temperature_grid", UNSET))
+
+
+        def _parse_temperature_search_epochs(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        temperature_search_epochs = _parse_temperature_search_epochs(d.pop("temperature_search_epochs", UNSET))
+
 
         validation_fraction = d.pop("validation_fraction", UNSET)
 
@@ -388,7 +480,7 @@ class DistillConfig:
 
         weight_decay = d.pop("weight_decay", UNSET)
 
-        distill_config = cls(
+        kd_config = cls(
             augmentation=augmentation,
             batch_size=batch_size,
             channels_last=channels_last,
@@ -401,6 +493,7 @@ class DistillConfig:
             grad_clip=grad_clip,
             hard_weight=hard_weight,
             learning_rate=learning_rate,
+            logit_standardization=logit_standardization,
             loss=loss,
             momentum=momentum,
             nesterov=nesterov,
@@ -409,14 +502,17 @@ class DistillConfig:
             scale_soft_by_t2=scale_soft_by_t2,
             schedule=schedule,
             seed=seed,
+            soft_to_hard_grad_ratio=soft_to_hard_grad_ratio,
             soft_weight=soft_weight,
             step_size=step_size,
             teacher_cache=teacher_cache,
             temperature=temperature,
+            temperature_grid=temperature_grid,
+            temperature_search_epochs=temperature_search_epochs,
             validation_fraction=validation_fraction,
             warmup_epochs=warmup_epochs,
             weight_decay=weight_decay,
         )
 
-        return distill_config
+        return kd_config
 

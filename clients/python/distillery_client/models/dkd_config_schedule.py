@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-class DistillConfigSchedule(StrEnum):
+class DKDConfigSchedule(StrEnum):
     CONSTANT = "constant"
     COSINE = "cosine"
     ONECYCLE = "onecycle"

@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-class DistillConfigOptimizer(StrEnum):
+class DKDConfigOptimizer(StrEnum):
     ADAM = "adam"
     ADAMW = "adamw"
     SGD = "sgd"

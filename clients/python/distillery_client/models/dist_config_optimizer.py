@@ -1,0 +1,9 @@
+from enum import StrEnum
+
+class DISTConfigOptimizer(StrEnum):
+    ADAM = "adam"
+    ADAMW = "adamw"
+    SGD = "sgd"
+
+    def __str__(self) -> str:
+        return str(self.value)

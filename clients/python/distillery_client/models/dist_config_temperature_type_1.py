@@ -1,0 +1,7 @@
+from enum import StrEnum
+
+class DISTConfigTemperatureType1(StrEnum):
+    AUTO = "auto"
+
+    def __str__(self) -> str:
+        return str(self.value)

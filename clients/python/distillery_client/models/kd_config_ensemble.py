@@ -1,0 +1,8 @@
+from enum import StrEnum
+
+class KDConfigEnsemble(StrEnum):
+    ARITHMETIC = "arithmetic"
+    GEOMETRIC = "geometric"
+
+    def __str__(self) -> str:
+        return str(self.value)

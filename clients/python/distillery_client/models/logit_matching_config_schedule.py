@@ -1,0 +1,10 @@
+from enum import StrEnum
+
+class LogitMatchingConfigSchedule(StrEnum):
+    CONSTANT = "constant"
+    COSINE = "cosine"
+    ONECYCLE = "onecycle"
+    STEP = "step"
+
+    def __str__(self) -> str:
+        return str(self.value)
