@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from worker.engine.config import METHODS
+from models.distill_config import METHODS
 
 TYPE_BASE = "https://distillery.dev/problems/"
 MEDIA_TYPE = "application/problem+json"

@@ -6,9 +6,9 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
 
 from app.safe_text import SafeStr
+from models.distill_config import KDConfig, MethodConfig, SweepSpec
 from models.preprocessing import Preprocessing
 from models.specs import StudentSpec
-from worker.engine.config import KDConfig, MethodConfig, SweepSpec
 
 JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 

@@ -35,9 +35,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.engine import LR, A, B, T, hand_loop, steady  # noqa: E402
+from models.distill_config import DistillConfig  # noqa: E402
 from models.zoo import build_student  # noqa: E402
 from tests.integration.stack import TERMINAL  # noqa: E402
-from worker.engine.config import DistillConfig  # noqa: E402
 from worker.engine.loop import Split, teacher_logits, train_student  # noqa: E402
 
 CASES = {

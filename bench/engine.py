@@ -24,9 +24,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from models.distill_config import DistillConfig  # noqa: E402
 from models.transfer_sets import TransferData  # noqa: E402
 from models.zoo import build_student  # noqa: E402
-from worker.engine.config import DistillConfig  # noqa: E402
 from worker.engine.loop import Split, teacher_logits, train_student  # noqa: E402
 from worker.engine.pipeline import Experiment, Hooks, run_experiment, run_members, teacher_outputs  # noqa: E402
 from worker.engine.teacher_cache import TeacherOutputCache  # noqa: E402

@@ -25,9 +25,9 @@ import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from models.distill_config import DistillConfig  # noqa: E402
 from models.transfer_sets import TransferData, load_builtin  # noqa: E402
 from models.zoo import build_student  # noqa: E402
-from worker.engine.config import DistillConfig  # noqa: E402
 from worker.engine.loop import TrainingDiverged  # noqa: E402
 from worker.engine.pipeline import Experiment, run_experiment  # noqa: E402
 

@@ -17,10 +17,10 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from models.distill_config import DistillConfig  # noqa: E402
 from models.examples import digits_teacher  # noqa: E402
 from models.transfer_sets import load_builtin  # noqa: E402
 from models.zoo import build_student  # noqa: E402
-from worker.engine.config import DistillConfig  # noqa: E402
 from worker.engine.pipeline import Experiment, run_experiment  # noqa: E402
 
 TEMPERATURES = (1, 2, 5, 10, 20)

@@ -24,6 +24,7 @@ from app.ids import new_id
 from app.logging_setup import log_context
 from app.store import ArtifactStore, sha256_of
 from app.tables import Artifact, Event, Job, Metric, Run, StudentExport, Teacher, TransferSet
+from models.distill_config import DistillConfig, SweepSpec
 from models.export import EXPORT_FORMATS, PlainSoftmax, export
 from models.image_data import (
     fingerprint,
@@ -38,7 +39,6 @@ from models.sandbox.remote import open_teacher
 from models.transfer_sets import TransferData, load_builtin, load_npz
 from models.zoo import build_student, load_state_dict_into
 from worker import metrics as worker_metrics
-from worker.engine.config import DistillConfig, SweepSpec
 from worker.engine.loop import Cancelled, resolve_device
 from worker.engine.members import why_not_batched
 from worker.engine.pipeline import Experiment, Hooks, run_experiment, run_members, teacher_outputs

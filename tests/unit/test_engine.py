@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
+from models.distill_config import DistillConfig
 from models.transfer_sets import load_builtin
 from models.zoo import build_student
 from worker.engine.bias import tune_logit_bias
-from worker.engine.config import DistillConfig
 from worker.engine.loop import Cancelled, Split, TrainingDiverged, teacher_logits, train_student, validation_split
 
 

@@ -249,8 +249,8 @@ def test_streamed_and_in_memory_jobs_train_the_same_student(client, data_root, t
 def test_lazy_inputs_read_each_sample_once_an_epoch_in_batches():
     import torch
 
+    from models.distill_config import DistillConfig
     from models.lazy_inputs import LazyInputs
-    from worker.engine.config import DistillConfig
     from worker.engine.loop import Split, train_student
 
     class Counting:

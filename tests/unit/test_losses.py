@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from worker.engine.config import DistillConfig
+from models.distill_config import DistillConfig
 from worker.engine.losses import combine, ensemble_log_probs, make_loss
 
 

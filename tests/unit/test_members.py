@@ -3,9 +3,9 @@
 import pytest
 import torch
 
+from models.distill_config import DistillConfig
 from models.transfer_sets import load_builtin
 from models.zoo import build_student
-from worker.engine.config import DistillConfig
 from worker.engine.loop import Split, teacher_logits, train_student, validation_split
 from worker.engine.members import train_members, why_not_batched
 

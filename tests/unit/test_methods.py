@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from pydantic import ValidationError
 
-from worker.engine.config import DistillConfig, SweepSpec
+from models.distill_config import DistillConfig, SweepSpec
 from worker.engine.losses import combine, dkd_terms, make_loss, standardize
 
 # Small fixed logits: 4 samples, 5 classes; labels chosen so that one sample's label is not the teacher's

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
+from models.distill_config import DistillConfig, SweepSpec
 from models.transfer_sets import load_builtin
 from tests.unit.test_teacher_cache import events_of, upload
-from worker.engine.config import DistillConfig, SweepSpec
 from worker.job_runner import execute
 
 

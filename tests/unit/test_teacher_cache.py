@@ -7,10 +7,10 @@ import pytest
 import torch
 from torch import nn
 
+from models.distill_config import Augmentation, DistillConfig
 from models.transfer_sets import load_builtin
 from models.zoo import build_student
 from worker.engine.augment import augment
-from worker.engine.config import Augmentation, DistillConfig
 from worker.engine.loop import Split, train_student
 from worker.engine.pipeline import Experiment, Hooks, run_experiment
 from worker.engine.teacher_cache import TeacherOutputCache, cache_key

@@ -72,7 +72,8 @@ def test_another_tenants_resources_are_404_on_every_route(secured, teacher_file)
     job = job.json()["id"]
     execute(job)
     assert client.get(f"/v1/jobs/{job}", headers=h["a"]).json()["status"] == "succeeded"
-    ids = {"teacher_id": teacher, "transfer_set_id": ts, "job_id": job}
+    hook = client.post("/v1/webhooks", json={"url": "https://93.184.215.14/hook"}, headers=h["a"]).json()["id"]
+    ids = {"teacher_id": teacher, "transfer_set_id": ts, "job_id": job, "webhook_id": hook}
 
     checked = []
     for path, ops in client.get("/openapi.json").json()["paths"].items():
@@ -87,9 +88,11 @@ def test_another_tenants_resources_are_404_on_every_route(secured, teacher_file)
             assert_problem(r, 404, ids[params[0]])
             assert client.request(method.upper(), url, headers=h["a"]).status_code < 400 or method == "post"
             checked.append(f"{method} {path}")
-    assert len(checked) == 8, checked  # get teacher, ts, job; cancel, metrics, events, stream, student
-    assert {"get /v1/jobs/{job_id}/student", "get /v1/jobs/{job_id}/events/stream"} <= set(checked)
-    for kind in ("teachers", "transfer-sets", "jobs"):
+    # get teacher, ts, job; cancel, metrics, events, stream, student, webhook deliveries of a job and an endpoint
+    assert len(checked) == 10, checked
+    assert {"get /v1/jobs/{job_id}/student", "get /v1/jobs/{job_id}/events/stream",
+            "get /v1/webhooks/{webhook_id}/deliveries"} <= set(checked)
+    for kind in ("teachers", "transfer-sets", "jobs", "webhooks"):
         assert client.get(f"/v1/{kind}", headers=h["b"]).json() == {"data": [], "count": 0}
         assert client.get(f"/v1/{kind}", headers=h["a"]).json()["count"] == 1
     # B cannot build on A's teacher or transfer set either
@@ -98,6 +101,8 @@ def test_another_tenants_resources_are_404_on_every_route(secured, teacher_file)
     assert_problem(client.delete(f"/v1/teachers/{teacher}", headers=h["b"]), 404)
     assert_problem(client.delete(f"/v1/transfer-sets/{ts}", headers=h["b"]), 404)
     assert_problem(client.delete(f"/v1/jobs/{job}", headers=h["b"]), 404)
+    assert_problem(client.delete(f"/v1/webhooks/{hook}", headers=h["b"]), 404)
+    assert client.get("/v1/webhooks", headers=h["a"]).json()["count"] == 1
     assert client.get(f"/v1/jobs/{job}", headers=h["a"]).status_code == 200
     assert client.get(f"/v1/teachers/{teacher}", headers=h["a"]).status_code == 200
 

@@ -7,7 +7,7 @@ Evaluation never augments.
 import torch
 import torch.nn.functional as F
 
-from worker.engine.config import Augmentation
+from models.distill_config import Augmentation
 
 
 def augment(x: torch.Tensor, aug: Augmentation, gen: torch.Generator) -> torch.Tensor:

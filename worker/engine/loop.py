@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from models.distill_config import DistillConfig
 from models.lazy_inputs import is_lazy
 from worker.engine.augment import augment
-from worker.engine.config import DistillConfig
 from worker.engine.evaluate import expected_calibration_error, predict_logits
 from worker.engine.losses import combine, make_loss
 

@@ -1,7 +1,7 @@
 """Distillation methods, each a named ``nn.Module`` in a small registry.
 
 A method declares the names of its distillation terms (``TERMS``), validates its own parameters (its
-class in ``worker.engine.config``) and returns its terms unweighted and by name, plus ``hard`` for the
+class in ``models.distill_config``) and returns its terms unweighted and by name, plus ``hard`` for the
 labels' cross-entropy, so each can be logged and its gradient measured separately; :meth:`weights`
 gives each term's weight and :func:`combine` applies them. The training loop knows no method by name.
 """
@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from worker.engine.config import DistillConfig
+from models.distill_config import DistillConfig
 
 LOSSES: dict[str, type["DistillationLoss"]] = {}
 # soft_weight "auto" stays below this: a student that already matches its teacher has a vanishing

@@ -21,9 +21,9 @@ import torch
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 
+from models.distill_config import DistillConfig
 from models.lazy_inputs import is_lazy
 from worker.engine import loop
-from worker.engine.config import DistillConfig
 from worker.engine.loop import (
     CANCEL_CHECK_EVERY,
     FINITE_CHECK_EVERY_CUDA,

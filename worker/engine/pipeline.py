@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from models.distill_config import DistillConfig
 from models.export import PlainSoftmax
 from models.lazy_inputs import is_lazy
 from models.transfer_sets import TransferData
 from worker.engine.bias import tune_logit_bias
-from worker.engine.config import DistillConfig
 from worker.engine.evaluate import classification_report, predict_logits
 from worker.engine.loop import Split, TrainResult, resolve_device, teacher_logits, train_student, validation_split
 from worker.engine.losses import ensemble_log_probs

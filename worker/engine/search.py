@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from torch import nn
 
-from worker.engine.config import DistillConfig
+from models.distill_config import DistillConfig
 from worker.engine.loop import Split, TrainResult, train_student
 
 
