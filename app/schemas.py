@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_serializer
 
 from app.safe_text import SafeStr
 from models.distill_config import KDConfig, MethodConfig, SweepSpec
@@ -136,6 +136,87 @@ class Progress(BaseModel):
     eta_seconds: float | None = Field(description="Estimated seconds left; known once an epoch has finished.")
 
 
+class _Open(BaseModel):
+    """A part of a job's result. Keys a worker adds later (or that an older worker wrote) pass through, and a
+    field the worker did not write is left out of the answer rather than sent as null."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_serializer(mode="wrap")
+    def _only_what_was_written(self, handler):
+        data = handler(self)
+        return {k: v for k, v in data.items() if k in self.model_fields_set or k in (self.model_extra or {})}
+
+
+class EvaluationReport(_Open):
+    """How a network did on the held-out test split (absent where the set has no labels)."""
+
+    samples: int
+    test_errors: int | None = None
+    test_accuracy: float | None = None
+    per_class_errors: dict[str, int] | None = Field(None, description="Errors by true class (index as text).")
+    ece: float | None = Field(None, description="Expected calibration error.")
+    teacher_agreement: float | None = Field(None, description="Share of test samples where it agrees with the "
+                                            "teacher.")
+    omitted_class_errors: int | None = Field(None, description="Test errors on the classes left out of the "
+                                             "transfer set (omit_classes).")
+
+
+class RunResult(EvaluationReport):
+    """A trained student: its test report and how its training went."""
+
+    samples: int | None = None
+    best_epoch: int | None = Field(None, description="The epoch whose weights were kept (best on validation).")
+    epochs_run: int | None = None
+    stopped_early: bool | None = None
+    val_accuracy: float | None = None
+    val_cross_entropy: float | None = None
+    bias_correction: float | None = Field(None, description="The raise added to the omitted classes' logits.")
+    temperature: float | None = Field(None, description="The temperature temperature \"auto\" chose.")
+
+
+class SweepRow(_Open):
+    """One sweep member or one candidate of the temperature search; its swept parameters are further keys."""
+
+    name: str
+    status: str
+    val_cross_entropy: float | None = None
+    val_accuracy: float | None = None
+    test_errors: int | None = None
+    test_accuracy: float | None = None
+    error: str | None = None
+
+
+class TemperatureSearch(_Open):
+    chosen: float
+    margin: float | None = Field(None, description="Validation cross-entropy of the runner-up minus the winner's.")
+    chosen_on: str
+    epochs_trained: int
+    epochs_in_runs: float = Field(description="The search's cost in full runs.")
+    seconds: float
+
+
+class ExportInfo(_Open):
+    """One export format: its file's sha256 and size, or why it could not be made."""
+
+    sha256: str | None = None
+    size_bytes: int | None = None
+    error: str | None = None
+
+
+class JobResult(_Open):
+    teacher: EvaluationReport | None = None
+    student: RunResult | None = Field(None, description="The distilled student (a sweep's: the best member's).")
+    baseline: RunResult | None = Field(None, description="The same student trained on labels alone.")
+    best_member: str | None = Field(None, description="The sweep member (or searched temperature) kept.")
+    best_member_margin: float | None = Field(
+        None, description="Validation cross-entropy of the sweep's runner-up minus the best member's.")
+    sweep: list[SweepRow] | None = None
+    temperature_search: TemperatureSearch | None = None
+    exports: dict[str, ExportInfo] | None = None
+    class_names: list[str] | None = None
+
+
 class JobPublic(_Out):
     id: str
     status: JobStatus
@@ -153,7 +234,7 @@ class JobPublic(_Out):
     progress: Progress
     cancel_requested: bool
     error: str | None
-    result: dict[str, Any] | None
+    result: JobResult | None
     student_formats: list[str] = Field(description="Formats the student can be downloaded in.")
     webhook_url: str | None = None
     webhook_secret: str | None = Field(

@@ -38,8 +38,9 @@ def test_generated_client_drives_the_whole_flow_as_the_readme_shows(stack, user_
     done = subprocess.run([sys.executable, "-c", readme_block("client", "python")], cwd=user_dir, env=env,
                           capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
-    job_id, status, accuracy = done.stdout.split()
+    job_id, status, accuracy, errors = done.stdout.split()  # read as attributes of the typed result
     assert status == "succeeded" and float(accuracy) > 0.9
+    assert int(errors) == round((1 - float(accuracy)) * 360)  # digits' held-out test split
     import torch
 
     module = torch.export.load(str(user_dir / "student.pt2")).module()

@@ -22,9 +22,12 @@ from .dkd_config_precision import DKDConfigPrecision
 from .dkd_config_schedule import DKDConfigSchedule
 from .dkd_config_soft_weight_type_1 import DKDConfigSoftWeightType1
 from .dkd_config_temperature_type_1 import DKDConfigTemperatureType1
+from .evaluation_report import EvaluationReport
+from .evaluation_report_per_class_errors_type_0 import EvaluationReportPerClassErrorsType0
 from .event_list import EventList
 from .event_public import EventPublic
 from .event_public_data_type_0 import EventPublicDataType0
+from .export_info import ExportInfo
 from .health import Health
 from .job_create import JobCreate
 from .job_create_export_formats_item import JobCreateExportFormatsItem
@@ -32,10 +35,11 @@ from .job_list import JobList
 from .job_metrics import JobMetrics
 from .job_public import JobPublic
 from .job_public_hyperparameters import JobPublicHyperparameters
-from .job_public_result_type_0 import JobPublicResultType0
 from .job_public_status import JobPublicStatus
 from .job_public_student import JobPublicStudent
 from .job_public_sweep_type_0 import JobPublicSweepType0
+from .job_result import JobResult
+from .job_result_exports_type_0 import JobResultExportsType0
 from .kd_config import KDConfig
 from .kd_config_device import KDConfigDevice
 from .kd_config_ensemble import KDConfigEnsemble
@@ -65,10 +69,14 @@ from .progress import Progress
 from .run_metrics import RunMetrics
 from .run_metrics_metrics import RunMetricsMetrics
 from .run_metrics_result_type_0 import RunMetricsResultType0
+from .run_result import RunResult
+from .run_result_per_class_errors_type_0 import RunResultPerClassErrorsType0
+from .sweep_row import SweepRow
 from .sweep_spec import SweepSpec
 from .teacher_list import TeacherList
 from .teacher_public import TeacherPublic
 from .teacher_public_arch_config_type_0 import TeacherPublicArchConfigType0
+from .temperature_search import TemperatureSearch
 from .torchvision_spec import TorchvisionSpec
 from .torchvision_spec_arch import TorchvisionSpecArch
 from .transfer_set_builtin_create import TransferSetBuiltinCreate
@@ -112,9 +120,12 @@ __all__ = (
     "DKDConfigSchedule",
     "DKDConfigSoftWeightType1",
     "DKDConfigTemperatureType1",
+    "EvaluationReport",
+    "EvaluationReportPerClassErrorsType0",
     "EventList",
     "EventPublic",
     "EventPublicDataType0",
+    "ExportInfo",
     "Health",
     "JobCreate",
     "JobCreateExportFormatsItem",
@@ -122,10 +133,11 @@ __all__ = (
     "JobMetrics",
     "JobPublic",
     "JobPublicHyperparameters",
-    "JobPublicResultType0",
     "JobPublicStatus",
     "JobPublicStudent",
     "JobPublicSweepType0",
+    "JobResult",
+    "JobResultExportsType0",
     "KDConfig",
     "KDConfigDevice",
     "KDConfigEnsemble",
@@ -155,10 +167,14 @@ __all__ = (
     "RunMetrics",
     "RunMetricsMetrics",
     "RunMetricsResultType0",
+    "RunResult",
+    "RunResultPerClassErrorsType0",
+    "SweepRow",
     "SweepSpec",
     "TeacherList",
     "TeacherPublic",
     "TeacherPublicArchConfigType0",
+    "TemperatureSearch",
     "TorchvisionSpec",
     "TorchvisionSpecArch",
     "TransferSetBuiltinCreate",

@@ -15,9 +15,9 @@ import datetime
 
 if TYPE_CHECKING:
   from ..models.job_public_hyperparameters import JobPublicHyperparameters
-  from ..models.job_public_result_type_0 import JobPublicResultType0
   from ..models.job_public_student import JobPublicStudent
   from ..models.job_public_sweep_type_0 import JobPublicSweepType0
+  from ..models.job_result import JobResult
   from ..models.progress import Progress
 
 
@@ -43,7 +43,7 @@ class JobPublic:
             id (str):
             omit_classes (list[int]):
             progress (Progress):
-            result (JobPublicResultType0 | None):
+            result (JobResult | None):
             started_at (datetime.datetime | None):
             status (JobPublicStatus):
             student (JobPublicStudent):
@@ -69,7 +69,7 @@ class JobPublic:
     id: str
     omit_classes: list[int]
     progress: Progress
-    result: JobPublicResultType0 | None
+    result: JobResult | None
     started_at: datetime.datetime | None
     status: JobPublicStatus
     student: JobPublicStudent
@@ -89,9 +89,9 @@ class JobPublic:
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.job_public_hyperparameters import JobPublicHyperparameters # noqa: PLC0415
-        from ..models.job_public_result_type_0 import JobPublicResultType0 # noqa: PLC0415
         from ..models.job_public_student import JobPublicStudent # noqa: PLC0415
         from ..models.job_public_sweep_type_0 import JobPublicSweepType0 # noqa: PLC0415
+        from ..models.job_result import JobResult # noqa: PLC0415
         from ..models.progress import Progress # noqa: PLC0415
         baseline = self.baseline
 
@@ -125,7 +125,7 @@ class JobPublic:
         progress = self.progress.to_dict()
 
         result: dict[str, Any] | None
-        if isinstance(self.result, JobPublicResultType0):
+        if isinstance(self.result, JobResult):
             result = self.result.to_dict()
         else:
             result = self.result
@@ -212,9 +212,9 @@ class JobPublic:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.job_public_hyperparameters import JobPublicHyperparameters # noqa: PLC0415
-        from ..models.job_public_result_type_0 import JobPublicResultType0 # noqa: PLC0415
         from ..models.job_public_student import JobPublicStudent # noqa: PLC0415
         from ..models.job_public_sweep_type_0 import JobPublicSweepType0 # noqa: PLC0415
+        from ..models.job_result import JobResult # noqa: PLC0415
         from ..models.progress import Progress # noqa: PLC0415
         d = dict(src_dict)
         baseline = d.pop("baseline")
@@ -272,20 +272,20 @@ class JobPublic:
 
 
 
-        def _parse_result(data: object) -> JobPublicResultType0 | None:
+        def _parse_result(data: object) -> JobResult | None:
             if data is None:
                 return data
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                result_type_0 = JobPublicResultType0.from_dict(data)
+                result_type_0 = JobResult.from_dict(data)
 
 
 
                 return result_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(JobPublicResultType0 | None, data)
+            return cast(JobResult | None, data)
 
         result = _parse_result(d.pop("result"))
 

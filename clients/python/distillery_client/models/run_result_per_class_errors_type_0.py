@@ -14,15 +14,15 @@ from ..types import UNSET, Unset
 
 
 
-T = TypeVar("T", bound="JobPublicResultType0")
+T = TypeVar("T", bound="RunResultPerClassErrorsType0")
 
 
 
 @_attrs_define
-class JobPublicResultType0:
+class RunResultPerClassErrorsType0:
     
 
-    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    additional_properties: dict[str, int] = _attrs_field(init=False, factory=dict)
 
 
 
@@ -40,21 +40,21 @@ class JobPublicResultType0:
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        job_public_result_type_0 = cls(
+        run_result_per_class_errors_type_0 = cls(
         )
 
 
-        job_public_result_type_0.additional_properties = d
-        return job_public_result_type_0
+        run_result_per_class_errors_type_0.additional_properties = d
+        return run_result_per_class_errors_type_0
 
     @property
     def additional_keys(self) -> list[str]:
         return list(self.additional_properties.keys())
 
-    def __getitem__(self, key: str) -> Any:
+    def __getitem__(self, key: str) -> int:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: Any) -> None:
+    def __setitem__(self, key: str, value: int) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:
