@@ -1,2 +1,2 @@
-"""Running jobs: lifecycle, sweeps, hooks, recording, exports, transfer-set kinds (database, store and engine).
-May import app (tables, sessions, store, settings), models, worker.engine, worker.leases; the engine not this."""
+"""The job runner: a job's lifecycle, sweeps, hooks, recording, exports and transfer-set kinds.
+May import app (tables, sessions, store, settings), models, worker.engine and worker.leases; never worker.tasks."""
