@@ -8,7 +8,7 @@ For each batch size it measures, in rounds so that a slow spell of a shared mach
                   hand_loop), in this process
   engine          worker.engine.loop.train_student with the teacher's logits cached, in this process, with
                   the per-step callbacks a job has (on_step writing progress at most once a second,
-                  should_stop polled at most once a second, as worker/job_runner.py's hooks do)
+                  should_stop polled at most once a second, as worker/jobs/hooks.py's hooks do)
   service         a real job through the API and one Celery worker on the embedded defaults
                   (tests/integration/stack.py), its samples/s read from GET /v1/jobs/{id}/metrics
 Samples/s is the median over epochs after the first; each figure is the median over the rounds, and each
@@ -48,7 +48,7 @@ CASES = {
 
 
 class JobLikeHooks:
-    """The per-step callbacks of worker/job_runner.py's _JobHooks, without the database: progress is
+    """The per-step callbacks of worker/jobs/hooks.py's JobHooks, without the database: progress is
     "written" at most once a second and the cancel flag "read" at most once a second."""
 
     def __init__(self):

@@ -1,1 +1,1 @@
-"""The worker side: the Celery application and its tasks, and the plain-PyTorch engine."""
+"""The worker side: the Celery application and its tasks, the job runner (jobs/) and the plain-PyTorch engine."""

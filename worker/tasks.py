@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers that hand ids to the job runner."""
+"""Celery tasks: thin wrappers that hand ids to the job runner (worker/jobs/)."""
 
 import os
 
@@ -27,7 +27,7 @@ def _preload(**_kwargs) -> None:
         enable_multiprocess(port)
     import torch.onnx  # noqa: F401
 
-    import worker.job_runner  # noqa: F401
+    import worker.jobs.lifecycle  # noqa: F401
 
 
 @worker_process_shutdown.connect
@@ -50,7 +50,7 @@ def _set_threads(**_kwargs) -> None:
 
 @celery_app.task(name=RUN_JOB)
 def run_job(job_id: str) -> None:
-    from worker.job_runner import execute
+    from worker.jobs.lifecycle import execute
 
     execute(job_id, dispatch_members=dispatch_sweep)
 
@@ -62,7 +62,7 @@ def dispatch_sweep(job_id: str, run_ids: list[str]) -> None:
 
 @celery_app.task(name=RUN_SWEEP_MEMBER)
 def run_sweep_member(job_id: str, run_id: str) -> None:
-    from worker.job_runner import execute_member
+    from worker.jobs.sweeps import execute_member
 
     execute_member(job_id, run_id)
 

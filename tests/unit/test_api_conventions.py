@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.unit.test_api import assert_problem, job_body, upload_teacher
-from worker.job_runner import execute
+from worker.jobs.lifecycle import execute
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ import numpy as np
 
 from app.config import get_settings
 from tests.unit.test_api import job_body, npz_bytes, upload_teacher
-from worker.job_runner import execute
+from worker.jobs.lifecycle import execute
 
 
 def cache_files() -> dict[str, int]:

@@ -220,7 +220,7 @@ def test_streamed_and_in_memory_jobs_train_the_same_student(client, data_root, t
 
     from tests.unit.test_api import upload_teacher
     from tests.unit.test_teacher_cache import events_of
-    from worker.job_runner import execute
+    from worker.jobs.lifecycle import execute
 
     write_image_folder(data_root / "digits", limit=300)
     ts = post(client, kind="image_folder", path="digits").json()["id"]

@@ -10,7 +10,7 @@ from sqlalchemy import update
 from app.db import session_scope
 from app.tables import Job
 from models.transfer_sets import load_builtin
-from worker.job_runner import execute
+from worker.jobs.lifecycle import execute
 
 
 def upload_teacher(client, path) -> str:
@@ -210,12 +210,12 @@ def test_cancel_mid_run_keeps_the_metrics_so_far(client, teacher_file):
 
 
 def test_out_of_memory_gets_advice(client, teacher_file, monkeypatch):
-    from worker import job_runner
+    from worker.jobs import lifecycle
 
     def out_of_memory(*_args, **_kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
 
-    monkeypatch.setattr(job_runner, "run_experiment", out_of_memory)
+    monkeypatch.setattr(lifecycle, "run_experiment", out_of_memory)
     job = run_job(client, teacher_ids=[upload_teacher(client, teacher_file)], transfer_set_id=digits_set(client))
     assert job["status"] == "failed"
     assert "ran out of memory" in job["error"] and "lower batch_size" in job["error"]

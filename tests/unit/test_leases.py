@@ -13,8 +13,8 @@ from app.db import session_scope
 from app.reaper import reap
 from app.tables import Job, Run
 from tests.unit.test_api import job_body, upload_teacher
-from worker import job_runner
-from worker.job_runner import execute
+from worker.jobs import hooks, sweeps
+from worker.jobs.lifecycle import execute
 from worker.leases import claim
 
 
@@ -48,17 +48,17 @@ def test_a_job_whose_worker_died_resumes_from_its_checkpoint(client, ids, monkey
     execute(reference)
 
     job_id = submit(client, ids, hyperparameters=hp, baseline=True)
-    real_epoch_done = job_runner._JobHooks.epoch_done
+    real_epoch_done = hooks.RunHooks.epoch_done
 
     def dies_in_the_baseline_run(self, name, epoch, metrics):
         real_epoch_done(self, name, epoch, metrics)
         if name == "baseline" and epoch == 2:
             raise WorkerDied()
 
-    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", dies_in_the_baseline_run)
+    monkeypatch.setattr(hooks.RunHooks, "epoch_done", dies_in_the_baseline_run)
     with pytest.raises(WorkerDied):
         execute(job_id)
-    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", real_epoch_done)
+    monkeypatch.setattr(hooks.RunHooks, "epoch_done", real_epoch_done)
     job = client.get(f"/v1/jobs/{job_id}").json()
     assert job["status"] == "running" and job["progress"]["epoch"] == 7
 
@@ -111,28 +111,28 @@ def test_a_sweep_member_whose_worker_died_is_restarted_and_the_sweep_finishes_on
                                                    sweep={"temperature": [1, 4]})).json()["id"]
     execute(job_id, dispatch_members=lambda _job, run_ids: dispatched.extend(run_ids))
     first, second = dispatched
-    real_epoch_done = job_runner._JobHooks.epoch_done
+    real_epoch_done = hooks.RunHooks.epoch_done
 
     def dies(self, name, epoch, metrics):
         raise WorkerDied()
 
-    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", dies)
+    monkeypatch.setattr(hooks.RunHooks, "epoch_done", dies)
     with pytest.raises(WorkerDied):
-        job_runner.execute_member(job_id, first)
-    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", real_epoch_done)
-    job_runner.execute_member(job_id, second)
+        sweeps.execute_member(job_id, first)
+    monkeypatch.setattr(hooks.RunHooks, "epoch_done", real_epoch_done)
+    sweeps.execute_member(job_id, second)
     assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "running"  # one member still out
 
     with session_scope() as s:
         s.execute(update(Run).where(Run.id == first).values(lease_expires_at=datetime.now(UTC) - timedelta(1)))
     assert reap() == [first]
-    job_runner.execute_member(job_id, first)
+    sweeps.execute_member(job_id, first)
     job = client.get(f"/v1/jobs/{job_id}").json()
     assert job["status"] == "succeeded", job["error"]
     assert sorted(m["temperature"] for m in job["result"]["sweep"]) == [1, 4]
     types = [e["type"] for e in client.get(f"/v1/jobs/{job_id}/events", params={"limit": 1000}).json()["data"]]
     assert types.count("succeeded") == 1 and "requeued" in types
-    job_runner.execute_member(job_id, first)  # a late duplicate delivery changes nothing
+    sweeps.execute_member(job_id, first)  # a late duplicate delivery changes nothing
     assert client.get(f"/v1/jobs/{job_id}").json() == job
 
 
@@ -143,19 +143,19 @@ def test_members_trained_together_whose_worker_died_are_each_restarted(client, i
     job_id = client.post("/v1/jobs", json=job_body(*ids, hyperparameters={"epochs": 2},
                                                    sweep={"temperature": [1, 4, 10]})).json()["id"]
     execute(job_id, dispatch_members=lambda _job, run_ids: dispatched.extend(run_ids))
-    real_epoch_done = job_runner._JobHooks.epoch_done
+    real_epoch_done = hooks.RunHooks.epoch_done
 
     def dies(self, name, epoch, metrics):
         raise WorkerDied()
 
-    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", dies)
+    monkeypatch.setattr(hooks.RunHooks, "epoch_done", dies)
     with pytest.raises(WorkerDied):
-        job_runner.execute_member(job_id, dispatched[0])  # takes all three, dies in their first epoch
-    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", real_epoch_done)
+        sweeps.execute_member(job_id, dispatched[0])  # takes all three, dies in their first epoch
+    monkeypatch.setattr(hooks.RunHooks, "epoch_done", real_epoch_done)
     with session_scope() as s:
         assert set(s.scalars(select(Run.status).where(Run.job_id == job_id))) == {"running"}
     for run_id in dispatched[1:]:  # their own tasks arrive: the members are held, so they leave
-        job_runner.execute_member(job_id, run_id)
+        sweeps.execute_member(job_id, run_id)
     assert client.get(f"/v1/jobs/{job_id}").json()["status"] == "running"
 
     monkeypatch.setenv("DISTILLERY_BATCH_SWEEP_MEMBERS", "never")
@@ -164,7 +164,7 @@ def test_members_trained_together_whose_worker_died_are_each_restarted(client, i
         s.execute(update(Run).where(Run.job_id == job_id).values(lease_expires_at=datetime.now(UTC) - timedelta(1)))
     assert sorted(reap()) == sorted(dispatched)
     for run_id in dispatched:
-        job_runner.execute_member(job_id, run_id)
+        sweeps.execute_member(job_id, run_id)
     job = client.get(f"/v1/jobs/{job_id}").json()
     assert job["status"] == "succeeded", job["error"]
     assert all(m["status"] == "succeeded" for m in job["result"]["sweep"])

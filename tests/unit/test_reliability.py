@@ -17,8 +17,8 @@ from app.tables import Event, Job, Metric, Run
 from tests.unit import test_leases
 from tests.unit.test_api import job_body
 from tests.unit.test_leases import WorkerDied, expire_lease, submit
-from worker import job_runner
-from worker.job_runner import execute
+from worker.jobs import ending, hooks, sweeps
+from worker.jobs.lifecycle import execute
 from worker.leases import LeaseLost, claim, fenced
 
 ids = test_leases.ids  # the fixture: a teacher and the digits transfer set
@@ -70,7 +70,7 @@ def test_queued_work_the_broker_lost_is_sent_again_and_a_broker_outage_strands_n
 
 def test_a_worker_whose_lease_was_taken_writes_nothing_and_fails_nothing(client, ids, monkeypatch):
     job_id = submit(client, ids, hyperparameters={"epochs": 3})
-    real_checkpoint = job_runner._JobHooks.checkpoint
+    real_checkpoint = hooks.JobHooks.checkpoint
 
     def taken_over_at_epoch_2(self, name, state):
         if state["epoch"] == 2:  # the worker stalled past its lease; another one claimed the job
@@ -78,7 +78,7 @@ def test_a_worker_whose_lease_was_taken_writes_nothing_and_fails_nothing(client,
             assert claim(Job, job_id, "other-worker", 60)
         real_checkpoint(self, name, state)
 
-    monkeypatch.setattr(job_runner._JobHooks, "checkpoint", taken_over_at_epoch_2)
+    monkeypatch.setattr(hooks.JobHooks, "checkpoint", taken_over_at_epoch_2)
     execute(job_id)  # returns quietly
     job = job_row(job_id)
     assert job.status == "running" and job.lease_owner == "other-worker" and job.error is None
@@ -98,8 +98,8 @@ def test_fenced_writes_check_owner_and_token(client, ids):
     with pytest.raises(LeaseLost), fenced(first) as s:
         s.add(Event(job_id=job_id, type="note", message="stale"))
     with pytest.raises(LeaseLost):
-        job_runner._finish(first, "failed", "stale")
-    job_runner._end(first, "failed", "stale")  # quietly does nothing
+        ending.finish(first, "failed", "stale")
+    ending.end(first, "failed", "stale")  # quietly does nothing
     assert job_row(job_id).status == "running"
     with fenced(second) as s:
         s.add(Event(job_id=job_id, type="note", message="current"))
@@ -139,23 +139,23 @@ def test_a_member_retried_after_recording_epochs_starts_clean(client, ids, monke
                                                    sweep={"temperature": [1, 4]})).json()["id"]
     execute(job_id, dispatch_members=lambda _job, run_ids: dispatched.extend(run_ids))
     first, second = dispatched
-    real_epoch_done = job_runner._JobHooks.epoch_done
+    real_epoch_done = hooks.RunHooks.epoch_done
 
     def dies_after_epoch_2(self, name, epoch, metrics):
         real_epoch_done(self, name, epoch, metrics)
         if epoch == 2:
             raise WorkerDied()
 
-    monkeypatch.setattr(job_runner._JobHooks, "epoch_done", dies_after_epoch_2)
+    monkeypatch.setattr(hooks.RunHooks, "epoch_done", dies_after_epoch_2)
     with pytest.raises(WorkerDied):
-        job_runner.execute_member(job_id, first)
+        sweeps.execute_member(job_id, first)
     monkeypatch.undo()
     assert job_row(job_id).epoch == 2
     with session_scope() as s:
         s.execute(update(Run).where(Run.id == first).values(lease_expires_at=datetime.now(UTC) - timedelta(1)))
     assert reap() == [first]
-    job_runner.execute_member(job_id, first)
-    job_runner.execute_member(job_id, second)
+    sweeps.execute_member(job_id, first)
+    sweeps.execute_member(job_id, second)
     job = client.get(f"/v1/jobs/{job_id}").json()
     assert job["status"] == "succeeded", job["error"]
     assert all(m["status"] == "succeeded" for m in job["result"]["sweep"])
@@ -174,10 +174,10 @@ def test_a_complete_sweep_nobody_finishes_is_queued_and_finished(client, ids, mo
     def dies_before_finishing(*_args):
         raise WorkerDied()
 
-    monkeypatch.setattr(job_runner, "_finish_sweep", dies_before_finishing)
-    job_runner.execute_member(job_id, dispatched[0])
+    monkeypatch.setattr(sweeps, "finish_sweep", dies_before_finishing)
+    sweeps.execute_member(job_id, dispatched[0])
     with pytest.raises(WorkerDied):
-        job_runner.execute_member(job_id, dispatched[1])
+        sweeps.execute_member(job_id, dispatched[1])
     monkeypatch.undo()
     with session_scope() as s:  # the last member took the job's lease to finish it, and died
         s.execute(update(Job).where(Job.id == job_id).values(lease_expires_at=datetime.now(UTC) - timedelta(1)))
@@ -230,7 +230,7 @@ def test_a_sweep_whose_last_member_the_reaper_failed_is_finished(client, ids, mo
     job_id = client.post("/v1/jobs", json=job_body(*ids, hyperparameters={"epochs": 1},
                                                    sweep={"temperature": [1, 4]})).json()["id"]
     execute(job_id, dispatch_members=lambda _job, run_ids: dispatched.extend(run_ids))
-    job_runner.execute_member(job_id, dispatched[0])
+    sweeps.execute_member(job_id, dispatched[0])
     assert claim(Run, dispatched[1], "doomed", 60)  # its worker vanishes
     with session_scope() as s:
         s.execute(update(Run).where(Run.id == dispatched[1]).values(lease_expires_at=datetime.now(UTC) - timedelta(1)))

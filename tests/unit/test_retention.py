@@ -14,7 +14,7 @@ from app.deps import get_store
 from app.retention import sweep_orphans
 from app.tables import Event, Job, Metric, Run
 from tests.unit.test_api import assert_problem, job_body, stored_files, upload_teacher
-from worker.job_runner import execute
+from worker.jobs.lifecycle import execute
 from worker.leases import claim
 
 

@@ -6,7 +6,7 @@ import torch
 from models.distill_config import DistillConfig, SweepSpec
 from models.transfer_sets import load_builtin
 from tests.unit.test_teacher_cache import events_of, upload
-from worker.job_runner import execute
+from worker.jobs.lifecycle import execute
 
 
 def test_members_are_the_grid():
@@ -109,7 +109,7 @@ def test_a_worker_may_train_the_sweeps_members_together(client, teacher_file, mo
 
 
 def test_members_that_fail_together_are_trained_one_at_a_time(client, teacher_file, monkeypatch):
-    import worker.job_runner as runner
+    import worker.jobs.member_training as training
     from app.config import get_settings
 
     monkeypatch.setenv("DISTILLERY_BATCH_SWEEP_MEMBERS", "always")
@@ -120,7 +120,7 @@ def test_members_that_fail_together_are_trained_one_at_a_time(client, teacher_fi
         hooks[0].epoch_done("distilled", 1, {"total_loss": 1.0})
         raise RuntimeError("vmap has no batching rule for this layer")
 
-    monkeypatch.setattr(runner, "run_members", fail_after_an_epoch)
+    monkeypatch.setattr(training, "run_members", fail_after_an_epoch)
     job = sweep_job(client, teacher_file)
     assert job["status"] == "succeeded", job["error"]
     types = events_of(client, job["id"])

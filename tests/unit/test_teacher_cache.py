@@ -14,7 +14,7 @@ from worker.engine.augment import augment
 from worker.engine.loop import Split, train_student
 from worker.engine.pipeline import Experiment, Hooks, run_experiment
 from worker.engine.teacher_cache import TeacherOutputCache, cache_key
-from worker.job_runner import execute
+from worker.jobs.lifecycle import execute
 
 TEACHER = {"sha256": "a" * 64, "format": "torchscript", "arch": None, "arch_config": None, "input_shape": [64]}
 

@@ -12,7 +12,7 @@ from app.config import get_settings
 from app.db import upgrade
 from app.main import create_app
 from tests.unit.test_api import assert_problem, job_body
-from worker.job_runner import execute
+from worker.jobs.lifecycle import execute
 
 
 def make_key(tenant: str) -> str:

@@ -1,0 +1,68 @@
+"""How a job ends: its final status written under its lease, the reason a user reads when it failed, and
+telling a fault of the database (the reaper's business) from a fault of the job."""
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from app.tables import Job, Run
+from worker import metrics as worker_metrics
+from worker.jobs.recording import add_event
+from worker.leases import Lease, LeaseLost, fenced
+
+log = logging.getLogger(__name__)
+UNFINISHED = ("queued", "running")
+TERMINAL = ("succeeded", "failed", "cancelled")
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def reason(exc: Exception) -> str:
+    """What the user reads in the job's error: the cause, and what to change where we know it."""
+    import torch
+
+    if isinstance(exc, torch.cuda.OutOfMemoryError):
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        return (f"the GPU ran out of memory ({first[:200]}); lower batch_size, use precision 'bf16', or pick a "
+                "smaller student")
+    return str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
+
+
+def database_trouble(exc: BaseException) -> bool:
+    """The database is down or dropped our connection (a server timeout, say): no fault of the job."""
+    return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+def finish(lease: Lease, status: str, message: str, *, error: str | None = None) -> None:
+    """End the job, fenced by its lease; raises LeaseLost when another worker holds it now."""
+    job_id = lease.id
+    with fenced(lease) as s:
+        started_at = s.scalar(select(Job.started_at).where(Job.id == job_id))
+        s.execute(update(Job).where(Job.id == job_id).values(status=status, error=error, finished_at=now(),
+                                                             **lease.released()))
+        s.execute(update(Run).where(Run.job_id == job_id, Run.status.in_(UNFINISHED))
+                  .values(status=status, lease_owner=None, lease_token=None, lease_expires_at=None))
+        add_event(s, job_id, status, message)
+    count_finished(status, started_at)
+
+
+def count_finished(status: str, started_at: datetime | None) -> None:
+    worker_metrics.JOBS_FINISHED.labels(status=status).inc()
+    if started_at is not None:
+        worker_metrics.JOB_RUNTIME.observe(max(0.0, (now() - started_at).total_seconds()))
+
+
+def end(lease: Lease, status: str, message: str, *, error: str | None = None) -> None:
+    """:func:`finish`, quietly doing nothing when the lease is lost or the database is out of reach."""
+    try:
+        finish(lease, status, message, error=error)
+    except LeaseLost:
+        log.warning("job %s: another worker holds its lease now; not marking it %s", lease.id, status)
+    except Exception as exc:
+        if not database_trouble(exc):
+            raise
+        log.exception("job %s: the database failed; leaving the job to the reaper", lease.id)

@@ -1,0 +1,89 @@
+"""What a job trains with, read from its rows and the store: the engine's Experiment (teachers opened in
+their sandbox, transfer data, the student, the teacher-output cache keys), and the store itself."""
+
+from app.config import get_settings
+from app.db import session_scope
+from app.store import ArtifactStore
+from app.tables import Job, Teacher, TransferSet
+from models.distill_config import DistillConfig
+from models.sandbox.remote import open_teacher
+from models.zoo import build_student, load_state_dict_into
+from worker.engine.loop import resolve_device
+from worker.engine.pipeline import Experiment
+from worker.engine.teacher_cache import TeacherOutputCache, cache_key
+from worker.jobs.recording import add_event
+from worker.jobs.transfer_kinds import data_identity, load_transfer_data, streams
+from worker.leases import Lease, fenced
+
+
+def artifact_store() -> ArtifactStore:
+    return ArtifactStore(get_settings().resolved_artifact_dir)
+
+
+def save_weights(store: ArtifactStore, key: str, module) -> None:
+    """A module's state dict as a safetensors file in the store, written whole or not at all."""
+    from safetensors.torch import save_file
+
+    with store.staging_path(".safetensors") as staged:
+        save_file({k: v.contiguous() for k, v in module.state_dict().items()}, str(staged))
+        store.commit(staged, key)
+
+
+def teacher_identity(t: Teacher) -> dict:
+    return {"sha256": t.artifact.sha256, "format": t.format, "arch": t.arch, "arch_config": t.arch_config,
+            "input_shape": t.input_shape}
+
+
+def _student(spec: dict, input_shape, num_classes: int, init_path):
+    model = build_student(spec, input_shape, num_classes)
+    return load_state_dict_into(model, init_path) if init_path else model
+
+
+def build_experiment(job_id: str, store: ArtifactStore, lease: Lease, cfg_update: dict | None = None,
+                     baseline: bool | None = None) -> tuple[Job, list[Teacher], Experiment]:
+    settings = get_settings()
+    with session_scope() as s:
+        job = s.get(Job, job_id)
+        teachers = [s.get(Teacher, tid) for tid in job.teacher_ids]
+        transfer_set = s.get(TransferSet, job.transfer_set_id)
+        vid = job.spec.get("validation_transfer_set_id")
+        validation_set = s.get(TransferSet, vid) if vid else None
+        init_id = job.spec.get("student_init_weights")
+        init = s.get(Teacher, init_id) if init_id else None
+    spec = job.spec
+    cfg = DistillConfig.model_validate({**spec["hyperparameters"], **(cfg_update or {})})
+    if cfg.device == "auto" and settings.worker_device != "auto":
+        cfg = cfg.model_copy(update={"device": settings.worker_device})
+    input_shape, num_classes = teachers[0].input_shape, teachers[0].num_classes
+    init_path = store.path(init.artifact.key) if init else None
+    if streams(transfer_set):
+        with fenced(lease) as s:
+            add_event(s, job_id, "data_streamed", f"{transfer_set.num_samples + transfer_set.num_test} samples are "
+                      "read from disk batch by batch (larger than DISTILLERY_IN_MEMORY_MAX_BYTES)")
+    experiment = Experiment(
+        teachers=[open_teacher(store.path(t.artifact.key), t.format, settings.sandbox_policy(), arch=t.arch,
+                               arch_config=t.arch_config, input_shape=t.input_shape,
+                               device=str(resolve_device(cfg.device))) for t in teachers],
+        data=load_transfer_data(transfer_set, store),
+        make_student=lambda: _student(spec["student"], input_shape, num_classes, init_path),
+        num_classes=num_classes,
+        config=cfg,
+        omit_classes=spec.get("omit_classes") or [],
+        bias_correction=bool(spec.get("bias_correction")),
+        baseline=bool(spec.get("baseline")) if baseline is None else baseline,
+        validation=load_transfer_data(validation_set, store) if validation_set else None,
+        cache=TeacherOutputCache(store.root / "cache" / "teacher_outputs", max_bytes=settings.teacher_cache_max_bytes),
+        max_device_bytes=_device_budget(cfg.device, settings.gpu_data_share),
+        cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set, store),
+                              preprocessing=(transfer_set.spec or {}).get("preprocessing")) for t in teachers],
+    )
+    return job, teachers, experiment
+
+
+def _device_budget(device: str, share: float) -> int | None:
+    import torch
+
+    if resolve_device(device).type != "cuda":
+        return None
+    free, _total = torch.cuda.mem_get_info()
+    return int(free * share)

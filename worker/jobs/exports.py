@@ -1,0 +1,74 @@
+"""A job's success: its student exported in every requested format, under a folder named by the lease, and
+the job marked succeeded with its results in one fenced transaction."""
+
+import logging
+import shutil
+
+from sqlalchemy import select, update
+
+from app.db import session_scope
+from app.ids import new_id
+from app.store import ArtifactStore, sha256_of
+from app.tables import Artifact, Job, StudentExport
+from models.export import EXPORT_FORMATS, PlainSoftmax, export
+from worker.jobs.ending import count_finished, now
+from worker.jobs.recording import add_event
+from worker.leases import Lease, fenced
+
+log = logging.getLogger(__name__)
+
+
+def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_shape, student_spec: dict,
+            results: dict, message: str = "the job succeeded", class_names: list[str] | None = None) -> None:
+    job_id = lease.id
+    metadata = {"class_names": class_names} if class_names else {}
+    with session_scope() as s:
+        formats = s.get(Job, job_id).spec.get("export_formats") or list(EXPORT_FORMATS)
+    artifacts, exports = export_all(job_id, store, student, input_shape, student_spec, metadata, formats,
+                                    folder=f"students/{job_id}/{lease.token}")
+    if class_names:
+        results = {**results, "class_names": class_names}
+    if not artifacts:
+        raise RuntimeError("the student could not be exported in any format: "
+                           + "; ".join(f"{f}: {e['error']}" for f, e in exports.items()))
+    try:
+        with fenced(lease) as s:
+            s.add_all(artifacts.values())
+            s.flush()
+            s.add_all(StudentExport(job_id=job_id, format=f, artifact_id=a.id) for f, a in artifacts.items())
+            s.execute(update(Job).where(Job.id == job_id).values(
+                status="succeeded", result={**results, "exports": exports}, finished_at=now(),
+                **lease.released()))
+            add_event(s, job_id, "exported", "student exported with a plain softmax (T = 1)", {"formats": exports})
+            add_event(s, job_id, "succeeded", message)
+            started_at = s.scalar(select(Job.started_at).where(Job.id == job_id))
+    except BaseException:
+        for artifact in artifacts.values():
+            store.delete(artifact.key)
+        raise
+    count_finished("succeeded", started_at)
+    shutil.rmtree(store.path(f"checkpoints/{job_id}"), ignore_errors=True)
+
+
+def export_all(job_id: str, store: ArtifactStore, model, input_shape, student_spec: dict,
+               metadata: dict, formats: list[str], folder: str) -> tuple[dict[str, Artifact], dict[str, dict]]:
+    """Every requested format that can be made; one that fails is recorded with its reason, not fatal.
+    The files go under ``folder``, which names the lease: a worker fenced out never overwrites them."""
+    artifacts: dict[str, Artifact] = {}
+    summary: dict[str, dict] = {}
+    for fmt in formats:
+        ext = EXPORT_FORMATS[fmt]
+        key = f"{folder}/student.{ext}"
+        try:
+            with store.staging_path(f".{ext}") as staged:
+                export(fmt, model, input_shape, staged, student_spec=student_spec, metadata=metadata)
+                digest, size = sha256_of(staged), staged.stat().st_size
+                store.commit(staged, key)
+        except Exception as exc:
+            log.exception("job %s: %s export failed", job_id, fmt)
+            first_line = str(exc).splitlines()[0][:300] if str(exc) else ""
+            summary[fmt] = {"error": f"{type(exc).__name__}: {first_line}"}
+            continue
+        artifacts[fmt] = Artifact(id=new_id("artifact"), kind="student", key=key, sha256=digest, size_bytes=size)
+        summary[fmt] = {"sha256": digest, "size_bytes": size}
+    return artifacts, summary

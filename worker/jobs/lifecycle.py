@@ -1,0 +1,80 @@
+"""A job's lifecycle: claim it under a lease, run it (or start its sweep), and end it succeeded, failed or
+cancelled; a failure always ends the job, except a fault of the database, which is the reaper's business.
+
+A job row is claimed with a conditional update (queued → running), and so is each sweep member's run
+row, so a second delivery of the same task finds it taken and does nothing. Every write for the job or
+member afterwards is fenced by that lease (worker/leases.py): a worker that lost it writes nothing more,
+and files it puts in the store carry its lease token in their names, so that only those the database
+records (checkpoint, final weights, exports) are ever read.
+"""
+
+import logging
+from collections.abc import Callable
+
+from sqlalchemy import update
+
+from app.config import get_settings
+from app.logging_setup import log_context
+from app.tables import Job
+from worker import metrics as worker_metrics
+from worker.engine.loop import Cancelled
+from worker.engine.pipeline import run_experiment
+from worker.jobs.ending import database_trouble, end, now, reason
+from worker.jobs.experiment import artifact_store, build_experiment
+from worker.jobs.exports import succeed
+from worker.jobs.hooks import JobHooks
+from worker.jobs.recording import add_event, tenant_of
+from worker.jobs.sweeps import run_members_here, run_sweep
+from worker.leases import Heartbeat, Lease, LeaseLost, claim, fenced, worker_identity
+
+log = logging.getLogger(__name__)
+
+
+def execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | None = None) -> None:
+    """Run a job under a lease. A sweep job only prepares its members and hands them to
+    ``dispatch_members`` (a Celery group in the worker; in-process calls elsewhere)."""
+    with log_context(job_id=job_id, tenant=tenant_of(job_id)):
+        _execute(job_id, dispatch_members)
+
+
+def _execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | None) -> None:
+    settings = get_settings()
+    lease = claim(Job, job_id, worker_identity(), settings.lease_seconds)
+    if lease is None:
+        log.info("job %s is not queued and its lease is alive (or it ended); skipping", job_id)
+        return
+    worker_metrics.JOBS_STARTED.inc()
+    heartbeat = Heartbeat([lease], settings.lease_seconds)
+    heartbeat.start()
+    try:
+        with fenced(lease) as s:
+            job = s.get(Job, job_id)
+            s.execute(update(Job).where(Job.id == job_id, Job.started_at.is_(None)).values(started_at=now()))
+            add_event(s, job_id, "started", f"a worker started the job (start {job.attempts})")
+        if job.spec.get("sweep"):
+            run_sweep(job_id, lease, heartbeat, dispatch_members or run_members_here)
+        else:
+            _run(job_id, JobHooks(job_id, job.spec, lease, heartbeat=heartbeat), lease)
+    except LeaseLost:
+        log.warning("job %s: another worker holds its lease now; leaving it", job_id)
+    except Cancelled:
+        end(lease, "cancelled", "the job was cancelled; metrics so far are kept")
+    except Exception as exc:
+        if database_trouble(exc):
+            # The database is out of reach: nothing can be recorded now. The lease lapses, and the reaper
+            # queues the job again; it resumes from its last recorded checkpoint.
+            log.exception("job %s: the database failed; leaving the job to the reaper", job_id)
+        else:  # every failure must end the job, with a reason the user can act on
+            log.exception("job %s failed", job_id)
+            end(lease, "failed", reason(exc), error=reason(exc))
+    finally:
+        heartbeat.stop()
+        worker_metrics.job_idle()
+
+
+def _run(job_id: str, hooks: JobHooks, lease: Lease) -> None:
+    store = artifact_store()
+    job, teachers, experiment = build_experiment(job_id, store, lease)
+    outcome = run_experiment(experiment, hooks)
+    succeed(lease, store, outcome.students["distilled"], teachers[0].input_shape, job.spec["student"],
+            outcome.results, class_names=experiment.data.class_names)

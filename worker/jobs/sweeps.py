@@ -1,0 +1,238 @@
+"""The sweep state machine. The job's task fills the teacher-output cache and creates one run per member,
+queued; each member is its own task (worker/jobs/member_training.py trains it); the member that finishes
+last takes the job's lease, picks the best member and exports it."""
+
+import logging
+from collections.abc import Callable
+from datetime import timedelta
+
+from sqlalchemy import exists, func, select, update
+
+from app.config import get_settings
+from app.db import session_scope
+from app.ids import new_id
+from app.logging_setup import log_context
+from app.store import ArtifactStore
+from app.tables import Job, Run, Teacher, TransferSet
+from models.distill_config import DistillConfig, SweepSpec
+from models.export import PlainSoftmax
+from models.zoo import build_student, load_state_dict_into
+from worker.engine.loop import resolve_device
+from worker.engine.pipeline import teacher_outputs
+from worker.jobs.ending import TERMINAL, UNFINISHED, database_trouble, end, finish, now, reason
+from worker.jobs.experiment import artifact_store, build_experiment
+from worker.jobs.exports import succeed
+from worker.jobs.hooks import JobHooks
+from worker.jobs.member_training import BASELINE, adopt_members, clean_slate, train_member, train_together
+from worker.jobs.recording import add_event, tenant_of
+from worker.leases import Heartbeat, Lease, LeaseLost, claim, fenced, new_token, worker_identity
+
+log = logging.getLogger(__name__)
+
+
+def run_sweep(job_id: str, lease: Lease, heartbeat: Heartbeat,
+              dispatch_members: Callable[[str, list[str]], None]) -> None:
+    """The sweep job's own task: start the sweep and send its members, or, when the task came again, finish
+    a complete sweep or leave the members to go on."""
+    with session_scope() as s:
+        started = s.scalar(select(exists().where(Run.job_id == job_id)))
+    if started:  # its task came again: the sweep is complete and was left unfinished, or its members go on
+        if members_left(job_id) == 0:
+            finish_sweep(job_id, artifact_store(), lease)
+        else:
+            with fenced(lease) as s:
+                s.execute(update(Job).where(Job.id == job_id).values(**lease.released()))
+        return
+    run_ids = _start_sweep(job_id, lease)
+    heartbeat.stop()  # the members carry on, each under a lease of its own
+    try:
+        dispatch_members(job_id, run_ids)
+    except Exception:  # they are queued in the database: the reaper sends them again
+        log.exception("job %s: the sweep's members could not be sent; the reaper will send them", job_id)
+
+
+def run_members_here(job_id: str, run_ids: list[str]) -> None:
+    for run_id in run_ids:
+        execute_member(job_id, run_id)
+
+
+def _start_sweep(job_id: str, lease: Lease) -> list[str]:
+    """Fill the teacher-output cache and create the members' runs, queued; in the same transaction the job
+    gives up its lease, so that a worker dying here leaves either no members (and the job is started
+    again) or members and no lease (and they carry on)."""
+    store = artifact_store()
+    job, _, experiment = build_experiment(job_id, store, lease, baseline=False)
+    hooks = JobHooks(job_id, job.spec, lease)
+    teacher_outputs(experiment, resolve_device(experiment.config.device), hooks)  # fills the cache once
+    names = [name for name, _ in SweepSpec.model_validate(job.spec["sweep"]).members(experiment.config)]
+    if job.spec.get("baseline"):
+        names.append(BASELINE)
+    run_ids = [new_id("run") for _ in names]
+    with fenced(lease) as s:
+        s.add_all(Run(id=r, job_id=job_id, name=n, status="queued", sent_at=now())
+                  for r, n in zip(run_ids, names, strict=True))
+        s.execute(update(Job).where(Job.id == job_id).values(total_epochs=experiment.config.epochs * len(names),
+                                                             **lease.released()))
+        add_event(s, job_id, "sweep_started", f"{len(names)} members queued, sharing the cached teacher outputs",
+                  {"members": names})
+    return run_ids
+
+
+def execute_member(job_id: str, run_id: str) -> None:
+    with log_context(job_id=job_id, tenant=tenant_of(job_id), run=run_id):
+        _execute_member(job_id, run_id)
+
+
+def _execute_member(job_id: str, run_id: str) -> None:
+    settings = get_settings()
+    owner = worker_identity()
+    lease = claim(Run, run_id, owner, settings.lease_seconds)
+    if lease is None:
+        # Taken, or ended: the sweep may be complete now and unfinished, and someone must finish it.
+        if members_left(job_id) == 0:
+            _claim_and_finish_sweep(job_id, owner)
+        return
+    with session_scope() as s:
+        name = s.scalar(select(Run.name).where(Run.id == run_id))
+        job = s.get(Job, job_id)
+    if job is None or job.status != "running":  # the job ended: nothing to train
+        try:
+            with fenced(lease) as s:
+                s.execute(update(Run).where(Run.id == run_id).values(
+                    status=job.status if job is not None and job.status in TERMINAL else "cancelled",
+                    **lease.released()))
+        except LeaseLost:
+            pass
+        return
+    runs = [(run_id, name, lease), *adopt_members(job, run_id, name, owner, settings.batch_sweep_members)]
+    heartbeat = Heartbeat([r[2] for r in runs], settings.lease_seconds)
+    heartbeat.start()
+    store = artifact_store()
+    try:
+        for _, _, member_lease in runs:
+            clean_slate(job_id, member_lease)
+        if len(runs) > 1:
+            ended = train_together(job, runs, store, heartbeat)
+        else:
+            ended = [train_member(job, run_id, name, lease, store, heartbeat)]
+        finisher = None
+        for member_lease, status, result, weights_key in ended:
+            finisher = _record_member(member_lease, status, result, weights_key, settings.lease_seconds) or finisher
+    except LeaseLost:
+        log.warning("job %s: sweep member %s is held by another worker now; leaving it", job_id, name)
+        return
+    except Exception as exc:
+        if not database_trouble(exc):
+            raise
+        log.exception("job %s: the database failed; leaving sweep member %s to the reaper", job_id, name)
+        return
+    finally:
+        heartbeat.stop()
+    if finisher is not None:
+        finish_sweep(job_id, store, finisher)
+
+
+def members_left(job_id: str) -> int:
+    with session_scope() as s:
+        return s.scalar(select(func.count()).select_from(Run)
+                        .where(Run.job_id == job_id, Run.status.in_(UNFINISHED)))
+
+
+def _no_member_left(job_id: str):
+    return ~exists().where(Run.job_id == job_id, Run.status.in_(UNFINISHED))
+
+
+def _finishing_claim(job_id: str):
+    """Who may take a sweep job's lease to finish it: it runs, nobody holds it, and no member is left."""
+    return (Job.status == "running") & Job.lease_owner.is_(None) & _no_member_left(job_id)
+
+
+def _record_member(lease: Lease, status: str, result: dict | None, weights_key: str | None,
+                   lease_seconds: float) -> Lease | None:
+    """Finish the member's run. The last member to finish takes the job's lease in the same transaction,
+    to finish the sweep: its lease is returned. Raises LeaseLost."""
+    job_id = None
+    with fenced(lease) as s:
+        job_id = s.scalar(select(Run.job_id).where(Run.id == lease.id))
+        # Touch the job row first: it serialises the finishing members (a row lock on PostgreSQL, the
+        # write lock on SQLite), so exactly one of them sees no member left.
+        s.execute(update(Job).where(Job.id == job_id).values(epoch=Job.epoch))
+        s.execute(update(Run).where(Run.id == lease.id).values(status=status, result=result,
+                                                                weights_key=weights_key, **lease.released()))
+        token = new_token()
+        took = s.execute(update(Job).where(Job.id == job_id, _finishing_claim(job_id)).values(
+            lease_owner=lease.owner, lease_token=token,
+            lease_expires_at=now() + timedelta(seconds=lease_seconds))).rowcount
+    return Lease(Job, job_id, lease.owner, token) if took else None
+
+
+def sweep_score(result: dict) -> float:
+    """Lower is better: a member's validation cross-entropy at its best epoch (finer than accuracy, which
+    moves in steps of one sample); members recorded without one rank by accuracy, after those with one."""
+    if result.get("val_cross_entropy") is not None:
+        return result["val_cross_entropy"]
+    accuracy = result.get("val_accuracy")
+    return float("inf") if accuracy is None else 1e6 - accuracy
+
+
+def _claim_and_finish_sweep(job_id: str, owner: str) -> None:
+    lease = claim(Job, job_id, owner, get_settings().lease_seconds, where=_finishing_claim(job_id),
+                  count_attempt=False)
+    if lease is not None:
+        finish_sweep(job_id, artifact_store(), lease)
+
+
+def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
+    """Pick the best member and export it, under the job's lease (renewed meanwhile)."""
+    heartbeat = Heartbeat([lease], get_settings().lease_seconds)
+    heartbeat.start()
+    try:
+        with session_scope() as s:
+            job = s.get(Job, job_id)
+            runs = list(s.scalars(select(Run).where(Run.job_id == job_id).order_by(Run.created_at, Run.id)))
+            teacher = s.get(Teacher, job.teacher_ids[0])
+            class_names = s.get(TransferSet, job.transfer_set_id).class_names
+        if job.cancel_requested:
+            finish(lease, "cancelled", "the sweep was cancelled; finished members are kept")
+            return
+        # The grid's order, not the rows': members created in one transaction share a timestamp.
+        grid = [n for n, _ in SweepSpec.model_validate(job.spec["sweep"]).members(
+            DistillConfig.model_validate(job.spec["hyperparameters"]))]
+        members = sorted((r for r in runs if r.name != BASELINE), key=lambda r: grid.index(r.name))
+        done = [r for r in members if r.status == "succeeded"]
+        if not done:
+            reasons = "; ".join(f"{r.name}: {(r.result or {}).get('error', r.status)}" for r in members)
+            finish(lease, "failed", f"every sweep member failed: {reasons}", error=f"every sweep member failed: "
+                                                                                    f"{reasons}")
+            return
+        ranked = sorted(done, key=lambda r: (sweep_score(r.result), members.index(r)))
+        best = ranked[0]
+        student = PlainSoftmax(build_student(job.spec["student"], teacher.input_shape, teacher.num_classes),
+                               teacher.num_classes)
+        weights = best.weights_key or f"sweeps/{job_id}/{best.id}.safetensors"  # rows from before 0009
+        load_state_dict_into(student, store.path(weights))
+        swept = [k for k in SweepSpec.model_validate(job.spec["sweep"]).axes()
+                 if k not in ("temperature", "soft_weight", "hard_weight")]
+        table = [{"name": r.name, "status": r.status, **{k: (r.result or {}).get(k) for k in (
+            "temperature", "soft_weight", "hard_weight", *swept, "val_cross_entropy", "val_accuracy", "test_errors",
+            "test_accuracy", "error")}} for r in members]
+        results = {"teacher": best.result.get("teacher"),
+                   "student": {k: v for k, v in best.result.items() if k != "teacher"},
+                   "best_member": best.name, "sweep": table,
+                   "best_member_margin": (sweep_score(ranked[1].result) - sweep_score(best.result)
+                                          if len(ranked) > 1 else None)}
+        baseline = next((r for r in runs if r.name == BASELINE and r.status == "succeeded"), None)
+        if baseline:
+            results["baseline"] = {k: v for k, v in baseline.result.items() if k != "teacher"}
+        succeed(lease, store, student.eval(), teacher.input_shape, job.spec["student"], results,
+                f"the sweep succeeded; the best member is {best.name}", class_names=class_names)
+    except LeaseLost:
+        log.warning("job %s: another worker finishes the sweep now; leaving it", job_id)
+    except Exception as exc:
+        if database_trouble(exc):
+            log.exception("job %s: the database failed while finishing the sweep; leaving it to the reaper", job_id)
+            return
+        log.exception("job %s: finishing the sweep failed", job_id)
+        end(lease, "failed", reason(exc), error=reason(exc))
+    finally:
+        heartbeat.stop()

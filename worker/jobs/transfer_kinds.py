@@ -1,0 +1,99 @@
+"""Transfer-set kinds, one registry entry each: how its data is loaded, what identifies its inputs (for the
+teacher-output cache key) and whether it can be read from disk batch by batch. A new kind is one entry
+here plus its schema (app/schemas.py); the API validates it when the set is registered."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.config import get_settings
+from app.store import ArtifactStore
+from app.tables import TransferSet
+from models.image_data import (
+    fingerprint,
+    load_image_folder,
+    load_torchvision,
+    open_image_folder,
+    open_torchvision,
+    resolve_in_roots,
+)
+from models.preprocessing import Preprocessing
+from models.transfer_sets import TransferData, load_builtin, load_npz
+
+
+@dataclass(frozen=True)
+class TransferKind:
+    load: Callable[[TransferSet, ArtifactStore], TransferData]
+    identity: Callable[[TransferSet, ArtifactStore], str]
+    can_stream: bool = False  # image data, read from disk per batch when too large to hold (see streams)
+
+
+def _on_disk(ts: TransferSet) -> Path:
+    """Where an image folder or torchvision dataset is, resolved inside the data roots again now."""
+    return resolve_in_roots(ts.spec["path"] if ts.kind == "image_folder" else ts.spec["root"],
+                            get_settings().data_roots)
+
+
+def _fingerprinted(ts: TransferSet, store: ArtifactStore) -> str:
+    # Data on the volume is fingerprinted again at run time, so files changed since registration are never
+    # served stale.
+    return f"{ts.kind}:{(ts.spec or {}).get('dataset', '')}:{fingerprint(_on_disk(ts))}"
+
+
+def _reading(ts: TransferSet) -> tuple[Preprocessing, bool]:
+    return Preprocessing.model_validate(ts.spec.get("preprocessing") or {}), ts.spec.get("labelled", True)
+
+
+def _images(ts: TransferSet, folder: Path, root: Path, prep: Preprocessing, labelled: bool) -> TransferData:
+    if streams(ts):
+        return open_image_folder(folder, root, labelled, prep, get_settings().dataloader_workers)
+    return load_image_folder(folder, root, labelled, prep)
+
+
+def _load_image_archive(ts: TransferSet, store: ArtifactStore) -> TransferData:
+    prep, labelled = _reading(ts)
+    folder = store.path(ts.spec["extracted"])
+    return _images(ts, folder, folder, prep, labelled)
+
+
+def _load_image_folder(ts: TransferSet, store: ArtifactStore) -> TransferData:
+    prep, labelled = _reading(ts)
+    folder = _on_disk(ts)
+    root = next(r.resolve() for r in get_settings().data_roots if r.resolve() in [folder, *folder.parents])
+    return _images(ts, folder, root, prep, labelled)
+
+
+def _load_torchvision(ts: TransferSet, store: ArtifactStore) -> TransferData:
+    prep, labelled = _reading(ts)
+    if streams(ts):
+        return open_torchvision(ts.spec["dataset"], _on_disk(ts), labelled, prep, get_settings().dataloader_workers)
+    return load_torchvision(ts.spec["dataset"], _on_disk(ts), labelled, prep)
+
+
+KINDS: dict[str, TransferKind] = {
+    "builtin": TransferKind(load=lambda ts, store: load_builtin(ts.builtin),
+                            identity=lambda ts, store: f"builtin:{ts.builtin}:v1"),
+    "npz": TransferKind(load=lambda ts, store: load_npz(store.path(ts.artifact.key)),
+                        identity=lambda ts, store: f"npz:{ts.artifact.sha256}"),
+    "image_archive": TransferKind(load=_load_image_archive,
+                                  identity=lambda ts, store: f"image_archive:{ts.fingerprint}", can_stream=True),
+    "image_folder": TransferKind(load=_load_image_folder, identity=_fingerprinted, can_stream=True),
+    "torchvision": TransferKind(load=_load_torchvision, identity=_fingerprinted, can_stream=True),
+}
+
+
+def load_transfer_data(ts: TransferSet, store: ArtifactStore) -> TransferData:
+    return KINDS[ts.kind].load(ts, store)
+
+
+def data_identity(ts: TransferSet, store: ArtifactStore) -> str:
+    """What the transfer set's inputs are, for the teacher-output cache key."""
+    return KINDS[ts.kind].identity(ts, store)
+
+
+def streams(ts: TransferSet) -> bool:
+    """Image sets whose decoded size passes DISTILLERY_IN_MEMORY_MAX_BYTES are read from disk per batch."""
+    size = (ts.num_samples + ts.num_test) * 4
+    for d in ts.sample_shape:
+        size *= d
+    return KINDS[ts.kind].can_stream and size > get_settings().in_memory_max_bytes
