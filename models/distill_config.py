@@ -148,6 +148,11 @@ class DistillConfig(BaseModel):
     def auto_soft_weight(self) -> bool:
         return self.soft_weight == "auto"
 
+    def baseline_update(self) -> dict:
+        """The same run on labels alone: no distillation part, so no weight to set and no temperature to search
+        for. The one rule for a job's baseline run and a sweep's baseline member."""
+        return {"soft_weight": 0.0, "hard_weight": 1.0, **({"temperature": 1.0} if self.auto_temperature else {})}
+
     @property
     def augmenting(self) -> bool:
         return self.augmentation is not None and self.augmentation.active

@@ -138,3 +138,18 @@ def test_workers_batch_members_only_where_their_setting_says(client, teacher_fil
     job = sweep_job(client, teacher_file, temperatures=(1, 4))
     assert job["status"] == "succeeded"
     assert "members_batched" not in events_of(client, job["id"])
+
+
+def test_a_sweeps_baseline_member_searches_no_temperature():
+    """Base temperature "auto" with a sweep over temperature: the members have theirs; the baseline, trained on
+    labels alone, must not run a temperature search of its own."""
+    from types import SimpleNamespace
+
+    from worker.jobs.member_training import BASELINE, member_update
+
+    hyper = {"temperature": "auto", "epochs": 20}
+    job = SimpleNamespace(spec={"hyperparameters": hyper, "sweep": {"temperature": [2.0, 5.0]}})
+    update = member_update(BASELINE, job)
+    baseline = DistillConfig.model_validate(hyper).model_copy(update=update)
+    assert not baseline.auto_temperature and baseline.soft_weight == 0.0 and baseline.hard_weight == 1.0
+    assert member_update("sweep T=5", job)["temperature"] == 5.0

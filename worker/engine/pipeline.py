@@ -205,8 +205,7 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
     for name in exp.run_names:
         run_cfg, run_train = cfg, prep.train
         if name == "baseline":  # the same student and budget, labels alone, no teacher
-            run_cfg = cfg.model_copy(update={"soft_weight": 0.0, "hard_weight": 1.0,
-                                             **({"temperature": 1.0} if cfg.auto_temperature else {})})
+            run_cfg = cfg.model_copy(update=cfg.baseline_update())
             run_train = Split(prep.train.x, prep.train.y)
         done = hooks.completed(name)
         if done is not None:  # an earlier attempt finished this run: take its student as it was

@@ -27,12 +27,12 @@ Ended = tuple[Lease, str, dict | None, str | None]  # a member's lease, status, 
 
 
 def member_update(name: str, job: Job) -> dict:
+    base = DistillConfig.model_validate(job.spec["hyperparameters"])
     if name == BASELINE:
-        return {"soft_weight": 0.0, "hard_weight": 1.0}
-    members = dict(SweepSpec.model_validate(job.spec["sweep"]).members(
-        DistillConfig.model_validate(job.spec["hyperparameters"])))
-    config = members[name]
-    swept = SweepSpec.model_validate(job.spec["sweep"]).axes()
+        return base.baseline_update()
+    spec = SweepSpec.model_validate(job.spec["sweep"])
+    config = dict(spec.members(base))[name]
+    swept = spec.axes()
     return {k: getattr(config, k) for k in ("temperature", "soft_weight", "hard_weight", *swept)}
 
 
