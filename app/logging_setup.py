@@ -20,11 +20,6 @@ _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None)))
 _STANDARD |= {"message", "asctime", "taskName"}
 
 
-def bind_log_context(**fields: str | None) -> None:
-    """Add fields to every later line of this context (this request, this job)."""
-    _context.set({**(_context.get() or {}), **{k: v for k, v in fields.items() if v is not None}})
-
-
 @contextmanager
 def log_context(**fields: str | None) -> Iterator[None]:
     token = _context.set({**(_context.get() or {}), **{k: v for k, v in fields.items() if v is not None}})

@@ -19,7 +19,7 @@ from models.distill_config import DistillConfig
 from models.lazy_inputs import is_lazy
 from worker.engine.augment import augment
 from worker.engine.evaluate import expected_calibration_error, predict_logits
-from worker.engine.losses import combine, make_loss
+from worker.engine.losses import combine, grad_norm, make_loss
 
 # Each term's gradient norm costs one extra backward pass, so it is measured on each epoch's first batch
 # and every GRAD_NORM_INTERVAL steps after it (about 1% extra work); an epoch reports the latest
@@ -204,10 +204,6 @@ def _check_finite(loss: torch.Tensor, epoch: int, step: int) -> None:
         )
 
 
-def _norm(tensors) -> float:
-    return math.sqrt(sum(float(t.float().pow(2).sum()) for t in tensors if t is not None))
-
-
 def _term_grad_norms(names, params: list[torch.Tensor], partial: dict[str, tuple] | None) -> dict[str, float]:
     """Each weighted term's share of the gradient. The total's gradient is already in ``.grad``; every term
     but the last has had its own backward pass (``partial``), and the last one's gradient is the difference."""
@@ -215,12 +211,12 @@ def _term_grad_norms(names, params: list[torch.Tensor], partial: dict[str, tuple
     names = list(names)
     if not partial:  # a single term: its gradient is the total
         (name,) = names
-        return {f"grad_norm_{name}": _norm(total)}
+        return {f"grad_norm_{name}": grad_norm(total)}
     rest = list(total)
     for grads in partial.values():
         rest = [None if t is None else t - (0 if g is None else g) for t, g in zip(rest, grads, strict=True)]
     (last,) = [n for n in names if n not in partial]
-    return {**{f"grad_norm_{n}": _norm(g) for n, g in partial.items()}, f"grad_norm_{last}": _norm(rest)}
+    return {**{f"grad_norm_{n}": grad_norm(g) for n, g in partial.items()}, f"grad_norm_{last}": grad_norm(rest)}
 
 
 def epoch_metrics(losses: dict[str, float], norms: dict[str, float], learning_rate: float, samples: int,

@@ -22,7 +22,8 @@ LOSSES: dict[str, type["DistillationLoss"]] = {}
 AUTO_SOFT_WEIGHT_MAX = 1e4
 
 
-def _norm(tensors) -> float:
+def grad_norm(tensors) -> float:
+    """The L2 norm of a list of gradients (None for a parameter the term does not reach)."""
     return math.sqrt(sum(float(t.float().pow(2).sum()) for t in tensors if t is not None))
 
 
@@ -119,7 +120,7 @@ class DistillationLoss(nn.Module):
         g_soft = torch.autograd.grad(unit, params, retain_graph=True, allow_unused=True)
         g_hard = torch.autograd.grad(self.config.hard_weight * terms["hard"], params, retain_graph=True,
                                      allow_unused=True)
-        n_soft, n_hard = _norm(g_soft), _norm(g_hard)
+        n_soft, n_hard = grad_norm(g_soft), grad_norm(g_hard)
         if not n_soft > 0 or not math.isfinite(n_soft) or not math.isfinite(n_hard):
             return None
         return min(self.config.soft_to_hard_grad_ratio * n_hard / n_soft, AUTO_SOFT_WEIGHT_MAX)
