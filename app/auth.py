@@ -69,12 +69,19 @@ def revoke_key(session: Session, *, key_ref: str) -> ApiKey:
 
 def list_tenants(session: Session) -> list[tuple[Tenant, int]]:
     """Every tenant with its count of keys still usable (not revoked, not expired)."""
-    t = datetime.now(UTC)
     rows = []
     for tenant in session.scalars(select(Tenant).order_by(Tenant.name)):
         keys = session.scalars(select(ApiKey).where(ApiKey.tenant_id == tenant.id, ApiKey.revoked_at.is_(None)))
-        rows.append((tenant, sum(1 for k in keys if k.expires_at is None or k.expires_at > t)))
+        rows.append((tenant, sum(1 for k in keys if not _expired(k))))
     return rows
+
+
+def _expired(key: ApiKey) -> bool:
+    return key.expires_at is not None and key.expires_at <= datetime.now(UTC)
+
+
+def _unrevoked(session: Session, raw_key: str) -> ApiKey | None:
+    return session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(raw_key), ApiKey.revoked_at.is_(None)))
 
 
 def _unauthorized(detail: str) -> Problem:
@@ -91,11 +98,10 @@ def current_tenant(
             raise _unauthorized("this server needs an API key: send 'Authorization: Bearer <key>' "
                                 "(an operator makes one with `distillery admin create-key --tenant NAME`)")
         return DEFAULT_TENANT
-    key = session.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(credentials.credentials),
-                                              ApiKey.revoked_at.is_(None)))
+    key = _unrevoked(session, credentials.credentials)
     if key is None:
         raise _unauthorized("the API key is not valid (unknown or revoked); check DISTILLERY_API_KEY or --api-key")
-    if key.expires_at is not None and key.expires_at <= datetime.now(UTC):
+    if _expired(key):
         raise _unauthorized(f"the API key {key.prefix}… expired at {key.expires_at.isoformat(timespec='seconds')}; "
                             "ask an operator for a new one (`distillery admin create-key`)")
     check_rate(key.id, settings)
@@ -113,6 +119,5 @@ def key_still_valid(authorization: str | None) -> bool:
     from app.db import session_scope
 
     with session_scope() as s:
-        key = s.scalar(select(ApiKey).where(ApiKey.key_hash == hash_key(authorization[7:].strip()),
-                                            ApiKey.revoked_at.is_(None)))
-        return key is not None and (key.expires_at is None or key.expires_at > datetime.now(UTC))
+        key = _unrevoked(s, authorization[7:].strip())
+        return key is not None and not _expired(key)

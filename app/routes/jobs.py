@@ -185,7 +185,7 @@ def create_job(
         earlier = _replay(session, tenant, idempotency_key, request_hash)
         if earlier is not None:  # a retry after a lost answer: the same answer, the webhook secret included
             response.headers["Location"] = f"/v1/jobs/{earlier.id}"
-            return to_public(earlier).model_copy(update={"webhook_secret": earlier.webhook_secret})
+            return _created(earlier)
     _check(session, store, settings, body, tenant)
     check_active_jobs(session, tenant, settings)
     check_storage(session, tenant, settings)
@@ -204,7 +204,7 @@ def create_job(
         session.rollback()
         earlier = _replay(session, tenant, idempotency_key, request_hash)
         response.headers["Location"] = f"/v1/jobs/{earlier.id}"
-        return to_public(earlier).model_copy(update={"webhook_secret": earlier.webhook_secret})
+        return _created(earlier)
     session.add(Event(job_id=job.id, type="queued", message="the job is queued"))
     session.commit()
     testhooks.pause("api_after_commit")
@@ -219,6 +219,11 @@ def create_job(
                            "job again", kind="broker-unavailable") from None
     log.info("job %s queued for tenant %s", job.id, tenant, extra={"job_id": job.id, "tenant": tenant})
     response.headers["Location"] = f"/v1/jobs/{job.id}"
+    return _created(job)
+
+
+def _created(job: Job) -> JobPublic:
+    """The answer to the request that created the job (or to its retry): the only one with the webhook secret."""
     return to_public(job).model_copy(update={"webhook_secret": job.webhook_secret})
 
 
