@@ -1,1 +1,2 @@
-"""The HTTP edge of Distillery: settings, routes, schemas, the database and the artifact store."""
+"""The HTTP edge of Distillery: settings, routes, schemas, the database, the artifact store and the reaper.
+May import models/; never worker/ (tasks are sent by name, see broker.py)."""

@@ -1,1 +1,2 @@
-"""The worker side: the Celery application and its tasks, the job runner (jobs/) and the plain-PyTorch engine."""
+"""The worker side: the Celery application and its tasks, the job runner (jobs/) and the plain-PyTorch engine.
+May import app (tables, sessions, store, settings) and models; app never imports it."""
