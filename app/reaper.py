@@ -154,16 +154,15 @@ def _send_due_deliveries(t: datetime) -> None:
         except Exception as exc:
             log.warning("the reaper could not send webhook deliveries (%s); they wait for the next pass", exc)
             return
-        with session_scope() as s:
-            s.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery_id)
-                      .values(sent_at=datetime.now(UTC)))
+        _stamp(WebhookDelivery, delivery_id, "pending")
     if due:
         log.warning("re-sent %d webhook deliveries the broker may have lost", len(due))
 
 
-def _stamp(table, row_id: str) -> None:
+def _stamp(table, row_id: str, waiting: str = "queued") -> None:
+    """Record that the row's task was sent, if the row still waits for it."""
     with session_scope() as s:
-        s.execute(update(table).where(table.id == row_id, table.status == "queued")
+        s.execute(update(table).where(table.id == row_id, table.status == waiting)
                   .values(sent_at=datetime.now(UTC)))
 
 

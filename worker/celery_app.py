@@ -2,10 +2,10 @@
 
 from celery.signals import setup_logging
 
-from app.broker import DELIVER_WEBHOOK, RUN_JOB, RUN_SWEEP_MEMBER, SQLA_POLLING_SECONDS, make_celery
+from app.broker import DELIVER_WEBHOOK, RUN_JOB, RUN_SWEEP_MEMBER, make_celery
 from app.config import get_settings
 
-__all__ = ["DELIVER_WEBHOOK", "RUN_JOB", "RUN_SWEEP_MEMBER", "SQLA_POLLING_SECONDS", "celery_app", "make_celery"]
+__all__ = ["DELIVER_WEBHOOK", "RUN_JOB", "RUN_SWEEP_MEMBER", "celery_app"]  # what worker/tasks.py takes
 
 celery_app = make_celery()
 
