@@ -165,6 +165,40 @@ def test_bias_tuning_recovers_a_suppressed_class():
     assert ((logits + bias).argmax(1) == labels).all()
 
 
+def _correct(logits, labels, classes, delta):
+    raise_ = torch.zeros(logits.shape[1])
+    raise_[classes] = delta
+    return int(((logits + raise_).argmax(1) == labels).sum())
+
+
+def test_bias_tuning_finds_the_best_raise_a_fine_grid_finds():
+    """A second, plain search: every raise on a 0.001 grid. The exact search must do at least as well."""
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(40):
+        n, c = int(torch.randint(5, 80, (1,), generator=gen)), int(torch.randint(3, 7, (1,), generator=gen))
+        logits, labels = torch.randn(n, c, generator=gen) * 3, torch.randint(0, c, (n,), generator=gen)
+        classes = [0, c - 1]
+        logits[:, classes] -= 5
+        delta, _ = tune_logit_bias(logits, labels, classes)
+        grid_best = max(_correct(logits, labels, classes, d / 1000) for d in range(0, 30000, 3))
+        assert delta >= 0 and _correct(logits, labels, classes, delta) >= grid_best
+
+
+def test_bias_tuning_has_no_ceiling_and_takes_the_middle_of_the_best_range():
+    labels = torch.tensor([0, 1, 2, 2])
+    logits = torch.tensor([[40.0, 0, 0], [0, 40, 0], [10, 0, -20], [0, 10, -22]])
+    # Class 2 needs a raise past 30 and 32; one past 40 costs the other two samples.
+    delta, _ = tune_logit_bias(logits, labels, [2])
+    assert delta == pytest.approx(36.0)
+    assert _correct(logits, labels, [2], delta) == 4
+
+
+def test_bias_tuning_keeps_no_raise_when_raising_does_not_help():
+    labels = torch.tensor([0, 1, 0])
+    logits = torch.tensor([[3.0, 0, -1], [0, 3, -1], [2, 0, 1]])
+    assert tune_logit_bias(logits, labels, [2])[0] == 0.0
+
+
 @pytest.mark.slow  # torch.compile builds C++ kernels on the CPU: tens of seconds
 def test_compiled_student_trains_like_the_eager_one(digits, teacher):
     train, val = make_splits(digits, teacher)

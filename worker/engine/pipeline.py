@@ -128,8 +128,9 @@ class _Prepared:
     """The splits every run of an experiment trains and is measured on."""
 
     train: Split
-    train_full: Split  # before classes are omitted: what bias correction tunes on
+    train_full: Split  # before classes are omitted: with val_full, what bias correction tunes on
     val: Split
+    val_full: Split
     test: Split | None
     teacher_probs: torch.Tensor | None  # on the test split, at T = 1
 
@@ -147,6 +148,7 @@ def _prepare(exp: Experiment, hooks: Hooks) -> _Prepared:
     else:
         train_idx, val_idx = validation_split(len(full), cfg.validation_fraction, cfg.seed)
         train_full, val = full.subset(train_idx), full.subset(val_idx)
+    val_full = val
     train, val = _without(train_full, exp.omit_classes), _without(val, exp.omit_classes)
     if cfg.augmenting:  # the teacher sees the same augmented batch as the student
         train = Split(train.x, train.y)
@@ -154,7 +156,7 @@ def _prepare(exp: Experiment, hooks: Hooks) -> _Prepared:
     if exp.data.x_test is not None:
         test = _tensors(exp.data.x_test, exp.data.y_test)
         teacher_probs = ensemble_log_probs(test_logits, 1.0, cfg.ensemble).exp()
-    return _Prepared(train, train_full, val, test, teacher_probs)
+    return _Prepared(train, train_full, val, val_full, test, teacher_probs)
 
 
 def _measure(exp: Experiment, prep: _Prepared, name: str, outcome: TrainResult) -> tuple[dict, PlainSoftmax]:
@@ -167,8 +169,11 @@ def _measure(exp: Experiment, prep: _Prepared, name: str, outcome: TrainResult) 
     # Only the distilled student gets the raise: the baseline stays the paper's comparison.
     if name == "distilled" and exp.omit_classes and exp.bias_correction:
         device = resolve_device(exp.config.device)
-        train_logits = predict_logits(outcome.model, prep.train_full.x, device=device)
-        result["bias_correction"], logit_bias = tune_logit_bias(train_logits, prep.train_full.y, exp.omit_classes)
+        # Every labelled sample the transfer set holds: the omitted classes' are unseen in all of them.
+        seen = [prep.train_full, prep.val_full]
+        logits = torch.cat([predict_logits(outcome.model, s.x, device=device) for s in seen])
+        result["bias_correction"], logit_bias = tune_logit_bias(logits, torch.cat([s.y for s in seen]),
+                                                                exp.omit_classes)
     student = PlainSoftmax(outcome.model.cpu(), exp.num_classes, logit_bias).eval()
     if prep.test is not None:
         report = classification_report(predict_logits(student, prep.test.x), prep.test.y,
