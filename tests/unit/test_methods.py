@@ -440,6 +440,18 @@ def test_validation_folds_score_each_temperature_on_every_fold(digits_splits):
     assert events[-1][2]["folds"] == 3 and "mean of 3 folds" in events[-1][1]
 
 
+def test_one_score_ranks_sweep_members_and_temperature_candidates():
+    from worker.engine.search import score
+
+    labelled = [{"val_cross_entropy": 0.31, "val_accuracy": 0.9}, {"val_cross_entropy": 0.30, "val_accuracy": 0.8}]
+    assert sorted(labelled, key=score) == labelled[::-1]  # cross-entropy first, finer than accuracy
+    unlabelled = [{"val_teacher_agreement": 0.9, "val_accuracy": None, "val_cross_entropy": None},
+                  {"val_teacher_agreement": 0.95}]
+    assert sorted(unlabelled, key=score) == unlabelled[::-1]
+    assert score({"val_accuracy": 0.75}) == pytest.approx(0.25)
+    assert score({}) == float("inf")  # a run with nothing measured ranks last
+
+
 def test_validation_folds_belong_to_temperature_auto():
     with pytest.raises(ValidationError, match="validation_folds"):
         DistillConfig(temperature=2.0, validation_folds=3)

@@ -175,7 +175,8 @@ def _measure(exp: Experiment, prep: _Prepared, name: str, outcome: TrainResult) 
     result: dict = {"best_epoch": outcome.best_epoch, "epochs_run": outcome.epochs_run,
                     "stopped_early": outcome.stopped_early,
                     "val_accuracy": outcome.history[outcome.best_epoch - 1].get("val_accuracy"),
-                    "val_cross_entropy": outcome.history[outcome.best_epoch - 1].get("val_cross_entropy")}
+                    "val_cross_entropy": outcome.history[outcome.best_epoch - 1].get("val_cross_entropy"),
+                    "val_teacher_agreement": outcome.history[outcome.best_epoch - 1].get("val_teacher_agreement")}
     logit_bias = None
     # Only the distilled student gets the raise: the baseline stays the paper's comparison.
     if name == "distilled" and exp.omit_classes and exp.bias_correction:

@@ -23,12 +23,16 @@ from models.distill_config import DistillConfig
 from worker.engine.loop import Split, TrainResult, train_student
 
 
-def score(metrics: dict[str, float]) -> float:
-    """Lower is better: validation cross-entropy against the labels, or on an unlabelled set the share of
-    validation samples where the student disagrees with the teacher."""
-    if "val_cross_entropy" in metrics:
-        return metrics["val_cross_entropy"]
-    return 1.0 - metrics.get("val_teacher_agreement", math.nan)
+def score(metrics: dict) -> float:
+    """Lower is better; the one rule that ranks sweep members (their best epoch's result) and temperature
+    candidates (their latest epoch). Validation cross-entropy against the labels first: accuracy moves in
+    steps of one sample, and close runs tie. Without labels, the share of validation samples where the
+    student disagrees with the teacher."""
+    for key, value in (("val_cross_entropy", lambda v: v), ("val_accuracy", lambda v: 1.0 - v),
+                       ("val_teacher_agreement", lambda v: 1.0 - v)):
+        if metrics.get(key) is not None:
+            return value(metrics[key])
+    return math.inf
 
 
 class _Pause(Exception):
