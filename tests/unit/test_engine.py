@@ -247,7 +247,7 @@ def test_term_gradient_norms_match_separate_backward_passes():
 
 
 def test_data_over_the_device_budget_is_batched_from_host_memory(digits, teacher):
-    from worker.engine.loop import _fits
+    from worker.engine.training import fits as _fits
 
     train, _ = make_splits(digits, teacher)
     size = train.x.numel() * 4 + train.y.numel() * 8 + train.teacher_logits.numel() * 4
@@ -285,14 +285,15 @@ def test_resuming_from_a_checkpoint_gives_the_same_student(digits, teacher):
 
 def test_stacked_and_separate_loss_terms_train_the_same_student(digits, teacher, monkeypatch):
     import worker.engine.loop as loop
+    import worker.engine.training as training
 
     train, val = make_splits(digits, teacher)
     cfg = DistillConfig(epochs=3, seed=3, temperature=4.0)
     made = []
-    fuse = loop._fuse
-    monkeypatch.setattr(loop, "_fuse", lambda *a: made.append(fuse(*a)) or made[-1])
+    fuse = loop.fuse
+    monkeypatch.setattr(loop, "fuse", lambda *a: made.append(fuse(*a)) or made[-1])
     stacked = train_student(student_factory, train, val, cfg)
-    monkeypatch.setattr(loop, "FUSED_TARGETS_MAX_BYTES", 0)
+    monkeypatch.setattr(training, "FUSED_TARGETS_MAX_BYTES", 0)
     separate = train_student(student_factory, train, val, cfg)
     assert made[0] is not None and made[1] is None
     for a, b in zip(stacked.history, separate.history, strict=True):
@@ -326,10 +327,10 @@ def test_each_epoch_reports_gradient_norms_measured_in_that_epoch(digits, teache
 @pytest.mark.parametrize("batched", [False, True])
 def test_an_epoch_that_measures_no_gradient_norms_reports_none(digits, teacher, batched, monkeypatch):
     """Norms are absent from an epoch that took no measurement, never a copy of an earlier epoch's."""
-    from worker.engine import loop
+    from worker.engine import trainer
     from worker.engine.members import train_members
 
-    monkeypatch.setattr(loop, "measures_grad_norms", lambda epoch, batch: epoch == 2 and batch == 0)
+    monkeypatch.setattr(trainer, "measures_grad_norms", lambda epoch, batch: epoch == 2 and batch == 0)
     train, val = make_splits(digits, teacher)
     cfg = DistillConfig(epochs=3, batch_size=64, learning_rate=0.05)
     if batched:
