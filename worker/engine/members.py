@@ -7,7 +7,8 @@ under ``vmap``: one forward, one backward and one optimizer step a batch for all
 with its own stacked targets and temperature. SGD, Adam and AdamW update every element on its own, so one
 optimizer over the stacked parameters is the members' own optimizers side by side; gradient clipping
 is done per member. Each member reports its own epochs, keeps its own best epoch and stops early on its
-own; training ends when every member has.
+own; training ends when every member has. The epochs, checks, optimizer steps, validation and early stopping
+are the skeleton's (``trainer.run``), the same that trains one student; ``MembersStep`` is what differs.
 
 Whether it pays depends on the device: ``bench/batched_members.py`` measures it.
 """
