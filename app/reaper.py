@@ -32,10 +32,10 @@ from app.config import get_settings
 from app.db import session_scope
 from app.queue import enqueue_delivery, enqueue_job, enqueue_member
 from app.tables import Event, Job, Run, WebhookDelivery
+from models.statuses import UNFINISHED, DeliveryStatus, JobStatus, RunStatus
 
 log = logging.getLogger(__name__)
 
-UNFINISHED = ("queued", "running")
 SEND_BATCH = 500  # rows sent per pass and kind at most; the rest wait for the next pass
 RELEASED = dict(lease_owner=None, lease_token=None, lease_expires_at=None)
 
@@ -54,21 +54,21 @@ def reap() -> list[str]:
 def _expire_jobs(t: datetime) -> None:
     settings = get_settings()
     with session_scope() as s:
-        expired = list(s.scalars(select(Job).where(Job.status == "running", Job.lease_expires_at < t)))
+        expired = list(s.scalars(select(Job).where(Job.status == JobStatus.RUNNING, Job.lease_expires_at < t)))
     for job in expired:
         again = job.attempts < settings.max_attempts
-        values = (dict(status="queued", sent_at=None, **RELEASED) if again else
-                  dict(status="failed", finished_at=t, **RELEASED,
+        values = (dict(status=JobStatus.QUEUED, sent_at=None, **RELEASED) if again else
+                  dict(status=JobStatus.FAILED, finished_at=t, **RELEASED,
                        error=f"the job's worker stopped responding {job.attempts} times "
                              f"(DISTILLERY_MAX_ATTEMPTS={settings.max_attempts}); submit it again"))
         with session_scope() as s:
-            took = s.execute(update(Job).where(Job.id == job.id, Job.status == "running",
+            took = s.execute(update(Job).where(Job.id == job.id, Job.status == JobStatus.RUNNING,
                                                Job.lease_expires_at < t).values(**values)).rowcount
             if took and not again:  # a sweep's members end with it
                 s.execute(update(Run).where(Run.job_id == job.id, Run.status.in_(UNFINISHED))
-                          .values(status="failed", **RELEASED))
+                          .values(status=RunStatus.FAILED, **RELEASED))
             if took:
-                s.add(Event(job_id=job.id, type="requeued" if again else "failed",
+                s.add(Event(job_id=job.id, type="requeued" if again else JobStatus.FAILED,
                             message=f"its worker stopped renewing the lease; queued again (start "
                                     f"{job.attempts + 1} of {settings.max_attempts})" if again else values["error"]))
         if took:
@@ -79,14 +79,14 @@ def _expire_members(t: datetime) -> None:
     """Sweep members are tasks of their own, with leases of their own: the same rules apply."""
     settings = get_settings()
     with session_scope() as s:
-        expired = list(s.scalars(select(Run).where(Run.status == "running", Run.lease_expires_at < t)))
+        expired = list(s.scalars(select(Run).where(Run.status == RunStatus.RUNNING, Run.lease_expires_at < t)))
     for run in expired:
         again = run.attempts < settings.max_attempts
         reason = f"its worker stopped responding {run.attempts} times"
-        values = (dict(status="queued", sent_at=None, **RELEASED) if again else
-                  dict(status="failed", result={"error": reason}, **RELEASED))
+        values = (dict(status=RunStatus.QUEUED, sent_at=None, **RELEASED) if again else
+                  dict(status=RunStatus.FAILED, result={"error": reason}, **RELEASED))
         with session_scope() as s:
-            took = s.execute(update(Run).where(Run.id == run.id, Run.status == "running",
+            took = s.execute(update(Run).where(Run.id == run.id, Run.status == RunStatus.RUNNING,
                                                Run.lease_expires_at < t).values(**values)).rowcount
             if took:
                 s.add(Event(job_id=run.job_id, type="requeued" if again else "member_failed",
@@ -104,11 +104,11 @@ def _queue_unfinished_sweeps() -> None:
     member_left = exists().where(Run.job_id == Job.id, Run.status.in_(UNFINISHED))
     has_members = exists().where(Run.job_id == Job.id)
     with session_scope() as s:
-        ids = list(s.scalars(select(Job.id).where(Job.status == "running", Job.lease_owner.is_(None),
+        ids = list(s.scalars(select(Job.id).where(Job.status == JobStatus.RUNNING, Job.lease_owner.is_(None),
                                                   has_members, ~member_left)))
         for job_id in ids:
-            if s.execute(update(Job).where(Job.id == job_id, Job.status == "running", Job.lease_owner.is_(None),
-                                           ~member_left).values(status="queued", sent_at=None)).rowcount:
+            if s.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.lease_owner.is_(None),
+                                           ~member_left).values(status=JobStatus.QUEUED, sent_at=None)).rowcount:
                 s.add(Event(job_id=job_id, type="requeued", message="every sweep member has ended; the sweep is "
                                                                     "queued to be finished"))
 
@@ -116,11 +116,11 @@ def _queue_unfinished_sweeps() -> None:
 def _send_queued(t: datetime) -> list[str]:
     stale = t - timedelta(seconds=get_settings().requeue_after_seconds)
     with session_scope() as s:
-        jobs = list(s.scalars(select(Job.id).where(Job.status == "queued",
+        jobs = list(s.scalars(select(Job.id).where(Job.status == JobStatus.QUEUED,
                                                    or_(Job.sent_at.is_(None), Job.sent_at < stale))
                               .order_by(Job.created_at).limit(SEND_BATCH)))
         members = list(s.execute(select(Run.id, Run.job_id).join(Job, Job.id == Run.job_id)
-                                 .where(Run.status == "queued", Job.status == "running",
+                                 .where(Run.status == RunStatus.QUEUED, Job.status == JobStatus.RUNNING,
                                         or_(Run.sent_at.is_(None), Run.sent_at < stale))
                                  .order_by(Run.created_at, Run.id).limit(SEND_BATCH)).all())
     sent = []
@@ -145,7 +145,7 @@ def _send_due_deliveries(t: datetime) -> None:
     stale = t - timedelta(seconds=get_settings().requeue_after_seconds)
     with session_scope() as s:
         due = list(s.scalars(select(WebhookDelivery.id).where(
-            WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= t,
+            WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= t,
             or_(WebhookDelivery.sent_at.is_(None), WebhookDelivery.sent_at < stale))
             .order_by(WebhookDelivery.next_attempt_at).limit(SEND_BATCH)))
     for delivery_id in due:
@@ -154,12 +154,12 @@ def _send_due_deliveries(t: datetime) -> None:
         except Exception as exc:
             log.warning("the reaper could not send webhook deliveries (%s); they wait for the next pass", exc)
             return
-        _stamp(WebhookDelivery, delivery_id, "pending")
+        _stamp(WebhookDelivery, delivery_id, DeliveryStatus.PENDING)
     if due:
         log.warning("re-sent %d webhook deliveries the broker may have lost", len(due))
 
 
-def _stamp(table, row_id: str, waiting: str = "queued") -> None:
+def _stamp(table, row_id: str, waiting: str = JobStatus.QUEUED) -> None:
     """Record that the row's task was sent, if the row still waits for it."""
     with session_scope() as s:
         s.execute(update(table).where(table.id == row_id, table.status == waiting)

@@ -9,8 +9,7 @@ from app.safe_text import SafeStr
 from models.distill_config import KDConfig, MethodConfig, SweepSpec
 from models.preprocessing import Preprocessing
 from models.specs import StudentSpec
-
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+from models.statuses import DeliveryStatus, JobStatus, RunStatus
 
 
 class _In(BaseModel):
@@ -179,7 +178,8 @@ class SweepRow(_Open):
     """One sweep member or one candidate of the temperature search; its swept parameters are further keys."""
 
     name: str
-    status: str
+    status: str = Field(description="A member's run status, or a temperature-search candidate's: continues, dropped "
+                        "or chosen.")
     val_cross_entropy: float | None = None
     val_accuracy: float | None = None
     test_errors: int | None = None
@@ -269,7 +269,7 @@ class MetricPoint(BaseModel):
 class RunMetrics(BaseModel):
     id: str
     name: str
-    status: str
+    status: RunStatus
     result: dict[str, Any] | None
     metrics: dict[str, list[MetricPoint]]
 
@@ -336,7 +336,7 @@ class WebhookDeliveryPublic(_Out):
     job_id: str
     url: str
     event_type: str
-    status: Literal["pending", "delivered", "failed"]
+    status: DeliveryStatus
     attempts: list[WebhookAttempt]
     next_attempt_at: datetime | None = Field(description="When the next try is due; null once it has ended.")
     created_at: datetime

@@ -11,6 +11,7 @@ from app.ids import new_id
 from app.store import ArtifactStore, sha256_of
 from app.tables import Artifact, Job, StudentExport
 from models.export import EXPORT_FORMATS, PlainSoftmax, export
+from models.statuses import JobStatus
 from worker.jobs.ending import count_finished, now
 from worker.jobs.recording import add_event
 from worker.leases import Lease, fenced
@@ -37,16 +38,16 @@ def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_sha
             s.flush()
             s.add_all(StudentExport(job_id=job_id, format=f, artifact_id=a.id) for f, a in artifacts.items())
             s.execute(update(Job).where(Job.id == job_id).values(
-                status="succeeded", result={**results, "exports": exports}, finished_at=now(),
+                status=JobStatus.SUCCEEDED, result={**results, "exports": exports}, finished_at=now(),
                 **lease.released()))
             add_event(s, job_id, "exported", "student exported with a plain softmax (T = 1)", {"formats": exports})
-            add_event(s, job_id, "succeeded", message)
+            add_event(s, job_id, JobStatus.SUCCEEDED, message)
             started_at = s.scalar(select(Job.started_at).where(Job.id == job_id))
     except BaseException:
         for artifact in artifacts.values():
             store.delete(artifact.key)
         raise
-    count_finished("succeeded", started_at)
+    count_finished(JobStatus.SUCCEEDED, started_at)
     shutil.rmtree(store.path(f"checkpoints/{job_id}"), ignore_errors=True)
 
 

@@ -9,6 +9,7 @@ from app import testhooks
 from app.db import session_scope
 from app.ids import new_id
 from app.tables import Job, Metric, Run
+from models.statuses import RunStatus
 from worker.engine.pipeline import Hooks
 from worker.jobs.experiment import artifact_store, save_weights
 from worker.jobs.recording import Recorder, add_event
@@ -95,10 +96,10 @@ class JobHooks(RunHooks):
         with fenced(self.lease) as s:
             if existing is None:
                 self.run_ids[name] = new_id("run")
-                s.add(Run(id=self.run_ids[name], job_id=self.job_id, name=name, status="running"))
+                s.add(Run(id=self.run_ids[name], job_id=self.job_id, name=name, status=RunStatus.RUNNING))
             else:  # a restarted job: its run goes on under the same row
                 self.run_ids[name] = existing.id
-                s.execute(update(Run).where(Run.id == existing.id).values(status="running"))
+                s.execute(update(Run).where(Run.id == existing.id).values(status=RunStatus.RUNNING))
 
     def resume_state(self, name):
         """The checkpoint the run's row records, if any. Metrics of epochs after it were recorded by an
@@ -137,7 +138,7 @@ class JobHooks(RunHooks):
         from safetensors.torch import load_file
 
         run = self._run_row(name)
-        if run is None or run.status != "succeeded":
+        if run is None or run.status != RunStatus.SUCCEEDED:
             return None
         key = run.weights_key or f"checkpoints/{self.job_id}/{name}.final.safetensors"  # rows from before 0009
         if not self.store.exists(key):
@@ -154,7 +155,7 @@ class JobHooks(RunHooks):
         key = self._key(name, "final.safetensors")
         save_weights(self.store, key, student)
         with fenced(self.lease) as s:
-            s.execute(update(Run).where(Run.id == self.run_ids[name]).values(status="succeeded", result=result,
+            s.execute(update(Run).where(Run.id == self.run_ids[name]).values(status=RunStatus.SUCCEEDED, result=result,
                                                                              weights_key=key))
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import update
 from app.config import get_settings
 from app.logging_setup import log_context
 from app.tables import Job
+from models.statuses import JobStatus
 from worker import metrics as worker_metrics
 from worker.engine.loop import Cancelled
 from worker.engine.pipeline import run_experiment
@@ -58,7 +59,7 @@ def _execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | N
     except LeaseLost:
         log.warning("job %s: another worker holds its lease now; leaving it", job_id)
     except Cancelled:
-        end(lease, "cancelled", "the job was cancelled; metrics so far are kept")
+        end(lease, JobStatus.CANCELLED, "the job was cancelled; metrics so far are kept")
     except Exception as exc:
         if database_trouble(exc):
             # The database is out of reach: nothing can be recorded now. The lease lapses, and the reaper
@@ -66,7 +67,7 @@ def _execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | N
             log.exception("job %s: the database failed; leaving the job to the reaper", job_id)
         else:  # every failure must end the job, with a reason the user can act on
             log.exception("job %s failed", job_id)
-            end(lease, "failed", reason(exc), error=reason(exc))
+            end(lease, JobStatus.FAILED, reason(exc), error=reason(exc))
     finally:
         heartbeat.stop()
         worker_metrics.job_idle()

@@ -10,6 +10,7 @@ from app.db import session_scope
 from app.store import ArtifactStore
 from app.tables import Job, Metric, Run, TransferSet
 from models.distill_config import DistillConfig, SweepSpec
+from models.statuses import RunStatus
 from worker.engine.loop import Cancelled
 from worker.engine.members import why_not_batched
 from worker.engine.pipeline import run_experiment, run_members
@@ -23,7 +24,7 @@ from worker.leases import Heartbeat, Lease, LeaseLost, claim, fenced
 log = logging.getLogger(__name__)
 BASELINE = "baseline"
 
-Ended = tuple[Lease, str, dict | None, str | None]  # a member's lease, status, result and weights' key
+Ended = tuple[Lease, RunStatus, dict | None, str | None]  # a member's lease, status, result and weights' key
 
 
 def member_update(name: str, job: Job) -> dict:
@@ -63,7 +64,7 @@ def adopt_members(job: Job, run_id: str, name: str, owner: str, mode: str) -> li
             return []
     members = dict(SweepSpec.model_validate(job.spec["sweep"]).members(cfg))
     with session_scope() as s:
-        queued = s.execute(select(Run.id, Run.name).where(Run.job_id == job.id, Run.status == "queued",
+        queued = s.execute(select(Run.id, Run.name).where(Run.job_id == job.id, Run.status == RunStatus.QUEUED,
                                                           Run.name != BASELINE, Run.id != run_id)
                            .order_by(Run.created_at, Run.id)).all()
         streamed = streams(s.get(TransferSet, job.transfer_set_id))
@@ -95,16 +96,16 @@ def train_member(job: Job, run_id: str, name: str, lease: Lease, store: Artifact
         outcome = run_experiment(experiment, MemberHooks(job.id, lease, run_id, heartbeat=heartbeat))
         key = _member_key(job.id, lease)
         save_weights(store, key, outcome.students["distilled"])
-        return lease, "succeeded", _member_result(job, name, outcome), key
+        return lease, RunStatus.SUCCEEDED, _member_result(job, name, outcome), key
     except Cancelled:
-        return lease, "cancelled", None, None
+        return lease, RunStatus.CANCELLED, None, None
     except LeaseLost:
         raise
     except Exception as exc:
         if database_trouble(exc):
             raise
         log.exception("job %s: sweep member %s failed", job.id, name)
-        return lease, "failed", {"error": reason(exc)}, None
+        return lease, RunStatus.FAILED, {"error": reason(exc)}, None
 
 
 def train_together(job: Job, runs: list[tuple[str, str, Lease]], store: ArtifactStore,
@@ -123,10 +124,10 @@ def train_together(job: Job, runs: list[tuple[str, str, Lease]], store: Artifact
         for (_, name, lease), outcome in zip(runs, outcomes, strict=True):
             key = _member_key(job.id, lease)
             save_weights(store, key, outcome.students["distilled"])
-            ended.append((lease, "succeeded", _member_result(job, name, outcome), key))
+            ended.append((lease, RunStatus.SUCCEEDED, _member_result(job, name, outcome), key))
         return ended
     except Cancelled:
-        return [(lease, "cancelled", None, None) for lease in leases]
+        return [(lease, RunStatus.CANCELLED, None, None) for lease in leases]
     except LeaseLost:
         raise
     except Exception as exc:

@@ -16,10 +16,11 @@ from app.store import ArtifactStore
 from app.tables import Job, Run, Teacher, TransferSet
 from models.distill_config import DistillConfig, SweepSpec
 from models.export import PlainSoftmax
+from models.statuses import TERMINAL, UNFINISHED, JobStatus, RunStatus
 from models.zoo import build_student, load_state_dict_into
 from worker.engine.loop import resolve_device
 from worker.engine.pipeline import teacher_outputs
-from worker.jobs.ending import TERMINAL, UNFINISHED, database_trouble, end, finish, now, reason
+from worker.jobs.ending import database_trouble, end, finish, now, reason
 from worker.jobs.experiment import artifact_store, build_experiment
 from worker.jobs.exports import succeed
 from worker.jobs.hooks import JobHooks
@@ -69,7 +70,7 @@ def _start_sweep(job_id: str, lease: Lease) -> list[str]:
         names.append(BASELINE)
     run_ids = [new_id("run") for _ in names]
     with fenced(lease) as s:
-        s.add_all(Run(id=r, job_id=job_id, name=n, status="queued", sent_at=now())
+        s.add_all(Run(id=r, job_id=job_id, name=n, status=RunStatus.QUEUED, sent_at=now())
                   for r, n in zip(run_ids, names, strict=True))
         s.execute(update(Job).where(Job.id == job_id).values(total_epochs=experiment.config.epochs * len(names),
                                                              **lease.released()))
@@ -95,11 +96,11 @@ def _execute_member(job_id: str, run_id: str) -> None:
     with session_scope() as s:
         name = s.scalar(select(Run.name).where(Run.id == run_id))
         job = s.get(Job, job_id)
-    if job is None or job.status != "running":  # the job ended: nothing to train
+    if job is None or job.status != JobStatus.RUNNING:  # the job ended: nothing to train
         try:
             with fenced(lease) as s:
                 s.execute(update(Run).where(Run.id == run_id).values(
-                    status=job.status if job is not None and job.status in TERMINAL else "cancelled",
+                    status=job.status if job is not None and job.status in TERMINAL else RunStatus.CANCELLED,
                     **lease.released()))
         except LeaseLost:
             pass
@@ -144,10 +145,10 @@ def _no_member_left(job_id: str):
 
 def _finishing_claim(job_id: str):
     """Who may take a sweep job's lease to finish it: it runs, nobody holds it, and no member is left."""
-    return (Job.status == "running") & Job.lease_owner.is_(None) & _no_member_left(job_id)
+    return (Job.status == JobStatus.RUNNING) & Job.lease_owner.is_(None) & _no_member_left(job_id)
 
 
-def _record_member(lease: Lease, status: str, result: dict | None, weights_key: str | None,
+def _record_member(lease: Lease, status: RunStatus, result: dict | None, weights_key: str | None,
                    lease_seconds: float) -> Lease | None:
     """Finish the member's run. The last member to finish takes the job's lease in the same transaction,
     to finish the sweep: its lease is returned. Raises LeaseLost."""
@@ -193,17 +194,17 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
             teacher = s.get(Teacher, job.teacher_ids[0])
             class_names = s.get(TransferSet, job.transfer_set_id).class_names
         if job.cancel_requested:
-            finish(lease, "cancelled", "the sweep was cancelled; finished members are kept")
+            finish(lease, JobStatus.CANCELLED, "the sweep was cancelled; finished members are kept")
             return
         # The grid's order, not the rows': members created in one transaction share a timestamp.
         grid = [n for n, _ in SweepSpec.model_validate(job.spec["sweep"]).members(
             DistillConfig.model_validate(job.spec["hyperparameters"]))]
         members = sorted((r for r in runs if r.name != BASELINE), key=lambda r: grid.index(r.name))
-        done = [r for r in members if r.status == "succeeded"]
+        done = [r for r in members if r.status == RunStatus.SUCCEEDED]
         if not done:
             reasons = "; ".join(f"{r.name}: {(r.result or {}).get('error', r.status)}" for r in members)
-            finish(lease, "failed", f"every sweep member failed: {reasons}", error=f"every sweep member failed: "
-                                                                                    f"{reasons}")
+            failure = f"every sweep member failed: {reasons}"
+            finish(lease, JobStatus.FAILED, failure, error=failure)
             return
         ranked = sorted(done, key=lambda r: (sweep_score(r.result), members.index(r)))
         best = ranked[0]
@@ -221,7 +222,7 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
                    "best_member": best.name, "sweep": table,
                    "best_member_margin": (sweep_score(ranked[1].result) - sweep_score(best.result)
                                           if len(ranked) > 1 else None)}
-        baseline = next((r for r in runs if r.name == BASELINE and r.status == "succeeded"), None)
+        baseline = next((r for r in runs if r.name == BASELINE and r.status == RunStatus.SUCCEEDED), None)
         if baseline:
             results["baseline"] = {k: v for k, v in baseline.result.items() if k != "teacher"}
         succeed(lease, store, student.eval(), teacher.input_shape, job.spec["student"], results,
@@ -233,6 +234,6 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
             log.exception("job %s: the database failed while finishing the sweep; leaving it to the reaper", job_id)
             return
         log.exception("job %s: finishing the sweep failed", job_id)
-        end(lease, "failed", reason(exc), error=reason(exc))
+        end(lease, JobStatus.FAILED, reason(exc), error=reason(exc))
     finally:
         heartbeat.stop()
