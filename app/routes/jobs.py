@@ -188,8 +188,8 @@ def create_job(
     _check(session, store, settings, body, tenant)
     check_active_jobs(session, tenant, settings)
     check_storage(session, tenant, settings)
-    spec = body.model_dump(mode="json", exclude={"teacher_ids", "transfer_set_id"})
-    runs = (len(body.sweep.members(body.hyperparameters)) if body.sweep else 1) + (1 if body.baseline else 0)
+    spec = body.stored()
+    runs = (len(body.members()) or 1) + (1 if body.baseline else 0)
     job = Job(id=new_id("job"), tenant_id=tenant, status=JobStatus.QUEUED, transfer_set_id=body.transfer_set_id,
               spec=spec, total_epochs=body.hyperparameters.epochs * runs, idempotency_key=idempotency_key,
               request_hash=request_hash, sent_at=datetime.now(UTC))  # sent just below; else the reaper sends it

@@ -9,6 +9,7 @@ from app import testhooks
 from app.db import session_scope
 from app.ids import new_id
 from app.tables import Job, Metric, Run
+from models.job_spec import JobSpec
 from models.statuses import RunStatus
 from worker.engine.pipeline import Hooks
 from worker.jobs.experiment import artifact_store, save_weights
@@ -68,10 +69,10 @@ class JobHooks(RunHooks):
     again from the previous checkpoint; one that dies after loses nothing. Epochs without a checkpoint (the
     last) are recorded when they end; recording an epoch twice is a no-op."""
 
-    def __init__(self, job_id: str, spec: dict, lease: Lease, heartbeat: Heartbeat | None = None):
+    def __init__(self, job_id: str, spec: JobSpec, lease: Lease, heartbeat: Heartbeat | None = None):
         super().__init__(job_id, lease, heartbeat)
-        self.epochs = spec["hyperparameters"]["epochs"]
-        self.order = ["distilled", "baseline"] if spec.get("baseline") else ["distilled"]
+        self.epochs = spec.hyperparameters.epochs
+        self.order = ["distilled", "baseline"] if spec.baseline else ["distilled"]
         self.store = artifact_store()
         self._step_written = 0.0
 
