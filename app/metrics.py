@@ -25,9 +25,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.config import get_settings
 from app.db import session_scope
 from app.tables import Event, Job
+from models.statuses import JobStatus
 
 log = logging.getLogger(__name__)
-STATUSES = ("queued", "running", "succeeded", "failed", "cancelled")
 DURATION_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 900, 1800, 3600, 4 * 3600, 12 * 3600, 24 * 3600)
 REFRESH_SECONDS = 5.0
 STORE_REFRESH_SECONDS = 60.0
@@ -131,14 +131,14 @@ class DatabaseCollector(Collector):
             by_status = dict(s.execute(select(Job.status, func.count()).group_by(Job.status)).all())
             ended = s.execute(select(Job.started_at, Job.finished_at)
                               .where(Job.finished_at.is_not(None), Job.started_at.is_not(None))).all()
-            errors = s.scalars(select(Job.error).where(Job.status == "failed")).all()
+            errors = s.scalars(select(Job.error).where(Job.status == JobStatus.FAILED)).all()
             cache = dict(s.execute(select(Event.type, func.count()).where(Event.type.in_(("cache_hit", "cache_built")))
                                    .group_by(Event.type)).all())
         jobs = GaugeMetricFamily("distillery_jobs", "Jobs by status.", labels=["status"])
-        for status in STATUSES:
+        for status in JobStatus:
             jobs.add_metric([status], by_status.get(status, 0))
         depth = GaugeMetricFamily("distillery_queue_depth", "Jobs queued and not yet started.",
-                                  value=by_status.get("queued", 0))
+                                  value=by_status.get(JobStatus.QUEUED, 0))
         durations = sorted(max(0.0, (f - s_).total_seconds()) for s_, f in ended)
         buckets, i = [], 0
         for bound in DURATION_BUCKETS:

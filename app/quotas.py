@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 from app.config import Settings
 from app.problems import Problem
 from app.tables import Artifact, Job, StudentExport, Teacher, TransferSet
+from models.statuses import UNFINISHED
 
 log = logging.getLogger(__name__)
-ACTIVE = ("queued", "running")
 JOB_QUOTA_RETRY_SECONDS = 30
 
 
@@ -52,7 +52,7 @@ def check_rate(key_id: str, settings: Settings) -> None:
 
 def check_active_jobs(session: Session, tenant: str, settings: Settings) -> None:
     active = session.scalar(select(func.count()).select_from(Job)
-                            .where(Job.tenant_id == tenant, Job.status.in_(ACTIVE)))
+                            .where(Job.tenant_id == tenant, Job.status.in_(UNFINISHED)))
     if active >= settings.max_active_jobs:
         raise Problem(429, f"this tenant has {active} queued or running jobs, its limit "
                            f"(DISTILLERY_MAX_ACTIVE_JOBS={settings.max_active_jobs}); submit again once one has "

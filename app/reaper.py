@@ -1,7 +1,8 @@
 """Keeps every job moving; runs inside the API process. Each pass:
 
 1. A running job or sweep member whose lease expired (its worker vanished) is queued again, up to
-   DISTILLERY_MAX_ATTEMPTS starts in all, and then failed with a reason. Queued again means: status
+   DISTILLERY_MAX_ATTEMPTS starts in all, and then failed with a reason: one pass over both kinds of leased
+   row, each described once in :data:`LEASED` (its failure, its event, how its task is sent). Queued again means: status
    ``queued`` and ``sent_at`` NULL — nothing is sent here.
 2. A sweep whose members have all ended but that nobody is finishing (the worker that would have died)
    is queued again as a job, whose task then finishes it.
@@ -23,19 +24,21 @@ Several API processes may run it at once: every change is a conditional update.
 import asyncio
 import logging
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import Select, exists, or_, select, update
 
 from app.config import get_settings
 from app.db import session_scope
 from app.queue import enqueue_delivery, enqueue_job, enqueue_member
 from app.tables import Event, Job, Run, WebhookDelivery
+from models.statuses import UNFINISHED, DeliveryStatus, JobStatus, RunStatus
 
 log = logging.getLogger(__name__)
 
-UNFINISHED = ("queued", "running")
 SEND_BATCH = 500  # rows sent per pass and kind at most; the rest wait for the next pass
 RELEASED = dict(lease_owner=None, lease_token=None, lease_expires_at=None)
 
@@ -43,57 +46,79 @@ RELEASED = dict(lease_owner=None, lease_token=None, lease_expires_at=None)
 def reap() -> list[str]:
     """One pass; returns the ids of the jobs and members it sent."""
     t = datetime.now(UTC)
-    _expire_jobs(t)
-    _expire_members(t)
+    for kind in LEASED:
+        _expire(kind, t)
     _queue_unfinished_sweeps()
     sent = _send_queued(t)
     _send_due_deliveries(t)
     return sent
 
 
-def _expire_jobs(t: datetime) -> None:
-    settings = get_settings()
-    with session_scope() as s:
-        expired = list(s.scalars(select(Job).where(Job.status == "running", Job.lease_expires_at < t)))
-    for job in expired:
-        again = job.attempts < settings.max_attempts
-        values = (dict(status="queued", sent_at=None, **RELEASED) if again else
-                  dict(status="failed", finished_at=t, **RELEASED,
-                       error=f"the job's worker stopped responding {job.attempts} times "
-                             f"(DISTILLERY_MAX_ATTEMPTS={settings.max_attempts}); submit it again"))
-        with session_scope() as s:
-            took = s.execute(update(Job).where(Job.id == job.id, Job.status == "running",
-                                               Job.lease_expires_at < t).values(**values)).rowcount
-            if took and not again:  # a sweep's members end with it
-                s.execute(update(Run).where(Run.job_id == job.id, Run.status.in_(UNFINISHED))
-                          .values(status="failed", **RELEASED))
-            if took:
-                s.add(Event(job_id=job.id, type="requeued" if again else "failed",
-                            message=f"its worker stopped renewing the lease; queued again (start "
-                                    f"{job.attempts + 1} of {settings.max_attempts})" if again else values["error"]))
-        if took:
-            log.warning("job %s: its worker vanished; %s", job.id, "queued again" if again else "failed")
+@dataclass(frozen=True)
+class LeasedKind:
+    """A kind of row a worker holds under a lease (worker/leases.py): what its expiry does, and how its task
+    is sent again. Jobs come before members: a job failed here fails its members in the same transaction."""
+
+    table: type[Job] | type[Run]
+    about: Callable[[Job | Run], str]  # what the job's event and the log say it is about
+    job_id: Callable[[Job | Run], str]
+    failure: Callable[[Job | Run, str], str]  # why it failed, from why its worker is gone
+    failed: Callable[[str, datetime], dict]  # the failed row's values beyond its status, from that reason
+    failed_event: str
+    queued: Callable[[datetime], Select]  # (id, job id) of the rows whose task waits to be sent
+    enqueue: Callable[[str, str], None]  # (row id, job id)
 
 
-def _expire_members(t: datetime) -> None:
-    """Sweep members are tasks of their own, with leases of their own: the same rules apply."""
-    settings = get_settings()
+def _stale(table, t: datetime):
+    stale = t - timedelta(seconds=get_settings().requeue_after_seconds)
+    return or_(table.sent_at.is_(None), table.sent_at < stale)
+
+
+LEASED = (
+    LeasedKind(
+        table=Job, about=lambda job: "", job_id=lambda job: job.id,
+        failure=lambda job, gone: (f"the job's worker {gone} (DISTILLERY_MAX_ATTEMPTS={get_settings().max_attempts})"
+                                   "; submit it again"),
+        failed=lambda reason, t: dict(finished_at=t, error=reason), failed_event=JobStatus.FAILED,
+        queued=lambda t: (select(Job.id, Job.id).where(Job.status == JobStatus.QUEUED, _stale(Job, t))
+                          .order_by(Job.created_at).limit(SEND_BATCH)),
+        enqueue=lambda job_id, _: enqueue_job(job_id)),
+    LeasedKind(
+        table=Run, about=lambda run: f"sweep member {run.name}: ", job_id=lambda run: run.job_id,
+        failure=lambda run, gone: f"its worker {gone}",
+        failed=lambda reason, t: dict(result={"error": reason}), failed_event="member_failed",
+        queued=lambda t: (select(Run.id, Run.job_id).join(Job, Job.id == Run.job_id)
+                          .where(Run.status == RunStatus.QUEUED, Job.status == JobStatus.RUNNING, _stale(Run, t))
+                          .order_by(Run.created_at, Run.id).limit(SEND_BATCH)),
+        enqueue=lambda run_id, job_id: enqueue_member(job_id, run_id)),
+)
+
+
+def _expire(kind: LeasedKind, t: datetime) -> None:
+    """A running row whose lease expired is queued again, or failed once it has had all its starts."""
+    table, max_attempts = kind.table, get_settings().max_attempts
     with session_scope() as s:
-        expired = list(s.scalars(select(Run).where(Run.status == "running", Run.lease_expires_at < t)))
-    for run in expired:
-        again = run.attempts < settings.max_attempts
-        reason = f"its worker stopped responding {run.attempts} times"
-        values = (dict(status="queued", sent_at=None, **RELEASED) if again else
-                  dict(status="failed", result={"error": reason}, **RELEASED))
+        expired = list(s.scalars(select(table).where(table.status == JobStatus.RUNNING, table.lease_expires_at < t)))
+    for row in expired:
+        again = row.attempts < max_attempts
+        if again:
+            message = (f"its worker stopped renewing the lease; queued again (start {row.attempts + 1} of "
+                       f"{max_attempts})")
+            values = dict(status=JobStatus.QUEUED, sent_at=None, **RELEASED)
+        else:
+            message = kind.failure(row, f"stopped responding {row.attempts} times")
+            values = dict(status=JobStatus.FAILED, **RELEASED, **kind.failed(message, t))
         with session_scope() as s:
-            took = s.execute(update(Run).where(Run.id == run.id, Run.status == "running",
-                                               Run.lease_expires_at < t).values(**values)).rowcount
+            took = s.execute(update(table).where(table.id == row.id, table.status == JobStatus.RUNNING,
+                                                 table.lease_expires_at < t).values(**values)).rowcount
+            if took and not again and table is Job:  # a sweep's members end with it
+                s.execute(update(Run).where(Run.job_id == row.id, Run.status.in_(UNFINISHED))
+                          .values(status=RunStatus.FAILED, **RELEASED))
             if took:
-                s.add(Event(job_id=run.job_id, type="requeued" if again else "member_failed",
-                            message=f"sweep member {run.name}: " + ("its worker stopped renewing the lease; queued "
-                                                                   "again" if again else reason)))
+                s.add(Event(job_id=kind.job_id(row), type="requeued" if again else kind.failed_event,
+                            message=kind.about(row) + message))
         if took:
-            log.warning("job %s: sweep member %s lost its worker; %s", run.job_id, run.name,
+            log.warning("job %s: %sits worker vanished; %s", kind.job_id(row), kind.about(row),
                         "queued again" if again else "failed")
 
 
@@ -104,38 +129,28 @@ def _queue_unfinished_sweeps() -> None:
     member_left = exists().where(Run.job_id == Job.id, Run.status.in_(UNFINISHED))
     has_members = exists().where(Run.job_id == Job.id)
     with session_scope() as s:
-        ids = list(s.scalars(select(Job.id).where(Job.status == "running", Job.lease_owner.is_(None),
+        ids = list(s.scalars(select(Job.id).where(Job.status == JobStatus.RUNNING, Job.lease_owner.is_(None),
                                                   has_members, ~member_left)))
         for job_id in ids:
-            if s.execute(update(Job).where(Job.id == job_id, Job.status == "running", Job.lease_owner.is_(None),
-                                           ~member_left).values(status="queued", sent_at=None)).rowcount:
+            if s.execute(update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING, Job.lease_owner.is_(None),
+                                           ~member_left).values(status=JobStatus.QUEUED, sent_at=None)).rowcount:
                 s.add(Event(job_id=job_id, type="requeued", message="every sweep member has ended; the sweep is "
                                                                     "queued to be finished"))
 
 
 def _send_queued(t: datetime) -> list[str]:
-    stale = t - timedelta(seconds=get_settings().requeue_after_seconds)
     with session_scope() as s:
-        jobs = list(s.scalars(select(Job.id).where(Job.status == "queued",
-                                                   or_(Job.sent_at.is_(None), Job.sent_at < stale))
-                              .order_by(Job.created_at).limit(SEND_BATCH)))
-        members = list(s.execute(select(Run.id, Run.job_id).join(Job, Job.id == Run.job_id)
-                                 .where(Run.status == "queued", Job.status == "running",
-                                        or_(Run.sent_at.is_(None), Run.sent_at < stale))
-                                 .order_by(Run.created_at, Run.id).limit(SEND_BATCH)).all())
+        waiting = [(kind, list(s.execute(kind.queued(t)).all())) for kind in LEASED]
     sent = []
     try:
-        for job_id in jobs:
-            enqueue_job(job_id)
-            _stamp(Job, job_id)
-            sent.append(job_id)
-        for run_id, job_id in members:
-            enqueue_member(job_id, run_id)
-            _stamp(Run, run_id)
-            sent.append(run_id)
+        for kind, rows in waiting:
+            for row_id, job_id in rows:
+                kind.enqueue(row_id, job_id)
+                _stamp(kind.table, row_id)
+                sent.append(row_id)
     except Exception as exc:  # the broker is down: what was not sent stays as it is, for the next pass
         log.warning("the reaper could not reach the broker (%s: %s); %d queued rows wait for the next pass",
-                    type(exc).__name__, exc, len(jobs) + len(members) - len(sent))
+                    type(exc).__name__, exc, sum(len(rows) for _, rows in waiting) - len(sent))
     if sent:
         log.warning("re-sent %d queued jobs and members the broker may have lost: %s", len(sent), sent)
     return sent
@@ -145,7 +160,7 @@ def _send_due_deliveries(t: datetime) -> None:
     stale = t - timedelta(seconds=get_settings().requeue_after_seconds)
     with session_scope() as s:
         due = list(s.scalars(select(WebhookDelivery.id).where(
-            WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= t,
+            WebhookDelivery.status == DeliveryStatus.PENDING, WebhookDelivery.next_attempt_at <= t,
             or_(WebhookDelivery.sent_at.is_(None), WebhookDelivery.sent_at < stale))
             .order_by(WebhookDelivery.next_attempt_at).limit(SEND_BATCH)))
     for delivery_id in due:
@@ -154,12 +169,12 @@ def _send_due_deliveries(t: datetime) -> None:
         except Exception as exc:
             log.warning("the reaper could not send webhook deliveries (%s); they wait for the next pass", exc)
             return
-        _stamp(WebhookDelivery, delivery_id, "pending")
+        _stamp(WebhookDelivery, delivery_id, DeliveryStatus.PENDING)
     if due:
         log.warning("re-sent %d webhook deliveries the broker may have lost", len(due))
 
 
-def _stamp(table, row_id: str, waiting: str = "queued") -> None:
+def _stamp(table, row_id: str, waiting: str = JobStatus.QUEUED) -> None:
     """Record that the row's task was sent, if the row still waits for it."""
     with session_scope() as s:
         s.execute(update(table).where(table.id == row_id, table.status == waiting)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.store import ArtifactStore
 from app.tables import Artifact, Event, Job, Metric, Run, TransferSet
+from models.statuses import UNFINISHED
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ def _referenced(session: Session) -> tuple[set[str], set[str]]:
         keys.update(k for k in (checkpoint, weights) if k)
     folders = {ts.spec["extracted"] for ts in session.scalars(select(TransferSet).where(TransferSet.spec.is_not(None)))
                if isinstance(ts.spec, dict) and ts.spec.get("extracted")}
-    active = session.scalars(select(Job.id).where(Job.status.in_(("queued", "running"))))
+    active = session.scalars(select(Job.id).where(Job.status.in_(UNFINISHED)))
     folders.update(f"{f}/{job_id}" for job_id in active for f in JOB_FOLDERS)
     return keys, folders
 

@@ -1,40 +1,14 @@
-"""Text a database can store: no NUL characters, no unpaired surrogates.
-
-PostgreSQL refuses NUL in text (and psycopg turns the refusal into a 500), and neither SQLite nor
-PostgreSQL can encode a lone surrogate (``"\\ud800"``, which ``json.loads`` happily produces) as
-UTF-8. Both are refused at the edge as a 422 naming the field: request bodies through the
-:data:`SafeStr` type, paths and query strings through :class:`SafeURLMiddleware`, which covers
-every route's path and query parameters at once.
+"""Text a database can store (models/safe_text.py says what that is), refused at the edge as a 422 naming the
+field: request bodies through the :data:`~models.safe_text.SafeStr` type, paths and query strings through
+:class:`SafeURLMiddleware`, which covers every route's path and query parameters at once. (PostgreSQL refuses
+NUL in text, and psycopg turns the refusal into a 500.)
 """
 
 import json
-from typing import Annotated
 from urllib.parse import parse_qsl
 
-from pydantic import AfterValidator
-
 from app.problems import MEDIA_TYPE, TYPE_BASE
-
-
-def text_problem(value: str) -> str | None:
-    """What is wrong with ``value`` for storage, or None."""
-    if "\x00" in value:
-        return "must not contain NUL characters (\\u0000)"
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return "must not contain unpaired surrogates (e.g. \\ud800); send valid UTF-8 text"
-    return None
-
-
-def check_text(value: str) -> str:
-    problem = text_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
-SafeStr = Annotated[str, AfterValidator(check_text)]
+from models.safe_text import text_problem
 
 
 class SafeURLMiddleware:

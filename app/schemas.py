@@ -3,14 +3,12 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_serializer
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_serializer
 
-from app.safe_text import SafeStr
-from models.distill_config import KDConfig, MethodConfig, SweepSpec
+from models.job_spec import JobSpec
 from models.preprocessing import Preprocessing
-from models.specs import StudentSpec
-
-JobStatus = Literal["queued", "running", "succeeded", "failed", "cancelled"]
+from models.safe_text import SafeStr
+from models.statuses import DeliveryStatus, JobStatus, RunStatus
 
 
 class _In(BaseModel):
@@ -93,39 +91,9 @@ class TransferSetPublic(_Out):
     created_at: datetime
 
 
-class JobCreate(_In):
-    teacher_ids: list[SafeStr] = Field(min_length=1, max_length=16)
-    transfer_set_id: SafeStr
-    student: StudentSpec
-    hyperparameters: MethodConfig = Field(default_factory=KDConfig)
-    baseline: bool = Field(False, description="Also train the same student from scratch on labels alone.")
-    omit_classes: list[int] = Field(default_factory=list, description="Classes dropped from the transfer set.")
-    bias_correction: bool = Field(False, description="Raise the omitted classes' output biases on export.")
-    validation_transfer_set_id: SafeStr | None = Field(
-        None, description="Validate on this set instead of a fraction of the transfer set."
-    )
-    student_init_weights: SafeStr | None = Field(
-        None, description="Start the student from these weights: the id of a safetensors network uploaded with "
-        "POST /v1/teachers whose arch and arch_config match the student.",
-    )
-    sweep: SweepSpec | None = Field(
-        None, description="Train one member per combination in parallel; the best on validation is the student."
-    )
-    export_formats: list[Literal["torchscript", "exported_program", "onnx", "safetensors"]] = Field(
-        default_factory=lambda: ["torchscript", "exported_program", "onnx", "safetensors"], min_length=1,
-        description="Formats to export the student in.",
-    )
-    webhook_url: str | None = Field(
-        None, max_length=2048, description="POST job.succeeded, job.failed and job.cancelled here, signed as "
-        "Standard Webhooks says with the webhook_secret that the response creating the job shows once.",
-    )
-
-    @field_validator("omit_classes")
-    @classmethod
-    def _omit(cls, v: list[int]) -> list[int]:
-        if any(c < 0 for c in v):
-            raise ValueError("class indices are numbered from 0")
-        return sorted(set(v))
+class JobCreate(JobSpec):
+    # The worker parses the stored job with JobSpec itself; a request may not carry fields it would not read.
+    model_config = ConfigDict(extra="forbid")
 
 
 class Progress(BaseModel):
@@ -181,7 +149,8 @@ class SweepRow(_Open):
     """One sweep member or one candidate of the temperature search; its swept parameters are further keys."""
 
     name: str
-    status: str
+    status: str = Field(description="A member's run status, or a temperature-search candidate's: continues, dropped "
+                        "or chosen.")
     val_cross_entropy: float | None = None
     val_accuracy: float | None = None
     test_errors: int | None = None
@@ -272,7 +241,7 @@ class MetricPoint(BaseModel):
 class RunMetrics(BaseModel):
     id: str
     name: str
-    status: str
+    status: RunStatus
     result: dict[str, Any] | None
     metrics: dict[str, list[MetricPoint]]
 
@@ -339,7 +308,7 @@ class WebhookDeliveryPublic(_Out):
     job_id: str
     url: str
     event_type: str
-    status: Literal["pending", "delivered", "failed"]
+    status: DeliveryStatus
     attempts: list[WebhookAttempt]
     next_attempt_at: datetime | None = Field(description="When the next try is due; null once it has ended.")
     created_at: datetime

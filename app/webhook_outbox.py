@@ -12,12 +12,13 @@ from sqlalchemy.orm import Session
 
 from app.ids import new_id
 from app.tables import Event, Job, WebhookDelivery, WebhookEndpoint
+from models.statuses import TERMINAL, DeliveryStatus
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPES = {"started": "job.started", "succeeded": "job.succeeded", "failed": "job.failed",
-               "cancelled": "job.cancelled"}
-TERMINAL_EVENT_TYPES = ("job.succeeded", "job.failed", "job.cancelled")
+# A job's terminal events are named after the status they record.
+TERMINAL_EVENT_TYPES = tuple(f"job.{status}" for status in TERMINAL)
+EVENT_TYPES = {"started": "job.started", **{status: f"job.{status}" for status in TERMINAL}}
 _TO_SEND = "webhook_deliveries_to_send"
 
 
@@ -49,7 +50,7 @@ def _write_deliveries(session: Session, _context, _instances) -> None:
                 delivery = WebhookDelivery(
                     id=new_id("delivery"), tenant_id=job.tenant_id, endpoint_id=endpoint_id, job_id=job.id,
                     url=url, event_type=event_type, payload=payload(event_type, job, ev.message, t),
-                    status="pending", attempts=[], next_attempt_at=t, sent_at=t, created_at=t)
+                    status=DeliveryStatus.PENDING, attempts=[], next_attempt_at=t, sent_at=t, created_at=t)
                 session.add(delivery)
                 session.info.setdefault(_TO_SEND, []).append(delivery.id)
 

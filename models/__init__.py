@@ -1,2 +1,2 @@
-"""The network side of Distillery: job hyperparameters, the student zoo, teacher and transfer-set formats,
-export and the sandbox. Imports neither app nor worker, so both can use it."""
+"""The pure types and the network side of Distillery: the job's spec, hyperparameters and statuses, the student
+zoo, teacher and transfer-set formats, export and the sandbox. Imports neither app nor worker, so both use it."""

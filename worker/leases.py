@@ -30,6 +30,7 @@ from app import testhooks
 from app.config import get_settings
 from app.db import session_scope
 from app.tables import Job, Run
+from models.statuses import JobStatus
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ class Lease:
 
     def _mine(self):
         t = self.table
-        return (t.id == self.id, t.lease_owner == self.owner, t.lease_token == self.token, t.status == "running")
+        return (t.id == self.id, t.lease_owner == self.owner, t.lease_token == self.token,
+                t.status == JobStatus.RUNNING)
 
     def check(self, session: Session) -> None:
         """Inside a transaction: raise LeaseLost unless the lease is still this one. The no-op update locks
@@ -96,8 +98,8 @@ def claim(table: Leased, row_id: str, owner: str, lease_seconds: float, *, where
     t = now()
     token = new_token()
     condition = where if where is not None else or_(
-        table.status == "queued", (table.status == "running") & (table.lease_expires_at < t))
-    values = dict(status="running", lease_owner=owner, lease_token=token,
+        table.status == JobStatus.QUEUED, (table.status == JobStatus.RUNNING) & (table.lease_expires_at < t))
+    values = dict(status=JobStatus.RUNNING, lease_owner=owner, lease_token=token,
                   lease_expires_at=t + timedelta(seconds=lease_seconds))
     if count_attempt:
         values["attempts"] = table.attempts + 1

@@ -17,6 +17,7 @@ from app.db import session_scope
 from app.queue import enqueue_delivery
 from app.tables import Job, WebhookDelivery, WebhookEndpoint
 from app.webhook_addresses import url_problem
+from models.statuses import DeliveryStatus
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 3600
@@ -37,7 +38,7 @@ def deliver(delivery_id: str) -> None:
     with session_scope() as s:
         # One try at a time: a task sent twice (the reaper's resend, a broker's redelivery) does not post twice.
         took = s.execute(update(WebhookDelivery).where(
-            WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending",
+            WebhookDelivery.id == delivery_id, WebhookDelivery.status == DeliveryStatus.PENDING,
             WebhookDelivery.next_attempt_at <= t + timedelta(seconds=1),
             or_(WebhookDelivery.busy_until.is_(None), WebhookDelivery.busy_until < t),
         ).values(busy_until=t + busy_for)).rowcount
@@ -60,11 +61,11 @@ def deliver(delivery_id: str) -> None:
         d.attempts = [*d.attempts, {"at": done.isoformat(), "status_code": status_code, "error": error}]
         d.busy_until = None
         if ok:
-            d.status, d.delivered_at, d.next_attempt_at = "delivered", done, None
+            d.status, d.delivered_at, d.next_attempt_at = DeliveryStatus.DELIVERED, done, None
         elif retry:
             d.next_attempt_at = d.sent_at = done + timedelta(seconds=wait)
         else:
-            d.status, d.next_attempt_at = "failed", None
+            d.status, d.next_attempt_at = DeliveryStatus.FAILED, None
     where = _host(url)  # never the whole URL: some receivers carry their token in it
     if ok:
         log.info("webhook %s delivered to %s (%s)", delivery_id, where, status_code)

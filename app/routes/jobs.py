@@ -27,7 +27,6 @@ from app.schemas import (
     JobList,
     JobMetrics,
     JobPublic,
-    JobStatus,
     MetricPoint,
     Progress,
     RunMetrics,
@@ -37,12 +36,12 @@ from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet, Web
 from app.webhook_addresses import url_problem
 from models.export import EXPORT_FORMATS
 from models.sizing import NetworkTooLarge, check_network_size
+from models.statuses import TERMINAL, DeliveryStatus, JobStatus
 from models.zoo import build_student, load_state_dict_into
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 
-TERMINAL = ("succeeded", "failed", "cancelled")
 SSE_POLL_SECONDS = 0.5
 SSE_KEEPALIVE_SECONDS = 15.0
 SSE_KEY_CHECK_SECONDS = 10.0  # a stream outlives a revoked or expired key by at most this long
@@ -50,7 +49,7 @@ SSE_KEY_CHECK_SECONDS = 10.0  # a stream outlives a revoked or expired key by at
 
 def _progress(job: Job) -> Progress:
     eta = None
-    if job.status == "running" and job.started_at and job.epoch >= 1:
+    if job.status == JobStatus.RUNNING and job.started_at and job.epoch >= 1:
         done = job.epoch + (job.step / job.steps_per_epoch if job.steps_per_epoch else 0.0)
         elapsed = (datetime.now(UTC) - job.started_at).total_seconds()
         eta = max(0.0, elapsed / done * (job.total_epochs - done))
@@ -193,10 +192,10 @@ def create_job(
     _check(session, store, settings, body, tenant)
     check_active_jobs(session, tenant, settings)
     check_storage(session, tenant, settings)
-    spec = body.model_dump(mode="json", exclude={"teacher_ids", "transfer_set_id"})
-    runs = (len(body.sweep.members(body.hyperparameters)) if body.sweep else 1) + (1 if body.baseline else 0)
-    job = Job(id=new_id("job"), tenant_id=tenant, status="queued", transfer_set_id=body.transfer_set_id, spec=spec,
-              total_epochs=body.hyperparameters.epochs * runs, idempotency_key=idempotency_key,
+    spec = body.stored()
+    runs = (len(body.members()) or 1) + (1 if body.baseline else 0)
+    job = Job(id=new_id("job"), tenant_id=tenant, status=JobStatus.QUEUED, transfer_set_id=body.transfer_set_id,
+              spec=spec, total_epochs=body.hyperparameters.epochs * runs, idempotency_key=idempotency_key,
               request_hash=request_hash, sent_at=datetime.now(UTC))  # sent just below; else the reaper sends it
     job.teachers = [JobTeacher(position=i, teacher_id=t) for i, t in enumerate(body.teacher_ids)]
     if body.webhook_url:
@@ -209,7 +208,7 @@ def create_job(
         earlier = _replay(session, tenant, idempotency_key, request_hash)
         response.headers["Location"] = f"/v1/jobs/{earlier.id}"
         return _created(earlier)
-    session.add(Event(job_id=job.id, type="queued", message="the job is queued"))
+    session.add(Event(job_id=job.id, type=JobStatus.QUEUED, message="the job is queued"))
     session.commit()
     testhooks.pause("api_after_commit")
     try:
@@ -271,7 +270,7 @@ def delete_job(job_id: str, tenant: TenantDep, session: SessionDep, store: Store
         raise Problem(409, f"job {job_id} is {job.status}; cancel it (POST /v1/jobs/{job_id}/cancel) and delete it "
                            "once it has ended", kind="job-not-ended")
     pending = session.scalar(select(func.count()).select_from(WebhookDelivery).where(
-        WebhookDelivery.job_id == job_id, WebhookDelivery.status == "pending"))
+        WebhookDelivery.job_id == job_id, WebhookDelivery.status == DeliveryStatus.PENDING))
     if pending:  # deleting would drop them with the job: its receivers would never hear how it ended
         raise Problem(409, f"job {job_id} has {pending} webhook deliveries still being tried; delete it once they "
                            f"have been delivered or have failed (GET /v1/jobs/{job_id}/webhook-deliveries)",
@@ -288,11 +287,11 @@ def cancel_job(job_id: str, tenant: TenantDep, session: SessionDep) -> JobPublic
         raise Problem(409, f"job {job_id} has already ended ({job.status}); there is nothing to cancel",
                       kind="job-finished")
     cancelled_now = session.execute(
-        update(Job).where(Job.id == job_id, Job.status == "queued")
-        .values(status="cancelled", cancel_requested=True, finished_at=func.now())
+        update(Job).where(Job.id == job_id, Job.status == JobStatus.QUEUED)
+        .values(status=JobStatus.CANCELLED, cancel_requested=True, finished_at=func.now())
     ).rowcount
     if cancelled_now:
-        session.add(Event(job_id=job_id, type="cancelled", message="cancelled before it started"))
+        session.add(Event(job_id=job_id, type=JobStatus.CANCELLED, message="cancelled before it started"))
     else:
         session.execute(update(Job).where(Job.id == job_id).values(cancel_requested=True))
         session.add(Event(job_id=job_id, type="cancel_requested", message="cancel requested; the worker stops "
@@ -416,7 +415,7 @@ def download_student(
     job = fetch(session, job_id, tenant)
     if format not in EXPORT_FORMATS:
         raise invalid(f"unknown student format {format!r}; available: {', '.join(EXPORT_FORMATS)}", field="format")
-    if job.status != "succeeded":
+    if job.status != JobStatus.SUCCEEDED:
         raise Problem(409, f"job {job_id} is {job.status}; the student can be downloaded once it has succeeded",
                       kind="student-not-ready")
     export = next((e for e in job.exports if e.format == format), None)

@@ -10,11 +10,11 @@ from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
 from app.quotas import check_storage
-from app.safe_text import SafeStr
 from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
 from app.tables import Artifact, JobTeacher, Teacher
 from models.inspection import ModelRefused
+from models.safe_text import SafeStr
 from models.sandbox.jail import SandboxUnavailable
 from models.sandbox.remote import probe_in_sandbox
 from models.sizing import NetworkTooLarge, check_input, check_network_size

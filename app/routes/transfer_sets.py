@@ -14,7 +14,6 @@ from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
 from app.quotas import check_storage
-from app.safe_text import text_problem
 from app.schemas import (
     TransferSetBuiltinCreate,
     TransferSetImageFolderCreate,
@@ -28,6 +27,7 @@ from app.tables import Artifact, Job, TransferSet
 from models import image_data
 from models.archives import ArchiveInvalid, ArchiveTooLarge, extract_archive
 from models.preprocessing import Preprocessing
+from models.safe_text import text_problem
 from models.transfer_sets import (
     HOLDOUT_FRACTION,
     TransferData,

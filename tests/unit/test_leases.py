@@ -170,3 +170,14 @@ def test_members_trained_together_whose_worker_died_are_each_restarted(client, i
     assert all(m["status"] == "succeeded" for m in job["result"]["sweep"])
     types = [e["type"] for e in client.get(f"/v1/jobs/{job_id}/events", params={"limit": 1000}).json()["data"]]
     assert types.count("members_batched") == 1 and types.count("succeeded") == 1
+
+
+def test_the_reaper_expires_every_kind_of_leased_row_jobs_first():
+    from typing import get_args
+
+    from app.reaper import LEASED
+    from worker.leases import Leased
+
+    # A table that gains a lease must gain a reaper entry too, or its rows would stay running forever.
+    assert {get_args(t)[0] for t in get_args(Leased)} == {kind.table for kind in LEASED}
+    assert [kind.table for kind in LEASED] == [Job, Run]  # a job failed here fails its members first

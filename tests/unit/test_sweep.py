@@ -143,12 +143,12 @@ def test_workers_batch_members_only_where_their_setting_says(client, teacher_fil
 def test_a_sweeps_baseline_member_searches_no_temperature():
     """Base temperature "auto" with a sweep over temperature: the members have theirs; the baseline, trained on
     labels alone, must not run a temperature search of its own."""
-    from types import SimpleNamespace
-
+    from models.job_spec import JobSpec
     from worker.jobs.member_training import BASELINE, member_update
 
     hyper = {"temperature": "auto", "epochs": 20}
-    job = SimpleNamespace(spec={"hyperparameters": hyper, "sweep": {"temperature": [2.0, 5.0]}})
+    stored = {"student": {"arch": "mlp"}, "hyperparameters": hyper, "sweep": {"temperature": [2.0, 5.0]}}
+    job = JobSpec.from_stored(stored, teacher_ids=["tch_1"], transfer_set_id="ts_1")
     update = member_update(BASELINE, job)
     baseline = DistillConfig.model_validate(hyper).model_copy(update=update)
     assert not baseline.auto_temperature and baseline.soft_weight == 0.0 and baseline.hard_weight == 1.0

@@ -8,13 +8,12 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.tables import Job, Run
+from models.statuses import UNFINISHED, JobStatus
 from worker import metrics as worker_metrics
 from worker.jobs.recording import add_event
 from worker.leases import Lease, LeaseLost, fenced
 
 log = logging.getLogger(__name__)
-UNFINISHED = ("queued", "running")
-TERMINAL = ("succeeded", "failed", "cancelled")
 
 
 def now() -> datetime:
@@ -37,7 +36,7 @@ def database_trouble(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) or (isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
 
-def finish(lease: Lease, status: str, message: str, *, error: str | None = None) -> None:
+def finish(lease: Lease, status: JobStatus, message: str, *, error: str | None = None) -> None:
     """End the job, fenced by its lease; raises LeaseLost when another worker holds it now."""
     job_id = lease.id
     with fenced(lease) as s:
@@ -56,7 +55,7 @@ def count_finished(status: str, started_at: datetime | None) -> None:
         worker_metrics.JOB_RUNTIME.observe(max(0.0, (now() - started_at).total_seconds()))
 
 
-def end(lease: Lease, status: str, message: str, *, error: str | None = None) -> None:
+def end(lease: Lease, status: JobStatus, message: str, *, error: str | None = None) -> None:
     """:func:`finish`, quietly doing nothing when the lease is lost or the database is out of reach."""
     try:
         finish(lease, status, message, error=error)

@@ -5,7 +5,7 @@ from app.config import get_settings
 from app.db import session_scope
 from app.store import ArtifactStore
 from app.tables import Job, Teacher, TransferSet
-from models.distill_config import DistillConfig
+from models.job_spec import JobSpec
 from models.sandbox.remote import open_teacher
 from models.zoo import build_student, load_state_dict_into
 from worker.engine.loop import resolve_device
@@ -34,24 +34,27 @@ def teacher_identity(t: Teacher) -> dict:
             "input_shape": t.input_shape}
 
 
-def _student(spec: dict, input_shape, num_classes: int, init_path):
+def read_spec(job: Job) -> JobSpec:
+    """The job's spec, parsed once where a task loads the job (inside the session that loaded it: the
+    teachers' ids come from a relationship)."""
+    return JobSpec.from_stored(job.spec, teacher_ids=job.teacher_ids, transfer_set_id=job.transfer_set_id)
+
+
+def _student(spec, input_shape, num_classes: int, init_path):
     model = build_student(spec, input_shape, num_classes)
     return load_state_dict_into(model, init_path) if init_path else model
 
 
-def build_experiment(job_id: str, store: ArtifactStore, lease: Lease, cfg_update: dict | None = None,
-                     baseline: bool | None = None) -> tuple[Job, list[Teacher], Experiment]:
+def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Lease, cfg_update: dict | None = None,
+                     baseline: bool | None = None) -> tuple[list[Teacher], Experiment]:
     settings = get_settings()
     with session_scope() as s:
-        job = s.get(Job, job_id)
-        teachers = [s.get(Teacher, tid) for tid in job.teacher_ids]
-        transfer_set = s.get(TransferSet, job.transfer_set_id)
-        vid = job.spec.get("validation_transfer_set_id")
+        teachers = [s.get(Teacher, tid) for tid in spec.teacher_ids]
+        transfer_set = s.get(TransferSet, spec.transfer_set_id)
+        vid = spec.validation_transfer_set_id
         validation_set = s.get(TransferSet, vid) if vid else None
-        init_id = job.spec.get("student_init_weights")
-        init = s.get(Teacher, init_id) if init_id else None
-    spec = job.spec
-    cfg = DistillConfig.model_validate({**spec["hyperparameters"], **(cfg_update or {})})
+        init = s.get(Teacher, spec.student_init_weights) if spec.student_init_weights else None
+    cfg = spec.config(cfg_update)
     if cfg.device == "auto" and settings.worker_device != "auto":
         cfg = cfg.model_copy(update={"device": settings.worker_device})
     input_shape, num_classes = teachers[0].input_shape, teachers[0].num_classes
@@ -65,19 +68,19 @@ def build_experiment(job_id: str, store: ArtifactStore, lease: Lease, cfg_update
                                arch_config=t.arch_config, input_shape=t.input_shape,
                                device=str(resolve_device(cfg.device))) for t in teachers],
         data=load_transfer_data(transfer_set, store),
-        make_student=lambda: _student(spec["student"], input_shape, num_classes, init_path),
+        make_student=lambda: _student(spec.student, input_shape, num_classes, init_path),
         num_classes=num_classes,
         config=cfg,
-        omit_classes=spec.get("omit_classes") or [],
-        bias_correction=bool(spec.get("bias_correction")),
-        baseline=bool(spec.get("baseline")) if baseline is None else baseline,
+        omit_classes=spec.omit_classes,
+        bias_correction=spec.bias_correction,
+        baseline=spec.baseline if baseline is None else baseline,
         validation=load_transfer_data(validation_set, store) if validation_set else None,
         cache=TeacherOutputCache(store.root / "cache" / "teacher_outputs", max_bytes=settings.teacher_cache_max_bytes),
         max_device_bytes=_device_budget(cfg.device, settings.gpu_data_share),
         cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set, store),
                               preprocessing=(transfer_set.spec or {}).get("preprocessing")) for t in teachers],
     )
-    return job, teachers, experiment
+    return teachers, experiment
 
 
 def _device_budget(device: str, share: float) -> int | None:

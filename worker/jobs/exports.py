@@ -6,11 +6,12 @@ import shutil
 
 from sqlalchemy import select, update
 
-from app.db import session_scope
 from app.ids import new_id
 from app.store import ArtifactStore, sha256_of
 from app.tables import Artifact, Job, StudentExport
 from models.export import EXPORT_FORMATS, PlainSoftmax, export
+from models.job_spec import JobSpec
+from models.statuses import JobStatus
 from worker.jobs.ending import count_finished, now
 from worker.jobs.recording import add_event
 from worker.leases import Lease, fenced
@@ -18,14 +19,12 @@ from worker.leases import Lease, fenced
 log = logging.getLogger(__name__)
 
 
-def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_shape, student_spec: dict,
+def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_shape, spec: JobSpec,
             results: dict, message: str = "the job succeeded", class_names: list[str] | None = None) -> None:
     job_id = lease.id
     metadata = {"class_names": class_names} if class_names else {}
-    with session_scope() as s:
-        formats = s.get(Job, job_id).spec.get("export_formats") or list(EXPORT_FORMATS)
-    artifacts, exports = export_all(job_id, store, student, input_shape, student_spec, metadata, formats,
-                                    folder=f"students/{job_id}/{lease.token}")
+    artifacts, exports = export_all(job_id, store, student, input_shape, spec.student.model_dump(mode="json"),
+                                    metadata, spec.export_formats, folder=f"students/{job_id}/{lease.token}")
     if class_names:
         results = {**results, "class_names": class_names}
     if not artifacts:
@@ -37,16 +36,16 @@ def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_sha
             s.flush()
             s.add_all(StudentExport(job_id=job_id, format=f, artifact_id=a.id) for f, a in artifacts.items())
             s.execute(update(Job).where(Job.id == job_id).values(
-                status="succeeded", result={**results, "exports": exports}, finished_at=now(),
+                status=JobStatus.SUCCEEDED, result={**results, "exports": exports}, finished_at=now(),
                 **lease.released()))
             add_event(s, job_id, "exported", "student exported with a plain softmax (T = 1)", {"formats": exports})
-            add_event(s, job_id, "succeeded", message)
+            add_event(s, job_id, JobStatus.SUCCEEDED, message)
             started_at = s.scalar(select(Job.started_at).where(Job.id == job_id))
     except BaseException:
         for artifact in artifacts.values():
             store.delete(artifact.key)
         raise
-    count_finished("succeeded", started_at)
+    count_finished(JobStatus.SUCCEEDED, started_at)
     shutil.rmtree(store.path(f"checkpoints/{job_id}"), ignore_errors=True)
 
 

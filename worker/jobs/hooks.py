@@ -9,6 +9,8 @@ from app import testhooks
 from app.db import session_scope
 from app.ids import new_id
 from app.tables import Job, Metric, Run
+from models.job_spec import JobSpec
+from models.statuses import RunStatus
 from worker.engine.pipeline import Hooks
 from worker.jobs.experiment import artifact_store, save_weights
 from worker.jobs.recording import Recorder, add_event
@@ -67,10 +69,10 @@ class JobHooks(RunHooks):
     again from the previous checkpoint; one that dies after loses nothing. Epochs without a checkpoint (the
     last) are recorded when they end; recording an epoch twice is a no-op."""
 
-    def __init__(self, job_id: str, spec: dict, lease: Lease, heartbeat: Heartbeat | None = None):
+    def __init__(self, job_id: str, spec: JobSpec, lease: Lease, heartbeat: Heartbeat | None = None):
         super().__init__(job_id, lease, heartbeat)
-        self.epochs = spec["hyperparameters"]["epochs"]
-        self.order = ["distilled", "baseline"] if spec.get("baseline") else ["distilled"]
+        self.epochs = spec.hyperparameters.epochs
+        self.order = ["distilled", "baseline"] if spec.baseline else ["distilled"]
         self.store = artifact_store()
         self._step_written = 0.0
 
@@ -95,10 +97,10 @@ class JobHooks(RunHooks):
         with fenced(self.lease) as s:
             if existing is None:
                 self.run_ids[name] = new_id("run")
-                s.add(Run(id=self.run_ids[name], job_id=self.job_id, name=name, status="running"))
+                s.add(Run(id=self.run_ids[name], job_id=self.job_id, name=name, status=RunStatus.RUNNING))
             else:  # a restarted job: its run goes on under the same row
                 self.run_ids[name] = existing.id
-                s.execute(update(Run).where(Run.id == existing.id).values(status="running"))
+                s.execute(update(Run).where(Run.id == existing.id).values(status=RunStatus.RUNNING))
 
     def resume_state(self, name):
         """The checkpoint the run's row records, if any. Metrics of epochs after it were recorded by an
@@ -137,7 +139,7 @@ class JobHooks(RunHooks):
         from safetensors.torch import load_file
 
         run = self._run_row(name)
-        if run is None or run.status != "succeeded":
+        if run is None or run.status != RunStatus.SUCCEEDED:
             return None
         key = run.weights_key or f"checkpoints/{self.job_id}/{name}.final.safetensors"  # rows from before 0009
         if not self.store.exists(key):
@@ -154,7 +156,7 @@ class JobHooks(RunHooks):
         key = self._key(name, "final.safetensors")
         save_weights(self.store, key, student)
         with fenced(self.lease) as s:
-            s.execute(update(Run).where(Run.id == self.run_ids[name]).values(status="succeeded", result=result,
+            s.execute(update(Run).where(Run.id == self.run_ids[name]).values(status=RunStatus.SUCCEEDED, result=result,
                                                                              weights_key=key))
 
 

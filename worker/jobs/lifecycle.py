@@ -16,11 +16,13 @@ from sqlalchemy import update
 from app.config import get_settings
 from app.logging_setup import log_context
 from app.tables import Job
+from models.job_spec import JobSpec
+from models.statuses import JobStatus
 from worker import metrics as worker_metrics
 from worker.engine.loop import Cancelled
 from worker.engine.pipeline import run_experiment
 from worker.jobs.ending import database_trouble, end, now, reason
-from worker.jobs.experiment import artifact_store, build_experiment
+from worker.jobs.experiment import artifact_store, build_experiment, read_spec
 from worker.jobs.exports import succeed
 from worker.jobs.hooks import JobHooks
 from worker.jobs.recording import add_event, tenant_of
@@ -49,16 +51,17 @@ def _execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | N
     try:
         with fenced(lease) as s:
             job = s.get(Job, job_id)
+            spec = read_spec(job)
             s.execute(update(Job).where(Job.id == job_id, Job.started_at.is_(None)).values(started_at=now()))
             add_event(s, job_id, "started", f"a worker started the job (start {job.attempts})")
-        if job.spec.get("sweep"):
-            run_sweep(job_id, lease, heartbeat, dispatch_members or run_members_here)
+        if spec.sweep:
+            run_sweep(job_id, spec, lease, heartbeat, dispatch_members or run_members_here)
         else:
-            _run(job_id, JobHooks(job_id, job.spec, lease, heartbeat=heartbeat), lease)
+            _run(job_id, spec, JobHooks(job_id, spec, lease, heartbeat=heartbeat), lease)
     except LeaseLost:
         log.warning("job %s: another worker holds its lease now; leaving it", job_id)
     except Cancelled:
-        end(lease, "cancelled", "the job was cancelled; metrics so far are kept")
+        end(lease, JobStatus.CANCELLED, "the job was cancelled; metrics so far are kept")
     except Exception as exc:
         if database_trouble(exc):
             # The database is out of reach: nothing can be recorded now. The lease lapses, and the reaper
@@ -66,15 +69,15 @@ def _execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | N
             log.exception("job %s: the database failed; leaving the job to the reaper", job_id)
         else:  # every failure must end the job, with a reason the user can act on
             log.exception("job %s failed", job_id)
-            end(lease, "failed", reason(exc), error=reason(exc))
+            end(lease, JobStatus.FAILED, reason(exc), error=reason(exc))
     finally:
         heartbeat.stop()
         worker_metrics.job_idle()
 
 
-def _run(job_id: str, hooks: JobHooks, lease: Lease) -> None:
+def _run(job_id: str, spec: JobSpec, hooks: JobHooks, lease: Lease) -> None:
     store = artifact_store()
-    job, teachers, experiment = build_experiment(job_id, store, lease)
+    teachers, experiment = build_experiment(job_id, spec, store, lease)
     outcome = run_experiment(experiment, hooks)
-    succeed(lease, store, outcome.students["distilled"], teachers[0].input_shape, job.spec["student"],
-            outcome.results, class_names=experiment.data.class_names)
+    succeed(lease, store, outcome.students["distilled"], teachers[0].input_shape, spec, outcome.results,
+            class_names=experiment.data.class_names)

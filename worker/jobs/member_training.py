@@ -9,7 +9,8 @@ from app.config import get_settings
 from app.db import session_scope
 from app.store import ArtifactStore
 from app.tables import Job, Metric, Run, TransferSet
-from models.distill_config import DistillConfig, SweepSpec
+from models.job_spec import JobSpec
+from models.statuses import RunStatus
 from worker.engine.loop import Cancelled
 from worker.engine.members import why_not_batched
 from worker.engine.pipeline import run_experiment, run_members
@@ -23,16 +24,15 @@ from worker.leases import Heartbeat, Lease, LeaseLost, claim, fenced
 log = logging.getLogger(__name__)
 BASELINE = "baseline"
 
-Ended = tuple[Lease, str, dict | None, str | None]  # a member's lease, status, result and weights' key
+Ended = tuple[Lease, RunStatus, dict | None, str | None]  # a member's lease, status, result and weights' key
 
 
-def member_update(name: str, job: Job) -> dict:
-    base = DistillConfig.model_validate(job.spec["hyperparameters"])
+def member_update(name: str, spec: JobSpec) -> dict:
+    base = spec.hyperparameters
     if name == BASELINE:
         return base.baseline_update()
-    spec = SweepSpec.model_validate(job.spec["sweep"])
-    config = dict(spec.members(base))[name]
-    swept = spec.axes()
+    config = dict(spec.sweep.members(base))[name]
+    swept = spec.sweep.axes()
     return {k: getattr(config, k) for k in ("temperature", "soft_weight", "hard_weight", *swept)}
 
 
@@ -47,26 +47,27 @@ def clean_slate(job_id: str, lease: Lease) -> None:
             s.execute(update(Job).where(Job.id == job_id).values(epoch=Job.epoch - counted))
 
 
-def adopt_members(job: Job, run_id: str, name: str, owner: str, mode: str) -> list[tuple[str, str, Lease]]:
+def adopt_members(job: Job, spec: JobSpec, run_id: str, name: str, owner: str,
+                  mode: str) -> list[tuple[str, str, Lease]]:
     """The sweep's other queued members, claimed by this worker to train together with its own as one
     batched model, where the worker's setting (DISTILLERY_BATCH_SWEEP_MEMBERS) and the job allow it.
     Their own tasks find them taken and leave; if this worker dies, the reaper requeues each of them."""
     if mode == "never" or name == BASELINE:
         return []
     settings = get_settings()
-    cfg = DistillConfig.model_validate(job.spec["hyperparameters"])
+    cfg = spec.hyperparameters
     if mode == "cuda":
         import torch
 
         device = settings.worker_device if cfg.device == "auto" else cfg.device
         if not (device == "cuda" or (device == "auto" and torch.cuda.is_available())):
             return []
-    members = dict(SweepSpec.model_validate(job.spec["sweep"]).members(cfg))
+    members = dict(spec.sweep.members(cfg))
     with session_scope() as s:
-        queued = s.execute(select(Run.id, Run.name).where(Run.job_id == job.id, Run.status == "queued",
+        queued = s.execute(select(Run.id, Run.name).where(Run.job_id == job.id, Run.status == RunStatus.QUEUED,
                                                           Run.name != BASELINE, Run.id != run_id)
                            .order_by(Run.created_at, Run.id)).all()
-        streamed = streams(s.get(TransferSet, job.transfer_set_id))
+        streamed = streams(s.get(TransferSet, spec.transfer_set_id))
     if streamed or why_not_batched([members[name], *(members[n] for _, n in queued)]) is not None:
         return []
     adopted = []
@@ -77,37 +78,37 @@ def adopt_members(job: Job, run_id: str, name: str, owner: str, mode: str) -> li
     return adopted
 
 
-def _member_result(job: Job, name: str, outcome) -> dict:
-    return {**outcome.results["student"], **member_update(name, job), "teacher": outcome.results.get("teacher")}
+def _member_result(spec: JobSpec, name: str, outcome) -> dict:
+    return {**outcome.results["student"], **member_update(name, spec), "teacher": outcome.results.get("teacher")}
 
 
 def _member_key(job_id: str, lease: Lease) -> str:
     return f"sweeps/{job_id}/{lease.id}.{lease.token}.safetensors"
 
 
-def train_member(job: Job, run_id: str, name: str, lease: Lease, store: ArtifactStore,
+def train_member(job: Job, spec: JobSpec, run_id: str, name: str, lease: Lease, store: ArtifactStore,
                  heartbeat: Heartbeat) -> Ended:
     """One member on its own. Raises LeaseLost."""
     try:
         if job.cancel_requested:
             raise Cancelled()
-        _, _, experiment = build_experiment(job.id, store, lease, member_update(name, job), baseline=False)
+        _, experiment = build_experiment(job.id, spec, store, lease, member_update(name, spec), baseline=False)
         outcome = run_experiment(experiment, MemberHooks(job.id, lease, run_id, heartbeat=heartbeat))
         key = _member_key(job.id, lease)
         save_weights(store, key, outcome.students["distilled"])
-        return lease, "succeeded", _member_result(job, name, outcome), key
+        return lease, RunStatus.SUCCEEDED, _member_result(spec, name, outcome), key
     except Cancelled:
-        return lease, "cancelled", None, None
+        return lease, RunStatus.CANCELLED, None, None
     except LeaseLost:
         raise
     except Exception as exc:
         if database_trouble(exc):
             raise
         log.exception("job %s: sweep member %s failed", job.id, name)
-        return lease, "failed", {"error": reason(exc)}, None
+        return lease, RunStatus.FAILED, {"error": reason(exc)}, None
 
 
-def train_together(job: Job, runs: list[tuple[str, str, Lease]], store: ArtifactStore,
+def train_together(job: Job, spec: JobSpec, runs: list[tuple[str, str, Lease]], store: ArtifactStore,
                    heartbeat: Heartbeat) -> list[Ended]:
     """Several members as one batched model; if that fails, each on its own, so that a fault of batching
     costs time and never a member. Raises LeaseLost."""
@@ -115,18 +116,18 @@ def train_together(job: Job, runs: list[tuple[str, str, Lease]], store: Artifact
     try:
         if job.cancel_requested:
             raise Cancelled()
-        _, _, experiment = build_experiment(job.id, store, leases[0], baseline=False)
-        configs = [experiment.config.model_copy(update=member_update(name, job)) for _, name, _ in runs]
+        _, experiment = build_experiment(job.id, spec, store, leases[0], baseline=False)
+        configs = [experiment.config.model_copy(update=member_update(name, spec)) for _, name, _ in runs]
         hooks = [MemberHooks(job.id, lease, rid, heartbeat=heartbeat) for rid, _, lease in runs]
         outcomes = run_members(experiment, configs, hooks)
         ended = []
         for (_, name, lease), outcome in zip(runs, outcomes, strict=True):
             key = _member_key(job.id, lease)
             save_weights(store, key, outcome.students["distilled"])
-            ended.append((lease, "succeeded", _member_result(job, name, outcome), key))
+            ended.append((lease, RunStatus.SUCCEEDED, _member_result(spec, name, outcome), key))
         return ended
     except Cancelled:
-        return [(lease, "cancelled", None, None) for lease in leases]
+        return [(lease, RunStatus.CANCELLED, None, None) for lease in leases]
     except LeaseLost:
         raise
     except Exception as exc:
@@ -138,4 +139,4 @@ def train_together(job: Job, runs: list[tuple[str, str, Lease]], store: Artifact
                       "they train one at a time", {"members": [name for _, name, _ in runs]})
         for lease in leases:  # epochs the batched attempt counted are trained again: their metrics go
             clean_slate(job.id, lease)
-        return [train_member(job, rid, name, lease, store, heartbeat) for rid, name, lease in runs]
+        return [train_member(job, spec, rid, name, lease, store, heartbeat) for rid, name, lease in runs]

@@ -14,14 +14,15 @@ from app.ids import new_id
 from app.logging_setup import log_context
 from app.store import ArtifactStore
 from app.tables import Job, Run, Teacher, TransferSet
-from models.distill_config import DistillConfig, SweepSpec
 from models.export import PlainSoftmax
+from models.job_spec import JobSpec
+from models.statuses import TERMINAL, UNFINISHED, JobStatus, RunStatus
 from models.zoo import build_student, load_state_dict_into
 from worker.engine.loop import resolve_device
 from worker.engine.pipeline import teacher_outputs
 from worker.engine.search import score
-from worker.jobs.ending import TERMINAL, UNFINISHED, database_trouble, end, finish, now, reason
-from worker.jobs.experiment import artifact_store, build_experiment
+from worker.jobs.ending import database_trouble, end, finish, now, reason
+from worker.jobs.experiment import artifact_store, build_experiment, read_spec
 from worker.jobs.exports import succeed
 from worker.jobs.hooks import JobHooks
 from worker.jobs.member_training import BASELINE, adopt_members, clean_slate, train_member, train_together
@@ -31,7 +32,7 @@ from worker.leases import Heartbeat, Lease, LeaseLost, claim, fenced, new_token,
 log = logging.getLogger(__name__)
 
 
-def run_sweep(job_id: str, lease: Lease, heartbeat: Heartbeat,
+def run_sweep(job_id: str, spec: JobSpec, lease: Lease, heartbeat: Heartbeat,
               dispatch_members: Callable[[str, list[str]], None]) -> None:
     """The sweep job's own task: start the sweep and send its members, or, when the task came again, finish
     a complete sweep or leave the members to go on."""
@@ -44,7 +45,7 @@ def run_sweep(job_id: str, lease: Lease, heartbeat: Heartbeat,
             with fenced(lease) as s:
                 s.execute(update(Job).where(Job.id == job_id).values(**lease.released()))
         return
-    run_ids = _start_sweep(job_id, lease)
+    run_ids = _start_sweep(job_id, spec, lease)
     heartbeat.stop()  # the members carry on, each under a lease of its own
     try:
         dispatch_members(job_id, run_ids)
@@ -57,20 +58,20 @@ def run_members_here(job_id: str, run_ids: list[str]) -> None:
         execute_member(job_id, run_id)
 
 
-def _start_sweep(job_id: str, lease: Lease) -> list[str]:
+def _start_sweep(job_id: str, spec: JobSpec, lease: Lease) -> list[str]:
     """Fill the teacher-output cache and create the members' runs, queued; in the same transaction the job
     gives up its lease, so that a worker dying here leaves either no members (and the job is started
     again) or members and no lease (and they carry on)."""
     store = artifact_store()
-    job, _, experiment = build_experiment(job_id, store, lease, baseline=False)
-    hooks = JobHooks(job_id, job.spec, lease)
+    _, experiment = build_experiment(job_id, spec, store, lease, baseline=False)
+    hooks = JobHooks(job_id, spec, lease)
     teacher_outputs(experiment, resolve_device(experiment.config.device), hooks)  # fills the cache once
-    names = [name for name, _ in SweepSpec.model_validate(job.spec["sweep"]).members(experiment.config)]
-    if job.spec.get("baseline"):
+    names = spec.members()
+    if spec.baseline:
         names.append(BASELINE)
     run_ids = [new_id("run") for _ in names]
     with fenced(lease) as s:
-        s.add_all(Run(id=r, job_id=job_id, name=n, status="queued", sent_at=now())
+        s.add_all(Run(id=r, job_id=job_id, name=n, status=RunStatus.QUEUED, sent_at=now())
                   for r, n in zip(run_ids, names, strict=True))
         s.execute(update(Job).where(Job.id == job_id).values(total_epochs=experiment.config.epochs * len(names),
                                                              **lease.released()))
@@ -96,16 +97,17 @@ def _execute_member(job_id: str, run_id: str) -> None:
     with session_scope() as s:
         name = s.scalar(select(Run.name).where(Run.id == run_id))
         job = s.get(Job, job_id)
-    if job is None or job.status != "running":  # the job ended: nothing to train
+        spec = read_spec(job) if job is not None else None
+    if job is None or job.status != JobStatus.RUNNING:  # the job ended: nothing to train
         try:
             with fenced(lease) as s:
                 s.execute(update(Run).where(Run.id == run_id).values(
-                    status=job.status if job is not None and job.status in TERMINAL else "cancelled",
+                    status=job.status if job is not None and job.status in TERMINAL else RunStatus.CANCELLED,
                     **lease.released()))
         except LeaseLost:
             pass
         return
-    runs = [(run_id, name, lease), *adopt_members(job, run_id, name, owner, settings.batch_sweep_members)]
+    runs = [(run_id, name, lease), *adopt_members(job, spec, run_id, name, owner, settings.batch_sweep_members)]
     heartbeat = Heartbeat([r[2] for r in runs], settings.lease_seconds)
     heartbeat.start()
     store = artifact_store()
@@ -113,9 +115,9 @@ def _execute_member(job_id: str, run_id: str) -> None:
         for _, _, member_lease in runs:
             clean_slate(job_id, member_lease)
         if len(runs) > 1:
-            ended = train_together(job, runs, store, heartbeat)
+            ended = train_together(job, spec, runs, store, heartbeat)
         else:
-            ended = [train_member(job, run_id, name, lease, store, heartbeat)]
+            ended = [train_member(job, spec, run_id, name, lease, store, heartbeat)]
         finisher = None
         for member_lease, status, result, weights_key in ended:
             finisher = _record_member(member_lease, status, result, weights_key, settings.lease_seconds) or finisher
@@ -145,10 +147,10 @@ def _no_member_left(job_id: str):
 
 def _finishing_claim(job_id: str):
     """Who may take a sweep job's lease to finish it: it runs, nobody holds it, and no member is left."""
-    return (Job.status == "running") & Job.lease_owner.is_(None) & _no_member_left(job_id)
+    return (Job.status == JobStatus.RUNNING) & Job.lease_owner.is_(None) & _no_member_left(job_id)
 
 
-def _record_member(lease: Lease, status: str, result: dict | None, weights_key: str | None,
+def _record_member(lease: Lease, status: RunStatus, result: dict | None, weights_key: str | None,
                    lease_seconds: float) -> Lease | None:
     """Finish the member's run. The last member to finish takes the job's lease in the same transaction,
     to finish the sweep: its lease is returned. Raises LeaseLost."""
@@ -181,29 +183,29 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
     try:
         with session_scope() as s:
             job = s.get(Job, job_id)
+            spec = read_spec(job)
             runs = list(s.scalars(select(Run).where(Run.job_id == job_id).order_by(Run.created_at, Run.id)))
             teacher = s.get(Teacher, job.teacher_ids[0])
             class_names = s.get(TransferSet, job.transfer_set_id).class_names
         if job.cancel_requested:
-            finish(lease, "cancelled", "the sweep was cancelled; finished members are kept")
+            finish(lease, JobStatus.CANCELLED, "the sweep was cancelled; finished members are kept")
             return
         # The grid's order, not the rows': members created in one transaction share a timestamp.
-        grid = [n for n, _ in SweepSpec.model_validate(job.spec["sweep"]).members(
-            DistillConfig.model_validate(job.spec["hyperparameters"]))]
+        grid = spec.members()
         members = sorted((r for r in runs if r.name != BASELINE), key=lambda r: grid.index(r.name))
-        done = [r for r in members if r.status == "succeeded"]
+        done = [r for r in members if r.status == RunStatus.SUCCEEDED]
         if not done:
             reasons = "; ".join(f"{r.name}: {(r.result or {}).get('error', r.status)}" for r in members)
-            finish(lease, "failed", f"every sweep member failed: {reasons}", error=f"every sweep member failed: "
-                                                                                    f"{reasons}")
+            failure = f"every sweep member failed: {reasons}"
+            finish(lease, JobStatus.FAILED, failure, error=failure)
             return
         ranked = sorted(done, key=lambda r: (score(r.result), members.index(r)))
         best = ranked[0]
-        student = PlainSoftmax(build_student(job.spec["student"], teacher.input_shape, teacher.num_classes),
+        student = PlainSoftmax(build_student(spec.student, teacher.input_shape, teacher.num_classes),
                                teacher.num_classes)
         weights = best.weights_key or f"sweeps/{job_id}/{best.id}.safetensors"  # rows from before 0009
         load_state_dict_into(student, store.path(weights))
-        swept = [k for k in SweepSpec.model_validate(job.spec["sweep"]).axes()
+        swept = [k for k in spec.sweep.axes()
                  if k not in ("temperature", "soft_weight", "hard_weight")]
         table = [{"name": r.name, "status": r.status, **{k: (r.result or {}).get(k) for k in (
             "temperature", "soft_weight", "hard_weight", *swept, "val_cross_entropy", "val_accuracy", "test_errors",
@@ -213,10 +215,10 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
                    "best_member": best.name, "sweep": table,
                    "best_member_margin": (score(ranked[1].result) - score(best.result)
                                           if len(ranked) > 1 else None)}
-        baseline = next((r for r in runs if r.name == BASELINE and r.status == "succeeded"), None)
+        baseline = next((r for r in runs if r.name == BASELINE and r.status == RunStatus.SUCCEEDED), None)
         if baseline:
             results["baseline"] = {k: v for k, v in baseline.result.items() if k != "teacher"}
-        succeed(lease, store, student.eval(), teacher.input_shape, job.spec["student"], results,
+        succeed(lease, store, student.eval(), teacher.input_shape, spec, results,
                 f"the sweep succeeded; the best member is {best.name}", class_names=class_names)
     except LeaseLost:
         log.warning("job %s: another worker finishes the sweep now; leaving it", job_id)
@@ -225,6 +227,6 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
             log.exception("job %s: the database failed while finishing the sweep; leaving it to the reaper", job_id)
             return
         log.exception("job %s: finishing the sweep failed", job_id)
-        end(lease, "failed", reason(exc), error=reason(exc))
+        end(lease, JobStatus.FAILED, reason(exc), error=reason(exc))
     finally:
         heartbeat.stop()

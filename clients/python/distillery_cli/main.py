@@ -23,7 +23,7 @@ from distillery_client.models import (
     BodyCreateTeacher,
     CreateTransferSetFilesBody,
     JobCreate,
-    ListJobsStatusType0,
+    JobStatus,
     ProblemDetail,
     TransferSetBuiltinCreate,
 )
@@ -292,7 +292,7 @@ def jobs_list(
     output: OutputOption = Output.table,
 ) -> None:
     """List jobs, newest first."""
-    page = call(list_jobs, status=ListJobsStatusType0(status) if status else UNSET, limit=limit, offset=offset)
+    page = call(list_jobs, status=JobStatus(status) if status else UNSET, limit=limit, offset=offset)
     rows = []
     for j in page.data:
         result = j.result.to_dict() if j.result else {}

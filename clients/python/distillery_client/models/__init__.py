@@ -6,6 +6,7 @@ from .cnn_spec import CNNSpec
 from .cnn_spec_activation import CNNSpecActivation
 from .create_transfer_set_files_body import CreateTransferSetFilesBody
 from .create_transfer_set_files_body_kind import CreateTransferSetFilesBodyKind
+from .delivery_status import DeliveryStatus
 from .dist_config import DISTConfig
 from .dist_config_device import DISTConfigDevice
 from .dist_config_ensemble import DISTConfigEnsemble
@@ -35,11 +36,11 @@ from .job_list import JobList
 from .job_metrics import JobMetrics
 from .job_public import JobPublic
 from .job_public_hyperparameters import JobPublicHyperparameters
-from .job_public_status import JobPublicStatus
 from .job_public_student import JobPublicStudent
 from .job_public_sweep_type_0 import JobPublicSweepType0
 from .job_result import JobResult
 from .job_result_exports_type_0 import JobResultExportsType0
+from .job_status import JobStatus
 from .kd_config import KDConfig
 from .kd_config_device import KDConfigDevice
 from .kd_config_ensemble import KDConfigEnsemble
@@ -48,7 +49,6 @@ from .kd_config_precision import KDConfigPrecision
 from .kd_config_schedule import KDConfigSchedule
 from .kd_config_soft_weight_type_1 import KDConfigSoftWeightType1
 from .kd_config_temperature_type_1 import KDConfigTemperatureType1
-from .list_jobs_status_type_0 import ListJobsStatusType0
 from .logit_matching_config import LogitMatchingConfig
 from .logit_matching_config_device import LogitMatchingConfigDevice
 from .logit_matching_config_ensemble import LogitMatchingConfigEnsemble
@@ -90,7 +90,6 @@ from .transfer_set_torchvision_create_dataset import TransferSetTorchvisionCreat
 from .webhook_attempt import WebhookAttempt
 from .webhook_delivery_list import WebhookDeliveryList
 from .webhook_delivery_public import WebhookDeliveryPublic
-from .webhook_delivery_public_status import WebhookDeliveryPublicStatus
 from .webhook_endpoint_create import WebhookEndpointCreate
 from .webhook_endpoint_create_events_item import WebhookEndpointCreateEventsItem
 from .webhook_endpoint_created import WebhookEndpointCreated
@@ -104,6 +103,7 @@ __all__ = (
     "CNNSpecActivation",
     "CreateTransferSetFilesBody",
     "CreateTransferSetFilesBodyKind",
+    "DeliveryStatus",
     "DISTConfig",
     "DISTConfigDevice",
     "DISTConfigEnsemble",
@@ -133,11 +133,11 @@ __all__ = (
     "JobMetrics",
     "JobPublic",
     "JobPublicHyperparameters",
-    "JobPublicStatus",
     "JobPublicStudent",
     "JobPublicSweepType0",
     "JobResult",
     "JobResultExportsType0",
+    "JobStatus",
     "KDConfig",
     "KDConfigDevice",
     "KDConfigEnsemble",
@@ -146,7 +146,6 @@ __all__ = (
     "KDConfigSchedule",
     "KDConfigSoftWeightType1",
     "KDConfigTemperatureType1",
-    "ListJobsStatusType0",
     "LogitMatchingConfig",
     "LogitMatchingConfigDevice",
     "LogitMatchingConfigEnsemble",
@@ -188,7 +187,6 @@ __all__ = (
     "WebhookAttempt",
     "WebhookDeliveryList",
     "WebhookDeliveryPublic",
-    "WebhookDeliveryPublicStatus",
     "WebhookEndpointCreate",
     "WebhookEndpointCreated",
     "WebhookEndpointCreateEventsItem",

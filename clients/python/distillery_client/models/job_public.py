@@ -8,7 +8,7 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..models.job_public_status import JobPublicStatus
+from ..models.job_status import JobStatus
 from ..types import UNSET, Unset
 from typing import cast
 import datetime
@@ -45,7 +45,7 @@ class JobPublic:
             progress (Progress):
             result (JobResult | None):
             started_at (datetime.datetime | None):
-            status (JobPublicStatus):
+            status (JobStatus):
             student (JobPublicStudent):
             student_formats (list[str]): Formats the student can be downloaded in.
             student_init_weights (None | str):
@@ -71,7 +71,7 @@ class JobPublic:
     progress: Progress
     result: JobResult | None
     started_at: datetime.datetime | None
-    status: JobPublicStatus
+    status: JobStatus
     student: JobPublicStudent
     student_formats: list[str]
     student_init_weights: None | str
@@ -308,7 +308,7 @@ class JobPublic:
         started_at = _parse_started_at(d.pop("started_at"))
 
 
-        status = JobPublicStatus(d.pop("status"))
+        status = JobStatus(d.pop("status"))
 
 
 

@@ -8,6 +8,7 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..models.job_status import JobStatus
 from typing import cast
 
 if TYPE_CHECKING:
@@ -30,14 +31,14 @@ class RunMetrics:
             metrics (RunMetricsMetrics):
             name (str):
             result (None | RunMetricsResultType0):
-            status (str):
+            status (JobStatus):
      """
 
     id: str
     metrics: RunMetricsMetrics
     name: str
     result: None | RunMetricsResultType0
-    status: str
+    status: JobStatus
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -59,7 +60,7 @@ class RunMetrics:
         else:
             result = self.result
 
-        status = self.status
+        status = self.status.value
 
 
         field_dict: dict[str, Any] = {}
@@ -108,7 +109,10 @@ class RunMetrics:
         result = _parse_result(d.pop("result"))
 
 
-        status = d.pop("status")
+        status = JobStatus(d.pop("status"))
+
+
+
 
         run_metrics = cls(
             id=id,

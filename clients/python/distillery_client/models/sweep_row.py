@@ -26,7 +26,7 @@ class SweepRow:
 
         Attributes:
             name (str):
-            status (str):
+            status (str): A member's run status, or a temperature-search candidate's: continues, dropped or chosen.
             error (None | str | Unset):
             test_accuracy (float | None | Unset):
             test_errors (int | None | Unset):

@@ -8,7 +8,7 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
-from ..models.webhook_delivery_public_status import WebhookDeliveryPublicStatus
+from ..models.delivery_status import DeliveryStatus
 from typing import cast
 import datetime
 
@@ -35,7 +35,7 @@ class WebhookDeliveryPublic:
             id (str): The webhook-id header of every try of this delivery.
             job_id (str):
             next_attempt_at (datetime.datetime | None): When the next try is due; null once it has ended.
-            status (WebhookDeliveryPublicStatus):
+            status (DeliveryStatus):
             url (str):
      """
 
@@ -47,7 +47,7 @@ class WebhookDeliveryPublic:
     id: str
     job_id: str
     next_attempt_at: datetime.datetime | None
-    status: WebhookDeliveryPublicStatus
+    status: DeliveryStatus
     url: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -180,7 +180,7 @@ class WebhookDeliveryPublic:
         next_attempt_at = _parse_next_attempt_at(d.pop("next_attempt_at"))
 
 
-        status = WebhookDeliveryPublicStatus(d.pop("status"))
+        status = DeliveryStatus(d.pop("status"))
 
 
 

@@ -9,7 +9,7 @@ from ...types import Response, UNSET, Unset
 from ... import errors
 
 from ...models.job_list import JobList
-from ...models.list_jobs_status_type_0 import ListJobsStatusType0
+from ...models.job_status import JobStatus
 from ...models.problem_detail import ProblemDetail
 from ...types import UNSET, Unset
 from typing import cast
@@ -18,7 +18,7 @@ from typing import cast
 
 def _get_kwargs(
     *,
-    status: ListJobsStatusType0 | None | Unset = UNSET,
+    status: JobStatus | None | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
 
@@ -32,7 +32,7 @@ def _get_kwargs(
     json_status: None | str | Unset
     if isinstance(status, Unset):
         json_status = UNSET
-    elif isinstance(status, ListJobsStatusType0):
+    elif isinstance(status, JobStatus):
         json_status = status.value
     else:
         json_status = status
@@ -104,7 +104,7 @@ def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 def sync_detailed(
     *,
     client: AuthenticatedClient,
-    status: ListJobsStatusType0 | None | Unset = UNSET,
+    status: JobStatus | None | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
 
@@ -112,7 +112,7 @@ def sync_detailed(
     """ List Jobs
 
     Args:
-        status (ListJobsStatusType0 | None | Unset):
+        status (JobStatus | None | Unset):
         limit (int | Unset): Items per page. Default: 20.
         offset (int | Unset): Items to skip. Default: 0.
 
@@ -141,7 +141,7 @@ offset=offset,
 def sync(
     *,
     client: AuthenticatedClient,
-    status: ListJobsStatusType0 | None | Unset = UNSET,
+    status: JobStatus | None | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
 
@@ -149,7 +149,7 @@ def sync(
     """ List Jobs
 
     Args:
-        status (ListJobsStatusType0 | None | Unset):
+        status (JobStatus | None | Unset):
         limit (int | Unset): Items per page. Default: 20.
         offset (int | Unset): Items to skip. Default: 0.
 
@@ -173,7 +173,7 @@ offset=offset,
 async def asyncio_detailed(
     *,
     client: AuthenticatedClient,
-    status: ListJobsStatusType0 | None | Unset = UNSET,
+    status: JobStatus | None | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
 
@@ -181,7 +181,7 @@ async def asyncio_detailed(
     """ List Jobs
 
     Args:
-        status (ListJobsStatusType0 | None | Unset):
+        status (JobStatus | None | Unset):
         limit (int | Unset): Items per page. Default: 20.
         offset (int | Unset): Items to skip. Default: 0.
 
@@ -210,7 +210,7 @@ offset=offset,
 async def asyncio(
     *,
     client: AuthenticatedClient,
-    status: ListJobsStatusType0 | None | Unset = UNSET,
+    status: JobStatus | None | Unset = UNSET,
     limit: int | Unset = 20,
     offset: int | Unset = 0,
 
@@ -218,7 +218,7 @@ async def asyncio(
     """ List Jobs
 
     Args:
-        status (ListJobsStatusType0 | None | Unset):
+        status (JobStatus | None | Unset):
         limit (int | Unset): Items per page. Default: 20.
         offset (int | Unset): Items to skip. Default: 0.
 

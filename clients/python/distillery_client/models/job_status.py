@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-class JobPublicStatus(StrEnum):
+class JobStatus(StrEnum):
     CANCELLED = "cancelled"
     FAILED = "failed"
     QUEUED = "queued"

@@ -1,6 +1,6 @@
 from enum import StrEnum
 
-class WebhookDeliveryPublicStatus(StrEnum):
+class DeliveryStatus(StrEnum):
     DELIVERED = "delivered"
     FAILED = "failed"
     PENDING = "pending"
