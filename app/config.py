@@ -77,6 +77,10 @@ class Settings(BaseSettings):
         2 * 1024**3, gt=0, description="Image transfer sets larger than this (decoded, as float32) are streamed "
         "from disk by a DataLoader instead of being loaded whole.",
     )
+    max_devices_per_job: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1,
+        description="Most processes a CPU worker starts for one job's hyperparameters.devices (a CUDA worker: its "
+        "GPUs); a job asking for more fails, saying so.")
     dataloader_workers: int = Field(2, ge=0, le=64, description="Worker processes reading streamed sets.")
     gpu_data_share: float = Field(
         0.5, gt=0, le=1, description="Share of the GPU's free memory a transfer set may occupy on the device; "

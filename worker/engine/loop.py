@@ -18,6 +18,7 @@ from torch import nn
 from models.distill_config import DistillConfig
 from models.lazy_inputs import is_lazy
 from worker.engine.augment import augment
+from worker.engine.distributed import Rank
 from worker.engine.evaluate import expected_calibration_error, predict_logits
 from worker.engine.losses import combine, grad_norm, make_loss
 
@@ -273,6 +274,7 @@ def train_student(
     max_device_bytes: int | None = None,
     on_checkpoint: Callable[[dict], None] | None = None,
     resume: dict | None = None,
+    rank: Rank | None = None,
 ) -> TrainResult:
     """Train a student; return it with the weights of its best validation epoch loaded.
 
@@ -282,8 +284,11 @@ def train_student(
     ``on_checkpoint`` receives, after every epoch, everything needed to go on exactly where the run
     stands (weights, optimizer, schedule, random state, best epoch so far); passing that back as
     ``resume`` continues the run as if it had never stopped.
+
+    ``rank``: this process is one of several training the run together (worker/engine/distributed.py);
+    each trains on its shard of every epoch and the epoch's losses are summed over all of them.
     """
-    device = resolve_device(cfg.device)
+    device = resolve_device(cfg.device) if rank is None else rank.device
     flush_denormals()
     seed_everything(cfg.seed)
     student = make_student().to(device)
@@ -297,6 +302,8 @@ def train_student(
 
         functorch_config.donated_buffer = False
         forward = torch.compile(student)
+    if rank is not None:  # ddp: gradients averaged over the ranks; ``student`` stays the plain module
+        forward = rank.wrap(student)
     online = train.teacher_logits is None and bool(teachers)
     if online:
         teachers = [t.to(device).eval() for t in teachers]
@@ -322,7 +329,8 @@ def train_student(
     val = val.to(device) if val is not None and len(val) else None
     params = [p for p in student.parameters() if p.requires_grad]
     opt = _optimizer(params, cfg)
-    steps_per_epoch = math.ceil(len(train) / cfg.batch_size)
+    per_epoch = len(train) if rank is None else rank.samples(len(train))  # ddp: this rank's shard
+    steps_per_epoch = math.ceil(per_epoch / cfg.batch_size)
     sched = None if cfg.schedule == "constant" and not cfg.warmup_epochs else _scheduler(opt, cfg, steps_per_epoch)
     finite_every = 1 if device.type == "cpu" else FINITE_CHECK_EVERY_CUDA
     scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" and device.type == "cuda" else None
@@ -355,7 +363,7 @@ def train_student(
         sizes: list[int] = []
         lr_at_start = opt.param_groups[0]["lr"]
         started = time.perf_counter()
-        order = torch.randperm(len(train), generator=gen)
+        order = torch.randperm(len(train), generator=gen) if rank is None else rank.shard(len(train), epoch, cfg.seed)
         chunks = order.split(cfg.batch_size)
         streamed = train.x.batches(list(chunks), pin_memory=device.type == "cuda") if lazy else None
         # Each call costs as much as a small kernel, so a copy that would be a no-op is not made at all.
@@ -401,6 +409,8 @@ def train_student(
                 for k, name in enumerate(names[:-1]):
                     weighted = fused.loss(sums[k:k + 1], len(idx)) if fused is not None else weights[name] * terms[name]
                     partial[name] = torch.autograd.grad(weighted, params, retain_graph=True, allow_unused=True)
+                    if rank is not None:
+                        partial[name] = rank.average(partial[name])
             opt.zero_grad(set_to_none=True)
             if scaler is not None:
                 scaler.scale(total).backward()
@@ -429,12 +439,15 @@ def train_student(
         if device.type == "cuda":
             torch.cuda.synchronize()
         elapsed = time.perf_counter() - started
-        if fused is not None:
+        samples = len(train)
+        if rank is not None:  # ddp: every rank's sums, reduced; only rank 0 has hooks that record them
+            means, samples = rank.epoch_means(seen, sizes, fused)
+        elif fused is not None:
             means = fused.epoch_terms(torch.stack(seen["sums"]).sum(0))
         else:
             weights_n = torch.tensor(sizes, dtype=torch.float32, device=device)
             means = {k: float((torch.stack(v).float() * weights_n).sum()) / len(train) for k, v in seen.items()}
-        metrics = epoch_metrics(means, norms, lr_at_start, len(train), elapsed, epoch, steps_per_epoch)
+        metrics = epoch_metrics(means, norms, lr_at_start, samples, elapsed, epoch, steps_per_epoch)
         if cfg.auto_soft_weight:
             metrics["soft_weight"] = loss_fn.soft_weight  # the latest chosen, in force as the epoch ended
         if val is not None:
@@ -442,6 +455,8 @@ def train_student(
         history.append({"epoch": epoch, **metrics})
 
         stop_now = best.update(epoch, metrics, lambda: copy.deepcopy(student.state_dict()))
+        if rank is not None:
+            stop_now = rank.agree(stop_now)
         if on_checkpoint is not None and not stop_now and epoch < cfg.epochs:
             on_checkpoint({
                 "epoch": epoch, "student": student.state_dict(), "optimizer": opt.state_dict(),
