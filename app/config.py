@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     )
     artifact_dir: Path | None = Field(None, description="Artifact store directory; default <var_dir>/artifacts.")
     queue: str = Field("gpu", description="Celery queue the API sends jobs to and GPU workers listen on.")
+    multi_device_queue: str | None = Field(
+        None, description="Celery queue of jobs with hyperparameters.devices > 1, for workers that own several "
+        "devices; unset: they go to DISTILLERY_QUEUE like every job.")
     lease_seconds: float = Field(60, gt=0, description="A running job's lease; its worker renews it every quarter.")
     max_attempts: int = Field(3, ge=1, description="Times a job whose worker vanished is started again.")
     reaper_interval_seconds: float = Field(15, gt=0, description="How often the API looks for expired leases.")

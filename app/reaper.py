@@ -116,17 +116,17 @@ def _queue_unfinished_sweeps() -> None:
 def _send_queued(t: datetime) -> list[str]:
     stale = t - timedelta(seconds=get_settings().requeue_after_seconds)
     with session_scope() as s:
-        jobs = list(s.scalars(select(Job.id).where(Job.status == "queued",
-                                                   or_(Job.sent_at.is_(None), Job.sent_at < stale))
-                              .order_by(Job.created_at).limit(SEND_BATCH)))
+        jobs = list(s.execute(select(Job.id, Job.spec).where(Job.status == "queued",
+                                                             or_(Job.sent_at.is_(None), Job.sent_at < stale))
+                              .order_by(Job.created_at).limit(SEND_BATCH)).all())
         members = list(s.execute(select(Run.id, Run.job_id).join(Job, Job.id == Run.job_id)
                                  .where(Run.status == "queued", Job.status == "running",
                                         or_(Run.sent_at.is_(None), Run.sent_at < stale))
                                  .order_by(Run.created_at, Run.id).limit(SEND_BATCH)).all())
     sent = []
     try:
-        for job_id in jobs:
-            enqueue_job(job_id)
+        for job_id, spec in jobs:
+            enqueue_job(job_id, ((spec or {}).get("hyperparameters") or {}).get("devices", 1))
             _stamp(Job, job_id)
             sent.append(job_id)
         for run_id, job_id in members:
