@@ -41,13 +41,15 @@ def rank_pid(stack, timeout=60) -> int:
 
 
 def test_two_devices_a_killed_rank_and_too_many_devices(tmp_path, teacher_file):
-    env = {**FAST_RECOVERY, "DISTILLERY_MAX_DEVICES_PER_JOB": "2"}
+    # A lease longer than FAST_RECOVERY's: three processes share this test's cores with the rest of the suite,
+    # and a dead rank sends the job back to the queue at once, without waiting for the lease to lapse.
+    env = {**FAST_RECOVERY, "DISTILLERY_LEASE_SECONDS": "15", "DISTILLERY_MAX_DEVICES_PER_JOB": "2"}
     with running_stack("embedded", tmp_path / "embedded", env) as stack, stack.client() as client:
         job_id = submit_digits_job(client, teacher_file, hyperparameters={"epochs": EPOCHS, "devices": 2})
         job = stack.wait_for_job(client, job_id)
         assert job["status"] == "succeeded", f"{job['error']}\n{stack.log('worker')}"
         each_epoch_once(client, job_id, EPOCHS)
-        assert job["result"]["student"]["accuracy"] > 0.85
+        assert job["result"]["student"]["test_accuracy"] > 0.5  # it learned (chance: 0.1) in 3 epochs at batch 2 × 64
         assert client.get(f"/v1/jobs/{job_id}/student", params={"format": "safetensors"}).status_code == 200
 
         # SIGKILL of rank 1 in epoch 2: rank 0 notices at once, and the job goes on from epoch 1's checkpoint.

@@ -1,5 +1,6 @@
 """One run on two CPU processes (gloo): shards, reduced metrics recorded once, a killed rank, cancellation."""
 
+import copy
 import functools
 import math
 import os
@@ -117,6 +118,18 @@ def test_two_ranks_train_disjoint_shards_and_record_each_epoch_once(data, tmp_pa
     assert two == pytest.approx(same_job, abs=SAME_JOB_TOLERANCE), (two, same_job)
     assert two > 0.9
     assert not rank_pids(), "no rank outlives the run"
+
+
+def test_a_two_rank_run_resumed_from_its_checkpoint_trains_the_same_student(data):
+    train, val = plain(data[0]), plain(data[1])
+    cfg = DistillConfig(epochs=3, devices=2, schedule="cosine")
+    saved = []
+    whole = train_distributed(mlp, train, val, cfg, on_checkpoint=saved.append)
+    assert [c["epoch"] for c in saved] == [1, 2]
+    resumed = train_distributed(mlp, train, val, cfg, resume=copy.deepcopy(saved[0]))
+    for key, value in whole.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[key]), key
+    assert [h["total_loss"] for h in resumed.history] == [h["total_loss"] for h in whole.history]
 
 
 def test_a_killed_rank_ends_the_run_promptly_as_rank_lost(data):
