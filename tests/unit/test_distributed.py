@@ -120,13 +120,21 @@ def test_two_ranks_train_disjoint_shards_and_record_each_epoch_once(data, tmp_pa
     assert not rank_pids(), "no rank outlives the run"
 
 
-def test_a_two_rank_run_resumed_from_its_checkpoint_trains_the_same_student(data):
+def test_a_two_rank_run_resumed_from_its_checkpoint_on_streamed_inputs_trains_the_same_student(data):
+    """Resuming, and streamed sets (read batch by batch through a DataLoader, which travel to the other ranks
+    as the dataset itself), in one: the resumed half streams, and still ends where the whole run did."""
+    from torch.utils.data import TensorDataset
+
+    from models.lazy_inputs import LazyInputs
+
     train, val = plain(data[0]), plain(data[1])
     cfg = DistillConfig(epochs=3, devices=2, schedule="cosine")
     saved = []
-    whole = train_distributed(mlp, train, val, cfg, on_checkpoint=saved.append)
+    # A checkpoint holds the live tensors (the job's hooks write it to a file at once): copied as it was.
+    whole = train_distributed(mlp, train, val, cfg, on_checkpoint=lambda c: saved.append(copy.deepcopy(c)))
     assert [c["epoch"] for c in saved] == [1, 2]
-    resumed = train_distributed(mlp, train, val, cfg, resume=copy.deepcopy(saved[0]))
+    streamed = Split(LazyInputs(TensorDataset(train.x), workers=0), train.y, train.teacher_logits)
+    resumed = train_distributed(mlp, streamed, val, cfg, resume=saved[0])
     for key, value in whole.model.state_dict().items():
         assert torch.equal(value, resumed.model.state_dict()[key]), key
     assert [h["total_loss"] for h in resumed.history] == [h["total_loss"] for h in whole.history]
