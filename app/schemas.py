@@ -171,6 +171,8 @@ class RunResult(EvaluationReport):
     stopped_early: bool | None = None
     val_accuracy: float | None = None
     val_cross_entropy: float | None = None
+    val_teacher_agreement: float | None = Field(None, description="At the best epoch: the share of validation "
+                                                "samples where the student and the teacher agree.")
     bias_correction: float | None = Field(None, description="The raise added to the omitted classes' logits.")
     temperature: float | None = Field(None, description="The temperature temperature \"auto\" chose.")
 
@@ -191,6 +193,7 @@ class TemperatureSearch(_Open):
     chosen: float
     margin: float | None = Field(None, description="Validation cross-entropy of the runner-up minus the winner's.")
     chosen_on: str
+    validation_folds: int | None = Field(None, description="Folds each temperature was scored on.")
     epochs_trained: int
     epochs_in_runs: float = Field(description="The search's cost in full runs.")
     seconds: float

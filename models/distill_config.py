@@ -78,6 +78,11 @@ class DistillConfig(BaseModel):
     temperature_search_epochs: int | None = Field(
         None, gt=0, description="temperature \"auto\": epochs each round trains its candidates; None: as many as "
         "keep the whole search within 1.5× one run's epochs.")
+    validation_folds: int = Field(
+        1, ge=1, le=10, description="temperature \"auto\": score each candidate by k-fold cross-validation, the "
+        "mean over k splits that each hold back a k-th of the transfer set (the search's rounds then cost k "
+        "times as much; worth it on small sets, where the teacher pass is the large cost). 1: one split of "
+        "validation_fraction.")
     soft_weight: WeightOrAuto = Field(
         0.5, description="Weight a of the soft term, or \"auto\": set from the gradient norms so that the "
         "weighted distillation part's gradient is soft_to_hard_grad_ratio times the weighted hard term's, "
@@ -128,7 +133,7 @@ class DistillConfig(BaseModel):
         grid = self.temperature_grid
         if len({f"{t:g}" for t in grid}) != len(grid):
             raise ValueError(f"temperature_grid {grid} repeats a value; give each temperature once")
-        if self.validation_fraction == 0:
+        if self.validation_fraction == 0 and self.validation_folds == 1:
             raise ValueError("temperature \"auto\" chooses on validation data: set validation_fraction above 0")
         rounds = [len(grid)]
         while rounds[-1] > 1:
@@ -156,7 +161,8 @@ class DistillConfig(BaseModel):
     def baseline_update(self) -> dict:
         """The same run on labels alone: no distillation part, so no weight to set and no temperature to search
         for. The one rule for a job's baseline run and a sweep's baseline member."""
-        return {"soft_weight": 0.0, "hard_weight": 1.0, **({"temperature": 1.0} if self.auto_temperature else {})}
+        return {"soft_weight": 0.0, "hard_weight": 1.0,
+                **({"temperature": 1.0, "validation_folds": 1} if self.auto_temperature else {})}
 
     @property
     def augmenting(self) -> bool:
@@ -168,6 +174,9 @@ class DistillConfig(BaseModel):
             raise ValueError("soft_weight and hard_weight are both 0: at least one loss term must count")
         if self.temperature == "auto":
             self.temperature_search()  # raises ValueError saying what to change
+        elif self.validation_folds > 1:
+            raise ValueError("validation_folds scores the candidates of temperature \"auto\": set temperature to "
+                             "\"auto\", or validation_folds to 1")
         if self.soft_weight == "auto" and self.hard_weight == 0:
             raise ValueError("soft_weight \"auto\" sets the soft weight against the hard term's gradient, and "
                              "hard_weight is 0: give hard_weight a weight, or soft_weight a number")

@@ -131,6 +131,10 @@ def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teach
     if hp.augmenting and len(first.input_shape) != 3:
         raise invalid(f"augmentation needs image inputs shaped [C, H, W]; the teacher takes {first.input_shape}",
                       field="hyperparameters.augmentation")
+    if body.validation_transfer_set_id and hp.auto_temperature and hp.validation_folds > 1:
+        raise invalid("validation_folds splits the transfer set into folds, and this job brings its own "
+                      "validation set: drop validation_folds or validation_transfer_set_id",
+                      field="hyperparameters.validation_folds")
     if body.bias_correction and not body.omit_classes:
         raise invalid("bias_correction applies to omitted classes: set omit_classes too", field="bias_correction")
     # The student's size is computed from its spec, never by building it: a spec too large to build is

@@ -256,6 +256,17 @@ def test_omit_classes_are_checked(client, teacher_id, digits_id):
                    "omit_classes", field="bias_correction")
 
 
+def test_validation_folds_are_checked(client, teacher_id, digits_id):
+    hp = {"epochs": 10, "validation_folds": 3}
+    assert_problem(client.post("/v1/jobs", json=job_body(teacher_id, digits_id, hyperparameters=hp)), 422,
+                   'temperature to "auto"', field="hyperparameters")
+    hp["temperature"] = "auto"
+    body = job_body(teacher_id, digits_id, hyperparameters=hp, validation_transfer_set_id=digits_id)
+    assert_problem(client.post("/v1/jobs", json=body), 422, "brings its own validation set",
+                   field="hyperparameters.validation_folds")
+    assert client.get("/v1/jobs").json()["data"] == []
+
+
 def test_broker_down_is_503_and_creates_nothing(client, teacher_id, digits_id, monkeypatch):
     from app import queue
 

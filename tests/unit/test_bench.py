@@ -62,7 +62,8 @@ def test_methods_table_reports_every_method_temperature_and_auto_row(tmp_path):
     task = report["tasks"]["digits"]
     methods = ("kd", "kd + logit std.", "dkd", "dist")
     expected = {"teacher", "student from scratch", *(f"{m}, T={t}" for m in methods for t in (1, 2, 5, 10, 20)),
-                *(f"{m}, auto T + auto weight" for m in methods), *(f"{m}, auto T" for m in methods)}
+                *(f"{m}, auto T + auto weight" for m in methods), *(f"{m}, auto T" for m in methods),
+                *(f"{m}, auto T (3 folds) + auto weight (ratio 3)" for m in methods)}
     assert set(task["rows"]) == expected
     assert all(len(v) == 1 for v in task["rows"].values())
     assert set(task["omitted"]) == set(methods) and all(v[0] is not None for v in task["omitted"].values())

@@ -165,6 +165,40 @@ def test_bias_tuning_recovers_a_suppressed_class():
     assert ((logits + bias).argmax(1) == labels).all()
 
 
+def _correct(logits, labels, classes, delta):
+    raise_ = torch.zeros(logits.shape[1])
+    raise_[classes] = delta
+    return int(((logits + raise_).argmax(1) == labels).sum())
+
+
+def test_bias_tuning_finds_the_best_raise_a_fine_grid_finds():
+    """A second, plain search: every raise on a 0.001 grid. The exact search must do at least as well."""
+    gen = torch.Generator().manual_seed(1)
+    for _ in range(40):
+        n, c = int(torch.randint(5, 80, (1,), generator=gen)), int(torch.randint(3, 7, (1,), generator=gen))
+        logits, labels = torch.randn(n, c, generator=gen) * 3, torch.randint(0, c, (n,), generator=gen)
+        classes = [0, c - 1]
+        logits[:, classes] -= 5
+        delta, _ = tune_logit_bias(logits, labels, classes)
+        grid_best = max(_correct(logits, labels, classes, d / 1000) for d in range(0, 30000, 3))
+        assert delta >= 0 and _correct(logits, labels, classes, delta) >= grid_best
+
+
+def test_bias_tuning_has_no_ceiling_and_takes_the_middle_of_the_best_range():
+    labels = torch.tensor([0, 1, 2, 2])
+    logits = torch.tensor([[40.0, 0, 0], [0, 40, 0], [10, 0, -20], [0, 10, -22]])
+    # Class 2 needs a raise past 30 and 32; one past 40 costs the other two samples.
+    delta, _ = tune_logit_bias(logits, labels, [2])
+    assert delta == pytest.approx(36.0)
+    assert _correct(logits, labels, [2], delta) == 4
+
+
+def test_bias_tuning_keeps_no_raise_when_raising_does_not_help():
+    labels = torch.tensor([0, 1, 0])
+    logits = torch.tensor([[3.0, 0, -1], [0, 3, -1], [2, 0, 1]])
+    assert tune_logit_bias(logits, labels, [2])[0] == 0.0
+
+
 @pytest.mark.slow  # torch.compile builds C++ kernels on the CPU: tens of seconds
 def test_compiled_student_trains_like_the_eager_one(digits, teacher):
     train, val = make_splits(digits, teacher)
@@ -213,7 +247,7 @@ def test_term_gradient_norms_match_separate_backward_passes():
 
 
 def test_data_over_the_device_budget_is_batched_from_host_memory(digits, teacher):
-    from worker.engine.loop import _fits
+    from worker.engine.training import fits as _fits
 
     train, _ = make_splits(digits, teacher)
     size = train.x.numel() * 4 + train.y.numel() * 8 + train.teacher_logits.numel() * 4
@@ -251,14 +285,15 @@ def test_resuming_from_a_checkpoint_gives_the_same_student(digits, teacher):
 
 def test_stacked_and_separate_loss_terms_train_the_same_student(digits, teacher, monkeypatch):
     import worker.engine.loop as loop
+    import worker.engine.training as training
 
     train, val = make_splits(digits, teacher)
     cfg = DistillConfig(epochs=3, seed=3, temperature=4.0)
     made = []
-    fuse = loop._fuse
-    monkeypatch.setattr(loop, "_fuse", lambda *a: made.append(fuse(*a)) or made[-1])
+    fuse = loop.fuse
+    monkeypatch.setattr(loop, "fuse", lambda *a: made.append(fuse(*a)) or made[-1])
     stacked = train_student(student_factory, train, val, cfg)
-    monkeypatch.setattr(loop, "FUSED_TARGETS_MAX_BYTES", 0)
+    monkeypatch.setattr(training, "FUSED_TARGETS_MAX_BYTES", 0)
     separate = train_student(student_factory, train, val, cfg)
     assert made[0] is not None and made[1] is None
     for a, b in zip(stacked.history, separate.history, strict=True):
@@ -292,10 +327,10 @@ def test_each_epoch_reports_gradient_norms_measured_in_that_epoch(digits, teache
 @pytest.mark.parametrize("batched", [False, True])
 def test_an_epoch_that_measures_no_gradient_norms_reports_none(digits, teacher, batched, monkeypatch):
     """Norms are absent from an epoch that took no measurement, never a copy of an earlier epoch's."""
-    from worker.engine import loop
+    from worker.engine import trainer
     from worker.engine.members import train_members
 
-    monkeypatch.setattr(loop, "measures_grad_norms", lambda epoch, batch: epoch == 2 and batch == 0)
+    monkeypatch.setattr(trainer, "measures_grad_norms", lambda epoch, batch: epoch == 2 and batch == 0)
     train, val = make_splits(digits, teacher)
     cfg = DistillConfig(epochs=3, batch_size=64, learning_rate=0.05)
     if batched:

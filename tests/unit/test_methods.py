@@ -379,7 +379,7 @@ def test_auto_temperature_halves_the_grid_on_validation_cross_entropy_within_the
     try:
         train_student(student_factory, train, val, cfg.model_copy(update={"temperature": 2.0, "epochs": 1}))  # warm
         started = time.process_time()
-        found = search_temperature(student_factory, train, val, cfg, event=lambda *a: events.append(a),
+        found = search_temperature(student_factory, [(train, val)], cfg, event=lambda *a: events.append(a),
                                    on_epoch=lambda e, m: reported.append(e))
         search_seconds = time.process_time() - started
         started = time.process_time()
@@ -400,12 +400,67 @@ def test_auto_temperature_halves_the_grid_on_validation_cross_entropy_within_the
     assert found.margin == pytest.approx(found.rounds[6]["val_cross_entropy"] - found.rounds[5]["val_cross_entropy"])
     assert found.margin >= 0
     assert [e[0] for e in events] == ["temperature_round", "temperature_round", "temperature_chosen"]
-    assert events[-1][2] == {"temperature": found.chosen, "margin": found.margin}
+    assert events[-1][2] == {"temperature": found.chosen, "margin": found.margin, "folds": 1}
     assert reported == list(range(1, 11))  # the winner's epochs, each once
     assert found.epochs_trained == 10 + 4 * 1 + 1 * 1  # the winner's run, 4 dropped after 1, 1 after 2
     for k, v in alone.model.state_dict().items():
         assert torch.equal(v, found.outcome.model.state_dict()[k]), k
     assert search_seconds <= 2.5 * one_run_seconds, (search_seconds, one_run_seconds)
+
+
+def test_validation_folds_score_each_temperature_on_every_fold(digits_splits):
+    """Three folds: each temperature trains once per fold, its score is the mean of its folds', and the winner's
+    first fold, whose split is the run's own, goes on to the end."""
+    from tests.unit.test_engine import student_factory
+    from worker.engine.loop import Split, train_student
+    from worker.engine.search import fold_indices, search_temperature
+
+    train, val = digits_splits
+    full = Split(torch.cat([train.x, val.x]), torch.cat([train.y, val.y]),
+                 torch.cat([train.teacher_logits, val.teacher_logits], dim=1))
+    folds = [(full.subset(t), full.subset(v)) for t, v in fold_indices(len(full), 3, seed=0)]
+    held = torch.cat([v for _, v in fold_indices(len(full), 3, seed=0)])
+    assert sorted(held.tolist()) == list(range(len(full)))  # every sample is held back exactly once
+    cfg = DistillConfig(temperature="auto", temperature_grid=[1.0, 5.0], epochs=4, learning_rate=0.05,
+                        validation_folds=3)
+    events = []
+    found = search_temperature(student_factory, folds, cfg, event=lambda *a: events.append(a),
+                               on_epoch=lambda e, m: None)
+    per_round, _ = cfg.temperature_search()
+    for row in found.rounds:  # the mean over folds, each fold's run repeated alone
+        fold_ce = [train_student(student_factory, t, v, cfg.model_copy(update={
+            "temperature": row["temperature"], "epochs": per_round})).history[-1]["val_cross_entropy"]
+            for t, v in folds]
+        assert row["folds"] == 3
+        assert row["val_cross_entropy"] == pytest.approx(sum(fold_ce) / 3, rel=1e-5)
+    assert found.epochs_trained == 4 + 3 * per_round + 2 * per_round  # winner's run; the loser's 3 folds; 2 folds
+    alone = train_student(student_factory, *folds[0], cfg.model_copy(update={"temperature": found.chosen}))
+    for k, v in alone.model.state_dict().items():
+        assert torch.equal(v, found.outcome.model.state_dict()[k]), k
+    assert events[-1][2]["folds"] == 3 and "mean of 3 folds" in events[-1][1]
+
+
+def test_one_score_ranks_sweep_members_and_temperature_candidates():
+    from worker.engine.search import score
+
+    labelled = [{"val_cross_entropy": 0.31, "val_accuracy": 0.9}, {"val_cross_entropy": 0.30, "val_accuracy": 0.8}]
+    assert sorted(labelled, key=score) == labelled[::-1]  # cross-entropy first, finer than accuracy
+    unlabelled = [{"val_teacher_agreement": 0.9, "val_accuracy": None, "val_cross_entropy": None},
+                  {"val_teacher_agreement": 0.95}]
+    assert sorted(unlabelled, key=score) == unlabelled[::-1]
+    assert score({"val_accuracy": 0.75}) == pytest.approx(0.25)
+    assert score({}) == float("inf")  # a run with nothing measured ranks last
+
+
+def test_validation_folds_belong_to_temperature_auto():
+    with pytest.raises(ValidationError, match="validation_folds"):
+        DistillConfig(temperature=2.0, validation_folds=3)
+    with pytest.raises(ValidationError, match="validation_folds"):
+        DistillConfig(temperature="auto", validation_folds=11)
+    assert DistillConfig(temperature="auto", validation_folds=3, validation_fraction=0).validation_folds == 3
+    # A job's baseline trains on labels at T = 1: no search, so no folds either.
+    cfg = DistillConfig(temperature="auto", validation_folds=3)
+    DistillConfig.model_validate({**cfg.model_dump(), **cfg.baseline_update()})
 
 
 def test_auto_temperature_is_refused_where_it_cannot_fit():

@@ -9,9 +9,10 @@ train from one file that rank 0 writes once — the splits with the teacher's ou
 from the cache), the config, the checkpoint to resume from — and memory-map it, so the teacher runs once per
 job, never per rank, and the ranks share one copy of the data in the page cache.
 
-Every rank trains the same ``train_student`` on its own shard of each epoch (``shard``: DistributedSampler's
-rule), from the same initialisation; DDP averages the gradients, so the replicas stay equal and each computes
-the same validation metrics. Epoch losses are summed over the ranks before rank 0 records them.
+Every rank trains one student's step (``RankStep``: ``loop.SingleStep`` with the model wrapped in DDP) in the
+one epoch skeleton (``trainer.run``) on its own shard of each epoch (``shard``: DistributedSampler's rule), from
+the same initialisation; DDP averages the gradients, so the replicas stay equal and each computes the same
+validation metrics. Epoch losses are summed over the ranks before rank 0 records them.
 
 A child that dies does not leave rank 0 waiting: gloo's collectives fail as soon as a peer's connection
 closes, and rank 0 then raises :class:`RankLost` (the job goes back to the queue and resumes from its last
@@ -39,6 +40,10 @@ import torch
 import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
+
+from worker.engine.loop import SingleStep
+from worker.engine.trainer import run
+from worker.engine.training import Cancelled, Split, TrainingDiverged, TrainResult, resolve_device
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]
@@ -78,7 +83,7 @@ class Rank:
         return math.ceil(n / self.world)
 
     def wrap(self, module: nn.Module) -> nn.Module:
-        ids = [self.device.index] if self.device.type == "cuda" else None
+        ids = [torch.cuda.current_device()] if self.device.type == "cuda" else None
         return DistributedDataParallel(module, device_ids=ids)
 
     def average(self, grads: tuple) -> tuple:
@@ -93,20 +98,17 @@ class Rank:
             out.append(g)
         return tuple(out)
 
-    def epoch_means(self, seen: dict[str, list[torch.Tensor]], sizes: list[int], fused) -> tuple[dict, int]:
-        """The epoch's mean of each loss term over every rank's samples, and how many samples that was."""
+    def epoch_means(self, seen: dict[str, list[torch.Tensor]], sizes: list[int], fused) -> dict[str, float]:
+        """The epoch's mean of each loss term over every rank's samples (the padding's repeats included)."""
         if fused is not None:
             sums = torch.stack(seen["sums"]).sum(0).float()
-            both = torch.cat([sums.flatten(), sums.new_tensor([float(sum(sizes))])])
-            dist.all_reduce(both)
-            return fused.epoch_terms(both[:-1].view_as(sums)), int(both[-1])
+            dist.all_reduce(sums)
+            return fused.epoch_terms(sums)
         names = list(seen)
-        first = seen[names[0]][0]
-        weights = torch.tensor(sizes, dtype=torch.float32, device=first.device)
+        weights = torch.tensor(sizes, dtype=torch.float32, device=seen[names[0]][0].device)
         local = torch.stack([(torch.stack(seen[k]).float() * weights).sum() for k in names] + [weights.sum()])
         dist.all_reduce(local)
-        samples = float(local[-1])
-        return {k: float(local[i]) / samples for i, k in enumerate(names)}, int(samples)
+        return {k: float(local[i] / local[-1]) for i, k in enumerate(names)}
 
     def agree(self, flag: bool) -> bool:
         """Rank 0's decision, on every rank (early stopping must end all of them at the same epoch)."""
@@ -124,6 +126,38 @@ def shard(n: int, epoch: int, seed: int, rank: int, world: int) -> torch.Tensor:
     if total > n:
         order = order.repeat(math.ceil(total / n))[:total]
     return order[rank:total:world]
+
+
+class RankStep(SingleStep):
+    """One student's step on one rank: the model wrapped in DDP, a measured term's own gradient averaged over
+    the ranks as DDP averages the total's, and the epoch's losses reduced over the ranks."""
+
+    def __init__(self, rank: Rank, make_student: Callable[[], nn.Module], train: Split, cfg, *,
+                 max_device_bytes: int | None):
+        super().__init__(make_student, train, cfg, teachers=None, max_device_bytes=max_device_bytes)
+        self.rank = rank
+        self.forward = rank.wrap(self.student)  # ``student`` stays the plain module: checkpoints, export
+
+    def before_backward(self, total: torch.Tensor, epoch: int, measure: bool) -> torch.Tensor:
+        total = super().before_backward(total, epoch, measure)
+        if self.partial:
+            self.partial = {name: self.rank.average(grads) for name, grads in self.partial.items()}
+        return total
+
+    def epoch_losses(self) -> list[dict[str, float]]:
+        return [self.rank.epoch_means(self.seen, self.sizes, self.fused)]
+
+
+def train_rank(rank: Rank, make_student: Callable[[], nn.Module], train: Split, val: Split | None, cfg, *,
+               on_epoch=None, on_step=None, should_stop=None, teachers=None, max_device_bytes=None,
+               on_checkpoint=None, resume=None) -> TrainResult:
+    """``loop.train_student``'s run as one rank of several; ``teachers`` go unused (the outputs come with
+    ``train``)."""
+    step = RankStep(rank, make_student, train, cfg, max_device_bytes=max_device_bytes)
+    report = None if on_epoch is None else (lambda reporter, epoch, metrics: on_epoch(epoch, metrics))
+    (result,) = run(step, cfg, val, on_epoch=report, on_step=on_step, should_stop=should_stop,
+                    on_checkpoint=on_checkpoint, resume=resume, rank=rank)
+    return result
 
 
 def backend_for(device: torch.device) -> str:
@@ -152,8 +186,6 @@ def train_distributed(make_student: Callable[[], nn.Module], train, val, cfg, *,
                       **kwargs):
     """``train_student`` over ``cfg.devices`` processes, this one rank 0 with ``kwargs``' hooks; returns rank 0's
     TrainResult. ``make_student`` must pickle (a module-level function or a ``functools.partial`` of one)."""
-    from worker.engine.loop import Cancelled, TrainingDiverged, resolve_device, train_student
-
     world = cfg.devices
     device = resolve_device(cfg.device)
     check_capacity(world, device, max_cpu_processes)
@@ -175,7 +207,7 @@ def train_distributed(make_student: Callable[[], nn.Module], train, val, cfg, *,
             dist.init_process_group(backend_for(here), store=store, rank=0, world_size=world,
                                     timeout=COLLECTIVE_TIMEOUT)
             try:
-                result = train_student(make_student, train, val, cfg, rank=Rank(0, world, here), **kwargs)
+                result = train_rank(Rank(0, world, here), make_student, train, val, cfg, **kwargs)
             except (Cancelled, TrainingDiverged):
                 raise  # rank 0's own decision or failure; the children are killed below
             except Exception as exc:
@@ -267,10 +299,8 @@ def _child(argv: list[str]) -> int:
     _die_with(parent)
     torch.set_num_threads(threads)
     try:
-        from worker.engine.loop import resolve_device, train_student
-
-        run = torch.load(Path(tmp) / PAYLOAD, weights_only=False, mmap=True)
-        cfg = run["cfg"]
+        job = torch.load(Path(tmp) / PAYLOAD, weights_only=False, mmap=True)
+        cfg = job["cfg"]
         device = rank_device(resolve_device(cfg.device), rank)
         if device.type == "cuda":
             torch.cuda.set_device(device)
@@ -278,8 +308,8 @@ def _child(argv: list[str]) -> int:
         store.set(f"joined/{rank}", "1")
         dist.init_process_group(backend_for(device), store=store, rank=rank, world_size=world,
                                 timeout=COLLECTIVE_TIMEOUT)
-        train_student(run["make_student"], run["train"], run["val"], cfg, rank=Rank(rank, world, device),
-                      max_device_bytes=run["max_device_bytes"], resume=run["resume"])
+        train_rank(Rank(rank, world, device), job["make_student"], job["train"], job["val"], cfg,
+                   max_device_bytes=job["max_device_bytes"], resume=job["resume"])
         dist.destroy_process_group()
         return 0
     except BaseException as exc:  # noqa: BLE001 - whatever it was, rank 0 must read it

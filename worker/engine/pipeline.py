@@ -21,7 +21,7 @@ from worker.engine.evaluate import classification_report, predict_logits
 from worker.engine.loop import Split, TrainResult, resolve_device, teacher_logits, train_student, validation_split
 from worker.engine.losses import ensemble_log_probs
 from worker.engine.members import train_members, why_not_batched
-from worker.engine.search import search_temperature
+from worker.engine.search import fold_indices, search_temperature
 from worker.engine.teacher_cache import TeacherOutputCache
 
 
@@ -131,8 +131,10 @@ class _Prepared:
     """The splits every run of an experiment trains and is measured on."""
 
     train: Split
-    train_full: Split  # before classes are omitted: what bias correction tunes on
+    train_full: Split  # before classes are omitted: with val_full, what bias correction tunes on
     val: Split
+    val_full: Split
+    folds: list[tuple[Split, Split]]  # temperature "auto"'s (train, validation) splits; the first is (train, val)
     test: Split | None
     teacher_probs: torch.Tensor | None  # on the test split, at T = 1
 
@@ -143,21 +145,32 @@ def _prepare(exp: Experiment, hooks: Hooks) -> _Prepared:
     train_logits, test_logits = teacher_outputs(exp, device, hooks)
     full = _tensors(exp.data.x_train, exp.data.y_train)
     full.teacher_logits = train_logits
+    folds = []
     if exp.validation is not None:
         val = _tensors(exp.validation.x_train, exp.validation.y_train)
         val.teacher_logits = teacher_logits(exp.teachers, val.x, device=device)
         train_full = full
+    elif cfg.auto_temperature and cfg.validation_folds > 1:
+        folds = [(full.subset(t), full.subset(v)) for t, v in fold_indices(len(full), cfg.validation_folds, cfg.seed)]
+        train_full, val = folds[0]
     else:
         train_idx, val_idx = validation_split(len(full), cfg.validation_fraction, cfg.seed)
         train_full, val = full.subset(train_idx), full.subset(val_idx)
-    train, val = _without(train_full, exp.omit_classes), _without(val, exp.omit_classes)
-    if cfg.augmenting:  # the teacher sees the same augmented batch as the student
-        train = Split(train.x, train.y)
+    val_full = val
+    folds = [(_trainable(t, exp, cfg), _without(v, exp.omit_classes)) for t, v in folds or [(train_full, val)]]
+    train, val = folds[0]
     test, teacher_probs = None, None
     if exp.data.x_test is not None:
         test = _tensors(exp.data.x_test, exp.data.y_test)
         teacher_probs = ensemble_log_probs(test_logits, 1.0, cfg.ensemble).exp()
-    return _Prepared(train, train_full, val, test, teacher_probs)
+    return _Prepared(train, train_full, val, val_full, folds, test, teacher_probs)
+
+
+def _trainable(split: Split, exp: Experiment, cfg: DistillConfig) -> Split:
+    split = _without(split, exp.omit_classes)
+    if cfg.augmenting:  # the teacher sees the same augmented batch as the student
+        split = Split(split.x, split.y)
+    return split
 
 
 def _measure(exp: Experiment, prep: _Prepared, name: str, outcome: TrainResult) -> tuple[dict, PlainSoftmax]:
@@ -165,13 +178,17 @@ def _measure(exp: Experiment, prep: _Prepared, name: str, outcome: TrainResult) 
     result: dict = {"best_epoch": outcome.best_epoch, "epochs_run": outcome.epochs_run,
                     "stopped_early": outcome.stopped_early,
                     "val_accuracy": outcome.history[outcome.best_epoch - 1].get("val_accuracy"),
-                    "val_cross_entropy": outcome.history[outcome.best_epoch - 1].get("val_cross_entropy")}
+                    "val_cross_entropy": outcome.history[outcome.best_epoch - 1].get("val_cross_entropy"),
+                    "val_teacher_agreement": outcome.history[outcome.best_epoch - 1].get("val_teacher_agreement")}
     logit_bias = None
     # Only the distilled student gets the raise: the baseline stays the paper's comparison.
     if name == "distilled" and exp.omit_classes and exp.bias_correction:
         device = resolve_device(exp.config.device)
-        train_logits = predict_logits(outcome.model, prep.train_full.x, device=device)
-        result["bias_correction"], logit_bias = tune_logit_bias(train_logits, prep.train_full.y, exp.omit_classes)
+        # Every labelled sample the transfer set holds: the omitted classes' are unseen in all of them.
+        seen = [prep.train_full, prep.val_full]
+        logits = torch.cat([predict_logits(outcome.model, s.x, device=device) for s in seen])
+        result["bias_correction"], logit_bias = tune_logit_bias(logits, torch.cat([s.y for s in seen]),
+                                                                exp.omit_classes)
     student = PlainSoftmax(outcome.model.cpu(), exp.num_classes, logit_bias).eval()
     if prep.test is not None:
         report = classification_report(predict_logits(student, prep.test.x), prep.test.y,
@@ -250,13 +267,14 @@ def _search(exp: Experiment, prep: "_Prepared", cfg: DistillConfig, hooks: Hooks
     """temperature "auto": the search's rounds go to ``results["sweep"]``, its choice and cost to
     ``results["temperature_search"]``. A search is not checkpointed: an attempt that dies starts it again."""
     started = time.perf_counter()
-    found = search_temperature(exp.make_student, prep.train, prep.val, cfg, event=hooks.event,
+    found = search_temperature(exp.make_student, prep.folds, cfg, event=hooks.event,
                                on_epoch=_epoch_done(hooks, "distilled", cfg), should_stop=hooks.should_stop,
                                teachers=exp.teachers, max_device_bytes=exp.max_device_bytes)
     results["sweep"] = found.rounds
     results["best_member"] = next(r["name"] for r in found.rounds if r["status"] == "chosen")
     results["temperature_search"] = {
         "chosen": found.chosen, "margin": found.margin, "chosen_on": "val_cross_entropy",
+        "validation_folds": len(prep.folds),
         "epochs_trained": found.epochs_trained, "epochs_in_runs": found.epochs_trained / cfg.epochs,
         "seconds": time.perf_counter() - started}
     return found.outcome

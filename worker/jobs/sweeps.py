@@ -19,6 +19,7 @@ from models.export import PlainSoftmax
 from models.zoo import build_student, load_state_dict_into
 from worker.engine.loop import resolve_device
 from worker.engine.pipeline import teacher_outputs
+from worker.engine.search import score
 from worker.jobs.ending import TERMINAL, UNFINISHED, database_trouble, end, finish, now, reason
 from worker.jobs.experiment import artifact_store, build_experiment
 from worker.jobs.exports import succeed
@@ -166,15 +167,6 @@ def _record_member(lease: Lease, status: str, result: dict | None, weights_key: 
     return Lease(Job, job_id, lease.owner, token) if took else None
 
 
-def sweep_score(result: dict) -> float:
-    """Lower is better: a member's validation cross-entropy at its best epoch (finer than accuracy, which
-    moves in steps of one sample); members recorded without one rank by accuracy, after those with one."""
-    if result.get("val_cross_entropy") is not None:
-        return result["val_cross_entropy"]
-    accuracy = result.get("val_accuracy")
-    return float("inf") if accuracy is None else 1e6 - accuracy
-
-
 def _claim_and_finish_sweep(job_id: str, owner: str) -> None:
     lease = claim(Job, job_id, owner, get_settings().lease_seconds, where=_finishing_claim(job_id),
                   count_attempt=False)
@@ -205,7 +197,7 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
             finish(lease, "failed", f"every sweep member failed: {reasons}", error=f"every sweep member failed: "
                                                                                     f"{reasons}")
             return
-        ranked = sorted(done, key=lambda r: (sweep_score(r.result), members.index(r)))
+        ranked = sorted(done, key=lambda r: (score(r.result), members.index(r)))
         best = ranked[0]
         student = PlainSoftmax(build_student(job.spec["student"], teacher.input_shape, teacher.num_classes),
                                teacher.num_classes)
@@ -219,7 +211,7 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
         results = {"teacher": best.result.get("teacher"),
                    "student": {k: v for k, v in best.result.items() if k != "teacher"},
                    "best_member": best.name, "sweep": table,
-                   "best_member_margin": (sweep_score(ranked[1].result) - sweep_score(best.result)
+                   "best_member_margin": (score(ranked[1].result) - score(best.result)
                                           if len(ranked) > 1 else None)}
         baseline = next((r for r in runs if r.name == BASELINE and r.status == "succeeded"), None)
         if baseline:

@@ -77,6 +77,10 @@ class DKDConfig:
             temperature_grid (list[float] | Unset): temperature "auto": the candidates (the paper's grid by default).
             temperature_search_epochs (int | None | Unset): temperature "auto": epochs each round trains its candidates;
                 None: as many as keep the whole search within 1.5× one run's epochs.
+            validation_folds (int | Unset): temperature "auto": score each candidate by k-fold cross-validation, the mean
+                over k splits that each hold back a k-th of the transfer set (the search's rounds then cost k times as much;
+                worth it on small sets, where the teacher pass is the large cost). 1: one split of validation_fraction. Default:
+                1.
             validation_fraction (float | Unset): Share of the transfer set held out to pick the best epoch. Default: 0.1.
             warmup_epochs (int | Unset): Linear warm-up from 0 (not used by 'onecycle'). Default: 0.
             weight_decay (float | Unset):  Default: 0.0.
@@ -114,6 +118,7 @@ class DKDConfig:
     temperature: DKDConfigTemperatureType1 | float | Unset = 4.0
     temperature_grid: list[float] | Unset = UNSET
     temperature_search_epochs: int | None | Unset = UNSET
+    validation_folds: int | Unset = 1
     validation_fraction: float | Unset = 0.1
     warmup_epochs: int | Unset = 0
     weight_decay: float | Unset = 0.0
@@ -241,6 +246,8 @@ class DKDConfig:
         else:
             temperature_search_epochs = self.temperature_search_epochs
 
+        validation_folds = self.validation_folds
+
         validation_fraction = self.validation_fraction
 
         warmup_epochs = self.warmup_epochs
@@ -316,6 +323,8 @@ class DKDConfig:
             field_dict["temperature_grid"] = temperature_grid
         if temperature_search_epochs is not UNSET:
             field_dict["temperature_search_epochs"] = temperature_search_epochs
+        if validation_folds is not UNSET:
+            field_dict["validation_folds"] = validation_folds
         if validation_fraction is not UNSET:
             field_dict["validation_fraction"] = validation_fraction
         if warmup_epochs is not UNSET:
@@ -520,6 +529,8 @@ class DKDConfig:
         temperature_search_epochs = _parse_temperature_search_epochs(d.pop("temperature_search_epochs", UNSET))
 
 
+        validation_folds = d.pop("validation_folds", UNSET)
+
         validation_fraction = d.pop("validation_fraction", UNSET)
 
         warmup_epochs = d.pop("warmup_epochs", UNSET)
@@ -559,6 +570,7 @@ class DKDConfig:
             temperature=temperature,
             temperature_grid=temperature_grid,
             temperature_search_epochs=temperature_search_epochs,
+            validation_folds=validation_folds,
             validation_fraction=validation_fraction,
             warmup_epochs=warmup_epochs,
             weight_decay=weight_decay,

@@ -42,6 +42,8 @@ class RunResult:
             test_errors (int | None | Unset):
             val_accuracy (float | None | Unset):
             val_cross_entropy (float | None | Unset):
+            val_teacher_agreement (float | None | Unset): At the best epoch: the share of validation samples where the
+                student and the teacher agree.
      """
 
     best_epoch: int | None | Unset = UNSET
@@ -58,6 +60,7 @@ class RunResult:
     test_errors: int | None | Unset = UNSET
     val_accuracy: float | None | Unset = UNSET
     val_cross_entropy: float | None | Unset = UNSET
+    val_teacher_agreement: float | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -152,6 +155,12 @@ class RunResult:
         else:
             val_cross_entropy = self.val_cross_entropy
 
+        val_teacher_agreement: float | None | Unset
+        if isinstance(self.val_teacher_agreement, Unset):
+            val_teacher_agreement = UNSET
+        else:
+            val_teacher_agreement = self.val_teacher_agreement
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -185,6 +194,8 @@ class RunResult:
             field_dict["val_accuracy"] = val_accuracy
         if val_cross_entropy is not UNSET:
             field_dict["val_cross_entropy"] = val_cross_entropy
+        if val_teacher_agreement is not UNSET:
+            field_dict["val_teacher_agreement"] = val_teacher_agreement
 
         return field_dict
 
@@ -344,6 +355,16 @@ class RunResult:
         val_cross_entropy = _parse_val_cross_entropy(d.pop("val_cross_entropy", UNSET))
 
 
+        def _parse_val_teacher_agreement(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        val_teacher_agreement = _parse_val_teacher_agreement(d.pop("val_teacher_agreement", UNSET))
+
+
         run_result = cls(
             best_epoch=best_epoch,
             bias_correction=bias_correction,
@@ -359,6 +380,7 @@ class RunResult:
             test_errors=test_errors,
             val_accuracy=val_accuracy,
             val_cross_entropy=val_cross_entropy,
+            val_teacher_agreement=val_teacher_agreement,
         )
 
 

@@ -30,6 +30,7 @@ class TemperatureSearch:
             epochs_trained (int):
             seconds (float):
             margin (float | None | Unset): Validation cross-entropy of the runner-up minus the winner's.
+            validation_folds (int | None | Unset): Folds each temperature was scored on.
      """
 
     chosen: float
@@ -38,6 +39,7 @@ class TemperatureSearch:
     epochs_trained: int
     seconds: float
     margin: float | None | Unset = UNSET
+    validation_folds: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -61,6 +63,12 @@ class TemperatureSearch:
         else:
             margin = self.margin
 
+        validation_folds: int | None | Unset
+        if isinstance(self.validation_folds, Unset):
+            validation_folds = UNSET
+        else:
+            validation_folds = self.validation_folds
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -73,6 +81,8 @@ class TemperatureSearch:
         })
         if margin is not UNSET:
             field_dict["margin"] = margin
+        if validation_folds is not UNSET:
+            field_dict["validation_folds"] = validation_folds
 
         return field_dict
 
@@ -101,6 +111,16 @@ class TemperatureSearch:
         margin = _parse_margin(d.pop("margin", UNSET))
 
 
+        def _parse_validation_folds(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        validation_folds = _parse_validation_folds(d.pop("validation_folds", UNSET))
+
+
         temperature_search = cls(
             chosen=chosen,
             chosen_on=chosen_on,
@@ -108,6 +128,7 @@ class TemperatureSearch:
             epochs_trained=epochs_trained,
             seconds=seconds,
             margin=margin,
+            validation_folds=validation_folds,
         )
 
 
