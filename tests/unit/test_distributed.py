@@ -140,6 +140,13 @@ def test_a_two_rank_run_resumed_from_its_checkpoint_on_streamed_inputs_trains_th
     assert [h["total_loss"] for h in resumed.history] == [h["total_loss"] for h in whole.history]
 
 
+def test_early_stopping_ends_every_rank_at_rank_0s_epoch(data):
+    train, val = plain(data[0]), plain(data[1])
+    out = train_distributed(mlp, train, val, DistillConfig(epochs=30, devices=2, early_stopping_patience=1))
+    assert out.stopped_early and out.epochs_run < 30  # and no rank was left waiting in a collective
+    assert not rank_pids()
+
+
 def test_a_killed_rank_ends_the_run_promptly_as_rank_lost(data):
     train, val = plain(data[0]), plain(data[1])
     killed = {}
