@@ -29,3 +29,19 @@ class RecordingStudent(nn.Module):
             with open(Path(self.record) / f"rank{rank}.txt", "a") as f:
                 f.write(" ".join(str(int(i)) for i in x[:, -1]) + "\n")
         return self.net(x[:, :-1])
+
+
+class FailsOnRank1(nn.Module):
+    """A digits MLP whose training forward fails on rank 1 alone, in its third step."""
+
+    def __init__(self):
+        super().__init__()
+        self.net = mlp()
+        self.steps = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.training and dist.is_initialized() and dist.get_rank() == 1:
+            self.steps += 1
+            if self.steps == 3:
+                raise RuntimeError("the student broke on rank 1")
+        return self.net(x)

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from models.distill_config import DistillConfig, SweepSpec
 from models.transfer_sets import load_builtin
-from tests.ddp_students import RecordingStudent, mlp
-from worker.engine.distributed import DevicesUnavailable, RankLost, shard, train_distributed
+from tests.ddp_students import FailsOnRank1, RecordingStudent, mlp
+from worker.engine.distributed import DevicesUnavailable, RankFailed, RankLost, shard, train_distributed
 from worker.engine.loop import Cancelled, Split, teacher_logits, train_student, validation_split
 
 # Ranks are processes of their own on a 2-core machine: one intra-op thread each (the children take this
@@ -160,6 +160,13 @@ def test_a_killed_rank_ends_the_run_promptly_as_rank_lost(data):
     with pytest.raises(RankLost, match="killed by signal SIGKILL"):
         train_distributed(mlp, train, val, DistillConfig(epochs=20, devices=2), on_epoch=kill_a_rank)
     assert time.monotonic() - killed["at"] < 10, "rank 0 noticed at once, not after the collective timeout"
+    assert not rank_pids()
+
+
+def test_a_rank_that_fails_fails_the_run_with_its_own_error(data):
+    train, val = plain(data[0]), plain(data[1])
+    with pytest.raises(RankFailed, match="rank 1 of 2 failed: the student broke on rank 1"):
+        train_distributed(FailsOnRank1, train, val, DistillConfig(epochs=2, devices=2))
     assert not rank_pids()
 
 
