@@ -18,9 +18,15 @@ from tests.ddp_students import FailsOnRank1, RecordingStudent, mlp
 from worker.engine.distributed import DevicesUnavailable, RankFailed, RankLost, shard, train_distributed
 from worker.engine.loop import Cancelled, Split, teacher_logits, train_student, validation_split
 
-# Ranks are processes of their own on a 2-core machine: one intra-op thread each (the children take this
-# process's count).
-torch.set_num_threads(1)
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread_per_rank():
+    """Ranks are processes of their own on a 2-core machine: one intra-op thread each (the children take this
+    process's count). Restored after, so that the rest of the session keeps its own."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def rank_pids() -> list[int]:
