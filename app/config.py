@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     )
     artifact_dir: Path | None = Field(None, description="Artifact store directory; default <var_dir>/artifacts.")
     queue: str = Field("gpu", description="Celery queue the API sends jobs to and GPU workers listen on.")
+    multi_device_queue: str | None = Field(
+        None, description="Celery queue of jobs with hyperparameters.devices > 1, for workers that own several "
+        "devices; unset: they go to DISTILLERY_QUEUE like every job.")
     lease_seconds: float = Field(60, gt=0, description="A running job's lease; its worker renews it every quarter.")
     max_attempts: int = Field(3, ge=1, description="Times a job whose worker vanished is started again.")
     reaper_interval_seconds: float = Field(15, gt=0, description="How often the API looks for expired leases.")
@@ -77,6 +80,10 @@ class Settings(BaseSettings):
         2 * 1024**3, gt=0, description="Image transfer sets larger than this (decoded, as float32) are streamed "
         "from disk by a DataLoader instead of being loaded whole.",
     )
+    max_devices_per_job: int = Field(
+        default_factory=lambda: os.cpu_count() or 1, ge=1,
+        description="Most processes a CPU worker starts for one job's hyperparameters.devices (a CUDA worker: its "
+        "GPUs); a job asking for more fails, saying so.")
     dataloader_workers: int = Field(2, ge=0, le=64, description="Worker processes reading streamed sets.")
     gpu_data_share: float = Field(
         0.5, gt=0, le=1, description="Share of the GPU's free memory a transfer set may occupy on the device; "

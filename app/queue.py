@@ -13,9 +13,15 @@ def _sender() -> Celery:
     return make_celery()
 
 
-def enqueue_job(job_id: str) -> None:
+def job_queue(devices: int = 1) -> str:
+    """Where a job goes: a job on several devices needs a worker that has them, which may listen apart."""
+    settings = get_settings()
+    return settings.multi_device_queue if devices > 1 and settings.multi_device_queue else settings.queue
+
+
+def enqueue_job(job_id: str, devices: int = 1) -> None:
     # Bounded retries: a broker that is down must answer the client, not hang its request.
-    _sender().send_task(RUN_JOB, args=[job_id], queue=get_settings().queue, retry=True,
+    _sender().send_task(RUN_JOB, args=[job_id], queue=job_queue(devices), retry=True,
                         retry_policy={"max_retries": 2, "interval_start": 0.2, "interval_step": 0.5})
 
 

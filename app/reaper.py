@@ -27,6 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Select, exists, or_, select, update
@@ -65,8 +66,12 @@ class LeasedKind:
     failure: Callable[[Job | Run, str], str]  # why it failed, from why its worker is gone
     failed: Callable[[str, datetime], dict]  # the failed row's values beyond its status, from that reason
     failed_event: str
-    queued: Callable[[datetime], Select]  # (id, job id) of the rows whose task waits to be sent
-    enqueue: Callable[[str, str], None]  # (row id, job id)
+    queued: Callable[[datetime], Select]  # (id, what enqueue needs) of the rows whose task waits to be sent
+    enqueue: Callable[[str, Any], None]  # (row id, the job's spec for a job, its job id for a member)
+
+
+def _devices(spec: dict | None) -> int:
+    return ((spec or {}).get("hyperparameters") or {}).get("devices", 1)
 
 
 def _stale(table, t: datetime):
@@ -80,9 +85,10 @@ LEASED = (
         failure=lambda job, gone: (f"the job's worker {gone} (DISTILLERY_MAX_ATTEMPTS={get_settings().max_attempts})"
                                    "; submit it again"),
         failed=lambda reason, t: dict(finished_at=t, error=reason), failed_event=JobStatus.FAILED,
-        queued=lambda t: (select(Job.id, Job.id).where(Job.status == JobStatus.QUEUED, _stale(Job, t))
+        queued=lambda t: (select(Job.id, Job.spec).where(Job.status == JobStatus.QUEUED, _stale(Job, t))
                           .order_by(Job.created_at).limit(SEND_BATCH)),
-        enqueue=lambda job_id, _: enqueue_job(job_id)),
+        # A multi-device job goes to its own queue: the spec says how many devices it asks for.
+        enqueue=lambda job_id, spec: enqueue_job(job_id, _devices(spec))),
     LeasedKind(
         table=Run, about=lambda run: f"sweep member {run.name}: ", job_id=lambda run: run.job_id,
         failure=lambda run, gone: f"its worker {gone}",
@@ -144,8 +150,8 @@ def _send_queued(t: datetime) -> list[str]:
     sent = []
     try:
         for kind, rows in waiting:
-            for row_id, job_id in rows:
-                kind.enqueue(row_id, job_id)
+            for row_id, needs in rows:
+                kind.enqueue(row_id, needs)
                 _stamp(kind.table, row_id)
                 sent.append(row_id)
     except Exception as exc:  # the broker is down: what was not sent stays as it is, for the next pass

@@ -52,6 +52,7 @@ def _one_error(value, handler):
 # checking the const alone, so a generated client refused every number.
 _Auto = Annotated[Literal["auto"], WithJsonSchema({"type": "string", "enum": ["auto"]})]
 TemperatureOrAuto = Annotated[Annotated[float, Field(gt=0, le=1000)] | _Auto, WrapValidator(_one_error)]
+MAX_DEVICES = 64  # the most GPUs (or CPU processes) one job may train on; a worker may allow fewer
 WeightOrAuto = Annotated[Annotated[float, Field(ge=0)] | _Auto, WrapValidator(_one_error)]
 
 
@@ -108,6 +109,10 @@ class DistillConfig(BaseModel):
     seed: int = Field(0, ge=0, lt=2**31)
     precision: Literal["fp32", "bf16", "fp16"] = "fp32"
     device: Literal["auto", "cpu", "cuda"] = "auto"
+    devices: int = Field(
+        1, ge=1, le=MAX_DEVICES, description="Train the job's run on this many devices at once with "
+        "DistributedDataParallel: GPUs on a CUDA worker, processes on a CPU one. batch_size is per device, so "
+        "each step sees devices × batch_size samples.")
     validation_fraction: float = Field(
         0.1, ge=0, lt=1, description="Share of the transfer set held out to pick the best epoch."
     )
@@ -177,7 +182,21 @@ class DistillConfig(BaseModel):
                              "hard_weight is 0: give hard_weight a weight, or soft_weight a number")
         if self.warmup_epochs >= self.epochs and self.warmup_epochs:
             raise ValueError(f"warmup_epochs ({self.warmup_epochs}) must be fewer than epochs ({self.epochs})")
+        if self.devices > 1:
+            self._one_run_on_devices()
         return self
+
+    def _one_run_on_devices(self) -> None:
+        """What several devices do not train: each of these would need every rank to agree, step by step, on
+        something decided from one rank's data, or runs a teacher (a sandboxed process) per rank."""
+        refused = {
+            "temperature \"auto\"": self.auto_temperature, "soft_weight \"auto\"": self.auto_soft_weight,
+            "augmentation": self.augmenting, "compile": self.compile,
+        }
+        names = [name for name, on in refused.items() if on]
+        if names:
+            raise ValueError(f"devices {self.devices} does not combine with {', '.join(names)}: set devices to 1, "
+                             f"or turn {', '.join(names)} off")
 
     def __new__(cls, *args, **data):
         if cls is DistillConfig:  # the method's own class; Python then runs that class's __init__
@@ -331,6 +350,9 @@ class _SweepGrid(BaseModel):
         if base.auto_temperature and "temperature" not in axes:
             raise ValueError("temperature \"auto\" is a search of its own: give the job a numeric temperature to "
                              "sweep the other settings, or sweep temperature")
+        if base.devices > 1:  # members are many small runs: they spread over workers, not over devices
+            raise ValueError(f"a sweep trains each member on one device (its members run in parallel on several "
+                             f"workers): set hyperparameters.devices to 1, not {base.devices}")
         foreign = [k for k in axes if k not in type(base).model_fields]
         if foreign:
             own = [k for k in type(base).method_parameters() if k in SWEEP_AXES]

@@ -212,7 +212,7 @@ def create_job(
     session.commit()
     testhooks.pause("api_after_commit")
     try:
-        enqueue_job(job.id)
+        enqueue_job(job.id, body.hyperparameters.devices)
     except Exception as exc:
         # Not queued means not accepted: remove the job rather than leave one that can never run.
         log.exception("could not enqueue %s", job.id)

@@ -6,6 +6,7 @@ The job runner wraps this with persistence; ``bench/paper_table.py`` calls it di
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import torch
 from torch import nn
@@ -15,6 +16,7 @@ from models.export import PlainSoftmax
 from models.lazy_inputs import is_lazy
 from models.transfer_sets import TransferData
 from worker.engine.bias import tune_logit_bias
+from worker.engine.distributed import train_distributed
 from worker.engine.evaluate import classification_report, predict_logits
 from worker.engine.loop import Split, TrainResult, resolve_device, teacher_logits, train_student, validation_split
 from worker.engine.losses import ensemble_log_probs
@@ -37,6 +39,7 @@ class Experiment:
     cache: TeacherOutputCache | None = None
     cache_keys: list[str] | None = None  # one per teacher, from teacher_cache.cache_key
     max_device_bytes: int | None = None
+    max_cpu_processes: int | None = None  # config.devices > 1 on the CPU: the most ranks this worker starts
 
     @property
     def run_names(self) -> list[str]:
@@ -236,7 +239,10 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
         if run_cfg.auto_temperature:
             outcome = _search(exp, prep, run_cfg, hooks, results)
         else:
-            outcome = train_student(exp.make_student, run_train, prep.val, run_cfg,
+            # config.devices > 1: the same call, run by this process as rank 0 of several
+            train = train_student if run_cfg.devices == 1 else partial(train_distributed,
+                                                                       max_cpu_processes=exp.max_cpu_processes)
+            outcome = train(exp.make_student, run_train, prep.val, run_cfg,
                                     on_epoch=_epoch_done(hooks, name, run_cfg),
                                     on_step=lambda e, i, n, name=name: hooks.step_done(name, e, i, n),
                                     should_stop=hooks.should_stop,

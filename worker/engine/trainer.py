@@ -92,6 +92,20 @@ class Step(Protocol):
         """Resume the step's own part of a checkpoint."""
 
 
+class Shards(Protocol):
+    """One process of several training the same run (``distributed.Rank``): its shard of each epoch, and the
+    early-stopping decision every process must share."""
+
+    def samples(self, n: int) -> int:
+        """Samples this process trains on per epoch, of a split of ``n``."""
+
+    def shard(self, n: int, epoch: int, seed: int) -> torch.Tensor:
+        """This process's sample order in ``epoch``."""
+
+    def agree(self, flag: bool) -> bool:
+        """Rank 0's ``flag``, on every process."""
+
+
 def run(
     step: Step,
     cfg: DistillConfig,
@@ -102,6 +116,7 @@ def run(
     should_stop: Callable[[], bool] | None = None,
     on_checkpoint: Callable[[dict], None] | None = None,
     resume: dict | None = None,
+    rank: Shards | None = None,
 ) -> list[TrainResult]:
     """Train ``step`` for ``cfg.epochs`` epochs; one result per reporter, with its best epoch's weights.
 
@@ -109,13 +124,15 @@ def run(
     after each step; ``should_stop`` is asked every ``CANCEL_CHECK_EVERY`` steps and after every epoch.
     ``on_checkpoint`` receives, after every epoch but the last, everything needed to go on exactly where the
     run stands; passing that back as ``resume`` continues the run as if it had never stopped.
+    ``rank``: this process trains its shard of each epoch, one of several (worker/engine/distributed.py).
     """
     if step.reporters != 1 and (on_checkpoint is not None or resume is not None):
         raise ValueError("only a single run checkpoints and resumes")
     device = step.device
     val = val.to(device) if val is not None and len(val) else None
     opt = make_optimizer(step.params, cfg)
-    steps_per_epoch = math.ceil(step.samples / cfg.batch_size)
+    per_epoch = step.samples if rank is None else rank.samples(step.samples)  # ddp: this process's shard
+    steps_per_epoch = math.ceil(per_epoch / cfg.batch_size)
     sched = make_scheduler(opt, cfg, steps_per_epoch)
     finite_every = 1 if device.type == "cpu" else FINITE_CHECK_EVERY_CUDA
     scaler = torch.amp.GradScaler("cuda") if cfg.precision == "fp16" and device.type == "cuda" else None
@@ -144,7 +161,8 @@ def run(
         norms = [{} for _ in reporters]
         lr_at_start = opt.param_groups[0]["lr"]
         started = time.perf_counter()
-        order = torch.randperm(step.samples, generator=gen)
+        order = (torch.randperm(step.samples, generator=gen) if rank is None
+                 else rank.shard(step.samples, epoch, cfg.seed))
         step.begin_epoch(epoch, order, gen)
         for i, idx in enumerate(order.to(step.data_device).split(cfg.batch_size)):
             total = step.loss(epoch, idx)
@@ -190,7 +208,10 @@ def run(
                 metrics[r].update(validation_metrics(logits[r], val))
         for r in reporting:
             histories[r].append({"epoch": epoch, **metrics[r]})
-            if bests[r].update(epoch, metrics[r], lambda r=r: step.best_state(r)):
+            stop = bests[r].update(epoch, metrics[r], lambda r=r: step.best_state(r))
+            if rank is not None:  # ddp: every process stops at the epoch rank 0 stops at
+                stop = rank.agree(stop)
+            if stop:
                 running.remove(r)
                 stopped.add(r)
         if on_checkpoint is not None and running and epoch < cfg.epochs:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from app.config import get_settings
 from app.tables import Job, Run
 from models.statuses import UNFINISHED, JobStatus
 from worker import metrics as worker_metrics
@@ -53,6 +54,23 @@ def count_finished(status: str, started_at: datetime | None) -> None:
     worker_metrics.JOBS_FINISHED.labels(status=status).inc()
     if started_at is not None:
         worker_metrics.JOB_RUNTIME.observe(max(0.0, (now() - started_at).total_seconds()))
+
+
+def requeue(lease: Lease, why: str) -> None:
+    """Give the job back to the queue at once, as the reaper would after its lease expired (the attempt
+    lost a part of itself, not the job's fault): the next start resumes from its last checkpoint. After
+    DISTILLERY_MAX_ATTEMPTS starts it fails instead."""
+    max_attempts = get_settings().max_attempts
+    with fenced(lease) as s:
+        attempts = s.scalar(select(Job.attempts).where(Job.id == lease.id))
+        if attempts < max_attempts:
+            s.execute(update(Job).where(Job.id == lease.id).values(status=JobStatus.QUEUED, sent_at=None,
+                                                                   **lease.released()))
+            add_event(s, lease.id, "requeued", f"{why}; queued again to resume from its last checkpoint (start "
+                      f"{attempts + 1} of {max_attempts})")
+            return
+    message = f"{why}, in each of {attempts} starts (DISTILLERY_MAX_ATTEMPTS={max_attempts}); submit it again"
+    end(lease, JobStatus.FAILED, message, error=message)
 
 
 def end(lease: Lease, status: JobStatus, message: str, *, error: str | None = None) -> None:

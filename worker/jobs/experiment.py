@@ -1,6 +1,8 @@
 """What a job trains with, read from its rows and the store: the engine's Experiment (teachers opened in
 their sandbox, transfer data, the student, the teacher-output cache keys), and the store itself."""
 
+from functools import partial
+
 from app.config import get_settings
 from app.db import session_scope
 from app.store import ArtifactStore
@@ -68,7 +70,8 @@ def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Le
                                arch_config=t.arch_config, input_shape=t.input_shape,
                                device=str(resolve_device(cfg.device))) for t in teachers],
         data=load_transfer_data(transfer_set, store),
-        make_student=lambda: _student(spec.student, input_shape, num_classes, init_path),
+        # a partial, not a lambda: with devices > 1 it travels to the other ranks' processes
+        make_student=partial(_student, spec.student, input_shape, num_classes, init_path),
         num_classes=num_classes,
         config=cfg,
         omit_classes=spec.omit_classes,
@@ -77,6 +80,7 @@ def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Le
         validation=load_transfer_data(validation_set, store) if validation_set else None,
         cache=TeacherOutputCache(store.root / "cache" / "teacher_outputs", max_bytes=settings.teacher_cache_max_bytes),
         max_device_bytes=_device_budget(cfg.device, settings.gpu_data_share),
+        max_cpu_processes=settings.max_devices_per_job,
         cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set, store),
                               preprocessing=(transfer_set.spec or {}).get("preprocessing")) for t in teachers],
     )

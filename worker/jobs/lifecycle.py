@@ -19,9 +19,10 @@ from app.tables import Job
 from models.job_spec import JobSpec
 from models.statuses import JobStatus
 from worker import metrics as worker_metrics
+from worker.engine.distributed import RankLost
 from worker.engine.loop import Cancelled
 from worker.engine.pipeline import run_experiment
-from worker.jobs.ending import database_trouble, end, now, reason
+from worker.jobs.ending import database_trouble, end, now, reason, requeue
 from worker.jobs.experiment import artifact_store, build_experiment, read_spec
 from worker.jobs.exports import succeed
 from worker.jobs.hooks import JobHooks
@@ -62,6 +63,16 @@ def _execute(job_id: str, dispatch_members: Callable[[str, list[str]], None] | N
         log.warning("job %s: another worker holds its lease now; leaving it", job_id)
     except Cancelled:
         end(lease, JobStatus.CANCELLED, "the job was cancelled; metrics so far are kept")
+    except RankLost as exc:  # hyperparameters.devices > 1: one of its processes died under it
+        log.warning("job %s: %s; queueing it again", job_id, exc)
+        try:
+            requeue(lease, str(exc))
+        except LeaseLost:
+            log.warning("job %s: another worker holds its lease now; leaving it", job_id)
+        except Exception as err:
+            if not database_trouble(err):
+                raise
+            log.exception("job %s: the database failed; leaving the job to the reaper", job_id)
     except Exception as exc:
         if database_trouble(exc):
             # The database is out of reach: nothing can be recorded now. The lease lapses, and the reaper

@@ -42,6 +42,9 @@ class DISTConfig:
             channels_last (bool | Unset): Train conv students in channels_last memory format. Default: False.
             compile_ (bool | Unset): torch.compile the student. Default: False.
             device (DISTConfigDevice | Unset):  Default: DISTConfigDevice.AUTO.
+            devices (int | Unset): Train the job's run on this many devices at once with DistributedDataParallel: GPUs on a
+                CUDA worker, processes on a CPU one. batch_size is per device, so each step sees devices × batch_size samples.
+                Default: 1.
             early_stopping_patience (int | None | Unset): Stop after this many epochs without a better validation accuracy.
             ensemble (DISTConfigEnsemble | Unset): How several teachers' distributions are combined. Default:
                 DISTConfigEnsemble.ARITHMETIC.
@@ -88,6 +91,7 @@ class DISTConfig:
     channels_last: bool | Unset = False
     compile_: bool | Unset = False
     device: DISTConfigDevice | Unset = DISTConfigDevice.AUTO
+    devices: int | Unset = 1
     early_stopping_patience: int | None | Unset = UNSET
     ensemble: DISTConfigEnsemble | Unset = DISTConfigEnsemble.ARITHMETIC
     epochs: int | Unset = 30
@@ -141,6 +145,8 @@ class DISTConfig:
         if not isinstance(self.device, Unset):
             device = self.device.value
 
+
+        devices = self.devices
 
         early_stopping_patience: int | None | Unset
         if isinstance(self.early_stopping_patience, Unset):
@@ -253,6 +259,8 @@ class DISTConfig:
             field_dict["compile"] = compile_
         if device is not UNSET:
             field_dict["device"] = device
+        if devices is not UNSET:
+            field_dict["devices"] = devices
         if early_stopping_patience is not UNSET:
             field_dict["early_stopping_patience"] = early_stopping_patience
         if ensemble is not UNSET:
@@ -353,6 +361,8 @@ class DISTConfig:
 
 
 
+
+        devices = d.pop("devices", UNSET)
 
         def _parse_early_stopping_patience(data: object) -> int | None | Unset:
             if data is None:
@@ -507,6 +517,7 @@ class DISTConfig:
             channels_last=channels_last,
             compile_=compile_,
             device=device,
+            devices=devices,
             early_stopping_patience=early_stopping_patience,
             ensemble=ensemble,
             epochs=epochs,

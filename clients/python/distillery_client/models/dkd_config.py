@@ -43,6 +43,9 @@ class DKDConfig:
             channels_last (bool | Unset): Train conv students in channels_last memory format. Default: False.
             compile_ (bool | Unset): torch.compile the student. Default: False.
             device (DKDConfigDevice | Unset):  Default: DKDConfigDevice.AUTO.
+            devices (int | Unset): Train the job's run on this many devices at once with DistributedDataParallel: GPUs on a
+                CUDA worker, processes on a CPU one. batch_size is per device, so each step sees devices × batch_size samples.
+                Default: 1.
             distillation_warmup_epochs (int | None | Unset): The distillation part's weight grows linearly to full over this
                 many first epochs (epoch e of W: e/W). None: the paper's share, 20 of 240 epochs (at least 1); 0: no warm-up.
             early_stopping_patience (int | None | Unset): Stop after this many epochs without a better validation accuracy.
@@ -90,6 +93,7 @@ class DKDConfig:
     channels_last: bool | Unset = False
     compile_: bool | Unset = False
     device: DKDConfigDevice | Unset = DKDConfigDevice.AUTO
+    devices: int | Unset = 1
     distillation_warmup_epochs: int | None | Unset = UNSET
     early_stopping_patience: int | None | Unset = UNSET
     ensemble: DKDConfigEnsemble | Unset = DKDConfigEnsemble.ARITHMETIC
@@ -147,6 +151,8 @@ class DKDConfig:
         if not isinstance(self.device, Unset):
             device = self.device.value
 
+
+        devices = self.devices
 
         distillation_warmup_epochs: int | None | Unset
         if isinstance(self.distillation_warmup_epochs, Unset):
@@ -267,6 +273,8 @@ class DKDConfig:
             field_dict["compile"] = compile_
         if device is not UNSET:
             field_dict["device"] = device
+        if devices is not UNSET:
+            field_dict["devices"] = devices
         if distillation_warmup_epochs is not UNSET:
             field_dict["distillation_warmup_epochs"] = distillation_warmup_epochs
         if early_stopping_patience is not UNSET:
@@ -371,6 +379,8 @@ class DKDConfig:
 
 
 
+
+        devices = d.pop("devices", UNSET)
 
         def _parse_distillation_warmup_epochs(data: object) -> int | None | Unset:
             if data is None:
@@ -535,6 +545,7 @@ class DKDConfig:
             channels_last=channels_last,
             compile_=compile_,
             device=device,
+            devices=devices,
             distillation_warmup_epochs=distillation_warmup_epochs,
             early_stopping_patience=early_stopping_patience,
             ensemble=ensemble,

@@ -39,6 +39,9 @@ class KDConfig:
             channels_last (bool | Unset): Train conv students in channels_last memory format. Default: False.
             compile_ (bool | Unset): torch.compile the student. Default: False.
             device (KDConfigDevice | Unset):  Default: KDConfigDevice.AUTO.
+            devices (int | Unset): Train the job's run on this many devices at once with DistributedDataParallel: GPUs on a
+                CUDA worker, processes on a CPU one. batch_size is per device, so each step sees devices × batch_size samples.
+                Default: 1.
             early_stopping_patience (int | None | Unset): Stop after this many epochs without a better validation accuracy.
             ensemble (KDConfigEnsemble | Unset): How several teachers' distributions are combined. Default:
                 KDConfigEnsemble.ARITHMETIC.
@@ -85,6 +88,7 @@ class KDConfig:
     channels_last: bool | Unset = False
     compile_: bool | Unset = False
     device: KDConfigDevice | Unset = KDConfigDevice.AUTO
+    devices: int | Unset = 1
     early_stopping_patience: int | None | Unset = UNSET
     ensemble: KDConfigEnsemble | Unset = KDConfigEnsemble.ARITHMETIC
     epochs: int | Unset = 30
@@ -137,6 +141,8 @@ class KDConfig:
         if not isinstance(self.device, Unset):
             device = self.device.value
 
+
+        devices = self.devices
 
         early_stopping_patience: int | None | Unset
         if isinstance(self.early_stopping_patience, Unset):
@@ -247,6 +253,8 @@ class KDConfig:
             field_dict["compile"] = compile_
         if device is not UNSET:
             field_dict["device"] = device
+        if devices is not UNSET:
+            field_dict["devices"] = devices
         if early_stopping_patience is not UNSET:
             field_dict["early_stopping_patience"] = early_stopping_patience
         if ensemble is not UNSET:
@@ -345,6 +353,8 @@ class KDConfig:
 
 
 
+
+        devices = d.pop("devices", UNSET)
 
         def _parse_early_stopping_patience(data: object) -> int | None | Unset:
             if data is None:
@@ -497,6 +507,7 @@ class KDConfig:
             channels_last=channels_last,
             compile_=compile_,
             device=device,
+            devices=devices,
             early_stopping_patience=early_stopping_patience,
             ensemble=ensemble,
             epochs=epochs,
