@@ -8,12 +8,12 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
 from app.db import get_db
-from app.store import ArtifactStore
+from app.store import ArtifactStore, open_store
 
 
 @lru_cache
 def get_store() -> ArtifactStore:
-    return ArtifactStore(get_settings().resolved_artifact_dir)
+    return open_store(get_settings())
 
 
 SessionDep = Annotated[Session, Depends(get_db)]
