@@ -44,11 +44,13 @@ class Settings(BaseSettings):
         64 * 1024**2, ge=5 * 1024**2, description="Part size of multipart uploads: a file larger than twice this "
         "goes up in parts of this size (S3's smallest part is 5 MiB).",
     )
-    local_cache_dir: Path | None = Field(None, description="This process's local copies of what it read from the "
-                                         "store, and unpacked image archives; default <var_dir>/cache.")
+    local_cache_dir: Path | None = Field(
+        None, description="This process's local copies of what it read from the store: files and unpacked image "
+        "archives in files/, teacher outputs in teacher_outputs/ (object stores only); default <var_dir>/cache.",
+    )
     local_cache_max_bytes: int = Field(
-        20 * 1024**3, gt=0, description="Size limit of the local cache; the least recently used copies are "
-        "removed past it and fetched again when next needed.",
+        20 * 1024**3, gt=0, description="Size limit of each part of the local cache (files, teacher outputs); the "
+        "least recently used copies are removed past it and fetched again when next needed.",
     )
     queue: str = Field("gpu", description="Celery queue the API sends jobs to and GPU workers listen on.")
     lease_seconds: float = Field(60, gt=0, description="A running job's lease; its worker renews it every quarter.")

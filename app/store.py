@@ -232,7 +232,8 @@ def store_options(settings) -> dict:
 
 def open_store(settings) -> ArtifactStore:
     """The store the settings name (DISTILLERY_ARTIFACT_URL), with this process's local cache."""
-    cache = LocalCache(settings.resolved_local_cache_dir, settings.local_cache_max_bytes)
+    # files/ beside teacher_outputs/ (worker/jobs/stored_teacher_cache.py): each part keeps its own bound.
+    cache = LocalCache(settings.resolved_local_cache_dir / "files", settings.local_cache_max_bytes)
     url = settings.resolved_artifact_url
     if "://" in url and not url.startswith("file://"):
         backend = ObjectBackend(url, options=store_options(settings), block_size=settings.s3_block_size)

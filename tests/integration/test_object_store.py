@@ -49,8 +49,9 @@ def assert_everything_in_the_bucket(stack) -> None:
     for local in stack.var.glob("local-*"):
         files = [p.relative_to(local).as_posix() for p in local.rglob("*") if p.is_file()]
         assert [f for f in files if not f.startswith("cache/")] == [], (local.name, files)
-        cached = sum(p.stat().st_size for p in (local / "cache").rglob("*") if p.is_file())
-        assert cached <= S3_CACHE_BYTES, (local.name, cached)
+        for part in ("files", "teacher_outputs"):
+            cached = sum(p.stat().st_size for p in (local / "cache" / part).rglob("*") if p.is_file())
+            assert cached <= S3_CACHE_BYTES, (local.name, part, cached)
         assert not (local / "artifacts").exists()
 
 

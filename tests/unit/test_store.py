@@ -172,3 +172,32 @@ def test_an_archive_is_unpacked_once_into_the_local_cache(where):
     folder = where.store.unpacked("transfer_sets/ts_a.zip", sha, unpack)
     assert (folder / "cats" / "a.txt").read_text() == "meow"
     assert where.store.unpacked("transfer_sets/ts_a.zip", sha, unpack) == folder and len(calls) == 1
+
+
+def test_the_api_refuses_a_changed_file_with_a_409_that_names_no_server_path(client, tmp_path):
+    from safetensors.torch import save_file
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.deps import get_store
+    from app.tables import Artifact, Teacher
+    from models.zoo import build_student
+
+    spec = {"arch": "mlp", "hidden_sizes": [16]}
+    save_file(build_student(spec, [64], 10).state_dict(), str(tmp_path / "init.safetensors"))
+    with open(tmp_path / "init.safetensors", "rb") as f:
+        r = client.post("/v1/teachers", files={"file": ("init.safetensors", f)},
+                        data={"name": "init", "input_shape": "[64]", "format": "safetensors", "arch": "mlp",
+                              "arch_config": '{"hidden_sizes": [16], "num_classes": 10}'})
+    assert r.status_code == 201, r.text
+    init = r.json()["id"]
+    ts = client.post("/v1/transfer-sets", json={"name": "d", "builtin": "digits"}).json()["id"]
+    body = {"teacher_ids": [init], "transfer_set_id": ts, "student": spec, "student_init_weights": init}
+    assert client.post("/v1/jobs", json=body).status_code == 202
+    with session_scope() as s:
+        key = s.scalar(select(Artifact.key).join(Teacher, Teacher.artifact_id == Artifact.id).where(Teacher.id == init))
+    path = get_store().path(key)
+    path.write_bytes(path.read_bytes()[:-1] + b"\0")
+    r = client.post("/v1/jobs", json=body)
+    assert r.status_code == 409 and r.json()["type"].endswith("artifact-corrupt"), r.text
+    assert key in r.json()["detail"] and str(get_store().root) not in r.text
