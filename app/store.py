@@ -14,9 +14,11 @@ import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
+from app.config import get_settings
 from app.local_cache import LocalCache, entry_name
 from app.store_backends import DirectoryBackend, ObjectBackend, StoredObject
 
@@ -228,6 +230,12 @@ def store_options(settings) -> dict:
     if settings.s3_secret_access_key:
         options["secret"] = settings.s3_secret_access_key.get_secret_value()
     return options
+
+
+@lru_cache
+def get_store() -> ArtifactStore:
+    """This process's store (one filesystem client and one local cache for all its requests and jobs)."""
+    return open_store(get_settings())
 
 
 def open_store(settings) -> ArtifactStore:

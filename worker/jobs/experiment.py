@@ -5,7 +5,7 @@ import time
 
 from app.config import get_settings
 from app.db import session_scope
-from app.store import ArtifactStore, open_store
+from app.store import ArtifactStore, get_store
 from app.tables import Job, Teacher, TransferSet
 from models.distill_config import DistillConfig
 from models.sandbox.remote import open_teacher
@@ -21,7 +21,7 @@ from worker.leases import Lease, fenced
 
 def artifact_store() -> ArtifactStore:
     settings = get_settings()
-    store = open_store(settings)
+    store = get_store()
     store.sweep_staging(time.time() - settings.staging_grace_seconds)  # left by a worker killed mid-write
     return store
 
