@@ -201,3 +201,37 @@ def test_the_api_refuses_a_changed_file_with_a_409_that_names_no_server_path(cli
     r = client.post("/v1/jobs", json=body)
     assert r.status_code == 409 and r.json()["type"].endswith("artifact-corrupt"), r.text
     assert key in r.json()["detail"] and str(get_store().root) not in r.text
+
+
+def test_the_orphan_sweep_and_job_deletion_work_on_a_bucket(s3_server, embedded_env, monkeypatch, teacher_file):
+    """The API's own store in a bucket: what no row names goes, what rows name and the cache stay."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm import Session
+
+    from app.config import get_settings
+    from app.db import get_engine, upgrade
+    from app.main import create_app
+    from app.retention import sweep_orphans
+    from app.store import get_store
+    from tests.conftest import clear_caches
+
+    bucket = s3_server.new_bucket()
+    for name, value in s3_server.env(bucket, "p").items():
+        monkeypatch.setenv(name, value)
+    clear_caches()
+    upgrade(get_settings().resolved_database_url)
+    with TestClient(create_app()) as client:
+        with open(teacher_file, "rb") as f:
+            r = client.post("/v1/teachers", files={"file": ("t.pt", f)}, data={"name": "t", "input_shape": "[64]"})
+        assert r.status_code == 201, r.text
+        store = get_store()
+        assert not store.local
+        for key in ("students/job_gone/tok/student.pt", "cache/teacher_outputs/ab/abcd.safetensors"):
+            commit_bytes(store, key, b"x")
+        with Session(get_engine()) as s:
+            removed = sweep_orphans(s, store, grace_seconds=0)
+        assert removed == ["students/job_gone/tok/student.pt"]
+        keys = sorted(k.removeprefix("p/") for k in s3_server.keys(bucket))
+        assert keys == ["cache/teacher_outputs/ab/abcd.safetensors", f"teachers/{r.json()['id']}.pt"]
+        assert client.delete(f"/v1/teachers/{r.json()['id']}").status_code == 204
+        assert sorted(s3_server.keys(bucket)) == ["p/cache/teacher_outputs/ab/abcd.safetensors"]
