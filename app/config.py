@@ -11,7 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from models.sandbox.jail import SandboxPolicy, SandboxUnavailable, sandbox_problem
@@ -27,7 +27,31 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(
         None, description="Celery broker URL; default sqla+sqlite:///<var_dir>/broker.sqlite3 (no server)."
     )
-    artifact_dir: Path | None = Field(None, description="Artifact store directory; default <var_dir>/artifacts.")
+    artifact_dir: Path | None = Field(None, description="Artifact store directory; default <var_dir>/artifacts. "
+                                      "DISTILLERY_ARTIFACT_URL, when set, wins.")
+    artifact_url: str | None = Field(
+        None, description="Where artifacts are stored: a local path or file:// URL (default: the artifact "
+        "directory), or s3://bucket/prefix on any S3-compatible service (see the DISTILLERY_S3_* settings).",
+    )
+    s3_endpoint_url: str | None = Field(None, description="Endpoint of an S3-compatible service (MinIO, Ceph); "
+                                        "unset: AWS_ENDPOINT_URL or Amazon S3.")
+    s3_region: str | None = Field(None, description="Region of the bucket; unset: AWS_REGION / AWS_DEFAULT_REGION.")
+    s3_access_key_id: str | None = Field(None, description="Access key; unset: AWS_ACCESS_KEY_ID, the AWS "
+                                         "config files or the instance role.")
+    s3_secret_access_key: SecretStr | None = Field(None, description="Secret key; unset: AWS_SECRET_ACCESS_KEY "
+                                                   "and the like.")
+    s3_block_size: int = Field(
+        64 * 1024**2, ge=5 * 1024**2, description="Part size of multipart uploads: a file larger than twice this "
+        "goes up in parts of this size (S3's smallest part is 5 MiB).",
+    )
+    local_cache_dir: Path | None = Field(
+        None, description="This process's local copies of what it read from the store: files and unpacked image "
+        "archives in files/, teacher outputs in teacher_outputs/ (object stores only); default <var_dir>/cache.",
+    )
+    local_cache_max_bytes: int = Field(
+        20 * 1024**3, gt=0, description="Size limit of each part of the local cache (files, teacher outputs); the "
+        "least recently used copies are removed past it and fetched again when next needed.",
+    )
     queue: str = Field("gpu", description="Celery queue the API sends jobs to and GPU workers listen on.")
     multi_device_queue: str | None = Field(
         None, description="Celery queue of jobs with hyperparameters.devices > 1, for workers that own several "
@@ -230,6 +254,14 @@ class Settings(BaseSettings):
     @property
     def resolved_artifact_dir(self) -> Path:
         return (self.artifact_dir or self.var_dir / "artifacts").resolve()
+
+    @property
+    def resolved_artifact_url(self) -> str:
+        return self.artifact_url or str(self.resolved_artifact_dir)
+
+    @property
+    def resolved_local_cache_dir(self) -> Path:
+        return (self.local_cache_dir or self.var_dir / "cache").resolve()
 
 
 @lru_cache

@@ -1,6 +1,5 @@
 """Injected dependencies as ``Annotated`` aliases, so a route's signature says what it needs."""
 
-from functools import lru_cache
 from typing import Annotated
 
 from fastapi import Depends
@@ -8,13 +7,7 @@ from sqlalchemy.orm import Session
 
 from app.config import Settings, get_settings
 from app.db import get_db
-from app.store import ArtifactStore
-
-
-@lru_cache
-def get_store() -> ArtifactStore:
-    return ArtifactStore(get_settings().resolved_artifact_dir)
-
+from app.store import ArtifactStore, get_store
 
 SessionDep = Annotated[Session, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -9,10 +9,8 @@ minute), so that frequent scrapes cost the database and the disk little.
 """
 
 import logging
-import os
 import threading
 import time
-from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
@@ -22,8 +20,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.config import get_settings
 from app.db import session_scope
+from app.deps import get_store
 from app.tables import Event, Job
 from models.statuses import JobStatus
 
@@ -122,7 +120,7 @@ class DatabaseCollector(Collector):
         # Walking a large store costs far more than the queries above: at most once a minute.
         at, sizes = self._store
         if time.monotonic() - at > STORE_REFRESH_SECONDS:
-            sizes = store_bytes(get_settings().resolved_artifact_dir)
+            sizes = store_bytes(get_store())
             self._store = (time.monotonic(), sizes)
         return sizes
 
@@ -165,22 +163,12 @@ class DatabaseCollector(Collector):
         return [jobs, depth, duration, failures, hits, misses, store]
 
 
-def store_bytes(root: Path) -> dict[str, int]:
+def store_bytes(store) -> dict[str, int]:
+    """Bytes by top-level area (teachers, students, cache, ...), from a listing: a directory or a bucket."""
     sizes: dict[str, int] = {}
-    if not root.is_dir():
-        return sizes
-    for top in os.scandir(root):
-        total = 0
-        if top.is_file(follow_symlinks=False):
-            total = top.stat().st_size
-        else:
-            for dirpath, _dirs, names in os.walk(top.path):
-                for name in names:
-                    try:
-                        total += os.stat(os.path.join(dirpath, name), follow_symlinks=False).st_size
-                    except FileNotFoundError:  # removed while we walked
-                        pass
-        sizes[top.name] = sizes.get(top.name, 0) + total
+    for obj in store.objects():
+        top = obj.key.split("/", 1)[0]
+        sizes[top] = sizes.get(top, 0) + obj.size_bytes
     return sizes
 
 

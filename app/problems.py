@@ -114,12 +114,20 @@ def install(app: FastAPI) -> None:
     from sqlalchemy.exc import DBAPIError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    from app.store import UploadTooLarge
+    from app.store import ArtifactCorrupt, ArtifactMissing, UploadTooLarge
 
     @app.exception_handler(UploadTooLarge)
     async def _too_large(request: Request, exc: UploadTooLarge):
         detail = f"the file is larger than the limit of {exc.limit} bytes (DISTILLERY_MAX_UPLOAD_BYTES)"
         return _response(request, 413, detail, "payload-too-large")
+
+    @app.exception_handler(ArtifactCorrupt)
+    @app.exception_handler(ArtifactMissing)
+    async def _unreadable(request: Request, exc: Exception):
+        # A stored file that is gone or fails its sha256 check is never served: the client learns which, and
+        # that only storing it again (a new upload, the job run again) mends it.
+        kind = "artifact-corrupt" if isinstance(exc, ArtifactCorrupt) else "artifact-missing"
+        return _response(request, 409, f"{exc}; delete it and upload it again, or run the job again", kind)
 
     @app.exception_handler(DBAPIError)
     @app.exception_handler(PoolTimeout)

@@ -72,9 +72,11 @@ def stored_items(session: Session, tenant: str) -> list[tuple[str, int]]:
                                .join(StudentExport, StudentExport.job_id == Job.id)
                                .join(Artifact, Artifact.id == StudentExport.artifact_id)
                                .where(Job.tenant_id == tenant).group_by(Job.id)).all()
-    # An image archive is kept unpacked, as a folder with no artifact row: its size is in its spec.
+    # An image archive registered before archives were kept packed is a folder with no artifact row: its size
+    # is in its spec. Newer ones have their archive's artifact row, counted above.
     archives = session.execute(select(TransferSet.id, TransferSet.spec)
-                               .where(TransferSet.tenant_id == tenant, TransferSet.kind == "image_archive")).all()
+                               .where(TransferSet.tenant_id == tenant, TransferSet.kind == "image_archive",
+                                      TransferSet.artifact_id.is_(None))).all()
     sets = [*sets, *((i, int((spec or {}).get("extracted_bytes") or 0)) for i, spec in archives)]
     items = ([(f"teacher {i} (DELETE /v1/teachers/{i})", n) for i, n in teachers]
              + [(f"transfer set {i} (DELETE /v1/transfer-sets/{i})", n) for i, n in sets]

@@ -7,15 +7,13 @@ counting against the tenant's quota, and nothing else refers to a job.
 
 The orphan sweep removes files that no row names and that are older than DISTILLERY_STAGING_GRACE_SECONDS:
 an upload or a worker writes a file before committing the row that names it, so a young file without a row
-is most likely one about to be named. The teacher-output cache is not swept here: it is content-addressed
-and bounded by its own size limit (worker/engine/teacher_cache.py).
+is most likely one about to be named. Staging files are local to each process: the sweep removes the API's
+stale ones, and a worker its own when it opens the store for a job. The teacher-output cache is not swept
+here: it is content-addressed and bounded by its own size limit (worker/engine/teacher_cache.py).
 """
 
 import logging
-import os
-import shutil
 import time
-from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -43,7 +41,7 @@ def delete_job(session: Session, store: ArtifactStore, job: Job) -> None:
         session.execute(delete(Artifact).where(Artifact.id.in_(exports)))
     session.commit()
     for folder in JOB_FOLDERS:
-        shutil.rmtree(store.path(f"{folder}/{job.id}"), ignore_errors=True)
+        store.delete_prefix(f"{folder}/{job.id}")
 
 
 def _referenced(session: Session) -> tuple[set[str], set[str]]:
@@ -59,41 +57,19 @@ def _referenced(session: Session) -> tuple[set[str], set[str]]:
 
 
 def sweep_orphans(session: Session, store: ArtifactStore, *, grace_seconds: float) -> list[str]:
-    """Removes files no row refers to and older than the grace period; returns their keys."""
+    """Removes files no row refers to and older than the grace period, and this process's stale staging
+    files; returns their keys. Works on a listing, so a directory and a bucket are swept alike."""
     keys, folders = _referenced(session)
     cutoff = time.time() - grace_seconds
     removed = []
-    for path in _files(store.root):
-        key = path.relative_to(store.root).as_posix()
-        top = key.split("/", 1)[0]
-        try:
-            young = path.stat().st_mtime > cutoff
-        except FileNotFoundError:
+    for obj in list(store.objects()):
+        if obj.modified > cutoff or obj.key.split("/", 1)[0] == "cache":
             continue
-        if young or top == "cache":
+        if obj.key in keys or any(obj.key.startswith(f + "/") for f in folders):
             continue
-        if top != ".staging" and (key in keys or any(key.startswith(f + "/") for f in folders)):
-            continue
-        path.unlink(missing_ok=True)
-        removed.append(key)
-    for key in removed:
-        _prune_empty_parents(store.root, store.root / key)
+        store.delete(obj.key)
+        removed.append(obj.key)
+    removed += store.sweep_staging(cutoff)
     if removed:
         log.warning("the orphan sweep removed %d files no row refers to: %s", len(removed), removed[:20])
     return removed
-
-
-def _files(root: Path):
-    for dirpath, _dirs, names in os.walk(root):
-        for name in names:
-            yield Path(dirpath) / name
-
-
-def _prune_empty_parents(root: Path, path: Path) -> None:
-    parent = path.parent
-    while parent != root and parent.name != ".staging":
-        try:
-            parent.rmdir()
-        except OSError:
-            return
-        parent = parent.parent

@@ -42,3 +42,12 @@ def embedded_env(tmp_path, monkeypatch) -> Path:
 
     get_engine().dispose()
     clear_caches()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """One moto S3 server process for the session; each test takes its own bucket (``s3_server.new_bucket()``)."""
+    from tests.s3_server import moto_server
+
+    with moto_server() as server:
+        yield server

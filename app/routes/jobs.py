@@ -163,7 +163,7 @@ def _check_init_weights(session, store, network_id: str, student, tenant: str) -
         raise invalid(f"initial weights must be a safetensors state dict; {network_id} is {network.format}",
                       field=field)
     try:
-        load_state_dict_into(student, store.path(network.artifact.key))
+        load_state_dict_into(student, store.open_local(network.artifact.key, network.artifact.sha256))
     except ValueError as exc:
         raise invalid(f"the weights of {network_id} do not fit the student: {exc}", field=field) from None
 
@@ -427,6 +427,6 @@ def download_student(
     etag = f'"{artifact.sha256}"'
     if if_none_match and (if_none_match.strip() == "*" or etag in [t.strip() for t in if_none_match.split(",")]):
         return Response(status_code=304, headers={"ETag": etag})
-    return FileResponse(store.path(artifact.key), media_type="application/octet-stream",
+    return FileResponse(store.open_local(artifact.key, artifact.sha256), media_type="application/octet-stream",
                         filename=f"{job_id}-student.{EXPORT_FORMATS[format]}",
                         headers={"ETag": etag})

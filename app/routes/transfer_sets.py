@@ -1,5 +1,4 @@
 import json
-import shutil
 from pathlib import Path
 
 from fastapi import APIRouter, Request, Response
@@ -151,29 +150,34 @@ def _torchvision_row(body: TransferSetTorchvisionCreate, settings) -> TransferSe
 
 def _create_archive(session, store, settings, upload: UploadFile, name: str, labelled: bool,
                     prep: Preprocessing, tenant: str) -> TransferSetPublic:
+    """The archive is kept packed, as one artifact: it is unpacked here only to be checked and counted, and
+    again by each reader into its local cache (worker/jobs/transfer_kinds.py)."""
     ts_id = new_id("transfer_set")
-    key = f"transfer_sets/{ts_id}"
-    folder = store.path(key)
-    try:
-        with store.stage(upload.file, limit=settings.max_upload_bytes) as staged:
-            check_storage(session, tenant, settings, staged.size_bytes)
+    filename = (upload.filename or "").lower()
+    key = f"transfer_sets/{ts_id}{next((s for s in ARCHIVE_SUFFIXES[::-1] if filename.endswith(s)), '.archive')}"
+    with store.stage(upload.file, limit=settings.max_upload_bytes) as staged, \
+            store.staging_path(folder=True) as work:
+        check_storage(session, tenant, settings, staged.size_bytes)
+        folder = work / "unpacked"
+        try:
             unpacked = extract_archive(staged.path, folder, max_files=settings.archive_max_files,
                                        max_bytes=settings.archive_max_bytes, max_ratio=settings.archive_max_ratio)
-            check_storage(session, tenant, settings, unpacked)  # what is kept is the unpacked folder
-            digest = staged.sha256
-        ts = _folder_row(name, "image_archive", folder, folder, labelled, prep,
-                         {"extracted": key, "extracted_bytes": unpacked}, fingerprint=digest)
+            ts = _folder_row(name, "image_archive", folder, folder, labelled, prep, {"unpacked_bytes": unpacked},
+                             fingerprint=staged.sha256)
+        except ArchiveTooLarge as exc:
+            raise Problem(413, str(exc), errors=[{"field": "file", "message": str(exc)}]) from None
+        except (ArchiveInvalid, TransferSetInvalid) as exc:
+            raise _invalid(exc, "file") from None
         ts.id, ts.tenant_id = ts_id, tenant
+        ts.artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key, sha256=staged.sha256,
+                               size_bytes=staged.size_bytes)
         session.add(ts)
+        session.flush()
+        store.commit(staged.path, key)
+    try:
         session.commit()
-    except ArchiveTooLarge as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise Problem(413, str(exc), errors=[{"field": "file", "message": str(exc)}]) from None
-    except (ArchiveInvalid, TransferSetInvalid) as exc:
-        shutil.rmtree(folder, ignore_errors=True)
-        raise _invalid(exc, "file") from None
-    except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+    except Exception:
+        store.delete(key)
         raise
     return to_public(ts)
 
@@ -290,6 +294,6 @@ def delete_transfer_set(transfer_set_id: str, tenant: TenantDep, session: Sessio
     session.commit()
     if artifact is not None:
         store.delete(artifact.key)
-    if extracted:
-        shutil.rmtree(store.path(extracted), ignore_errors=True)
+    if extracted:  # an archive registered before archives were kept packed
+        store.delete_prefix(extracted)
     return Response(status_code=204)

@@ -1,5 +1,6 @@
 """Real processes for integration tests: the API under uvicorn and a Celery worker, on the
-embedded defaults or on PostgreSQL + Redis. Nothing here is mocked."""
+embedded defaults, on PostgreSQL + Redis, or with the artifact store in a bucket of a real S3-compatible
+server (moto's, on loopback). Nothing here is mocked."""
 
 import os
 import signal
@@ -16,10 +17,13 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, make_url, text
 
+from tests.s3_server import S3Server, moto_server
+
 ROOT = Path(__file__).resolve().parents[2]
 POSTGRES_URL = os.environ.get("DISTILLERY_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("DISTILLERY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 TERMINAL = {"succeeded", "failed", "cancelled"}
+S3_CACHE_BYTES = 64 * 1024**2  # the "s3" kind's local caches: small, so that a test can see them bounded
 
 
 def free_port() -> int:
@@ -74,6 +78,13 @@ class Stack:
     port: int
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     starts: dict[str, int] = field(default_factory=dict)  # where each process's latest start begins in its log
+    s3: S3Server | None = None  # the "s3" kind: the server and bucket that hold the artifact store
+    bucket: str | None = None
+
+    def local_dir(self, name: str) -> Path:
+        """The "s3" kind gives every process its own local directory (staging, local cache): nothing passes
+        between them through a disk but the SQLite database, which stands in for a database server."""
+        return self.var / f"local-{name}"
 
     @property
     def url(self) -> str:
@@ -85,7 +96,8 @@ class Stack:
     def _spawn(self, name: str, args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         log = open(self.var / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
         self.starts[name] = log.tell()
-        proc = subprocess.Popen(args, cwd=ROOT, env={**self.env, **(env or {})}, stdout=log,
+        own = {"DISTILLERY_VAR_DIR": str(self.local_dir(name))} if self.s3 else {}
+        proc = subprocess.Popen(args, cwd=ROOT, env={**self.env, **own, **(env or {})}, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         self.procs[name] = proc
         return proc
@@ -174,7 +186,8 @@ def base_env(var: Path) -> dict[str, str]:
 def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None, *, broker_url: str | None = None,
                   database_url=None, api_env: dict[str, str] | None = None,
                   worker_env: dict[str, str] | None = None):
-    """API + worker on 'embedded' (SQLite, SQLAlchemy broker) or 'postgres_redis' (real servers).
+    """API + worker on 'embedded' (SQLite, SQLAlchemy broker), 'postgres_redis' (real servers) or 's3'
+    (embedded, with the artifact store in a fresh bucket of a moto server and a local directory per process).
 
     ``broker_url``: another Redis than the shared one (a test that kills its broker starts its own).
     ``database_url``: maps the fresh database's URL to the one the processes use (through a proxy, say).
@@ -183,7 +196,8 @@ def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None,
 
     var.mkdir(parents=True, exist_ok=True)
     env = {**base_env(var), **(extra_env or {})}
-    with (postgres_database() if kind == "postgres_redis" else _nothing()) as pg_url:
+    with (postgres_database() if kind == "postgres_redis" else _nothing()) as pg_url, \
+            (moto_server(var / "moto.log") if kind == "s3" else _nothing()) as s3:
         if kind == "postgres_redis":
             if broker_url is None:
                 require(redis_up(), f"Redis at {REDIS_URL}")
@@ -192,7 +206,14 @@ def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None,
             upgrade(pg_url)
         else:
             upgrade(f"sqlite:///{var / 'distillery.sqlite3'}")
-        stack = Stack(env=env, var=var, port=free_port())
+        bucket = None
+        if s3 is not None:
+            bucket = s3.new_bucket()
+            env.update(s3.env(bucket, "distillery"))
+            env["DISTILLERY_DATABASE_URL"] = f"sqlite:///{var / 'distillery.sqlite3'}"
+            env["DISTILLERY_BROKER_URL"] = f"sqla+sqlite:///{var / 'broker.sqlite3'}"
+            env.setdefault("DISTILLERY_LOCAL_CACHE_MAX_BYTES", str(S3_CACHE_BYTES))
+        stack = Stack(env=env, var=var, port=free_port(), s3=s3, bucket=bucket)
         try:
             stack.start_worker(env=worker_env)
             stack.start_api(env=api_env)

@@ -35,8 +35,9 @@ def assert_each_epoch_once(client, job_id):
             assert [p["step"] for p in points] == list(range(1, EPOCHS + 1)), (run["name"], key)
 
 
-@pytest.mark.parametrize("kind", ["embedded", "postgres_redis"])
+@pytest.mark.parametrize("kind", ["embedded", "postgres_redis", "s3"])
 def test_kill_9_the_worker_in_epoch_2_and_a_new_worker_resumes(kind, tmp_path, teacher_file):
+    """On "s3" the new worker has its own local directory: it resumes from the checkpoint in the bucket."""
     with running_stack(kind, tmp_path / kind, FAST_RECOVERY) as stack, stack.client() as client:
         job_id = submit_digits_job(client, teacher_file, hyperparameters=SLOW_EPOCHS)
         job = wait_for_epoch(client, job_id, 1)

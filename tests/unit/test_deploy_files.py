@@ -26,9 +26,14 @@ def dockerfile_instructions() -> list[tuple[str, str]]:
 
 
 def test_compose_names_the_services_with_health_checks(compose):
-    assert set(compose["services"]) == {"api", "worker", "webhooks", "redis", "postgres", "flower"}
+    assert set(compose["services"]) == {"api", "worker", "webhooks", "redis", "postgres", "flower", "minio",
+                                        "minio-setup"}
     for name, service in compose["services"].items():
-        assert "healthcheck" in service, name
+        if service.get("restart") == "no":  # a one-shot: what needs it waits for it to complete instead
+            assert all(s.get("depends_on", {}).get(name) == {"condition": "service_completed_successfully"}
+                       for s in (compose["services"]["api"], compose["services"]["worker"])), name
+        else:
+            assert "healthcheck" in service, name
 
 
 def test_worker_reserves_a_gpu(compose):
@@ -41,6 +46,21 @@ def test_named_volumes_are_declared_and_used(compose):
     used = {v.split(":")[0] for s in compose["services"].values() for v in s.get("volumes", [])}
     assert used <= declared and declared <= used
     assert compose["services"]["api"]["volumes"] == compose["services"]["worker"]["volumes"]
+
+
+def test_the_store_is_a_bucket_and_the_api_and_workers_share_no_volume_but_the_datasets(compose):
+    env = compose["x-distillery-env"]
+    assert env["DISTILLERY_ARTIFACT_URL"].startswith("s3://") and "DISTILLERY_ARTIFACT_DIR" not in env
+    bucket = env["DISTILLERY_ARTIFACT_URL"].removeprefix("s3://").split("/")[0]
+    assert env["DISTILLERY_S3_ENDPOINT_URL"] == "http://minio:9000" and "minio" in compose["services"]
+    setup = " ".join(compose["services"]["minio-setup"]["entrypoint"])
+    assert f"mc mb --ignore-existing local/{bucket}" in setup
+    minio_env = compose["services"]["minio"]["environment"]
+    assert (env["DISTILLERY_S3_ACCESS_KEY_ID"], env["DISTILLERY_S3_SECRET_ACCESS_KEY"]) == (
+        minio_env["MINIO_ROOT_USER"], minio_env["MINIO_ROOT_PASSWORD"])
+    assert f"{minio_env['MINIO_ROOT_USER']} {minio_env['MINIO_ROOT_PASSWORD']}" in setup
+    for name in ("api", "worker", "webhooks"):
+        assert compose["services"][name].get("volumes", []) in ([], ["datasets:/datasets:ro"]), name
 
 
 def test_compose_settings_are_real_settings(compose):

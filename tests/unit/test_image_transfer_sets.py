@@ -1,5 +1,6 @@
 """Image folders, torchvision datasets and archives: registration, safety and every refusal."""
 
+import hashlib
 import io
 import os
 import tarfile
@@ -73,8 +74,13 @@ def test_image_archive_upload(client, data_root, tmp_path):
     tgz = tar_folder(tmp_path / "src", tmp_path / "digits.tar.gz")
     r = client.post("/v1/transfer-sets", files={"file": ("digits.tar.gz", tgz.read_bytes())}, data={"name": "t"})
     assert r.status_code == 201, r.text
+    t = r.json()
+    stored = sorted(p.name for p in (get_settings().resolved_artifact_dir / "transfer_sets").iterdir())
+    assert stored == sorted([f"{b['id']}.zip", f"{t['id']}.tar.gz"])  # kept packed, one file each
+    assert b["sha256"] == hashlib.sha256(archive.read_bytes()).hexdigest()
     assert client.delete(f"/v1/transfer-sets/{b['id']}").status_code == 204
-    assert not (get_settings().resolved_artifact_dir / "transfer_sets" / b["id"]).exists()
+    assert [p.name for p in (get_settings().resolved_artifact_dir / "transfer_sets").iterdir()] == [
+        f"{t['id']}.tar.gz"]
 
 
 # Refusals: each a 422 naming what to fix, and nothing registered.

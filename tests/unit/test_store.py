@@ -1,10 +1,19 @@
-"""The artifact store: files appear whole or not at all."""
+"""The artifact store, on a directory and on a real S3-compatible server (moto, on loopback): files appear
+whole or not at all, reads are checked against the recorded sha256, and reads are cached locally within a
+bound."""
 
+import hashlib
 import io
+import os
+import time
 
 import pytest
 
-from app.store import ArtifactStore, UploadTooLarge
+from app.local_cache import LocalCache
+from app.store import ArtifactCorrupt, ArtifactMissing, ArtifactStore, UploadTooLarge
+from app.store_backends import DirectoryBackend, ObjectBackend
+
+BLOCK = 5 * 1024 * 1024  # S3's smallest part
 
 
 class DropsHalfway(io.RawIOBase):
@@ -28,29 +37,201 @@ def files_in(root):
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 
-def test_an_interrupted_upload_leaves_no_file(tmp_path):
-    store = ArtifactStore(tmp_path)
-    with pytest.raises(ConnectionResetError), store.stage(DropsHalfway(3 * 1024 * 1024)) as staged:
-        store.commit(staged.path, "teachers/never.pt")
-    assert files_in(tmp_path) == []
+class Where:
+    """One store under test, and a way to look at (and damage) its bytes past the store."""
+
+    def __init__(self, kind, tmp_path, s3_server=None, cache_bytes=1 << 30):
+        self.kind, self.tmp = kind, tmp_path
+        cache = LocalCache(tmp_path / "cache", cache_bytes)
+        if kind == "directory":
+            self.store = ArtifactStore(DirectoryBackend(tmp_path / "store"), cache=cache)
+        else:
+            self.s3, self.bucket = s3_server, s3_server.new_bucket()
+            backend = ObjectBackend(f"s3://{self.bucket}/some/prefix", block_size=BLOCK, options={
+                "endpoint_url": s3_server.endpoint, "key": "testing", "secret": "testing",
+                "client_kwargs": {"region_name": "us-east-1"}})
+            self.store = ArtifactStore(backend, cache=cache, staging=tmp_path / "staging")
+
+    def stored(self) -> list[str]:
+        if self.kind == "directory":
+            return [k for k in files_in(self.tmp / "store") if not k.startswith(".staging")]
+        return sorted(k.removeprefix("some/prefix/") for k in self.s3.keys(self.bucket))
+
+    def overwrite(self, key: str, data: bytes) -> None:
+        if self.kind == "directory":
+            (self.tmp / "store" / key).write_bytes(data)
+        else:
+            self.s3.client().put_object(Bucket=self.bucket, Key=f"some/prefix/{key}", Body=data)
+
+    def staging_empty(self) -> bool:
+        staging = self.tmp / ("store/.staging" if self.kind == "directory" else "staging")
+        return not any(staging.iterdir())
 
 
-def test_an_oversized_upload_stops_at_the_limit_and_leaves_no_file(tmp_path):
-    store = ArtifactStore(tmp_path)
-    with pytest.raises(UploadTooLarge), store.stage(io.BytesIO(b"y" * 5000), limit=4096):
-        pass
-    assert files_in(tmp_path) == []
+@pytest.fixture(params=["directory", "s3"])
+def where(request, tmp_path):
+    server = request.getfixturevalue("s3_server") if request.param == "s3" else None
+    return Where(request.param, tmp_path, server)
 
 
-def test_a_committed_file_is_whole_and_hashed(tmp_path):
-    import hashlib
-
-    store = ArtifactStore(tmp_path)
-    data = b"z" * 3_000_000
+def commit_bytes(store, key, data) -> str:
     with store.stage(io.BytesIO(data)) as staged:
-        assert staged.sha256 == hashlib.sha256(data).hexdigest() and staged.size_bytes == len(data)
-        store.commit(staged.path, "students/a.pt")
-    assert store.path("students/a.pt").read_bytes() == data
-    assert files_in(tmp_path) == ["students/a.pt"]
-    with pytest.raises(ValueError, match="escapes"):
-        store.path("../outside")
+        store.commit(staged.path, key)
+        return staged.sha256
+
+
+def test_an_interrupted_upload_leaves_no_file(where):
+    with pytest.raises(ConnectionResetError), where.store.stage(DropsHalfway(3 * 1024 * 1024)) as staged:
+        where.store.commit(staged.path, "teachers/never.pt")
+    assert where.stored() == [] and where.staging_empty()
+
+
+def test_an_oversized_upload_stops_at_the_limit_and_leaves_no_file(where):
+    with pytest.raises(UploadTooLarge), where.store.stage(io.BytesIO(b"y" * 5000), limit=4096):
+        pass
+    assert where.stored() == [] and where.staging_empty()
+
+
+def test_a_committed_file_is_whole_hashed_and_read_back(where):
+    data = os.urandom(3_000_000)
+    sha = commit_bytes(where.store, "students/job_a/tok/student.pt", data)
+    assert sha == hashlib.sha256(data).hexdigest()
+    assert where.stored() == ["students/job_a/tok/student.pt"] and where.staging_empty()
+    local = where.store.open_local("students/job_a/tok/student.pt", sha)
+    assert local.read_bytes() == data and local.name.endswith("student.pt")
+    assert where.store.exists("students/job_a/tok/student.pt") and not where.store.exists("students/other.pt")
+    [obj] = where.store.objects()
+    assert (obj.key, obj.size_bytes) == ("students/job_a/tok/student.pt", len(data)) and obj.modified > 0
+    for bad in ("../outside", "/etc/passwd", "a/../../b", ""):
+        with pytest.raises(ValueError, match="escapes"):
+            where.store.open_local(bad)
+
+
+def test_a_changed_object_is_refused_when_read_and_no_copy_is_kept(where):
+    sha = commit_bytes(where.store, "teachers/tch_a.pt", b"the teacher" * 1000)
+    where.overwrite("teachers/tch_a.pt", b"someone else's bytes")
+    with pytest.raises(ArtifactCorrupt, match="does not match the sha256") as caught:
+        where.store.open_local("teachers/tch_a.pt", sha)
+    assert str(where.tmp) not in str(caught.value)  # a key, never a server path
+    assert files_in(where.tmp / "cache") == []
+    with pytest.raises(ArtifactMissing):
+        where.store.open_local("teachers/tch_gone.pt")
+
+
+def test_delete_and_delete_prefix_remove_exactly_their_files(where):
+    for key in ("checkpoints/job_a/d.t.1.pt", "checkpoints/job_a/d.t.2.pt", "checkpoints/job_ab/d.t.1.pt",
+                "teachers/tch_a.pt"):
+        commit_bytes(where.store, key, key.encode())
+    where.store.delete_prefix("checkpoints/job_a")
+    where.store.delete("teachers/tch_a.pt")
+    where.store.delete("teachers/tch_never.pt")  # absent: no error
+    assert where.stored() == ["checkpoints/job_ab/d.t.1.pt"]
+    assert [o.key for o in where.store.objects("checkpoints/")] == ["checkpoints/job_ab/d.t.1.pt"]
+
+
+def test_a_large_file_goes_up_in_parts(s3_server, tmp_path):
+    where = Where("s3", tmp_path, s3_server)
+    data = os.urandom(2 * BLOCK + 1024)
+    sha = commit_bytes(where.store, "teachers/big.pt", data)
+    head = s3_server.client().head_object(Bucket=where.bucket, Key="some/prefix/teachers/big.pt")
+    assert head["ETag"].strip('"').endswith("-3")  # a multipart upload's ETag counts its parts
+    assert where.store.open_local("teachers/big.pt", sha).read_bytes() == data
+
+
+def test_reads_are_cached_locally_within_the_bound(s3_server, tmp_path):
+    where = Where("s3", tmp_path, s3_server, cache_bytes=250_000)
+    shas = {k: commit_bytes(where.store, k, os.urandom(100_000)) for k in ("a/1", "a/2", "a/3")}
+    first = where.store.open_local("a/1", shas["a/1"]).read_bytes()
+    where.overwrite("a/1", b"changed after it was read")  # a cached read does not download again
+    assert where.store.open_local("a/1", shas["a/1"]).read_bytes() == first
+    time.sleep(0.05)
+    where.store.open_local("a/2", shas["a/2"])
+    time.sleep(0.05)
+    where.store.open_local("a/1", shas["a/1"])  # a/1 used again: a/2 is now the least recently used
+    where.store.open_local("a/3", shas["a/3"])  # three do not fit: a/2 goes
+    cached = sorted(p.name.rsplit("-", 1)[1] for p in where.store.cache.root.iterdir() if p.name != ".incoming")
+    assert cached == ["1", "3"]
+    assert sum(size for _, size, _ in where.store.cache.entries()) <= 250_000
+
+
+def test_an_archive_is_unpacked_once_into_the_local_cache(where):
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("cats/a.txt", "meow")
+    sha = commit_bytes(where.store, "transfer_sets/ts_a.zip", buf.getvalue())
+    calls = []
+
+    def unpack(archive, dest):
+        calls.append(archive)
+        dest.mkdir()
+        with zipfile.ZipFile(archive) as z:
+            z.extractall(dest)
+
+    folder = where.store.unpacked("transfer_sets/ts_a.zip", sha, unpack)
+    assert (folder / "cats" / "a.txt").read_text() == "meow"
+    assert where.store.unpacked("transfer_sets/ts_a.zip", sha, unpack) == folder and len(calls) == 1
+
+
+def test_the_api_refuses_a_changed_file_with_a_409_that_names_no_server_path(client, tmp_path):
+    from safetensors.torch import save_file
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.deps import get_store
+    from app.tables import Artifact, Teacher
+    from models.zoo import build_student
+
+    spec = {"arch": "mlp", "hidden_sizes": [16]}
+    save_file(build_student(spec, [64], 10).state_dict(), str(tmp_path / "init.safetensors"))
+    with open(tmp_path / "init.safetensors", "rb") as f:
+        r = client.post("/v1/teachers", files={"file": ("init.safetensors", f)},
+                        data={"name": "init", "input_shape": "[64]", "format": "safetensors", "arch": "mlp",
+                              "arch_config": '{"hidden_sizes": [16], "num_classes": 10}'})
+    assert r.status_code == 201, r.text
+    init = r.json()["id"]
+    ts = client.post("/v1/transfer-sets", json={"name": "d", "builtin": "digits"}).json()["id"]
+    body = {"teacher_ids": [init], "transfer_set_id": ts, "student": spec, "student_init_weights": init}
+    assert client.post("/v1/jobs", json=body).status_code == 202
+    with session_scope() as s:
+        key = s.scalar(select(Artifact.key).join(Teacher, Teacher.artifact_id == Artifact.id).where(Teacher.id == init))
+    path = get_store().path(key)
+    path.write_bytes(path.read_bytes()[:-1] + b"\0")
+    r = client.post("/v1/jobs", json=body)
+    assert r.status_code == 409 and r.json()["type"].endswith("artifact-corrupt"), r.text
+    assert key in r.json()["detail"] and str(get_store().root) not in r.text
+
+
+def test_the_orphan_sweep_and_job_deletion_work_on_a_bucket(s3_server, embedded_env, monkeypatch, teacher_file):
+    """The API's own store in a bucket: what no row names goes, what rows name and the cache stay."""
+    from fastapi.testclient import TestClient
+    from sqlalchemy.orm import Session
+
+    from app.config import get_settings
+    from app.db import get_engine, upgrade
+    from app.main import create_app
+    from app.retention import sweep_orphans
+    from app.store import get_store
+    from tests.conftest import clear_caches
+
+    bucket = s3_server.new_bucket()
+    for name, value in s3_server.env(bucket, "p").items():
+        monkeypatch.setenv(name, value)
+    clear_caches()
+    upgrade(get_settings().resolved_database_url)
+    with TestClient(create_app()) as client:
+        with open(teacher_file, "rb") as f:
+            r = client.post("/v1/teachers", files={"file": ("t.pt", f)}, data={"name": "t", "input_shape": "[64]"})
+        assert r.status_code == 201, r.text
+        store = get_store()
+        assert not store.local
+        for key in ("students/job_gone/tok/student.pt", "cache/teacher_outputs/ab/abcd.safetensors"):
+            commit_bytes(store, key, b"x")
+        with Session(get_engine()) as s:
+            removed = sweep_orphans(s, store, grace_seconds=0)
+        assert removed == ["students/job_gone/tok/student.pt"]
+        keys = sorted(k.removeprefix("p/") for k in s3_server.keys(bucket))
+        assert keys == ["cache/teacher_outputs/ab/abcd.safetensors", f"teachers/{r.json()['id']}.pt"]
+        assert client.delete(f"/v1/teachers/{r.json()['id']}").status_code == 204
+        assert sorted(s3_server.keys(bucket)) == ["p/cache/teacher_outputs/ab/abcd.safetensors"]

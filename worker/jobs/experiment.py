@@ -1,25 +1,30 @@
 """What a job trains with, read from its rows and the store: the engine's Experiment (teachers opened in
 their sandbox, transfer data, the student, the teacher-output cache keys), and the store itself."""
 
+import time
 from functools import partial
 
 from app.config import get_settings
 from app.db import session_scope
-from app.store import ArtifactStore
+from app.store import ArtifactStore, get_store
 from app.tables import Job, Teacher, TransferSet
 from models.job_spec import JobSpec
 from models.sandbox.remote import open_teacher
 from models.zoo import build_student, load_state_dict_into
 from worker.engine.loop import resolve_device
 from worker.engine.pipeline import Experiment
-from worker.engine.teacher_cache import TeacherOutputCache, cache_key
+from worker.engine.teacher_cache import cache_key
 from worker.jobs.recording import add_event
+from worker.jobs.stored_teacher_cache import teacher_output_cache
 from worker.jobs.transfer_kinds import data_identity, load_transfer_data, streams
 from worker.leases import Lease, fenced
 
 
 def artifact_store() -> ArtifactStore:
-    return ArtifactStore(get_settings().resolved_artifact_dir)
+    settings = get_settings()
+    store = get_store()
+    store.sweep_staging(time.time() - settings.staging_grace_seconds)  # left by a worker killed mid-write
+    return store
 
 
 def save_weights(store: ArtifactStore, key: str, module) -> None:
@@ -60,13 +65,14 @@ def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Le
     if cfg.device == "auto" and settings.worker_device != "auto":
         cfg = cfg.model_copy(update={"device": settings.worker_device})
     input_shape, num_classes = teachers[0].input_shape, teachers[0].num_classes
-    init_path = store.path(init.artifact.key) if init else None
+    init_path = store.open_local(init.artifact.key, init.artifact.sha256) if init else None
     if streams(transfer_set):
         with fenced(lease) as s:
             add_event(s, job_id, "data_streamed", f"{transfer_set.num_samples + transfer_set.num_test} samples are "
                       "read from disk batch by batch (larger than DISTILLERY_IN_MEMORY_MAX_BYTES)")
     experiment = Experiment(
-        teachers=[open_teacher(store.path(t.artifact.key), t.format, settings.sandbox_policy(), arch=t.arch,
+        teachers=[open_teacher(store.open_local(t.artifact.key, t.artifact.sha256), t.format,
+                               settings.sandbox_policy(), arch=t.arch,
                                arch_config=t.arch_config, input_shape=t.input_shape,
                                device=str(resolve_device(cfg.device))) for t in teachers],
         data=load_transfer_data(transfer_set, store),
@@ -78,7 +84,7 @@ def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Le
         bias_correction=spec.bias_correction,
         baseline=spec.baseline if baseline is None else baseline,
         validation=load_transfer_data(validation_set, store) if validation_set else None,
-        cache=TeacherOutputCache(store.root / "cache" / "teacher_outputs", max_bytes=settings.teacher_cache_max_bytes),
+        cache=teacher_output_cache(store, settings.teacher_cache_max_bytes),
         max_device_bytes=_device_budget(cfg.device, settings.gpu_data_share),
         max_cpu_processes=settings.max_devices_per_job,
         cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set, store),

@@ -2,7 +2,6 @@
 the job marked succeeded with its results in one fenced transaction."""
 
 import logging
-import shutil
 
 from sqlalchemy import select, update
 
@@ -46,7 +45,7 @@ def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_sha
             store.delete(artifact.key)
         raise
     count_finished(JobStatus.SUCCEEDED, started_at)
-    shutil.rmtree(store.path(f"checkpoints/{job_id}"), ignore_errors=True)
+    store.delete_prefix(f"checkpoints/{job_id}")
 
 
 def export_all(job_id: str, store: ArtifactStore, model, input_shape, student_spec: dict,

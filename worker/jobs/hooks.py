@@ -108,7 +108,7 @@ class JobHooks(RunHooks):
         import torch
 
         key = self._run_row(name).checkpoint_key
-        state = torch.load(self.store.path(key), weights_only=True) if key and self.store.exists(key) else None
+        state = torch.load(self.store.open_local(key), weights_only=True) if key and self.store.exists(key) else None
         epoch = state["epoch"] if state else 0
         with fenced(self.lease) as s:
             s.execute(Metric.__table__.delete().where(Metric.run_id == self.run_ids[name], Metric.step > epoch))
@@ -144,7 +144,7 @@ class JobHooks(RunHooks):
         key = run.weights_key or f"checkpoints/{self.job_id}/{name}.final.safetensors"  # rows from before 0009
         if not self.store.exists(key):
             return None
-        return run.result, load_file(str(self.store.path(key)))
+        return run.result, load_file(str(self.store.open_local(key)))
 
     def step_done(self, name, epoch, step, steps_per_epoch):
         if time.monotonic() - self._step_written < STEP_WRITE_SECONDS:

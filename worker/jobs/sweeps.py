@@ -204,7 +204,7 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
         student = PlainSoftmax(build_student(spec.student, teacher.input_shape, teacher.num_classes),
                                teacher.num_classes)
         weights = best.weights_key or f"sweeps/{job_id}/{best.id}.safetensors"  # rows from before 0009
-        load_state_dict_into(student, store.path(weights))
+        load_state_dict_into(student, store.open_local(weights))
         swept = [k for k in spec.sweep.axes()
                  if k not in ("temperature", "soft_weight", "hard_weight")]
         table = [{"name": r.name, "status": r.status, **{k: (r.result or {}).get(k) for k in (

@@ -9,6 +9,7 @@ from pathlib import Path
 from app.config import get_settings
 from app.store import ArtifactStore
 from app.tables import TransferSet
+from models.archives import extract_archive
 from models.image_data import (
     fingerprint,
     load_image_folder,
@@ -50,9 +51,23 @@ def _images(ts: TransferSet, folder: Path, root: Path, prep: Preprocessing, labe
     return load_image_folder(folder, root, labelled, prep)
 
 
+def unpacked_archive(ts: TransferSet, store: ArtifactStore) -> Path:
+    """The archive unpacked in this process's local cache (with the limits it was accepted under).
+    Sets registered before archives were kept packed name a folder of a directory store instead."""
+    if ts.artifact is None:
+        return store.path(ts.spec["extracted"])
+    settings = get_settings()
+
+    def unpack(archive: Path, dest: Path) -> None:
+        extract_archive(archive, dest, max_files=settings.archive_max_files, max_bytes=settings.archive_max_bytes,
+                        max_ratio=settings.archive_max_ratio)
+
+    return store.unpacked(ts.artifact.key, ts.artifact.sha256, unpack)
+
+
 def _load_image_archive(ts: TransferSet, store: ArtifactStore) -> TransferData:
     prep, labelled = _reading(ts)
-    folder = store.path(ts.spec["extracted"])
+    folder = unpacked_archive(ts, store)
     return _images(ts, folder, folder, prep, labelled)
 
 
@@ -73,7 +88,7 @@ def _load_torchvision(ts: TransferSet, store: ArtifactStore) -> TransferData:
 KINDS: dict[str, TransferKind] = {
     "builtin": TransferKind(load=lambda ts, store: load_builtin(ts.builtin),
                             identity=lambda ts, store: f"builtin:{ts.builtin}:v1"),
-    "npz": TransferKind(load=lambda ts, store: load_npz(store.path(ts.artifact.key)),
+    "npz": TransferKind(load=lambda ts, store: load_npz(store.open_local(ts.artifact.key, ts.artifact.sha256)),
                         identity=lambda ts, store: f"npz:{ts.artifact.sha256}"),
     "image_archive": TransferKind(load=_load_image_archive,
                                   identity=lambda ts, store: f"image_archive:{ts.fingerprint}", can_stream=True),

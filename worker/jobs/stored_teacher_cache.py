@@ -1,0 +1,78 @@
+"""The teacher-output cache of a worker whose store is an object store: entries live in the bucket
+(``cache/teacher_outputs/…``), so that every worker reuses them, and a bounded local copy of those it used
+(the engine's TeacherOutputCache, under the local cache directory) spares downloading them again.
+
+With a directory store the engine's cache sits in the store's own folder, as before: nothing to mirror.
+The bucket's entries are bounded by the same DISTILLERY_TEACHER_CACHE_MAX_BYTES: after an upload the oldest
+written are removed past it. A removed entry is only a miss, rebuilt by the next job that needs it.
+"""
+
+import logging
+import shutil
+from pathlib import Path
+
+import torch
+
+from app.config import get_settings
+from app.store import ArtifactMissing, ArtifactStore
+from worker.engine.teacher_cache import TeacherOutputCache
+
+PREFIX = "cache/teacher_outputs"
+log = logging.getLogger(__name__)
+
+
+def teacher_output_cache(store: ArtifactStore, max_bytes: int) -> TeacherOutputCache:
+    if store.local:
+        return TeacherOutputCache(store.root / PREFIX, max_bytes=max_bytes)
+    local = min(max_bytes, get_settings().local_cache_max_bytes)
+    return StoredTeacherCache(get_settings().resolved_local_cache_dir / "teacher_outputs", local, store, max_bytes)
+
+
+class StoredTeacherCache(TeacherOutputCache):
+    def __init__(self, root: Path, local_max_bytes: int, store: ArtifactStore, store_max_bytes: int):
+        super().__init__(root, max_bytes=local_max_bytes)
+        self.store = store
+        self.store_max_bytes = store_max_bytes
+
+    def _key(self, key: str) -> str:
+        return f"{PREFIX}/{key[:2]}/{key}.safetensors"
+
+    def get(self, key: str) -> dict[str, torch.Tensor] | None:
+        hit = super().get(key)
+        if hit is not None:
+            return hit
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_suffix(".part")
+        try:
+            self.store.download(self._key(key), part)
+            part.replace(path)
+        except ArtifactMissing:
+            return None
+        finally:
+            part.unlink(missing_ok=True)
+        if self.max_bytes is not None:
+            self.evict(keep=path)
+        return super().get(key)
+
+    def put(self, key: str, tensors: dict[str, torch.Tensor]) -> None:
+        super().put(key, tensors)
+        path = self.path(key)
+        if not path.is_file():  # larger than the cache's limit: not kept anywhere
+            return
+        with self.store.staging_path(".safetensors") as staged:
+            shutil.copyfile(path, staged)
+            self.store.commit(staged, self._key(key))
+        self._evict_stored(keep=self._key(key))
+
+    def _evict_stored(self, keep: str) -> None:
+        entries = sorted(self.store.objects(PREFIX + "/"), key=lambda o: o.modified)
+        total = sum(o.size_bytes for o in entries)
+        for obj in entries:
+            if total <= self.store_max_bytes:
+                break
+            if obj.key != keep:
+                self.store.delete(obj.key)
+                total -= obj.size_bytes
+                log.info("teacher-output cache: removed %s from the store to stay under %d bytes", obj.key,
+                         self.store_max_bytes)
