@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import BinaryIO
 
 from app.config import get_settings
@@ -58,8 +58,9 @@ class StagedFile:
 
 
 def check_key(key: str) -> str:
-    parts = PurePosixPath(key).parts
-    if not key or key.startswith("/") or any(p in ("..", ".") for p in parts) or "\\" in key:
+    # Split by hand: PurePosixPath drops "." and empty parts, so "./" would pass as the store's root.
+    parts = key.removesuffix("/").split("/")
+    if not key or key.startswith("/") or any(p in ("", ".", "..") for p in parts) or "\\" in key:
         raise ValueError(f"artifact key escapes the store: {key!r}")
     return key
 

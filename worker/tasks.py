@@ -7,6 +7,7 @@ from celery.signals import worker_init, worker_process_init, worker_process_shut
 from celery.utils.log import get_logger
 
 from app.config import announce_sandbox, get_settings
+from app.store import get_store
 from worker.celery_app import DELIVER_WEBHOOK, RUN_JOB, RUN_SWEEP_MEMBER, celery_app
 
 
@@ -52,7 +53,8 @@ def _set_threads(**_kwargs) -> None:
 def run_job(job_id: str) -> None:
     from worker.jobs.lifecycle import execute
 
-    execute(job_id, dispatch_members=dispatch_sweep)
+    with get_store().cache.held():  # the job's inputs stay in the local cache while it reads them
+        execute(job_id, dispatch_members=dispatch_sweep)
 
 
 def dispatch_sweep(job_id: str, run_ids: list[str]) -> None:
@@ -64,7 +66,8 @@ def dispatch_sweep(job_id: str, run_ids: list[str]) -> None:
 def run_sweep_member(job_id: str, run_id: str) -> None:
     from worker.jobs.sweeps import execute_member
 
-    execute_member(job_id, run_id)
+    with get_store().cache.held():
+        execute_member(job_id, run_id)
 
 
 @celery_app.task(name=DELIVER_WEBHOOK)

@@ -187,7 +187,8 @@ def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None,
                   database_url=None, api_env: dict[str, str] | None = None,
                   worker_env: dict[str, str] | None = None):
     """API + worker on 'embedded' (SQLite, SQLAlchemy broker), 'postgres_redis' (real servers) or 's3'
-    (embedded, with the artifact store in a fresh bucket of a moto server and a local directory per process).
+    (the real servers, with the artifact store in a fresh bucket of a moto server and a local directory per
+    process: the processes share nothing on disk, as on separate hosts).
 
     ``broker_url``: another Redis than the shared one (a test that kills its broker starts its own).
     ``database_url``: maps the fresh database's URL to the one the processes use (through a proxy, say).
@@ -196,9 +197,10 @@ def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None,
 
     var.mkdir(parents=True, exist_ok=True)
     env = {**base_env(var), **(extra_env or {})}
-    with (postgres_database() if kind == "postgres_redis" else _nothing()) as pg_url, \
+    servers = kind in ("postgres_redis", "s3")
+    with (postgres_database() if servers else _nothing()) as pg_url, \
             (moto_server(var / "moto.log") if kind == "s3" else _nothing()) as s3:
-        if kind == "postgres_redis":
+        if servers:
             if broker_url is None:
                 require(redis_up(), f"Redis at {REDIS_URL}")
             env["DISTILLERY_DATABASE_URL"] = database_url(pg_url) if database_url else pg_url
@@ -210,8 +212,6 @@ def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None,
         if s3 is not None:
             bucket = s3.new_bucket()
             env.update(s3.env(bucket, "distillery"))
-            env["DISTILLERY_DATABASE_URL"] = f"sqlite:///{var / 'distillery.sqlite3'}"
-            env["DISTILLERY_BROKER_URL"] = f"sqla+sqlite:///{var / 'broker.sqlite3'}"
             env.setdefault("DISTILLERY_LOCAL_CACHE_MAX_BYTES", str(S3_CACHE_BYTES))
         stack = Stack(env=env, var=var, port=free_port(), s3=s3, bucket=bucket)
         try:

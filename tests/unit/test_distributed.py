@@ -212,3 +212,22 @@ def test_multi_device_jobs_go_to_their_own_queue_only_when_one_is_set(embedded_e
     monkeypatch.setenv("DISTILLERY_MULTI_DEVICE_QUEUE", "gpu-hosts")
     clear_caches()
     assert (job_queue(1), job_queue(2), job_queue(8)) == ("gpu", "gpu-hosts", "gpu-hosts")
+
+
+def test_a_rank_killed_by_a_signal_is_the_cause_even_when_a_peer_failed_first_in_rank_order(tmp_path):
+    """With three ranks, rank 2's death by SIGKILL makes rank 1 fail on the broken connection; the run is a lost
+    rank (queued again to resume), not rank 1's failure (which would fail the job for good)."""
+    import subprocess
+    import sys
+
+    from worker.engine.distributed import _fate
+
+    peer = subprocess.Popen([sys.executable, "-c", "raise SystemExit(1)"])
+    killed = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    killed.send_signal(signal.SIGKILL)
+    killed.wait()
+    peer.wait()
+    (tmp_path / "rank1.error").write_text("Connection closed by peer")
+    fate = _fate([peer, killed], str(tmp_path), wait=0)
+    assert isinstance(fate, RankLost) and "rank 2 of 3" in str(fate) and "SIGKILL" in str(fate)
+    assert "rank 1 of 2 failed: Connection closed by peer" in str(_fate([peer], str(tmp_path), wait=0))

@@ -219,3 +219,21 @@ def test_out_of_memory_gets_advice(client, teacher_file, monkeypatch):
     job = run_job(client, teacher_ids=[upload_teacher(client, teacher_file)], transfer_set_id=digits_set(client))
     assert job["status"] == "failed"
     assert "ran out of memory" in job["error"] and "lower batch_size" in job["error"]
+
+
+def test_a_failed_jobs_reason_shows_no_server_path(embedded_env):
+    """A job's error is read by its tenant: an OSError's path, and this host's directories in any message
+    (a rank's error, a library's), are cut out, and the rest of the message is kept."""
+    import tempfile
+
+    from app.config import get_settings
+    from worker.jobs.ending import reason
+
+    cache = get_settings().resolved_local_cache_dir / "files" / "abc-teacher.pt2"
+    gone = reason(FileNotFoundError(2, "No such file or directory", str(cache)))
+    assert gone == "FileNotFoundError: No such file or directory"
+    rank = reason(RuntimeError(f"rank 1 of 2 failed: cannot open '{tempfile.gettempdir()}/distillery-ranks-x/p'"))
+    assert rank == "rank 1 of 2 failed: cannot open '<server path>'"
+    other = reason(ValueError(f"bad shape in {embedded_env.resolve()}/artifacts/teachers/t.pt: [3, 4]"))
+    assert other == "ValueError: bad shape in <server path>: [3, 4]"
+    assert reason(ValueError("learning_rate too large")) == "ValueError: learning_rate too large"

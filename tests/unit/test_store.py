@@ -6,6 +6,7 @@ import hashlib
 import io
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -149,7 +150,8 @@ def test_reads_are_cached_locally_within_the_bound(s3_server, tmp_path):
     time.sleep(0.05)
     where.store.open_local("a/1", shas["a/1"])  # a/1 used again: a/2 is now the least recently used
     where.store.open_local("a/3", shas["a/3"])  # three do not fit: a/2 goes
-    cached = sorted(p.name.rsplit("-", 1)[1] for p in where.store.cache.root.iterdir() if p.name != ".incoming")
+    cached = sorted(p.name.rsplit("-", 1)[1] for p in where.store.cache.root.iterdir()
+                    if p.name not in (".incoming", ".locks"))
     assert cached == ["1", "3"]
     assert sum(size for _, size, _ in where.store.cache.entries()) <= 250_000
 
@@ -235,3 +237,48 @@ def test_the_orphan_sweep_and_job_deletion_work_on_a_bucket(s3_server, embedded_
         assert keys == ["cache/teacher_outputs/ab/abcd.safetensors", f"teachers/{r.json()['id']}.pt"]
         assert client.delete(f"/v1/teachers/{r.json()['id']}").status_code == 204
         assert sorted(s3_server.keys(bucket)) == ["p/cache/teacher_outputs/ab/abcd.safetensors"]
+
+
+_EVICT_ELSEWHERE = """
+import sys
+from app.local_cache import LocalCache
+cache = LocalCache(sys.argv[1], int(sys.argv[2]))
+print(len(cache.evict()))
+"""
+
+
+def test_entries_a_task_holds_are_not_evicted_by_any_process_until_it_ends(tmp_path):
+    """Eviction in another process (another worker on the host) passes over what a running task holds: a job
+    reads its inputs by path for its whole run. Once the task's block ends they are evictable again."""
+    import subprocess
+    import sys
+
+    cache = LocalCache(tmp_path / "cache", max_bytes=1000)
+
+    def make(size):
+        return lambda dest: dest.write_bytes(b"x" * size)
+
+    def evict_elsewhere(limit) -> int:
+        out = subprocess.run([sys.executable, "-c", _EVICT_ELSEWHERE, str(cache.root), str(limit)],
+                             capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[2])
+        return int(out.stdout)
+
+    with cache.held():
+        inputs = cache.fetch("inputs", make(800))
+        other = cache.fetch("other", make(800))  # past the bound: evicts, but not "inputs", which is held
+        assert inputs.exists() and other.exists()
+        assert evict_elsewhere(0) == 0  # held by this process: another one leaves both
+        assert inputs.exists() and other.exists()
+    assert evict_elsewhere(0) == 2  # the task has ended: both go
+    assert not inputs.exists() and not other.exists()
+    loose = cache.fetch("loose", make(10))  # outside a task nothing is pinned
+    assert evict_elsewhere(0) == 1 and not loose.exists()
+
+
+def test_keys_that_name_the_store_itself_or_leave_it_are_refused(where):
+    """delete_prefix("./") would otherwise remove everything in the store."""
+    commit_bytes(where.store, "kept/1", b"still here")
+    for key in (".", "./", "a/./b", "a//b", "../x", "/x", "a/..", ""):
+        with pytest.raises(ValueError, match="escapes the store"):
+            where.store.delete_prefix(key)
+    assert where.store.exists("kept/1")

@@ -199,7 +199,8 @@ def train_distributed(make_student: Callable[[], nn.Module], train, val, cfg, *,
                               wait_for_workers=False)
         children: list[subprocess.Popen] = []
         try:
-            children = [_start_rank(r, world, store.port, tmp) for r in range(1, world)]
+            for r in range(1, world):  # one by one: if a start fails, those already started are killed below
+                children.append(_start_rank(r, world, store.port, tmp))
             _await_ranks(store, children, tmp)
             here = rank_device(device, 0)
             if here.type == "cuda":
@@ -248,19 +249,21 @@ def _await_ranks(store, children: list[subprocess.Popen], tmp: str) -> None:
 
 
 def _fate(children: list[subprocess.Popen], tmp: str, wait: float) -> Exception | None:
-    """Why a child ended, if one did (waiting up to ``wait`` seconds for a dying one's exit status)."""
+    """Why a child ended, if one did (waiting up to ``wait`` seconds for a dying one's exit status). A rank
+    killed by a signal comes first: when one dies, its peers fail on the broken connection, and those
+    failures are its consequence, not the cause."""
     deadline = time.monotonic() + wait
     while True:
-        for rank, proc in enumerate(children, start=1):
-            code = proc.poll()
-            if code is None or code == 0:
-                continue
-            if code < 0:
+        ended = [(rank, proc, proc.poll()) for rank, proc in enumerate(children, start=1)]
+        for rank, proc, code in ended:
+            if code is not None and code < 0:
                 return RankLost(f"rank {rank} of {len(children) + 1} (pid {proc.pid}) was killed by signal "
                                 f"{signal.Signals(-code).name}")
-            error = Path(tmp) / f"rank{rank}.error"
-            message = error.read_text() if error.exists() else f"exit status {code}"
-            return RankFailed(f"rank {rank} of {len(children) + 1} failed: {message}")
+        for rank, _proc, code in ended:
+            if code is not None and code > 0:
+                error = Path(tmp) / f"rank{rank}.error"
+                message = error.read_text() if error.exists() else f"exit status {code}"
+                return RankFailed(f"rank {rank} of {len(children) + 1} failed: {message}")
         if time.monotonic() >= deadline:
             return None
         time.sleep(0.05)
@@ -299,6 +302,8 @@ def _child(argv: list[str]) -> int:
     _die_with(parent)
     torch.set_num_threads(threads)
     try:
+        # Full pickle, of a file rank 0 wrote a moment ago into its own private (0700) directory: the student's
+        # factory and the config are code and objects. Nothing a tenant uploaded is in it but tensors.
         job = torch.load(Path(tmp) / PAYLOAD, weights_only=False, mmap=True)
         cfg = job["cfg"]
         device = rank_device(resolve_device(cfg.device), rank)

@@ -2,7 +2,9 @@
 telling a fault of the database (the reaper's business) from a fault of the job."""
 
 import logging
+import re
 from datetime import UTC, datetime
+from pathlib import Path
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
@@ -29,7 +31,23 @@ def reason(exc: Exception) -> str:
         first = str(exc).splitlines()[0] if str(exc) else ""
         return (f"the GPU ran out of memory ({first[:200]}); lower batch_size, use precision 'bf16', or pick a "
                 "smaller student")
-    return str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
+    if isinstance(exc, OSError) and exc.strerror:  # its str() carries the file's path; strerror never does
+        return f"{type(exc).__name__}: {exc.strerror}"
+    return hide_server_paths(str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}")
+
+
+def hide_server_paths(text: str) -> str:
+    """The text with this host's directories (the var directory, the local cache, temporary files, the code)
+    cut out: a job's error is read by its tenant, and where we keep things is none of theirs."""
+    import sys
+    import tempfile
+
+    settings = get_settings()
+    roots = {settings.var_dir.resolve(), settings.resolved_local_cache_dir, settings.resolved_artifact_dir,
+             Path(tempfile.gettempdir()).resolve(), Path(__file__).resolve().parents[2], Path(sys.prefix).resolve()}
+    for root in sorted({str(r) for r in roots if str(r) != "/"}, key=len, reverse=True):
+        text = re.sub(re.escape(root) + r"[^\s'\"():,]*", "<server path>", text)
+    return text
 
 
 def database_trouble(exc: BaseException) -> bool:

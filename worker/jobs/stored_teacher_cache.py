@@ -8,7 +8,9 @@ written are removed past it. A removed entry is only a miss, rebuilt by the next
 """
 
 import logging
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import torch
@@ -43,11 +45,17 @@ class StoredTeacherCache(TeacherOutputCache):
             return hit
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_suffix(".part")
+        # A name of its own: another worker on the host may be fetching the same entry at the same moment.
+        fd, name = tempfile.mkstemp(dir=path.parent, suffix=".part")
+        os.close(fd)
+        part = Path(name)
         try:
             self.store.download(self._key(key), part)
             part.replace(path)
         except ArtifactMissing:
+            return None
+        except Exception as exc:  # a cache: the bucket out of reach costs a teacher pass, not the job
+            log.warning("teacher-output cache: could not fetch an entry (%s); computing it", type(exc).__name__)
             return None
         finally:
             part.unlink(missing_ok=True)

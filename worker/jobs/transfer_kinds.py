@@ -55,6 +55,9 @@ def unpacked_archive(ts: TransferSet, store: ArtifactStore) -> Path:
     """The archive unpacked in this process's local cache (with the limits it was accepted under).
     Sets registered before archives were kept packed name a folder of a directory store instead."""
     if ts.artifact is None:
+        if not store.local:
+            raise ValueError(f"transfer set {ts.id} was registered as an unpacked folder on a shared directory, "
+                             "before image archives were kept in the artifact store; upload its archive again")
         return store.path(ts.spec["extracted"])
     settings = get_settings()
 
