@@ -10,6 +10,7 @@ from torch import nn
 
 from models.distill_config import DistillConfig
 from models.transfer_sets import load_builtin
+from tests.unit.test_engine import BlowsUp
 from worker.engine.loop import Split, teacher_logits, train_student, validation_split
 from worker.engine.members import train_members
 from worker.engine.training import Cancelled, TrainingDiverged
@@ -71,19 +72,6 @@ def splits(teacher_file):
     tr, va = validation_split(len(x), 0.1, 0)
     full = Split(x, y, teacher_logits([torch.jit.load(str(teacher_file))], x, device="cpu"))
     return full.subset(tr), full.subset(va)
-
-
-class BlowsUp(nn.Module):
-    """Finite for two forward passes, then NaN."""
-
-    def __init__(self):
-        super().__init__()
-        self.lin = nn.Linear(64, 10)
-        self.calls = 0
-
-    def forward(self, x):
-        self.calls += 1
-        return self.lin(x) * (float("nan") if self.calls > 2 else 1.0)
 
 
 def single(make_student, train, val, cfg, **kw):
