@@ -130,13 +130,19 @@ def teacher_outputs(exp: Experiment, device, hooks: Hooks) -> tuple[torch.Tensor
 class _Prepared:
     """The splits every run of an experiment trains and is measured on."""
 
-    train: Split
     train_full: Split  # before classes are omitted: with val_full, what bias correction tunes on
-    val: Split
     val_full: Split
-    folds: list[tuple[Split, Split]]  # temperature "auto"'s (train, validation) splits; the first is (train, val)
+    folds: list[tuple[Split, Split]]  # (train, validation) as runs see them; temperature "auto" scores on each
     test: Split | None
     teacher_probs: torch.Tensor | None  # on the test split, at T = 1
+
+    @property
+    def train(self) -> Split:
+        return self.folds[0][0]
+
+    @property
+    def val(self) -> Split:
+        return self.folds[0][1]
 
 
 def _prepare(exp: Experiment, hooks: Hooks) -> _Prepared:
@@ -145,25 +151,22 @@ def _prepare(exp: Experiment, hooks: Hooks) -> _Prepared:
     train_logits, test_logits = teacher_outputs(exp, device, hooks)
     full = _tensors(exp.data.x_train, exp.data.y_train)
     full.teacher_logits = train_logits
-    folds = []
     if exp.validation is not None:
         val = _tensors(exp.validation.x_train, exp.validation.y_train)
         val.teacher_logits = teacher_logits(exp.teachers, val.x, device=device)
-        train_full = full
+        splits = [(full, val)]
     elif cfg.auto_temperature and cfg.validation_folds > 1:
-        folds = [(full.subset(t), full.subset(v)) for t, v in fold_indices(len(full), cfg.validation_folds, cfg.seed)]
-        train_full, val = folds[0]
+        splits = [(full.subset(t), full.subset(v)) for t, v in fold_indices(len(full), cfg.validation_folds, cfg.seed)]
     else:
         train_idx, val_idx = validation_split(len(full), cfg.validation_fraction, cfg.seed)
-        train_full, val = full.subset(train_idx), full.subset(val_idx)
-    val_full = val
-    folds = [(_trainable(t, exp, cfg), _without(v, exp.omit_classes)) for t, v in folds or [(train_full, val)]]
-    train, val = folds[0]
+        splits = [(full.subset(train_idx), full.subset(val_idx))]
+    train_full, val_full = splits[0]
+    folds = [(_trainable(t, exp, cfg), _without(v, exp.omit_classes)) for t, v in splits]
     test, teacher_probs = None, None
     if exp.data.x_test is not None:
         test = _tensors(exp.data.x_test, exp.data.y_test)
         teacher_probs = ensemble_log_probs(test_logits, 1.0, cfg.ensemble).exp()
-    return _Prepared(train, train_full, val, val_full, folds, test, teacher_probs)
+    return _Prepared(train_full, val_full, folds, test, teacher_probs)
 
 
 def _trainable(split: Split, exp: Experiment, cfg: DistillConfig) -> Split:
@@ -175,11 +178,10 @@ def _trainable(split: Split, exp: Experiment, cfg: DistillConfig) -> Split:
 
 def _measure(exp: Experiment, prep: _Prepared, name: str, outcome: TrainResult) -> tuple[dict, PlainSoftmax]:
     """A trained run's result (best epoch, validation and test reports) and its plain-softmax student."""
+    best = outcome.history[outcome.best_epoch - 1]
     result: dict = {"best_epoch": outcome.best_epoch, "epochs_run": outcome.epochs_run,
                     "stopped_early": outcome.stopped_early,
-                    "val_accuracy": outcome.history[outcome.best_epoch - 1].get("val_accuracy"),
-                    "val_cross_entropy": outcome.history[outcome.best_epoch - 1].get("val_cross_entropy"),
-                    "val_teacher_agreement": outcome.history[outcome.best_epoch - 1].get("val_teacher_agreement")}
+                    **{k: best.get(k) for k in ("val_accuracy", "val_cross_entropy", "val_teacher_agreement")}}
     logit_bias = None
     # Only the distilled student gets the raise: the baseline stays the paper's comparison.
     if name == "distilled" and exp.omit_classes and exp.bias_correction:
@@ -243,13 +245,13 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
             train = train_student if run_cfg.devices == 1 else partial(train_distributed,
                                                                        max_cpu_processes=exp.max_cpu_processes)
             outcome = train(exp.make_student, run_train, prep.val, run_cfg,
-                                    on_epoch=_epoch_done(hooks, name, run_cfg),
-                                    on_step=lambda e, i, n, name=name: hooks.step_done(name, e, i, n),
-                                    should_stop=hooks.should_stop,
-                                    teachers=exp.teachers if name == "distilled" else None,
-                                    max_device_bytes=exp.max_device_bytes,
-                                    on_checkpoint=lambda state, name=name: hooks.checkpoint(name, state),
-                                    resume=hooks.resume_state(name))
+                            on_epoch=_epoch_done(hooks, name, run_cfg),
+                            on_step=lambda e, i, n, name=name: hooks.step_done(name, e, i, n),
+                            should_stop=hooks.should_stop,
+                            teachers=exp.teachers if name == "distilled" else None,
+                            max_device_bytes=exp.max_device_bytes,
+                            on_checkpoint=lambda state, name=name: hooks.checkpoint(name, state),
+                            resume=hooks.resume_state(name))
         result, student = _measure(exp, prep, name, outcome)
         if run_cfg.auto_temperature:
             result["temperature"] = results["temperature_search"]["chosen"]

@@ -82,9 +82,6 @@ def search_temperature(make_student: Callable[[], nn.Module], folds: list[tuple[
         values = [key(c.history[-1]) for c in candidates[t]]
         return None if any(v is None for v in values) else sum(values) / len(values)
 
-    def rank_score(t: float) -> float:
-        return mean(t, score)
-
     for number, size in enumerate(sizes, start=1):
         assert len(alive) == size
         stop_at = per_round * number
@@ -92,17 +89,17 @@ def search_temperature(make_student: Callable[[], nn.Module], folds: list[tuple[
             for c in candidates[t]:
                 train, val = folds[c.fold]
                 _advance(make_student, train, val, cfg, c, stop_at, should_stop, train_kw)
-        ranked = sorted(alive, key=lambda t: (rank_score(t), grid.index(t)))
+        ranked = sorted(alive, key=lambda t: (mean(t, score), grid.index(t)))
         keep = max(1, size // 2)
         for rank, t in enumerate(ranked):
             rows.append({"name": f"round {number} T={t:g}", "round": number, "temperature": t,
                          "epochs": candidates[t][0].epochs,
                          "val_cross_entropy": mean(t, lambda h: h.get("val_cross_entropy")),
                          "val_accuracy": mean(t, lambda h: h.get("val_accuracy")),
-                         "score": rank_score(t), "folds": len(folds),
+                         "score": mean(t, score), "folds": len(folds),
                          "status": "continues" if rank < keep else "dropped"})
         if len(ranked) > 1:
-            margin = rank_score(ranked[1]) - rank_score(ranked[0])
+            margin = mean(ranked[1], score) - mean(ranked[0], score)
         alive = ranked[:keep]
         event("temperature_round", f"round {number}: {size} temperatures trained to epoch {stop_at}"
               + (f" on each of {len(folds)} folds" if len(folds) > 1 else "")
