@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/batch_sizes.py [--batch-sizes 32,64,128,256] [--samples 16384] [--epochs 4]
                                           [--rounds 3] [--case mlp|cnn] [--no-service] [--json out.json]
+                                          [--compare-root DIR] [--profile BATCH]
 
 For each batch size it measures, in rounds so that a slow spell of a shared machine hits every variant alike:
   student alone   a hand-written loop training the student on labels, no teacher (bench/engine.py's
@@ -11,6 +12,8 @@ For each batch size it measures, in rounds so that a slow spell of a shared mach
                   should_stop polled at most once a second, as worker/jobs/hooks.py's hooks do)
   service         a real job through the API and one Celery worker on the embedded defaults
                   (tests/integration/stack.py), its samples/s read from GET /v1/jobs/{id}/metrics
+  before          with --compare-root DIR: the same job on an API and worker run from another checkout (the
+                  engine before a change), interleaved with the others
 Samples/s is the median over epochs after the first; each figure is the median over the rounds, and each
 ratio the median of the rounds' ratios (with their range). The teacher's outputs are cached (one warm-up job
 fills the cache before the rounds). A benchmark: it asserts nothing about time.
@@ -40,6 +43,7 @@ from models.zoo import build_student  # noqa: E402
 from tests.integration.stack import TERMINAL  # noqa: E402
 from worker.engine.loop import Split, teacher_logits, train_student  # noqa: E402
 
+CPU = torch.device("cpu")
 CASES = {
     # name: (sample shape, teacher spec, student spec)
     "mlp": ([784], {"arch": "mlp", "hidden_sizes": [1200, 1200]}, {"arch": "mlp", "hidden_sizes": [128, 128]}),
@@ -89,13 +93,27 @@ def fresh_student(case: str):
     return make_student(case)
 
 
-def student_alone(case: str, x, y, batch: int, epochs: int) -> float:
-    return steady(hand_loop(fresh_student(case), x, y, torch.device("cpu"), epochs, batch=batch))
+def profile(case: str, x, y, cached, batch: int, epochs: int, device=CPU, top: int = 12) -> str:
+    """torch.profiler over the engine in process (the job's callbacks included): the operators and Python
+    functions with the most self CPU time, as a table."""
+    from torch.profiler import ProfilerActivity
+    from torch.profiler import profile as torch_profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    engine_in_process(case, x, y, cached, batch, 1, device)  # warm-up: first-call costs are not per step
+    with torch_profile(activities=activities) as prof:
+        engine_in_process(case, x, y, cached, batch, epochs, device)
+    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=top)
 
 
-def engine_in_process(case: str, x, y, cached, batch: int, epochs: int) -> float:
+def student_alone(case: str, x, y, batch: int, epochs: int, device=CPU) -> float:
+    return steady(hand_loop(fresh_student(case).to(device), x.to(device), y.to(device), device, epochs,
+                            batch=batch))
+
+
+def engine_in_process(case: str, x, y, cached, batch: int, epochs: int, device=CPU) -> float:
     cfg = DistillConfig(epochs=epochs, batch_size=batch, learning_rate=LR, temperature=T, soft_weight=A,
-                        hard_weight=B, device="cpu", validation_fraction=0)
+                        hard_weight=B, device=device.type, validation_fraction=0)
     hooks = JobLikeHooks()
     out = train_student(lambda: fresh_student(case), Split(x, y, cached[None]), None, cfg, on_step=hooks.on_step,
                         should_stop=hooks.should_stop)
@@ -105,11 +123,11 @@ def engine_in_process(case: str, x, y, cached, batch: int, epochs: int) -> float
 class Service:
     """A real API and worker (embedded defaults) with the case's teacher and transfer set uploaded."""
 
-    def __init__(self, case: str, x, y, tmp: Path, worker_env: dict[str, str]):
-        from tests.integration.stack import running_stack
+    def __init__(self, case: str, x, y, tmp: Path, worker_env: dict[str, str], root: Path | None = None):
+        from tests.integration.stack import ROOT, running_stack
 
         self.case, self.tmp = case, tmp
-        self._cm = running_stack("embedded", tmp / "stack", worker_env)
+        self._cm = running_stack("embedded", tmp / "stack", worker_env, root=root or ROOT)
         self.stack = self._cm.__enter__()
         self.client = self.stack.client()
         teacher_file = tmp / "teacher.pt"
@@ -161,14 +179,19 @@ def spread(values: list[float]) -> dict:
 
 
 def run(case: str, batch_sizes: list[int], n: int, epochs: int, rounds: int, service: bool,
-        worker_env: dict[str, str]) -> dict:
+        worker_env: dict[str, str], compare_root: Path | None = None, device=CPU) -> dict:
     x, y = make_data(case, n)
-    cached = teacher_logits([make_teacher(case)], x, device=torch.device("cpu"))[0]
+    cached = teacher_logits([make_teacher(case)], x, device=device)[0].cpu()
     per_round: list[dict[int, dict[str, float]]] = []
     threads = None
     with tempfile.TemporaryDirectory() as tmp:
-        svc = Service(case, x, y, Path(tmp), worker_env) if service else None
+        svc = Service(case, x, y, Path(tmp) / "now", worker_env) if service else None
+        before = None
         try:
+            if compare_root is not None:
+                before = Service(case, x, y, Path(tmp) / "before", worker_env, compare_root)
+                print("warm-up job on the compared checkout ...", file=sys.stderr)
+                before.job(max(batch_sizes), 1)
             if svc is not None:
                 print("warm-up job (fills the teacher-output cache) ...", file=sys.stderr)
                 svc.job(max(batch_sizes), 1)
@@ -177,15 +200,18 @@ def run(case: str, batch_sizes: list[int], n: int, epochs: int, rounds: int, ser
                 row = {}
                 for batch in batch_sizes:
                     print(f"round {r + 1}/{rounds}, batch {batch} ...", file=sys.stderr)
-                    rates = {"student_alone": student_alone(case, x, y, batch, epochs),
-                             "engine": engine_in_process(case, x, y, cached, batch, epochs)}
+                    rates = {"student_alone": student_alone(case, x, y, batch, epochs, device),
+                             "engine": engine_in_process(case, x, y, cached, batch, epochs, device)}
                     if svc is not None:
                         rates["service"] = svc.job(batch, epochs)
+                    if before is not None:
+                        rates["service_before"] = before.job(batch, epochs)
                     row[batch] = rates
                 per_round.append(row)
         finally:
-            if svc is not None:
-                svc.close()
+            for service_ in (svc, before):
+                if service_ is not None:
+                    service_.close()
     results = []
     for batch in batch_sizes:
         rows = [r[batch] for r in per_round]
@@ -195,14 +221,19 @@ def run(case: str, batch_sizes: list[int], n: int, epochs: int, rounds: int, ser
                             for k in rows[0] if k != "student_alone"},
                  "rounds": rows}
         results.append(entry)
-    return {"case": case, "samples": n, "epochs": epochs, "rounds": rounds, "bench_threads": torch.get_num_threads(),
+    return {"case": case, "device": device.type, "samples": n, "epochs": epochs, "rounds": rounds,
+            "bench_threads": torch.get_num_threads(),
             "worker_threads": threads, "worker_env": worker_env, "results": results}
 
 
 def table(report: dict) -> str:
-    service = "service" in report["results"][0]["samples_per_second"]
+    measured = report["results"][0]["samples_per_second"]
+    service, before = "service" in measured, "service_before" in measured
     head = "| batch | student alone | engine in-process | engine / alone |"
     rule = "|---|---|---|---|"
+    if before:
+        head += " service, compared checkout | before / alone |"
+        rule += "---|---|"
     if service:
         head += " through the service | service / alone |"
         rule += "---|---|"
@@ -215,6 +246,8 @@ def table(report: dict) -> str:
             return f"{v['median']:.2f} ({v['min']:.2f}–{v['max']:.2f})"
 
         line = f"| {e['batch_size']} | {s['student_alone']:,.0f} | {s['engine']:,.0f} | {ratio('engine')} |"
+        if before:
+            line += f" {s['service_before']:,.0f} | {ratio('service_before')} |"
         if service:
             line += f" {s['service']:,.0f} | {ratio('service')} |"
         lines.append(line)
@@ -231,18 +264,34 @@ def main() -> None:
     parser.add_argument("--no-service", action="store_true", help="only the in-process variants")
     parser.add_argument("--worker-env", action="append", default=[], metavar="KEY=VALUE",
                         help="extra environment for the worker (repeatable)")
-    parser.add_argument("--device", default="cpu", choices=["cpu"], help="CPU only (as the service's worker here)")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"],
+                        help="where the in-process variants train; with cuda the service is left out (its worker "
+                             "would pick its own device), so pass --no-service")
     parser.add_argument("--threads", type=int, default=0,
                         help="intra-op threads of this process and (unless --worker-env sets it) of the worker's "
                              "pool process (DISTILLERY_WORKER_THREADS); 0: torch's default here, the worker's own")
+    parser.add_argument("--compare-root", type=Path, metavar="DIR",
+                        help="also run a job on an API and worker from another checkout (git worktree add DIR "
+                             "COMMIT) each round, for before and after measured side by side")
+    parser.add_argument("--profile", type=int, metavar="BATCH",
+                        help="instead of measuring: profile the engine in process at this batch size with "
+                             "torch.profiler and print the top entries by self CPU time")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     worker_env = dict(kv.split("=", 1) for kv in args.worker_env)
     if args.threads:
         torch.set_num_threads(args.threads)
         worker_env.setdefault("DISTILLERY_WORKER_THREADS", str(args.threads))
+    device = torch.device(args.device)
+    if device.type == "cuda" and not args.no_service:
+        parser.error("--device cuda measures in process only: add --no-service")
+    if args.profile:
+        x, y = make_data(args.case, args.samples)
+        cached = teacher_logits([make_teacher(args.case)], x, device=device)[0].cpu()
+        print(profile(args.case, x, y, cached, args.profile, args.epochs, device))
+        return
     report = run(args.case, [int(b) for b in args.batch_sizes.split(",")], args.samples, args.epochs, args.rounds,
-                 not args.no_service, worker_env)
+                 not args.no_service, worker_env, args.compare_root, device)
     report["torch"] = torch.__version__
     print(f"\n{args.case}: {CASES[args.case][1]} teacher -> {CASES[args.case][2]} student, {args.samples} samples, "
           f"{args.epochs} epochs, {args.rounds} rounds; this process: {report['bench_threads']} intra-op threads, "

@@ -80,6 +80,7 @@ class Stack:
     starts: dict[str, int] = field(default_factory=dict)  # where each process's latest start begins in its log
     s3: S3Server | None = None  # the "s3" kind: the server and bucket that hold the artifact store
     bucket: str | None = None
+    root: Path = ROOT  # the checkout whose code the processes run (a benchmark may compare an older one)
 
     def local_dir(self, name: str) -> Path:
         """The "s3" kind gives every process its own local directory (staging, local cache): nothing passes
@@ -97,7 +98,7 @@ class Stack:
         log = open(self.var / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
         self.starts[name] = log.tell()
         own = {"DISTILLERY_VAR_DIR": str(self.local_dir(name))} if self.s3 else {}
-        proc = subprocess.Popen(args, cwd=ROOT, env={**self.env, **own, **(env or {})}, stdout=log,
+        proc = subprocess.Popen(args, cwd=self.root, env={**self.env, **own, **(env or {})}, stdout=log,
                                 stderr=subprocess.STDOUT, start_new_session=True)
         self.procs[name] = proc
         return proc
@@ -185,16 +186,15 @@ def base_env(var: Path) -> dict[str, str]:
 @contextmanager
 def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None, *, broker_url: str | None = None,
                   database_url=None, api_env: dict[str, str] | None = None,
-                  worker_env: dict[str, str] | None = None):
+                  worker_env: dict[str, str] | None = None, root: Path = ROOT):
     """API + worker on 'embedded' (SQLite, SQLAlchemy broker), 'postgres_redis' (real servers) or 's3'
     (the real servers, with the artifact store in a fresh bucket of a moto server and a local directory per
     process: the processes share nothing on disk, as on separate hosts).
 
     ``broker_url``: another Redis than the shared one (a test that kills its broker starts its own).
     ``database_url``: maps the fresh database's URL to the one the processes use (through a proxy, say).
-    ``api_env``, ``worker_env``: settings for the first API or worker process only."""
-    from app.db import upgrade
-
+    ``api_env``, ``worker_env``: settings for the first API or worker process only.
+    ``root``: another checkout to run (its own migrations included), for a benchmark's before and after."""
     var.mkdir(parents=True, exist_ok=True)
     env = {**base_env(var), **(extra_env or {})}
     servers = kind in ("postgres_redis", "s3")
@@ -205,21 +205,31 @@ def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None,
                 require(redis_up(), f"Redis at {REDIS_URL}")
             env["DISTILLERY_DATABASE_URL"] = database_url(pg_url) if database_url else pg_url
             env["DISTILLERY_BROKER_URL"] = broker_url or REDIS_URL
-            upgrade(pg_url)
+            _upgrade(pg_url, root)
         else:
-            upgrade(f"sqlite:///{var / 'distillery.sqlite3'}")
+            _upgrade(f"sqlite:///{var / 'distillery.sqlite3'}", root)
         bucket = None
         if s3 is not None:
             bucket = s3.new_bucket()
             env.update(s3.env(bucket, "distillery"))
             env.setdefault("DISTILLERY_LOCAL_CACHE_MAX_BYTES", str(S3_CACHE_BYTES))
-        stack = Stack(env=env, var=var, port=free_port(), s3=s3, bucket=bucket)
+        stack = Stack(env=env, var=var, port=free_port(), s3=s3, bucket=bucket, root=root)
         try:
             stack.start_worker(env=worker_env)
             stack.start_api(env=api_env)
             yield stack
         finally:
             stack.stop_all()
+
+
+def _upgrade(url: str, root: Path) -> None:
+    if root == ROOT:
+        from app.db import upgrade
+
+        upgrade(url)
+    else:  # an older checkout's schema is its own migrations' head, not this one's
+        subprocess.run([sys.executable, "-c", f"from app.db import upgrade; upgrade({url!r})"], cwd=root,
+                       check=True)
 
 
 @contextmanager

@@ -41,6 +41,8 @@ def test_gpu_check_script_runs_its_steps_on_the_cpu(tmp_path):
                    capture_output=True, text=True, timeout=300)
     engine = json.loads((tmp_path / "engine_cpu.json").read_text())
     batched = json.loads((tmp_path / "batched_members_cpu.json").read_text())
+    batch_sizes = json.loads((tmp_path / "batch_sizes_cpu.json").read_text())
+    assert [r["batch_size"] for r in batch_sizes["results"]] == [32, 64, 128, 256]
     assert len(engine["results"]) == 3 and engine["sweep"]["members"] == 5
     assert len(batched["results"]) == 2
     assert "| case |" in (tmp_path / "engine_cpu.md").read_text()
@@ -55,6 +57,20 @@ def test_batch_size_benchmark_reports_each_batch_size_in_process(tmp_path):
         assert all(math.isfinite(v) and v > 0 for v in entry["samples_per_second"].values())
         assert set(entry["ratios"]) == {"engine / student_alone"}
     assert report["bench_threads"] == 1
+
+
+def test_batch_size_benchmark_profiles_the_engine_step(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "bench" / "batch_sizes.py"), "--profile", "16", "--samples",
+                          "96", "--epochs", "1", "--threads", "1"], check=True, capture_output=True, text=True,
+                         timeout=300).stdout
+    # torch.profiler's table of the MLP student's step: its matmuls and the fused optimizer are in it
+    assert "Self CPU" in out and "aten::addmm" in out
+
+
+def test_batch_size_benchmark_refuses_the_service_on_a_gpu():
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "batch_sizes.py"), "--device", "cuda"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "--no-service" in done.stderr
 
 
 def test_methods_table_reports_every_method_temperature_and_auto_row(tmp_path):
