@@ -136,6 +136,14 @@ class ArtifactStore:
     def delete(self, key: str) -> None:
         self.backend.delete(check_key(key))
 
+    def touch(self, key: str) -> None:
+        """Dates ``key`` as modified now, so that age-ordered eviction (``objects``' ``modified``) treats it as
+        just used. Raises ArtifactMissing when it is not stored."""
+        try:
+            self.backend.touch(check_key(key))
+        except KeyError:
+            raise ArtifactMissing(key) from None
+
     def delete_prefix(self, prefix: str) -> None:
         """Every file whose key starts with the folder ``prefix``."""
         self.backend.delete_prefix(check_key(prefix.rstrip("/")) + "/")

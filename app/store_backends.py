@@ -6,6 +6,7 @@ and checked locally (``put``), so a refused or broken upload never reaches them.
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +59,12 @@ class DirectoryBackend:
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
         self._prune(self.path(key).parent)
+
+    def touch(self, key: str) -> None:
+        try:
+            os.utime(self.path(key))
+        except FileNotFoundError:
+            raise KeyError(key) from None
 
     def delete_prefix(self, prefix: str) -> None:
         shutil.rmtree(self.path(prefix.rstrip("/")), ignore_errors=True)
@@ -140,6 +147,14 @@ class ObjectBackend:
             self.fs.rm_file(self._path(key))
         except FileNotFoundError:
             pass
+
+    def touch(self, key: str) -> None:
+        # An object store keeps no access time, and an object's LastModified changes only when it is written:
+        # a server-side copy onto itself with new metadata is that write, without sending its bytes again.
+        try:
+            self.fs.setxattr(self._path(key), last_used=str(int(time.time())))
+        except FileNotFoundError:
+            raise KeyError(key) from None
 
     def delete_prefix(self, prefix: str) -> None:
         keys = [o.key for o in self.objects(prefix.rstrip("/") + "/")]

@@ -282,3 +282,45 @@ def test_keys_that_name_the_store_itself_or_leave_it_are_refused(where):
         with pytest.raises(ValueError, match="escapes the store"):
             where.store.delete_prefix(key)
     assert where.store.exists("kept/1")
+
+
+def test_the_buckets_teacher_outputs_are_evicted_least_recently_used_first(s3_server, tmp_path):
+    """A teacher's outputs that every job reads stay in the bucket while newer, unused ones come and go."""
+    import torch
+    from safetensors.torch import save
+
+    from worker.jobs.stored_teacher_cache import StoredTeacherCache
+
+    where = Where("s3", tmp_path, s3_server)
+    entry = {"logits": torch.zeros(64, 10)}
+    size = len(save(entry))
+    cache = StoredTeacherCache(tmp_path / "local", None, where.store, store_max_bytes=2 * size + size // 2)
+
+    def stored() -> list[str]:
+        return sorted(k.rsplit("/", 1)[-1].removesuffix(".safetensors") for k in where.stored())
+
+    cache.put("aa11", entry)
+    time.sleep(1.1)  # an object's LastModified counts whole seconds
+    cache.put("bb22", entry)
+    time.sleep(1.1)
+    assert cache.get("aa11") is not None  # a local hit: still a use of the bucket's entry
+    time.sleep(1.1)
+    cache.put("cc33", entry)  # past the bound: the least recently used goes, not the oldest written
+    assert stored() == ["aa11", "cc33"]
+    (tmp_path / "local").rename(tmp_path / "local-gone")  # another host: nothing local, read from the bucket
+    other = StoredTeacherCache(tmp_path / "local", None, where.store, store_max_bytes=2 * size + size // 2)
+    assert other.get("bb22") is None and other.get("aa11") is not None
+
+
+def test_touch_dates_a_file_anew_and_keeps_its_bytes(where):
+    commit_bytes(where.store, "t/1", b"the same bytes")
+    (first,) = where.store.objects("t/")
+    time.sleep(1.1)  # an object's LastModified counts whole seconds
+    where.store.touch("t/1")
+    (touched,) = where.store.objects("t/")
+    assert touched.modified > first.modified and touched.size_bytes == first.size_bytes
+    dest = where.tmp / "read"
+    where.store.download("t/1", dest)
+    assert dest.read_bytes() == b"the same bytes"
+    with pytest.raises(ArtifactMissing):
+        where.store.touch("t/never-stored")

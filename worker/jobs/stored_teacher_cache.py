@@ -3,8 +3,9 @@
 (the engine's TeacherOutputCache, under the local cache directory) spares downloading them again.
 
 With a directory store the engine's cache sits in the store's own folder, as before: nothing to mirror.
-The bucket's entries are bounded by the same DISTILLERY_TEACHER_CACHE_MAX_BYTES: after an upload the oldest
-written are removed past it. A removed entry is only a miss, rebuilt by the next job that needs it.
+The bucket's entries are bounded by the same DISTILLERY_TEACHER_CACHE_MAX_BYTES: after an upload the least
+recently used are removed past it (each use, a local hit included, dates the bucket's object anew). A removed
+entry is only a miss, rebuilt by the next job that needs it.
 """
 
 import logging
@@ -42,6 +43,7 @@ class StoredTeacherCache(TeacherOutputCache):
     def get(self, key: str) -> dict[str, torch.Tensor] | None:
         hit = super().get(key)
         if hit is not None:
+            self._used(key)
             return hit
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -61,7 +63,17 @@ class StoredTeacherCache(TeacherOutputCache):
             part.unlink(missing_ok=True)
         if self.max_bytes is not None:
             self.evict(keep=path)
+        self._used(key)
         return super().get(key)
+
+    def _used(self, key: str) -> None:
+        """Marks the bucket's entry as just used, which is what its eviction orders by."""
+        try:
+            self.store.touch(self._key(key))
+        except ArtifactMissing:  # another worker evicted it meanwhile: this local copy still serves
+            pass
+        except Exception as exc:  # a cache: an entry dated wrongly is at worst evicted early
+            log.warning("teacher-output cache: could not mark an entry as used (%s)", type(exc).__name__)
 
     def put(self, key: str, tensors: dict[str, torch.Tensor]) -> None:
         super().put(key, tensors)
