@@ -103,7 +103,8 @@ def profile(case: str, x, y, cached, batch: int, epochs: int, device=CPU, top: i
     engine_in_process(case, x, y, cached, batch, 1, device)  # warm-up: first-call costs are not per step
     with torch_profile(activities=activities) as prof:
         engine_in_process(case, x, y, cached, batch, epochs, device)
-    return prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=top)
+    order = "self_device_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    return prof.key_averages().table(sort_by=order, row_limit=top)
 
 
 def student_alone(case: str, x, y, batch: int, epochs: int, device=CPU) -> float:
@@ -130,6 +131,14 @@ class Service:
         self._cm = running_stack("embedded", tmp / "stack", worker_env, root=root or ROOT)
         self.stack = self._cm.__enter__()
         self.client = self.stack.client()
+        try:
+            self._upload(x, y)
+        except BaseException:  # the stack's processes run in sessions of their own: stop them, or they outlive us
+            self.close()
+            raise
+
+    def _upload(self, x, y):
+        case, tmp = self.case, self.tmp
         teacher_file = tmp / "teacher.pt"
         torch.jit.save(torch.jit.script(make_teacher(case)), str(teacher_file))
         with open(teacher_file, "rb") as f:
@@ -185,9 +194,10 @@ def run(case: str, batch_sizes: list[int], n: int, epochs: int, rounds: int, ser
     per_round: list[dict[int, dict[str, float]]] = []
     threads = None
     with tempfile.TemporaryDirectory() as tmp:
-        svc = Service(case, x, y, Path(tmp) / "now", worker_env) if service else None
-        before = None
+        svc = before = None
         try:
+            if service:
+                svc = Service(case, x, y, Path(tmp) / "now", worker_env)
             if compare_root is not None:
                 before = Service(case, x, y, Path(tmp) / "before", worker_env, compare_root)
                 print("warm-up job on the compared checkout ...", file=sys.stderr)
@@ -202,10 +212,11 @@ def run(case: str, batch_sizes: list[int], n: int, epochs: int, rounds: int, ser
                     print(f"round {r + 1}/{rounds}, batch {batch} ...", file=sys.stderr)
                     rates = {"student_alone": student_alone(case, x, y, batch, epochs, device),
                              "engine": engine_in_process(case, x, y, cached, batch, epochs, device)}
-                    if svc is not None:
-                        rates["service"] = svc.job(batch, epochs)
-                    if before is not None:
-                        rates["service_before"] = before.job(batch, epochs)
+                    # the two services take turns going first, so that neither always follows the other
+                    jobs = [("service", svc), ("service_before", before)]
+                    for key, where in (jobs if r % 2 == 0 else jobs[::-1]):
+                        if where is not None:
+                            rates[key] = where.job(batch, epochs)
                     row[batch] = rates
                 per_round.append(row)
         finally:
@@ -229,11 +240,12 @@ def run(case: str, batch_sizes: list[int], n: int, epochs: int, rounds: int, ser
 def table(report: dict) -> str:
     measured = report["results"][0]["samples_per_second"]
     service, before = "service" in measured, "service_before" in measured
-    head = "| batch | student alone | engine in-process | engine / alone |"
-    rule = "|---|---|---|---|"
+    head, rule = "| batch | student alone |", "|---|---|"
     if before:
         head += " service, compared checkout | before / alone |"
         rule += "---|---|"
+    head += " engine in-process | engine / alone |"
+    rule += "---|---|"
     if service:
         head += " through the service | service / alone |"
         rule += "---|---|"
@@ -245,9 +257,10 @@ def table(report: dict) -> str:
             v = q[f"{key} / student_alone"]
             return f"{v['median']:.2f} ({v['min']:.2f}–{v['max']:.2f})"
 
-        line = f"| {e['batch_size']} | {s['student_alone']:,.0f} | {s['engine']:,.0f} | {ratio('engine')} |"
+        line = f"| {e['batch_size']} | {s['student_alone']:,.0f} |"
         if before:
             line += f" {s['service_before']:,.0f} | {ratio('service_before')} |"
+        line += f" {s['engine']:,.0f} | {ratio('engine')} |"
         if service:
             line += f" {s['service']:,.0f} | {ratio('service')} |"
         lines.append(line)
@@ -275,7 +288,7 @@ def main() -> None:
                              "COMMIT) each round, for before and after measured side by side")
     parser.add_argument("--profile", type=int, metavar="BATCH",
                         help="instead of measuring: profile the engine in process at this batch size with "
-                             "torch.profiler and print the top entries by self CPU time")
+                             "torch.profiler and print the top entries by self CPU (on cuda: device) time")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     worker_env = dict(kv.split("=", 1) for kv in args.worker_env)
@@ -285,7 +298,9 @@ def main() -> None:
     device = torch.device(args.device)
     if device.type == "cuda" and not args.no_service:
         parser.error("--device cuda measures in process only: add --no-service")
-    if args.profile:
+    if args.compare_root is not None and args.no_service:
+        parser.error("--compare-root compares jobs through the service: leave out --no-service")
+    if args.profile is not None:
         x, y = make_data(args.case, args.samples)
         cached = teacher_logits([make_teacher(args.case)], x, device=device)[0].cpu()
         print(profile(args.case, x, y, cached, args.profile, args.epochs, device))

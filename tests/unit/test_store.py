@@ -284,13 +284,14 @@ def test_keys_that_name_the_store_itself_or_leave_it_are_refused(where):
     assert where.store.exists("kept/1")
 
 
-def test_the_buckets_teacher_outputs_are_evicted_least_recently_used_first(s3_server, tmp_path):
+def test_the_buckets_teacher_outputs_are_evicted_least_recently_used_first(s3_server, tmp_path, monkeypatch):
     """A teacher's outputs that every job reads stay in the bucket while newer, unused ones come and go."""
     import torch
     from safetensors.torch import save
 
     from worker.jobs.stored_teacher_cache import StoredTeacherCache
 
+    monkeypatch.setattr(StoredTeacherCache, "MARK_USED_EVERY", 0.0)  # every use re-dates (by default hourly)
     where = Where("s3", tmp_path, s3_server)
     entry = {"logits": torch.zeros(64, 10)}
     size = len(save(entry))
@@ -324,3 +325,22 @@ def test_touch_dates_a_file_anew_and_keeps_its_bytes(where):
     assert dest.read_bytes() == b"the same bytes"
     with pytest.raises(ArtifactMissing):
         where.store.touch("t/never-stored")
+
+
+def test_a_process_re_dates_a_bucket_entry_at_most_once_an_interval(s3_server, tmp_path, monkeypatch):
+    import torch
+
+    from worker.jobs.stored_teacher_cache import StoredTeacherCache
+
+    where = Where("s3", tmp_path, s3_server)
+    cache = StoredTeacherCache(tmp_path / "local", None, where.store, store_max_bytes=1 << 20)
+    cache.put("dd44", {"logits": torch.zeros(4, 10)})
+    (written,) = where.store.objects("cache/")
+    time.sleep(1.1)  # an object's LastModified counts whole seconds
+    assert cache.get("dd44") is not None  # within the hour of its upload: not re-dated
+    (after_hit,) = where.store.objects("cache/")
+    assert after_hit.modified == written.modified
+    monkeypatch.setattr(StoredTeacherCache, "MARK_USED_EVERY", 1.0)
+    assert cache.get("dd44") is not None  # the interval has passed: re-dated
+    (after_interval,) = where.store.objects("cache/")
+    assert after_interval.modified > written.modified

@@ -4,14 +4,17 @@
 
 With a directory store the engine's cache sits in the store's own folder, as before: nothing to mirror.
 The bucket's entries are bounded by the same DISTILLERY_TEACHER_CACHE_MAX_BYTES: after an upload the least
-recently used are removed past it (each use, a local hit included, dates the bucket's object anew). A removed
-entry is only a miss, rebuilt by the next job that needs it.
+recently used are removed past it. A use, a local hit included, dates the bucket's object anew (a server-side
+copy onto itself), at most once an hour per entry and process: a hot entry costs one copy an hour rather than
+one per job, and a versioned bucket gathers few old versions. A removed entry is only a miss, rebuilt by the
+next job that needs it.
 """
 
 import logging
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import torch
@@ -32,6 +35,9 @@ def teacher_output_cache(store: ArtifactStore, max_bytes: int) -> TeacherOutputC
 
 
 class StoredTeacherCache(TeacherOutputCache):
+    MARK_USED_EVERY = 3600.0  # seconds between re-datings of one entry by one process
+    _marked: dict[str, float] = {}  # entry -> when this process last dated it; shared by the process's caches
+
     def __init__(self, root: Path, local_max_bytes: int, store: ArtifactStore, store_max_bytes: int):
         super().__init__(root, max_bytes=local_max_bytes)
         self.store = store
@@ -68,6 +74,10 @@ class StoredTeacherCache(TeacherOutputCache):
 
     def _used(self, key: str) -> None:
         """Marks the bucket's entry as just used, which is what its eviction orders by."""
+        last = self._marked.get(key)
+        if last is not None and time.monotonic() - last < self.MARK_USED_EVERY:
+            return
+        self._marked[key] = time.monotonic()
         try:
             self.store.touch(self._key(key))
         except ArtifactMissing:  # another worker evicted it meanwhile: this local copy still serves
@@ -83,6 +93,7 @@ class StoredTeacherCache(TeacherOutputCache):
         with self.store.staging_path(".safetensors") as staged:
             shutil.copyfile(path, staged)
             self.store.commit(staged, self._key(key))
+        self._marked[key] = time.monotonic()  # just written: dated now
         self._evict_stored(keep=self._key(key))
 
     def _evict_stored(self, keep: str) -> None:
