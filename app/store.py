@@ -141,7 +141,7 @@ class ArtifactStore:
         just used. Raises ArtifactMissing when it is not stored."""
         try:
             self.backend.touch(check_key(key))
-        except KeyError:
+        except FileNotFoundError:
             raise ArtifactMissing(key) from None
 
     def delete_prefix(self, prefix: str) -> None:

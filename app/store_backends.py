@@ -61,10 +61,7 @@ class DirectoryBackend:
         self._prune(self.path(key).parent)
 
     def touch(self, key: str) -> None:
-        try:
-            os.utime(self.path(key))
-        except FileNotFoundError:
-            raise KeyError(key) from None
+        os.utime(self.path(key))
 
     def delete_prefix(self, prefix: str) -> None:
         shutil.rmtree(self.path(prefix.rstrip("/")), ignore_errors=True)
@@ -151,10 +148,7 @@ class ObjectBackend:
     def touch(self, key: str) -> None:
         # An object store keeps no access time, and an object's LastModified changes only when it is written:
         # a server-side copy onto itself with new metadata is that write, without sending its bytes again.
-        try:
-            self.fs.setxattr(self._path(key), last_used=str(int(time.time())))
-        except FileNotFoundError:
-            raise KeyError(key) from None
+        self.fs.setxattr(self._path(key), last_used=str(int(time.time())))
 
     def delete_prefix(self, prefix: str) -> None:
         keys = [o.key for o in self.objects(prefix.rstrip("/") + "/")]
