@@ -77,6 +77,12 @@ def make_data(case: str, n: int, seed: int = 0):
     return torch.rand((n, *shape), generator=gen), torch.randint(0, 10, (n,), generator=gen)
 
 
+def make_inputs(case: str, n: int, device=CPU):
+    """The case's data and its teacher's logits on it (on the CPU, as a job's cache holds them)."""
+    x, y = make_data(case, n)
+    return x, y, teacher_logits([make_teacher(case)], x, device=device)[0].cpu()
+
+
 def make_teacher(case: str):
     torch.manual_seed(0)
     shape, spec, _ = CASES[case]
@@ -189,8 +195,7 @@ def spread(values: list[float]) -> dict:
 
 def run(case: str, batch_sizes: list[int], n: int, epochs: int, rounds: int, service: bool,
         worker_env: dict[str, str], compare_root: Path | None = None, device=CPU) -> dict:
-    x, y = make_data(case, n)
-    cached = teacher_logits([make_teacher(case)], x, device=device)[0].cpu()
+    x, y, cached = make_inputs(case, n, device)
     per_round: list[dict[int, dict[str, float]]] = []
     threads = None
     with tempfile.TemporaryDirectory() as tmp:
@@ -301,8 +306,7 @@ def main() -> None:
     if args.compare_root is not None and args.no_service:
         parser.error("--compare-root compares jobs through the service: leave out --no-service")
     if args.profile is not None:
-        x, y = make_data(args.case, args.samples)
-        cached = teacher_logits([make_teacher(args.case)], x, device=device)[0].cpu()
+        x, y, cached = make_inputs(args.case, args.samples, device)
         print(profile(args.case, x, y, cached, args.profile, args.epochs, device))
         return
     report = run(args.case, [int(b) for b in args.batch_sizes.split(",")], args.samples, args.epochs, args.rounds,
