@@ -1,14 +1,20 @@
-"""A TCP proxy on loopback that cuts connections: a flaky network, for real. A connection is cut
-``cut_after`` seconds after a request for one of ``paths`` passes through it (keep-alive connections carry
-several requests, so it watches every request, not only the first)."""
+"""A TCP proxy on loopback that cuts connections: a flaky network, for real. A connection is cut once a
+request for one of ``paths`` has passed through it (keep-alive connections carry several requests, so it
+watches every request, not only the first), either ``cut_after`` seconds later or, with ``cut_after_events``,
+as soon as that many Server-Sent Events have gone back to the client: the rest of the response is dropped,
+so the cuts do not depend on how fast the server is."""
 
 import socket
 import threading
 
 
 class CuttingProxy:
-    def __init__(self, target_port: int, cut_after: float, paths: tuple[bytes, ...] = (b"/",)):
+    def __init__(self, target_port: int, cut_after: float | None = None, paths: tuple[bytes, ...] = (b"/",),
+                 cut_after_events: int | None = None):
+        if (cut_after is None) == (cut_after_events is None):
+            raise ValueError("give either cut_after (seconds) or cut_after_events")
         self.target_port, self.cut_after, self.paths = target_port, cut_after, paths
+        self.cut_after_events = cut_after_events
         self.server = socket.create_server(("127.0.0.1", 0))
         self.port = self.server.getsockname()[1]
         self.cuts = 0
@@ -23,16 +29,33 @@ class CuttingProxy:
                 return
             upstream = socket.create_connection(("127.0.0.1", self.target_port))
             armed = threading.Event()
+            seen = [0]  # event ends relayed since the connection was armed
 
-            def arm(data: bytes, client=client, upstream=upstream, armed=armed) -> None:
+            def arm(data: bytes, client=client, upstream=upstream, armed=armed) -> bytes:
                 if not armed.is_set() and any(p in data for p in self.paths):
                     armed.set()
-                    timer = threading.Timer(self.cut_after, self._cut, (client, upstream))
-                    timer.daemon = True
-                    timer.start()
+                    if self.cut_after is not None:
+                        timer = threading.Timer(self.cut_after, self._cut, (client, upstream))
+                        timer.daemon = True
+                        timer.start()
+                return data
+
+            def count(data: bytes, client=client, upstream=upstream, armed=armed, seen=seen) -> bytes | None:
+                """What of ``data`` goes on to the client; None once the connection is to be cut."""
+                if self.cut_after_events is None or not armed.is_set():
+                    return data
+                end = 0
+                while (end := data.find(b"\n\n", end)) != -1:
+                    end += 2
+                    seen[0] += 1
+                    if seen[0] >= self.cut_after_events:
+                        client.sendall(data[:end])
+                        self._cut(client, upstream)
+                        return None
+                return data
 
             threading.Thread(target=self._pipe, args=(client, upstream, arm), daemon=True).start()
-            threading.Thread(target=self._pipe, args=(upstream, client, None), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(upstream, client, count), daemon=True).start()
 
     def _cut(self, *socks: socket.socket) -> None:
         self.cuts += 1
@@ -47,8 +70,8 @@ class CuttingProxy:
     def _pipe(src: socket.socket, dst: socket.socket, watch) -> None:
         try:
             while data := src.recv(65536):
-                if watch is not None:
-                    watch(data)
+                if (data := watch(data)) is None:
+                    return
                 dst.sendall(data)
         except OSError:
             pass

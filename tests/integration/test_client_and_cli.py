@@ -144,9 +144,9 @@ def test_ctrl_c_stops_following_and_says_how_to_go_on(stack, teacher_file):
 def test_wait_reconnects_when_the_event_stream_drops(stack, teacher_file):
     from tests.integration.cutting_proxy import CuttingProxy
 
-    # Only the event stream is cut: on a loaded machine a plain request can take longer than the cut.
-    # 60 epochs last a few seconds here: long enough for the stream to be cut several times.
-    proxy = CuttingProxy(stack.port, cut_after=0.5, paths=(b"/events/stream",))
+    # Only the event stream is cut, each time after 10 events and mid-response: however fast the job runs,
+    # its 60 epochs reach the CLI over several connections.
+    proxy = CuttingProxy(stack.port, paths=(b"/events/stream",), cut_after_events=10)
     try:
         done = _cli(stack, *_submit_args(stack, teacher_file, 60), "--wait", url=f"http://127.0.0.1:{proxy.port}")
     finally:
