@@ -355,7 +355,7 @@ def test_the_job_form_shows_each_methods_own_parameters_and_submits_them(session
 
 def test_cancel_button_stops_a_job(session, client, seeded):
     body = {"teacher_ids": [seeded["teacher"]["id"]], "transfer_set_id": seeded["digits"]["id"],
-            "student": {"arch": "mlp", "hidden_sizes": [32]}, "hyperparameters": {"epochs": 500}}
+            "student": {"arch": "mlp", "hidden_sizes": [32]}, "hyperparameters": {"epochs": 500, "batch_size": 8}}
     r = client.post("/v1/jobs", json=body)
     assert r.status_code == 202, r.text
     s = session()

@@ -53,8 +53,8 @@ def test_two_devices_a_killed_rank_and_too_many_devices(tmp_path, teacher_file):
         assert client.get(f"/v1/jobs/{job_id}/student", params={"format": "safetensors"}).status_code == 200
 
         # SIGKILL of rank 1 in epoch 2: rank 0 notices at once, and the job goes on from epoch 1's checkpoint.
-        job_id = submit_digits_job(client, teacher_file,
-                                   hyperparameters={"epochs": EPOCHS, "devices": 2, "batch_size": 4})
+        job_id = submit_digits_job(client, teacher_file,  # batch 2: some 0.7 s an epoch here, time to kill in it
+                                   hyperparameters={"epochs": EPOCHS, "devices": 2, "batch_size": 2})
         wait_for_epoch(client, job_id, 1)
         pid = rank_pid(stack)
         os.kill(pid, signal.SIGKILL)

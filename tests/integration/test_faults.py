@@ -15,7 +15,7 @@ pytestmark = pytest.mark.slow
 
 FAST_RECOVERY = {"DISTILLERY_LEASE_SECONDS": "2", "DISTILLERY_REAPER_INTERVAL_SECONDS": "0.5"}
 EPOCHS = 5
-SLOW_EPOCHS = {"epochs": EPOCHS, "batch_size": 1}  # some 1,400 steps an epoch, near half a second: time to act mid-epoch
+SLOW_EPOCHS = {"epochs": EPOCHS, "batch_size": 1}  # some 1,400 steps an epoch, 0.6 s here: time to act mid-epoch
 
 
 def wait_for_epoch(client, job_id, epoch, timeout=120):

@@ -58,8 +58,10 @@ def test_one_job_moves_the_metrics_by_exactly_itself_and_logs_its_ids(operated, 
     ts = client.post("/v1/transfer-sets", json={"name": "digits", "builtin": "digits"}).json()["id"]
     worker_before, api_before = scrape(worker_metrics), scrape(f"{stack.url}/metrics")
 
+    # Batch 16: a few seconds of epochs, for the speed gauge to be read while they run.
     body = {"teacher_ids": [teacher.json()["id"]], "transfer_set_id": ts, "export_formats": ["torchscript"],
-            "student": {"arch": "mlp", "hidden_sizes": [64, 64]}, "hyperparameters": {"epochs": EPOCHS}}
+            "student": {"arch": "mlp", "hidden_sizes": [64, 64]},
+            "hyperparameters": {"epochs": EPOCHS, "batch_size": 16}}
     r = client.post("/v1/jobs", json=body, headers={"X-Request-ID": "req-ops-submit-1"})
     assert r.status_code == 202, r.text
     assert r.headers["x-request-id"] == "req-ops-submit-1"
