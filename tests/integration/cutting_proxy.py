@@ -31,28 +31,26 @@ class CuttingProxy:
             armed = threading.Event()
             seen = [0]  # event ends relayed since the connection was armed
 
-            def arm(data: bytes, client=client, upstream=upstream, armed=armed) -> bytes:
+            def arm(data: bytes, client=client, upstream=upstream, armed=armed) -> tuple[bytes, bool]:
                 if not armed.is_set() and any(p in data for p in self.paths):
                     armed.set()
                     if self.cut_after is not None:
                         timer = threading.Timer(self.cut_after, self._cut, (client, upstream))
                         timer.daemon = True
                         timer.start()
-                return data
+                return data, False
 
-            def count(data: bytes, client=client, upstream=upstream, armed=armed, seen=seen) -> bytes | None:
-                """What of ``data`` goes on to the client; None once the connection is to be cut."""
+            def count(data: bytes, armed=armed, seen=seen) -> tuple[bytes, bool]:
+                """What of ``data`` goes on to the client, and whether the connection is cut after it."""
                 if self.cut_after_events is None or not armed.is_set():
-                    return data
+                    return data, False
                 end = 0
                 while (end := data.find(b"\n\n", end)) != -1:
                     end += 2
                     seen[0] += 1
                     if seen[0] >= self.cut_after_events:
-                        client.sendall(data[:end])
-                        self._cut(client, upstream)
-                        return None
-                return data
+                        return data[:end], True
+                return data, False
 
             threading.Thread(target=self._pipe, args=(client, upstream, arm), daemon=True).start()
             threading.Thread(target=self._pipe, args=(upstream, client, count), daemon=True).start()
@@ -66,13 +64,14 @@ class CuttingProxy:
                 pass
             s.close()
 
-    @staticmethod
-    def _pipe(src: socket.socket, dst: socket.socket, watch) -> None:
+    def _pipe(self, src: socket.socket, dst: socket.socket, watch) -> None:
         try:
             while data := src.recv(65536):
-                if (data := watch(data)) is None:
-                    return
+                data, cut = watch(data)
                 dst.sendall(data)
+                if cut:
+                    self._cut(src, dst)
+                    return
         except OSError:
             pass
         finally:
