@@ -14,7 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from models.sandbox.jail import SandboxPolicy, SandboxUnavailable, sandbox_problem
+from app.sandbox_choice import REFUSAL, announce, sandbox_mode
+from models.sandbox.jail import SandboxPolicy, SandboxUnavailable
 
 
 class Settings(BaseSettings):
@@ -118,10 +119,13 @@ class Settings(BaseSettings):
         "members and trains them together as one batched model: never, on CUDA devices only, or always.",
     )
 
-    # Tenants' models run in a sandbox (models/sandbox); see the README's "Security model".
-    sandbox_fallback: Literal["refuse", "unsandboxed"] = Field(
-        "refuse", description="Where bubblewrap cannot make a sandbox: refuse tenants' models (503), or run them "
-        "in a plain child process with the same limits but no isolation (one trusted user only).",
+    # Tenants' models run in a sandbox (models/sandbox); see docs/security.md.
+    sandbox_fallback: Literal["refuse", "loopback", "unsandboxed"] = Field(
+        "loopback", description="Where bubblewrap cannot make a sandbox: refuse tenants' models (503); loopback: "
+        "run them rlimits-only (the static checks, then a plain child process with the memory, CPU and time "
+        "limits, no namespaces) only on one user's own machine, i.e. auth off and an API that make run bound to "
+        "loopback, and refuse them anywhere else; unsandboxed: run them rlimits-only whatever the server "
+        "(one trusted user only).",
     )
     sandbox_memory_bytes: int = Field(8 * 1024**3, gt=0, description="Memory a sandboxed model may allocate.")
     sandbox_cpu_seconds: int = Field(24 * 3600, gt=0, description="CPU time a job's sandboxed teacher may use.")
@@ -136,6 +140,12 @@ class Settings(BaseSettings):
     unsafe_skip_model_checks: bool = Field(
         False, description="TESTS ONLY: skip the static checks of uploaded models, so that the sandbox alone is "
         "tested. Never set it on a server.",
+    )
+    # first hour: make run without bubblewrap (app/sandbox_choice.py)
+    bind_host: str | None = Field(
+        None, description="The address the API listens on, as make run (app.launch) tells its API and worker "
+        "from $HOST. Unset (a server started another way): not known to be loopback, so the loopback sandbox "
+        "fallback refuses uploads.",
     )
     # engine speed
     worker_threads: int = Field(
@@ -208,14 +218,10 @@ class Settings(BaseSettings):
     def sandbox_policy(self, *, probe: bool = False) -> SandboxPolicy:
         """How tenants' models run here; raises SandboxUnavailable when no sandbox can be made and the
         operator asked to refuse models then."""
-        mode = "bwrap"
-        problem = sandbox_problem()
-        if problem is not None:
-            if self.sandbox_fallback == "refuse":
-                raise SandboxUnavailable(
-                    "this server cannot run uploaded models safely (no sandbox: an operator must install "
-                    "bubblewrap, or set DISTILLERY_SANDBOX_FALLBACK=unsandboxed on a single-user machine)")
-            mode = "process"
+        chosen = sandbox_mode(self)
+        if chosen == "unavailable":
+            raise SandboxUnavailable(REFUSAL)
+        mode = "bwrap" if chosen == "namespaces" else "process"
         policy = SandboxPolicy(mode=mode, memory_bytes=self.sandbox_memory_bytes, threads=self.sandbox_threads,
                                checks=not self.unsafe_skip_model_checks)
         if probe:
@@ -270,15 +276,5 @@ def get_settings() -> Settings:
 
 
 def announce_sandbox(settings: Settings, log: logging.Logger) -> None:
-    """Say at start whether tenants' models are isolated here: an operator must know before a tenant does."""
-    problem = sandbox_problem()
-    if problem is None:
-        log.info("tenants' models run in a bubblewrap sandbox (no network, own files only, user nobody)")
-        return
-    banner = "!" * 78
-    if settings.sandbox_fallback == "refuse":
-        log.error("\n%s\n!! NO SANDBOX: %s.\n!! Uploaded teachers will be refused (503) until it is fixed "
-                  "(or DISTILLERY_SANDBOX_FALLBACK=unsandboxed).\n%s", banner, problem, banner)
-    else:
-        log.warning("\n%s\n!! NO SANDBOX: %s.\n!! DISTILLERY_SANDBOX_FALLBACK=unsandboxed: tenants' models run "
-                    "WITHOUT ISOLATION, with only memory, CPU and time limits.\n%s", banner, problem, banner)
+    """Say at start whether tenants' models are isolated here (see app/sandbox_choice.py)."""
+    announce(settings, log)

@@ -13,6 +13,7 @@ import httpx
 
 from app.config import get_settings
 from app.db import upgrade
+from app.sandbox_choice import sandbox_mode
 
 STOP_GRACE_SECONDS = 15
 
@@ -34,6 +35,10 @@ def main() -> int:
     settings = get_settings()
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
+    # Both processes learn the bind: on loopback with auth off, they may run uploads rlimits-only where
+    # bubblewrap is missing (app/sandbox_choice.py); on any other bind they refuse them.
+    os.environ["DISTILLERY_BIND_HOST"] = host
+    settings = settings.model_copy(update={"bind_host": host})
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
 
@@ -59,7 +64,11 @@ def main() -> int:
             try:
                 if httpx.get(f"http://{host}:{port}/healthz", timeout=1).status_code == 200:
                     print(f"\nDistillery is up: dashboard at http://{host}:{port}/ui/, API docs at "
-                          f"http://{host}:{port}/docs  (Ctrl-C stops it)\n", flush=True)
+                          f"http://{host}:{port}/docs  (Ctrl-C stops it)", flush=True)
+                    if sandbox_mode(settings) != "namespaces":
+                        print(f"uploaded teachers: {sandbox_mode(settings).upper()}, no bubblewrap sandbox here "
+                              "(see the log above)", flush=True)
+                    print(flush=True)
                     announced = True
             except httpx.HTTPError:
                 pass

@@ -33,6 +33,11 @@ class TeacherPublic(_Out):
     sha256: str
     size_bytes: int
     created_at: datetime
+    sandbox: Literal["namespaces", "rlimits-only", "unavailable"] | None = Field(
+        None, description="How this server runs the teacher's code now (its upload check ran the same way): "
+        "namespaces (the bubblewrap sandbox), rlimits-only (no bubblewrap: one user's own machine, a plain child "
+        "process with memory, CPU and time limits), or unavailable (no sandbox: its jobs fail). None for a "
+        "safetensors or Hugging Face teacher, which holds no code and is built from the zoo.")
 
 
 class TransferSetBuiltinCreate(_In):

@@ -10,13 +10,14 @@ from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
 from app.quotas import check_storage
+from app.sandbox_choice import sandbox_mode
 from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
 from app.tables import Artifact, JobTeacher, Teacher
 from models.inspection import ModelRefused
 from models.safe_text import SafeStr
 from models.sandbox.jail import SandboxUnavailable
-from models.sandbox.remote import probe_in_sandbox
+from models.sandbox.remote import SANDBOXED_FORMATS, probe_in_sandbox
 from models.sizing import NetworkTooLarge, check_input, check_network_size
 from models.specs import ARCHS
 from models.teachers import FORMATS, TEACHER_SUFFIXES, TeacherInvalid, parse_arch_config
@@ -26,12 +27,13 @@ router = APIRouter(prefix="/teachers", tags=["teachers"], responses=ERROR_RESPON
 MAX_INPUT_DIMS = 4
 
 
-def to_public(t: Teacher) -> TeacherPublic:
+def to_public(t: Teacher, settings) -> TeacherPublic:
     return TeacherPublic(
         id=t.id, name=t.name, format=t.format, input_shape=t.input_shape, num_classes=t.num_classes,
         arch=t.arch, arch_config=t.arch_config, fixed_batch_size=t.fixed_batch,
         sha256=t.artifact.sha256, size_bytes=t.artifact.size_bytes,
         created_at=t.created_at,
+        sandbox=sandbox_mode(settings) if t.format in SANDBOXED_FORMATS else None,
     )
 
 
@@ -132,14 +134,15 @@ def create_teacher(
     except Exception:
         store.delete(key)
         raise
-    return to_public(teacher)
+    return to_public(teacher, settings)
 
 
 @router.get("", response_model=TeacherList)
-def list_teachers(tenant: TenantDep, session: SessionDep, limit: Limit = 20, offset: Offset = 0) -> TeacherList:
+def list_teachers(tenant: TenantDep, session: SessionDep, settings: SettingsDep, limit: Limit = 20,
+                  offset: Offset = 0) -> TeacherList:
     rows, count = page(session, select(Teacher).where(Teacher.tenant_id == tenant), Teacher.created_at,
                        Teacher.id, limit=limit, offset=offset)
-    return TeacherList(data=[to_public(t) for t in rows], count=count)
+    return TeacherList(data=[to_public(t, settings) for t in rows], count=count)
 
 
 def fetch(session, teacher_id: str, tenant: str) -> Teacher:
@@ -147,8 +150,8 @@ def fetch(session, teacher_id: str, tenant: str) -> Teacher:
 
 
 @router.get("/{teacher_id}", response_model=TeacherPublic)
-def get_teacher(teacher_id: str, tenant: TenantDep, session: SessionDep) -> TeacherPublic:
-    return to_public(fetch(session, teacher_id, tenant))
+def get_teacher(teacher_id: str, tenant: TenantDep, session: SessionDep, settings: SettingsDep) -> TeacherPublic:
+    return to_public(fetch(session, teacher_id, tenant), settings)
 
 
 @router.delete("/{teacher_id}", status_code=204, responses={409: {"model": ProblemDetail}})
