@@ -6,17 +6,30 @@ from pathlib import Path
 import pytest
 import torch
 
-from models.examples import digits_teacher, save_torchscript
+from models.examples import digits_teacher, save_exported_program, save_torchscript
 
 # Two cores: more threads than that only make the tests slower and less repeatable.
 torch.set_num_threads(min(2, os.cpu_count() or 1))
 
 
 @pytest.fixture(scope="session")
-def teacher_file(tmp_path_factory) -> Path:
+def digits_teacher_model() -> torch.nn.Module:
+    return digits_teacher(epochs=30)
+
+
+@pytest.fixture(scope="session")
+def teacher_file(tmp_path_factory, digits_teacher_model) -> Path:
     """A TorchScript MLP teacher (64 → 10) trained in the test session on digits."""
     path = tmp_path_factory.mktemp("teacher") / "digits_teacher.pt"
-    save_torchscript(digits_teacher(epochs=30), path)
+    save_torchscript(digits_teacher_model, path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def exported_teacher_file(tmp_path_factory, digits_teacher_model) -> Path:
+    """The same teacher as a torch.export program (.pt2), as the walkthrough makes it."""
+    path = tmp_path_factory.mktemp("teacher") / "digits_teacher.pt2"
+    save_exported_program(digits_teacher_model, path)
     return path
 
 

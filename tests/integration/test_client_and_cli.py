@@ -19,17 +19,17 @@ def stack(tmp_path_factory):
 
 
 def readme_block(name: str, lang: str) -> str:
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()  # the CLI and client examples stay in the README
     block = re.search(rf"<!-- {name}:start -->\s*```{lang}\n(.*?)```\s*<!-- {name}:end -->", readme, re.S)
     assert block, f"the README has no {name} block"
     return block.group(1)
 
 
 @pytest.fixture
-def user_dir(tmp_path, teacher_file):
-    """A directory like the walkthrough leaves behind: teacher.pt and the .venv."""
+def user_dir(tmp_path, exported_teacher_file):
+    """A directory like the walkthrough leaves behind: teacher.pt2 and the .venv."""
     (tmp_path / ".venv").symlink_to(ROOT / ".venv")
-    (tmp_path / "teacher.pt").write_bytes(teacher_file.read_bytes())
+    (tmp_path / "teacher.pt2").write_bytes(exported_teacher_file.read_bytes())
     return tmp_path
 
 

@@ -119,16 +119,22 @@ def json_option(raw: str | None, what: str) -> dict:
     return value
 
 
+SUFFIX_FORMATS = {".pt2": "exported_program", ".onnx": "onnx", ".safetensors": "safetensors"}
+
+
 @teachers.command("add")
 def teachers_add(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The teacher file.")],
     name: Annotated[str, typer.Option(help="A name for it.")],
     input_shape: Annotated[str, typer.Option(help="One sample's shape as JSON, e.g. [64].")],
-    format: Annotated[str, typer.Option(help="torchscript, exported_program, onnx or safetensors.")] = "torchscript",
+    format: Annotated[str | None, typer.Option(
+        help="torchscript, exported_program, onnx or safetensors; default: from the file's suffix (.pt2, .onnx, "
+        ".safetensors, else torchscript).")] = None,
     arch: Annotated[str | None, typer.Option(help="safetensors: the zoo architecture.")] = None,
     arch_config: Annotated[str | None, typer.Option(help='safetensors: JSON, e.g. {"num_classes": 10}.')] = None,
 ) -> None:
     """Upload a teacher network."""
+    format = format or SUFFIX_FORMATS.get(file.suffix.lower(), "torchscript")
     with open(file, "rb") as f:
         body = BodyCreateTeacher(file=File(payload=f, file_name=file.name), name=name, input_shape=input_shape,
                                  format_=format, arch=arch if arch else UNSET,
@@ -317,7 +323,8 @@ def jobs_cancel(job_id: str) -> None:
 @jobs.command("download")
 def jobs_download(
     job_id: str,
-    format: Annotated[str, typer.Option(help="torchscript, exported_program, onnx or safetensors.")] = "torchscript",
+    format: Annotated[str, typer.Option(
+        help="exported_program, onnx, safetensors or torchscript (deprecated by PyTorch 2.14).")] = "exported_program",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write it.")] = None,
 ) -> None:
     """Download a job's student (plain softmax, T = 1)."""
