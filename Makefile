@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run migrate test test-fast lint bench client
+.PHONY: install run migrate test test-fast lint bench client docs
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,3 +34,8 @@ bench: install
 
 client: install
 	$(BIN)/python clients/generate.py
+
+# The manual's site (docs/, mkdocs.yml): the configuration page regenerated from the settings, then built offline.
+docs: install
+	$(BIN)/python -m app.config_reference
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict

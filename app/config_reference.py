@@ -74,10 +74,17 @@ def default_text(name: str, field: FieldInfo) -> str:
     return f"`{value}`"
 
 
+def escape(text: str) -> str:
+    """Plain text in a Markdown table cell: no HTML tags (``<var_dir>``), emphasis or cell breaks."""
+    for raw, safe in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ("*", "\\*"), ("|", "\\|"), ("\n", " ")):
+        text = text.replace(raw, safe)
+    return text
+
+
 def render() -> str:
     rows = []
     for name, field in Settings.model_fields.items():
-        description = (field.description or "").replace("|", "\\|").replace("\n", " ")
+        description = escape(field.description or "")
         rows.append(f"| `DISTILLERY_{name.upper()}` | {type_name(field.annotation)} | "
                     f"{default_text(name, field)} | {description} |")
     return PREFACE + "\n".join(rows) + "\n"
