@@ -35,8 +35,9 @@ class JobSpec(BaseModel):
         None, description="Train one member per combination in parallel; the best on validation is the student."
     )
     export_formats: list[ExportFormat] = Field(
-        default_factory=lambda: ["torchscript", "exported_program", "onnx", "safetensors"], min_length=1,
-        description="Formats to export the student in.",
+        default_factory=lambda: ["exported_program", "onnx", "safetensors", "torchscript"], min_length=1,
+        description="Formats to export the student in (torchscript is deprecated by PyTorch 2.14 and kept for "
+        "consumers that still read it).",
     )
     webhook_url: str | None = Field(
         None, max_length=2048, description="POST job.succeeded, job.failed and job.cancelled here, signed as "

@@ -246,8 +246,11 @@ def test_job_page_charts_table_and_downloads(session, client, seeded):
     for series, who in zip(bars["series"], ("teacher", "baseline", "student"), strict=True):
         assert series["values"] == [result[who]["per_class_errors"][c] for c in bars["classes"]], who
 
-    # a download is the file whose sha256 the API names
+    # a download is the file whose sha256 the API names; the formats that outlive TorchScript come first
     exports = result["exports"]
+    listed = page.locator("ul.downloads li").evaluate_all("items => items.map(i => i.dataset.format)")
+    assert listed[0] in ("exported_program", "onnx") and listed[-1] == "torchscript", listed
+    expect(page.locator("ul.downloads li[data-format=torchscript]")).to_contain_text("deprecated")
     item = page.locator("ul.downloads li[data-format=onnx]")
     expect(item.locator("code.sha256")).to_have_text(exports["onnx"]["sha256"])
     with page.expect_download() as info:

@@ -34,7 +34,7 @@ def test_a_stored_spec_from_before_export_formats_and_webhooks_gets_their_defaul
     old = {"student": {"arch": "mlp"}, "hyperparameters": {"epochs": 1}, "baseline": False, "omit_classes": [],
            "bias_correction": False, "validation_transfer_set_id": None, "student_init_weights": None, "sweep": None}
     spec = JobSpec.from_stored(old, teacher_ids=["tch_a"], transfer_set_id="ts_1")
-    assert spec.export_formats == ["torchscript", "exported_program", "onnx", "safetensors"]
+    assert spec.export_formats == ["exported_program", "onnx", "safetensors", "torchscript"]
     assert spec.webhook_url is None and spec.members() == []
 
 

@@ -8,6 +8,8 @@ const TERMINAL = ["succeeded", "failed", "cancelled"];
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];
 const COLORS = ["#2f6f8f", "#d1603d", "#3c9a5f", "#8e5bb5", "#c49a1a", "#5a6b7d", "#cf4f8a", "#2aa1a8", "#7a8c2e", "#a0522d"];
 const EXT = { torchscript: "pt", exported_program: "pt2", onnx: "onnx", safetensors: "safetensors" };
+// Formats that outlive TorchScript come first; TorchScript, deprecated by PyTorch 2.14, comes last.
+const DOWNLOAD_ORDER = ["exported_program", "onnx", "safetensors", "torchscript"];
 const PAGE_SIZE = 20;
 const main = document.getElementById("main");
 // Each page renders into its own view: a page still loading when the user moves on writes into a view
@@ -518,7 +520,9 @@ async function downloadStudent(jobId, format, button, note) {
 
 function downloadsList(job) {
   const exports = (job.result && job.result.exports) || {};
-  const formats = Object.keys(exports).length ? Object.keys(exports) : job.export_formats;
+  const listed = Object.keys(exports).length ? Object.keys(exports) : job.export_formats;
+  const rank = (f) => (DOWNLOAD_ORDER.includes(f) ? DOWNLOAD_ORDER.indexOf(f) : DOWNLOAD_ORDER.length);
+  const formats = [...listed].sort((a, b) => rank(a) - rank(b));
   return h("ul", { class: "downloads" }, formats.map((f) => {
     const info = exports[f] || {};
     if (info.error) return h("li", {}, h("strong", {}, f), ": not exported — ", h("span", { class: "error" }, info.error));
@@ -526,7 +530,8 @@ function downloadsList(job) {
     const ready = job.status === "succeeded" && job.student_formats.includes(f);
     const button = h("button", { type: "button", disabled: !ready, dataset: { format: f } }, `Download ${f} (.${EXT[f] || f})`);
     button.addEventListener("click", () => downloadStudent(job.id, f, button, note));
-    return h("li", { dataset: { format: f } }, button, " ",
+    const deprecated = f === "torchscript" ? h("span", { class: "muted" }, " (deprecated by PyTorch 2.14; prefer exported_program or onnx) ") : " ";
+    return h("li", { dataset: { format: f } }, button, deprecated,
       info.sha256 ? h("span", {}, h("span", { class: "muted" }, "sha256 "), h("code", { class: "sha256" }, info.sha256),
         h("span", { class: "muted" }, ` · ${fmtBytes(info.size_bytes)}`)) : h("span", { class: "muted" }, "available once the job has succeeded"),
       " ", note);

@@ -76,6 +76,7 @@ from .sweep_spec import SweepSpec
 from .teacher_list import TeacherList
 from .teacher_public import TeacherPublic
 from .teacher_public_arch_config_type_0 import TeacherPublicArchConfigType0
+from .teacher_public_sandbox_type_0 import TeacherPublicSandboxType0
 from .temperature_search import TemperatureSearch
 from .torchvision_spec import TorchvisionSpec
 from .torchvision_spec_arch import TorchvisionSpecArch
@@ -173,6 +174,7 @@ __all__ = (
     "TeacherList",
     "TeacherPublic",
     "TeacherPublicArchConfigType0",
+    "TeacherPublicSandboxType0",
     "TemperatureSearch",
     "TorchvisionSpec",
     "TorchvisionSpecArch",

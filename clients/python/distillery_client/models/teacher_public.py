@@ -8,6 +8,7 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..models.teacher_public_sandbox_type_0 import TeacherPublicSandboxType0
 from ..types import UNSET, Unset
 from typing import cast
 import datetime
@@ -39,6 +40,10 @@ class TeacherPublic:
             size_bytes (int):
             fixed_batch_size (int | None | Unset): The teacher's graph was exported for this batch size only (no dynamic
                 batch dimension); the service runs it in chunks of this size, padding the last one.
+            sandbox (None | TeacherPublicSandboxType0 | Unset): How this server runs the teacher's code now (its upload
+                check ran the same way): namespaces (the bubblewrap sandbox), rlimits-only (no bubblewrap: one user's own
+                machine, a plain child process with memory, CPU and time limits), or unavailable (no sandbox: its jobs fail).
+                None for a safetensors or Hugging Face teacher, which holds no code and is built from the zoo.
      """
 
     arch: None | str
@@ -52,6 +57,7 @@ class TeacherPublic:
     sha256: str
     size_bytes: int
     fixed_batch_size: int | None | Unset = UNSET
+    sandbox: None | TeacherPublicSandboxType0 | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -93,6 +99,14 @@ class TeacherPublic:
         else:
             fixed_batch_size = self.fixed_batch_size
 
+        sandbox: None | str | Unset
+        if isinstance(self.sandbox, Unset):
+            sandbox = UNSET
+        elif isinstance(self.sandbox, TeacherPublicSandboxType0):
+            sandbox = self.sandbox.value
+        else:
+            sandbox = self.sandbox
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -110,6 +124,8 @@ class TeacherPublic:
         })
         if fixed_batch_size is not UNSET:
             field_dict["fixed_batch_size"] = fixed_batch_size
+        if sandbox is not UNSET:
+            field_dict["sandbox"] = sandbox
 
         return field_dict
 
@@ -175,6 +191,26 @@ class TeacherPublic:
         fixed_batch_size = _parse_fixed_batch_size(d.pop("fixed_batch_size", UNSET))
 
 
+        def _parse_sandbox(data: object) -> None | TeacherPublicSandboxType0 | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                sandbox_type_0 = TeacherPublicSandboxType0(data)
+
+
+
+                return sandbox_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | TeacherPublicSandboxType0 | Unset, data)
+
+        sandbox = _parse_sandbox(d.pop("sandbox", UNSET))
+
+
         teacher_public = cls(
             arch=arch,
             arch_config=arch_config,
@@ -187,6 +223,7 @@ class TeacherPublic:
             sha256=sha256,
             size_bytes=size_bytes,
             fixed_batch_size=fixed_batch_size,
+            sandbox=sandbox,
         )
 
 
