@@ -6,7 +6,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
 
-# bubblewrap: the sandbox tenants' models run in (see the README's "Security model"; the container needs
+# bubblewrap: the sandbox tenants' models run in (see docs/security.md; the container needs
 # user namespaces, which docker-compose.yml allows).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends bubblewrap \

@@ -162,7 +162,7 @@ class Settings(BaseSettings):
             return int(omp)
         return len(os.sched_getaffinity(0))
 
-    # operating (see the README's "Operating Distillery")
+    # operating (see docs/operations.md)
     log_format: Literal["text", "json"] = Field(
         "text", description="Log lines as text for people (make run) or as JSON lines for a log pipeline.",
     )

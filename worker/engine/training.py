@@ -124,7 +124,7 @@ FUSED_OPTIMIZER_DEVICES = ("cpu", "cuda")
 def make_optimizer(params, cfg: DistillConfig) -> torch.optim.Optimizer:
     """The configured optimizer, fused (one kernel per parameter) where this torch has a fused form for the
     parameters' device: on the CPU the default, a loop of separate updates per parameter, took a tenth of a
-    small student's step at batch 64 (bench/batch_sizes.py; README, Measured results)."""
+    small student's step at batch 64 (bench/batch_sizes.py; docs/benchmarks.md)."""
     params = list(params)
     fusable = bool(params) and all(p.device.type in FUSED_OPTIMIZER_DEVICES and p.is_floating_point()
                                    for p in params)
