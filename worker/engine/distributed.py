@@ -175,7 +175,7 @@ def check_capacity(world: int, device: torch.device, max_cpu_processes: int | No
         if world > have:
             raise DevicesUnavailable(
                 f"the job asks for devices: {world}, and this worker has {have} GPU(s); ask for at most {have}, "
-                "or send multi-device jobs to workers with enough GPUs (see "Scaling out" in docs/operations.md)")
+                "or send multi-device jobs to workers with enough GPUs (see Scaling out in docs/operations.md)")
     elif max_cpu_processes is not None and world > max_cpu_processes:
         raise DevicesUnavailable(
             f"the job asks for devices: {world}, and this CPU worker trains one job on at most {max_cpu_processes} "
