@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.sandbox_choice import REFUSAL, announce, sandbox_mode
-from models.sandbox.jail import SandboxPolicy, SandboxUnavailable
+from models.sandbox.jail import SandboxPolicy, SandboxUnavailable, usable_cores
 
 
 class Settings(BaseSettings):
@@ -160,7 +160,7 @@ class Settings(BaseSettings):
         omp = os.environ.get("OMP_NUM_THREADS", "").strip()
         if omp.isdigit() and int(omp) > 0:
             return int(omp)
-        return len(os.sched_getaffinity(0))
+        return usable_cores()
 
     # operating (see docs/operations.md)
     log_format: Literal["text", "json"] = Field(

@@ -24,6 +24,13 @@ MODEL_DIR = "/job"
 SUFFIXES = {"torchscript": ".pt", "exported_program": ".pt2", "onnx": ".onnx"}  # the loaders look at them
 
 
+def usable_cores() -> int:
+    """The cores this process may run on; macOS has no affinity call, so there it is all of them."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
 class SandboxUnavailable(RuntimeError):
     """The operator asked for a sandbox and this machine cannot make one."""
 
@@ -41,7 +48,7 @@ class SandboxPolicy:
 
     @property
     def thread_count(self) -> int:
-        return self.threads or len(os.sched_getaffinity(0))
+        return self.threads or usable_cores()
 
 
 def _system_binds() -> list[str]:
