@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import select
@@ -130,18 +131,18 @@ def bearer_key(authorization: str | None) -> str | None:
     return token if authorization and scheme.lower() == "bearer" and token else None
 
 
-def current_caller(
+async def current_caller(
     request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Caller:
     caller = request.scope.get("state", {}).get(CALLER_STATE)
     if caller is None:  # an app without the gate in front (it is in app.main's): the same checks, here
-        caller = authenticate(credentials.credentials if credentials else None, settings)
+        caller = await run_in_threadpool(authenticate, credentials.credentials if credentials else None, settings)
     return caller
 
 
-def current_tenant(caller: Annotated[Caller, Depends(current_caller)]) -> str:
+async def current_tenant(caller: Annotated[Caller, Depends(current_caller)]) -> str:
     return caller.tenant_id
 
 

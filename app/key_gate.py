@@ -11,12 +11,12 @@ address against DISTILLERY_KEYLESS_RATE_LIMIT: past it they get 429 instead of 4
 request is the default tenant of a one-machine setup and is not counted.
 """
 
-import asyncio
 import logging
 import math
 import time
 from functools import lru_cache
 
+import anyio
 from limits import parse_many
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
@@ -85,10 +85,10 @@ class KeyGate:
     async def _authenticate(self, raw_key: str | None, settings: Settings):
         if raw_key is None:
             return authenticate(None, settings)  # no lookup: the settings alone decide
-        seconds = settings.request_deadline_seconds
-        lookup = asyncio.get_running_loop().run_in_executor(None, authenticate, raw_key, settings)
         try:
-            return await asyncio.wait_for(lookup, timeout=seconds)
+            # In the threads the routes use; a lookup that hangs is left to finish there on its own.
+            with anyio.fail_after(settings.request_deadline_seconds):
+                return await anyio.to_thread.run_sync(authenticate, raw_key, settings, abandon_on_cancel=True)
         except (TimeoutError, DBAPIError, PoolTimeout):
             # A hung or unreachable database: the answer the request deadline gives (app/deadline.py).
             raise database_unavailable() from None

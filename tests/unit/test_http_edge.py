@@ -214,3 +214,17 @@ def test_a_last_event_id_of_5000_digits_is_422(client):
     # Checked before the job is looked up: int() alone refuses 5,000 digits with a ValueError, a 500.
     r = client.get("/v1/jobs/job_any/events/stream", headers={"Last-Event-ID": "9" * 5000})
     assert_problem(r, 422, "Last-Event-ID", "5000 digits", field="Last-Event-ID")
+
+
+def test_a_key_lookup_that_hangs_is_503_not_a_hung_request(secured, monkeypatch):
+    import time
+
+    from app import key_gate
+
+    app, key = secured
+    monkeypatch.setenv("DISTILLERY_REQUEST_DEADLINE_SECONDS", "0.5")
+    get_settings.cache_clear()
+    monkeypatch.setattr(key_gate, "authenticate", lambda *_: time.sleep(3))  # a database that never answers
+    status, body, reads = _call(app, "GET", "/v1/teachers", [(b"authorization", key["Authorization"].encode())])
+    assert (status, reads) == (503, 0)
+    assert json.loads(body)["type"].endswith("/database-unavailable")
