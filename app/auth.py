@@ -7,15 +7,19 @@ default tenant, and the server says so loudly at start.
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.deps import SessionDep, SettingsDep
+from app.config import Settings
+from app.deps import SettingsDep
 from app.ids import new_id
 from app.problems import Problem
 from app.quotas import check_rate
@@ -88,27 +92,62 @@ def _unauthorized(detail: str) -> Problem:
     return Problem(401, detail, kind="unauthorized", headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_tenant(
-    session: SessionDep,
-    settings: SettingsDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> str:
-    if credentials is None:
+@dataclass(frozen=True)
+class Caller:
+    """Who a request acts as: its tenant, and the id of the key it came with (None: keyless, auth off)."""
+
+    tenant_id: str
+    key_id: str | None
+
+
+# Where app/key_gate.py leaves the caller it resolved from the headers, before the body was read.
+CALLER_STATE = "distillery.caller"
+
+
+def authenticate(raw_key: str | None, settings: Settings) -> Caller:
+    """The caller of a request that came with ``raw_key`` (None: no key), or the 401 or 429 it gets. Opens a
+    short session of its own: a request that lasts (an event stream) holds no connection for it."""
+    from app.db import session_scope
+
+    if raw_key is None:
         if settings.auth_required:
             raise _unauthorized("this server needs an API key: send 'Authorization: Bearer <key>' "
                                 "(an operator makes one with `distillery admin create-key --tenant NAME`)")
-        return DEFAULT_TENANT
-    key = _unrevoked(session, credentials.credentials)
+        return Caller(DEFAULT_TENANT, None)
+    with session_scope() as s:
+        key = _unrevoked(s, raw_key)
     if key is None:
         raise _unauthorized("the API key is not valid (unknown or revoked); check DISTILLERY_API_KEY or --api-key")
     if _expired(key):
         raise _unauthorized(f"the API key {key.prefix}… expired at {key.expires_at.isoformat(timespec='seconds')}; "
                             "ask an operator for a new one (`distillery admin create-key`)")
     check_rate(key.id, settings)
-    return key.tenant_id
+    return Caller(key.tenant_id, key.id)
+
+
+def bearer_key(authorization: str | None) -> str | None:
+    """The key of an ``Authorization: Bearer <key>`` header, as FastAPI's HTTPBearer reads it."""
+    scheme, token = get_authorization_scheme_param(authorization)
+    return token if authorization and scheme.lower() == "bearer" and token else None
+
+
+async def current_caller(
+    request: Request,
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Caller:
+    caller = request.scope.get("state", {}).get(CALLER_STATE)
+    if caller is None:  # an app without the gate in front (it is in app.main's): the same checks, here
+        caller = await run_in_threadpool(authenticate, credentials.credentials if credentials else None, settings)
+    return caller
+
+
+async def current_tenant(caller: Annotated[Caller, Depends(current_caller)]) -> str:
+    return caller.tenant_id
 
 
 TenantDep = Annotated[str, Depends(current_tenant)]
+CallerDep = Annotated[Caller, Depends(current_caller)]
 
 
 def key_still_valid(authorization: str | None) -> bool:

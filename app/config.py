@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.sandbox_choice import REFUSAL, announce, sandbox_mode
 from models.sandbox.jail import SandboxPolicy, SandboxUnavailable, usable_cores
+from models.json_bounds import MAX_JSON_DEPTH
 
 
 class Settings(BaseSettings):
@@ -215,6 +216,40 @@ class Settings(BaseSettings):
         16 * 1024**2, gt=0, description="Most elements one input sample may have (the product of its shape).",
     )
 
+    # HTTP edge bounds (issue 25): what a request may cost before its key is known, and while it lasts. See
+    # docs/security.md, "HTTP edge bounds".
+    keyless_rate_limit: str = Field(
+        "10/second;120/minute", description="Requests to /v1 without a valid API key (none on a server that "
+        "requires one, or a wrong one) allowed per client address ('limits' notation, ';' between windows), "
+        "counted in DISTILLERY_RATE_LIMIT_STORAGE; past it 429 instead of 401. Empty: none. Behind a proxy, run "
+        "uvicorn with --proxy-headers so that the address is the client's.",
+    )
+    max_json_bytes: int = Field(
+        1024 * 1024, gt=0, description="Largest request body that is not a multipart upload (a JSON document); "
+        "larger is a 413, refused before any of it is parsed.",
+    )
+    max_json_depth: int = Field(
+        MAX_JSON_DEPTH, ge=4, le=500, description="Deepest nesting of arrays and objects in a JSON body or a "
+        "JSON form field (input_shape, arch_config, preprocessing); deeper is a 422, measured before parsing.",
+    )
+    upload_deadline_seconds: float = Field(
+        3600, gt=0, description="A request body (an upload above all) must have arrived in full this long after "
+        "the request began; later, it is cut with a 408 and what was spooled of it is removed.",
+    )
+    upload_min_bytes_per_second: int = Field(
+        16 * 1024, ge=0, description="Slowest a request body may arrive, measured over each "
+        "DISTILLERY_UPLOAD_RATE_WINDOW_SECONDS spent waiting for the client; slower is cut with a 408 and what "
+        "was spooled is removed. 0: only the deadline holds.",
+    )
+    upload_rate_window_seconds: float = Field(
+        30, gt=0, description="The window over which DISTILLERY_UPLOAD_MIN_BYTES_PER_SECOND is measured: also "
+        "the longest a body may stall without sending a byte.",
+    )
+    max_streams_per_key: int = Field(
+        8, ge=1, description="Event streams (GET /v1/jobs/{id}/events/stream) one API key may hold open at once, "
+        "per API process; more is a 429. A stream holds no database connection between its polls.",
+    )
+
     def sandbox_policy(self, *, probe: bool = False) -> SandboxPolicy:
         """How tenants' models run here; raises SandboxUnavailable when no sandbox can be made and the
         operator asked to refuse models then."""
@@ -229,7 +264,7 @@ class Settings(BaseSettings):
                            cpu_seconds=int(self.probe_seconds * policy.thread_count) + 5)
         return replace(policy, call_seconds=self.sandbox_call_seconds, cpu_seconds=self.sandbox_cpu_seconds)
 
-    @field_validator("rate_limit")
+    @field_validator("rate_limit", "keyless_rate_limit")
     @classmethod
     def _parse_rate_limit(cls, value: str) -> str:
         """A typo here must stop the API at start, not turn every request into an error later."""

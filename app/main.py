@@ -8,10 +8,12 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from app import metrics, openapi, problems
+from app.body_bounds import BodyBoundsMiddleware
 from app.body_limit import BodyLimitMiddleware
 from app.config import announce_sandbox, get_settings
 from app.db import check_schema, get_engine
 from app.deadline import RequestDeadline
+from app.key_gate import KeyGate
 from app.logging_setup import configure_logging
 from app.reaper import reap_forever
 from app.request_id import RequestIdMiddleware
@@ -68,6 +70,10 @@ def create_app() -> FastAPI:
     # before any route runs (the last added runs first).
     app.add_middleware(SafeURLMiddleware)
     app.add_middleware(BodyLimitMiddleware)
+    # Before any of those reads a byte of body: the body's pace, and a non-upload body's size and depth; and
+    # before that, the API key, from the headers alone.
+    app.add_middleware(BodyBoundsMiddleware)
+    app.add_middleware(KeyGate)
     # Outermost: every answer, refusals by the limits above included, is counted and carries its request id.
     metrics.install(app)
     app.add_middleware(RequestIdMiddleware)

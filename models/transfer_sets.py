@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 from numpy.lib import format as npy_format
 
+from models.sizing import MAX_NUM_CLASSES
+
 BUILTINS = ("digits",)
 HOLDOUT_FRACTION = 0.2
 SPLIT_SEED = 0
@@ -123,6 +125,11 @@ def _labels(a: np.ndarray | None, name: str, n: int) -> np.ndarray | None:
         raise TransferSetInvalid(f"'{name}' must be shaped [{n}] to match its inputs; it is shaped {list(a.shape)}")
     if len(a) and a.min() < 0:
         raise TransferSetInvalid(f"'{name}' holds negative labels; classes are numbered from 0")
+    # Compared in the labels' own dtype, before the cast: a uint64 2**64-1 would become -1, and an int64 max
+    # would make a class count no database column holds.
+    if len(a) and a.max() >= MAX_NUM_CLASSES:
+        raise TransferSetInvalid(f"'{name}' holds the label {a.max()}; labels are class numbers from 0 to "
+                                 f"{MAX_NUM_CLASSES - 1}")
     return a.astype(np.int64)
 
 
@@ -235,7 +242,7 @@ def _read_npy_header(fp, name: str) -> tuple[tuple[int, ...], np.dtype, int]:
     read_header = npy_format.read_array_header_1_0 if version == (1, 0) else npy_format.read_array_header_2_0
     try:
         shape, _fortran, dtype = read_header(io.BytesIO(raw_length + header), max_header_size=NPY_MAX_HEADER)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError, OverflowError) as exc:
+    except Exception as exc:  # numpy's parse of tenant bytes raises more kinds than it documents (TokenError)
         raise TransferSetInvalid(f"the array {name!r} has a damaged .npy header: {_reason(exc)}") from None
     if dtype.hasobject:
         raise TransferSetInvalid(f"the array {name!r} holds object arrays, which are not accepted (they would "

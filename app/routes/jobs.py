@@ -11,8 +11,8 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import testhooks
-from app.auth import TenantDep, key_still_valid
+from app import stream_slots, testhooks
+from app.auth import CallerDep, TenantDep, key_still_valid
 from app.db import session_scope
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id, new_webhook_secret
@@ -349,14 +349,17 @@ def _sse(event: Event) -> str:
 )
 async def stream_job_events(
     job_id: str,
-    tenant: TenantDep,
+    caller: CallerDep,
+    settings: SettingsDep,
     request: Request,
     last_event_id: Annotated[str | None, Header(description="Resume after this event id.")] = None,
 ):
-    """The job's events as Server-Sent Events, live; the stream ends when the job has ended."""
-    await run_in_threadpool(lambda: fetch_in_new_session(job_id, tenant))
-    # isdigit() alone takes "²" (and other non-ASCII digits), which int() refuses.
-    after = int(last_event_id) if last_event_id and last_event_id.isascii() and last_event_id.isdigit() else 0
+    """The job's events as Server-Sent Events, live; the stream ends when the job has ended. It holds no
+    database connection between its polls; each API key may hold DISTILLERY_MAX_STREAMS_PER_KEY open."""
+    after = _resume_after(last_event_id)
+    await run_in_threadpool(lambda: fetch_in_new_session(job_id, caller.tenant_id))
+    holder = caller.key_id or f"tenant:{caller.tenant_id}"
+    stream_slots.take(holder, settings.max_streams_per_key)
 
     authorization = request.headers.get("authorization")
 
@@ -387,8 +390,19 @@ async def stream_job_events(
                 return
             await asyncio.sleep(SSE_POLL_SECONDS)
 
-    return StreamingResponse(events(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return stream_slots.SlotStreamingResponse(events(), holder=holder, media_type="text/event-stream",
+                                              headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+def _resume_after(last_event_id: str | None) -> int:
+    """The event id to resume after. A header that is no decimal number is ignored (isdigit() alone takes "²",
+    which int() refuses); a number past any event id is a 422, before int() meets its digit limit."""
+    if not (last_event_id and last_event_id.isascii() and last_event_id.isdigit()):
+        return 0
+    if len(last_event_id) > len(str(MAX_OFFSET)) or int(last_event_id) > MAX_OFFSET:
+        raise invalid(f"Last-Event-ID must be the id of an event this stream sent, at most {MAX_OFFSET}; got "
+                      f"{len(last_event_id)} digits", field="Last-Event-ID")
+    return int(last_event_id)
 
 
 def fetch_in_new_session(job_id: str, tenant: str) -> None:

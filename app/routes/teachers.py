@@ -15,6 +15,7 @@ from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
 from app.tables import Artifact, JobTeacher, Teacher
 from models.inspection import ModelRefused
+from models.json_bounds import MAX_JSON_DEPTH, JSONTooDeep, check_depth
 from models.safe_text import SafeStr
 from models.sandbox.jail import SandboxUnavailable
 from models.sandbox.remote import SANDBOXED_FORMATS, probe_in_sandbox
@@ -37,10 +38,11 @@ def to_public(t: Teacher, settings) -> TeacherPublic:
     )
 
 
-def parse_input_shape(raw: str) -> list[int]:
+def parse_input_shape(raw: str, max_depth: int = MAX_JSON_DEPTH) -> list[int]:
     try:
+        check_depth(raw, max_depth)
         shape = json.loads(raw)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, JSONTooDeep):
         shape = None
     if (
         not isinstance(shape, list)
@@ -91,14 +93,15 @@ def create_teacher(
     anything is stored."""
     if format not in FORMATS:
         raise invalid(f"unknown teacher format {format!r}; supported: {', '.join(FORMATS)}", field="format")
-    shape = parse_input_shape(input_shape)
+    shape = parse_input_shape(input_shape, settings.max_json_depth)
     if format == "safetensors":
         if not arch:
             raise invalid("a safetensors teacher is a state dict: name its architecture in 'arch' and its "
                           "settings in 'arch_config'", field="arch")
         try:
+            check_depth(arch_config or "", settings.max_json_depth)
             config = parse_arch_config(arch_config)
-        except TeacherInvalid as exc:
+        except (TeacherInvalid, JSONTooDeep) as exc:
             raise invalid(str(exc), field="arch_config") from None
     elif arch or arch_config:
         raise invalid(f"'arch' and 'arch_config' are for safetensors state dicts; a {format} file carries its "

@@ -25,6 +25,7 @@ from app.scoping import Limit, Offset, fetch_owned, page
 from app.tables import Artifact, Job, TransferSet
 from models import image_data
 from models.archives import ArchiveInvalid, ArchiveTooLarge, extract_archive
+from models.json_bounds import JSONTooDeep, check_depth
 from models.preprocessing import Preprocessing
 from models.safe_text import text_problem
 from models.transfer_sets import (
@@ -249,8 +250,10 @@ async def create_transfer_set(
             raise invalid(f"unknown kind {kind!r} for an upload; use 'npz' or 'image_archive'", field="kind")
         labelled = str(form.get("labelled", "true")).lower() not in ("false", "0", "no")
         try:
-            prep = Preprocessing.model_validate(json.loads(form.get("preprocessing") or "{}"))
-        except (json.JSONDecodeError, ValidationError) as exc:
+            raw_prep = form.get("preprocessing") or "{}"
+            check_depth(raw_prep, settings.max_json_depth)
+            prep = Preprocessing.model_validate(json.loads(raw_prep))
+        except (json.JSONDecodeError, ValidationError, JSONTooDeep) as exc:
             raise invalid(f"preprocessing must be a JSON preprocessing spec: {exc}", field="preprocessing") from None
         return await run_in_threadpool(_create_archive, session, store, settings, upload, name, labelled, prep,
                                        tenant)

@@ -98,9 +98,10 @@ def test_an_open_event_stream_ends_soon_after_its_key_is_revoked(server, monkeyp
     ts = server.post("/v1/transfer-sets", json={"name": "d", "builtin": "digits"}, headers=bearer(key)).json()
     job = server.post("/v1/jobs", json=job_body(teacher["id"], ts["id"]), headers=bearer(key)).json()
     # No worker reads this broker: the job stays queued, and so the stream stays open until something ends it.
-    threading.Timer(1.0, admin, args=("revoke-key", key)).start()
     # Should the revocation not end it, cancelling the job does, and the assertions below fail instead of hanging.
+    # (Made before the revocation's timer starts: the CLI's start can take longer than the timer's second.)
     other = admin("create-key", "--tenant", "delta").stdout.strip()
+    threading.Timer(1.0, admin, args=("revoke-key", key)).start()
     guard = threading.Timer(20.0, lambda: server.post(f"/v1/jobs/{job['id']}/cancel", headers=bearer(other)))
     guard.start()
     try:

@@ -91,7 +91,8 @@ def sync_detailed(
 ) -> Response[Any | ProblemDetail]:
     """ Stream Job Events
 
-     The job's events as Server-Sent Events, live; the stream ends when the job has ended.
+     The job's events as Server-Sent Events, live; the stream ends when the job has ended. It holds no
+    database connection between its polls; each API key may hold DISTILLERY_MAX_STREAMS_PER_KEY open.
 
     Args:
         job_id (str):
@@ -127,7 +128,8 @@ def sync(
 ) -> Any | ProblemDetail | None:
     """ Stream Job Events
 
-     The job's events as Server-Sent Events, live; the stream ends when the job has ended.
+     The job's events as Server-Sent Events, live; the stream ends when the job has ended. It holds no
+    database connection between its polls; each API key may hold DISTILLERY_MAX_STREAMS_PER_KEY open.
 
     Args:
         job_id (str):
@@ -158,7 +160,8 @@ async def asyncio_detailed(
 ) -> Response[Any | ProblemDetail]:
     """ Stream Job Events
 
-     The job's events as Server-Sent Events, live; the stream ends when the job has ended.
+     The job's events as Server-Sent Events, live; the stream ends when the job has ended. It holds no
+    database connection between its polls; each API key may hold DISTILLERY_MAX_STREAMS_PER_KEY open.
 
     Args:
         job_id (str):
@@ -194,7 +197,8 @@ async def asyncio(
 ) -> Any | ProblemDetail | None:
     """ Stream Job Events
 
-     The job's events as Server-Sent Events, live; the stream ends when the job has ended.
+     The job's events as Server-Sent Events, live; the stream ends when the job has ended. It holds no
+    database connection between its polls; each API key may hold DISTILLERY_MAX_STREAMS_PER_KEY open.
 
     Args:
         job_id (str):
