@@ -27,6 +27,7 @@ from app.tables import Artifact, Job, TransferSet
 from models import image_data
 from models.archives import ArchiveInvalid, ArchiveTooLarge
 from models.bounded import ParseFailed, ParseLimitExceeded, run_bounded
+from models.image_limits import resized
 from models.preprocessing import Preprocessing
 from models.safe_text import text_problem
 from models.transfer_sets import (
@@ -38,6 +39,7 @@ from models.transfer_sets import (
 )
 
 _JSON_BODY = TypeAdapter(TransferSetJSONCreate)
+TORCHVISION_IMAGE_SIDE = 32  # the largest images of image_data.TORCHVISION_DATASETS (MNIST's are 28)
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 
 router = APIRouter(prefix="/transfer-sets", tags=["transfer-sets"], responses=ERROR_RESPONSES)
@@ -143,6 +145,12 @@ def _summary_row(name: str, kind: str, summary: dict, labelled: bool, prep: Prep
 
 
 def _torchvision_row(body: TransferSetTorchvisionCreate, settings) -> TransferSet:
+    # A sample is decoded here (its shape is recorded): bound what the tenant's resize makes of one first.
+    width, height = resized(TORCHVISION_IMAGE_SIDE, TORCHVISION_IMAGE_SIDE, body.preprocessing.resize)
+    if width * height > settings.image_max_pixels:
+        raise TransferSetTooLarge(f"preprocessing.resize {body.preprocessing.resize} makes each image {width}x{height} "
+                                  f"= {width * height} pixels, more than the limit of {settings.image_max_pixels} "
+                                  "(DISTILLERY_IMAGE_MAX_PIXELS); resize to a smaller size")
     root = image_data.resolve_in_roots(body.root, settings.data_roots)
     train = image_data.torchvision_dataset(body.dataset, root, True, body.preprocessing)
     try:

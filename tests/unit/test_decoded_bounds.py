@@ -79,6 +79,12 @@ def test_a_resize_target_is_bounded_before_it_is_decoded(warm):
     assert counts()["transfer_sets"] == 1 and len(stored_files()) == 1  # the warm-up's only
 
 
+def test_a_torchvision_set_is_bounded_by_its_resize_before_a_sample_is_read(client):
+    body = {"name": "big", "kind": "torchvision", "dataset": "MNIST", "root": "mnist",
+            "preprocessing": {"resize": [5000, 5000]}}
+    assert_problem(client.post("/v1/transfer-sets", json=body), 413, "5000x5000", "DISTILLERY_IMAGE_MAX_PIXELS")
+
+
 def test_images_are_bounded_by_their_pixels_not_their_bytes(warm):
     big = hostile.png(6000, 6000)
     archive = hostile.image_zip({"a/1.png": big, "b/2.png": big})
