@@ -15,8 +15,9 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.sandbox_choice import REFUSAL, announce, sandbox_mode
-from models.sandbox.jail import SandboxPolicy, SandboxUnavailable, usable_cores
+from models.bounded import ParseLimits
 from models.json_bounds import MAX_JSON_DEPTH
+from models.sandbox.jail import SandboxPolicy, SandboxUnavailable, usable_cores
 
 
 class Settings(BaseSettings):
@@ -249,6 +250,47 @@ class Settings(BaseSettings):
         8, ge=1, description="Event streams (GET /v1/jobs/{id}/events/stream) one API key may hold open at once, "
         "per API process; more is a 429. A stream holds no database connection between its polls.",
     )
+
+    # Decoded sizes, model checks and sandboxes (issue 25; docs/security.md): what a tenant's file may decode
+    # to, the child process that reads it, and how many sandboxes and checks run at once.
+    parse_memory_bytes: int = Field(
+        3 * 1024**3, gt=0, description="Memory (RLIMIT_DATA) of the child process that reads an uploaded file "
+        "(an .npz, an image archive, a model's static check) before the API records it; a file that needs more "
+        "is a 413 or 422. Keep it above DISTILLERY_NPZ_MAX_BYTES.",
+    )
+    parse_cpu_seconds: int = Field(
+        60, gt=0, description="CPU time (RLIMIT_CPU) of that child process; a file whose check needs more is "
+        "refused. Its wall-clock limit is five times this.",
+    )
+    image_max_pixels: int = Field(
+        4096 * 4096, gt=0, description="Most pixels one image of a transfer set may have, read from its header "
+        "before it is decoded, and most pixels preprocessing.resize may make of it; more is a 413.",
+    )
+    image_max_set_pixels: int = Field(
+        2**31, gt=0, description="Most pixels all images of an uploaded or registered image set may have together "
+        "(each at the larger of its own and its resized size); more is a 413.",
+    )
+    sandbox_max_concurrent: int = Field(
+        4, ge=1, description="Most upload checks (a teacher's sandbox, or the child reading a transfer set) one "
+        "host runs at once, counted across the API's processes; more wait, then are answered 429.",
+    )
+    sandbox_max_per_tenant: int = Field(
+        2, ge=1, description="Most upload checks one tenant may have running at once on a host; more wait, then "
+        "are answered 429.",
+    )
+    sandbox_queue_seconds: float = Field(
+        10, ge=0, description="How long an upload waits for a free check slot before it is answered 429 with "
+        "Retry-After.",
+    )
+    sandbox_slot_dir: Path | None = Field(
+        None, description="Where the API's processes on one host count check slots (lock files); default "
+        "<var_dir>/sandbox-slots.",
+    )
+
+    def parse_limits(self) -> ParseLimits:
+        """The limits of the child process that reads a tenant's file."""
+        return ParseLimits(memory_bytes=self.parse_memory_bytes, cpu_seconds=self.parse_cpu_seconds,
+                           wall_seconds=5.0 * self.parse_cpu_seconds)
 
     def sandbox_policy(self, *, probe: bool = False) -> SandboxPolicy:
         """How tenants' models run here; raises SandboxUnavailable when no sandbox can be made and the

@@ -13,6 +13,7 @@ import torch
 from pydantic import ValidationError
 from torch import nn
 
+from models.failure_text import describe_failure
 from models.sandbox.jail import SUFFIXES
 from models.specs import ARCHS
 from models.zoo import build_student
@@ -140,7 +141,7 @@ def load_teacher(path: Path, fmt: str, *, arch: str | None = None, arch_config: 
             ) from None
         raise TeacherInvalid(
             f"the file does not match its declared format {fmt!r}: it is not a loadable {fmt} model "
-            f"({type(exc).__name__}: {_first_line(exc)}); {hint}"
+            f"({describe_failure(exc)}); {hint}"
         ) from None
     return model.eval()
 
@@ -159,7 +160,7 @@ def probe_teacher(model: nn.Module, input_shape: list[int]) -> int:
             raise TeacherInvalid(
                 f"the teacher's forward pass failed on a zero batch shaped {list(batch.shape)} (input_shape "
                 f"{list(input_shape)} plus a batch dimension; the batch dimension must be dynamic): "
-                f"{type(exc).__name__}: {_first_line(exc)}"
+                f"{describe_failure(exc)}"
             ) from None
         if isinstance(out, tuple | list) and len(out) == 1:
             out = out[0]

@@ -31,6 +31,11 @@ RATIO_FLOOR = 1024**2  # a member unpacking to less than this is small whatever 
 NPY_MAX_HEADER = 10_000  # numpy's own bound on a header it parses safely
 ARRAY_NAMES = ("x", "y", "x_test", "y_test")
 NUMERIC_KINDS = "biufc"
+# What each array becomes once loaded: inputs are float32, labels int64. A conversion holds both copies at
+# once, so an array that needs one counts as its decoded bytes plus its converted bytes.
+CONVERTED = {"x": np.dtype(np.float32), "x_test": np.dtype(np.float32), "y": np.dtype(np.int64),
+             "y_test": np.dtype(np.int64)}
+FINITE_CHUNK = 1 << 20  # elements converted at a time when only checking, never the whole array
 
 
 class TransferSetInvalid(ValueError):
@@ -82,7 +87,7 @@ def load_builtin(name: str) -> TransferData:
 
 
 def load_npz(path: Path, *, max_bytes: int = NPZ_MAX_BYTES, max_ratio: float = NPZ_MAX_RATIO) -> TransferData:
-    arrays = read_npz(path, ARRAY_NAMES, max_bytes=max_bytes, max_ratio=max_ratio)
+    arrays = read_npz(path, ARRAY_NAMES, max_bytes=max_bytes, max_ratio=max_ratio, converted=CONVERTED)
     x = _inputs(arrays["x"], "x")
     y = _labels(arrays.get("y"), "y", len(x))
     if "y_test" in arrays and "x_test" not in arrays:
@@ -105,15 +110,21 @@ def load_npz(path: Path, *, max_bytes: int = NPZ_MAX_BYTES, max_ratio: float = N
     return TransferData(x[train], y[train], x[test], y[test])
 
 
-def _inputs(a: np.ndarray, name: str) -> np.ndarray:
+def _check_inputs(a: np.ndarray, name: str) -> np.ndarray:
     if a.ndim < 2 or len(a) == 0:
         raise TransferSetInvalid(f"'{name}' must be shaped [N, ...] with N > 0; it is shaped {list(a.shape)}")
     if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
         raise TransferSetInvalid(f"'{name}' must be numeric (float); it has dtype {a.dtype}")
-    a = a.astype(np.float32)
-    if not np.isfinite(a).all():
-        raise TransferSetInvalid(f"'{name}' contains NaN or infinite values")
+    if np.issubdtype(a.dtype, np.floating):  # float64 beyond float32's range becomes infinite when converted
+        flat = a.reshape(-1)
+        for start in range(0, flat.size, FINITE_CHUNK):
+            if not np.isfinite(flat[start:start + FINITE_CHUNK].astype(np.float32)).all():
+                raise TransferSetInvalid(f"'{name}' contains NaN or infinite values (in float32)")
     return a
+
+
+def _inputs(a: np.ndarray, name: str) -> np.ndarray:
+    return _check_inputs(a, name).astype(np.float32)
 
 
 def _labels(a: np.ndarray | None, name: str, n: int) -> np.ndarray | None:
@@ -149,9 +160,11 @@ class _Member:
     nbytes: int
 
 
-def read_npz(path: Path, names: tuple[str, ...], *, max_bytes: int, max_ratio: float) -> dict[str, np.ndarray]:
+def read_npz(path: Path, names: tuple[str, ...], *, max_bytes: int, max_ratio: float,
+             converted: dict[str, np.dtype] | None = None) -> dict[str, np.ndarray]:
     """The arrays ``names`` that the .npz at ``path`` holds. Every member's zip record and .npy header are
-    checked against each other and against the limits before a byte of array data is decompressed."""
+    checked against each other and against the limits before a byte of array data is decompressed; an array
+    that ``converted`` gives another dtype counts its converted bytes too."""
     with open(path, "rb") as f:
         if f.read(6) == npy_format.MAGIC_PREFIX:
             raise TransferSetInvalid("the file is a single .npy array, not an .npz archive; save the arrays with "
@@ -166,12 +179,22 @@ def read_npz(path: Path, names: tuple[str, ...], *, max_bytes: int, max_ratio: f
         if "x" not in infos:
             raise TransferSetInvalid(f"the .npz must hold an array 'x' (inputs); it holds {sorted(infos) or 'nothing'}")
         members = {name: _check_member(zf, infos[name], name, max_bytes, max_ratio) for name in names if name in infos}
-        total = sum(m.nbytes for m in members.values())
+        costs = {n: m.nbytes + _conversion_bytes(m, (converted or {}).get(n)) for n, m in members.items()}
+        total = sum(costs.values())
         if total > max_bytes:
-            sizes = ", ".join(f"'{n}' {list(m.shape)} {m.dtype} = {m.nbytes} bytes" for n, m in members.items())
-            raise TransferSetTooLarge(f"the arrays take {total} bytes ({sizes}), more than the limit of {max_bytes} "
-                                      "bytes (DISTILLERY_NPZ_MAX_BYTES); upload fewer or smaller samples")
+            sizes = ", ".join(f"'{n}' {list(m.shape)} {m.dtype} = {m.nbytes} bytes"
+                              + (f" + {costs[n] - m.nbytes} as {converted[n]}" if costs[n] != m.nbytes else "")
+                              for n, m in members.items())
+            raise TransferSetTooLarge(f"the arrays take {total} bytes decoded and converted ({sizes}), more than the "
+                                      f"limit of {max_bytes} bytes (DISTILLERY_NPZ_MAX_BYTES); upload fewer or "
+                                      "smaller samples")
         return {name: _read_member(zf, m, name) for name, m in members.items()}
+
+
+def _conversion_bytes(member: "_Member", dtype: np.dtype | None) -> int:
+    if dtype is None or member.dtype == dtype:
+        return 0
+    return math.prod(member.shape) * dtype.itemsize
 
 
 def _reason(exc: Exception) -> str:

@@ -6,6 +6,7 @@ from pydantic import ValidationError
 from sqlalchemy import select
 
 from app.auth import TenantDep
+from app.check_slots import check_slot
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
@@ -117,8 +118,9 @@ def create_teacher(
             raise invalid("the uploaded file is empty", field="file")
         check_storage(session, tenant, settings, staged.size_bytes)
         try:
-            probed = probe_in_sandbox(staged.path, format, shape, settings.sandbox_policy(probe=True),
-                                      arch=arch, arch_config=config)
+            with check_slot(settings, tenant):
+                probed = probe_in_sandbox(staged.path, format, shape, settings.sandbox_policy(probe=True),
+                                          arch=arch, arch_config=config, limits=settings.parse_limits())
         except SandboxUnavailable as exc:
             raise Problem(503, str(exc), kind="sandbox-unavailable") from None
         except (TeacherInvalid, ModelRefused) as exc:

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from starlette.datastructures import UploadFile
 
 from app.auth import TenantDep
+from app.check_slots import check_slot
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
@@ -24,7 +25,9 @@ from app.schemas import (
 from app.scoping import Limit, Offset, fetch_owned, page
 from app.tables import Artifact, Job, TransferSet
 from models import image_data
-from models.archives import ArchiveInvalid, ArchiveTooLarge, extract_archive
+from models.archives import ArchiveInvalid, ArchiveTooLarge
+from models.bounded import ParseFailed, ParseLimitExceeded, run_bounded
+from models.image_limits import resized
 from models.json_bounds import JSONTooDeep, check_depth
 from models.preprocessing import Preprocessing
 from models.safe_text import text_problem
@@ -34,10 +37,10 @@ from models.transfer_sets import (
     TransferSetInvalid,
     TransferSetTooLarge,
     load_builtin,
-    load_npz,
 )
 
 _JSON_BODY = TypeAdapter(TransferSetJSONCreate)
+TORCHVISION_IMAGE_SIDE = 32  # the largest images of image_data.TORCHVISION_DATASETS (MNIST's are 28)
 ARCHIVE_SUFFIXES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz")
 
 router = APIRouter(prefix="/transfer-sets", tags=["transfer-sets"], responses=ERROR_RESPONSES)
@@ -95,10 +98,15 @@ def _create_from_json(session, settings, body, tenant: str) -> TransferSetPublic
             ts = _row(body.name, "builtin", load_builtin(body.builtin), builtin=body.builtin)
         elif isinstance(body, TransferSetImageFolderCreate):
             folder = image_data.resolve_in_roots(body.path, settings.data_roots)
-            ts = _folder_row(body.name, "image_folder", folder, folder, body.labelled, body.preprocessing,
-                             {"path": body.path})
+            summary = _read_bounded(settings, tenant, "image_summary", _image_args(settings, folder, body.labelled,
+                                                                                    body.preprocessing))
+            ts = _summary_row(body.name, "image_folder", summary, body.labelled, body.preprocessing,
+                              {"path": body.path}, image_data.fingerprint(folder))
         else:
             ts = _torchvision_row(body, settings)
+    except TransferSetTooLarge as exc:
+        field = "path" if isinstance(body, TransferSetImageFolderCreate) else "preprocessing"
+        raise Problem(413, str(exc), errors=[{"field": field, "message": str(exc)}]) from None
     except TransferSetInvalid as exc:
         field = {"TransferSetImageFolderCreate": "path", "TransferSetTorchvisionCreate": "root"}.get(
             type(body).__name__, "builtin")
@@ -109,27 +117,41 @@ def _create_from_json(session, settings, body, tenant: str) -> TransferSetPublic
     return to_public(ts)
 
 
-def _folder_row(name: str, kind: str, folder: Path, data_root: Path, labelled: bool, prep: Preprocessing,
-                spec: dict, fingerprint: str | None = None) -> TransferSet:
-    """Counts and checks an image folder without loading it: the worker reads the images at run time."""
-    splits = image_data.scan_image_folder(folder, data_root, labelled)
-    files = splits.train.files + (splits.test.files if splits.test else [])
-    image_data.check_sizes(files, prep)
-    shape = list(image_data.load_images(files[:1], prep).shape[1:])
-    n, labels = len(splits.train.files), splits.train.labels
-    n_test = len(splits.test.files) if splits.test else 0
-    if splits.test is None and labels is not None:
-        n_test = int(round(n * HOLDOUT_FRACTION))
-        n -= n_test
+def _read_bounded(settings, tenant: str, task: str, args: dict) -> dict:
+    """A tenant's file read in a child with limits of its own (models.bounded), once a check slot is free."""
+    with check_slot(settings, tenant):
+        try:
+            return run_bounded(task, args, settings.parse_limits())
+        except ParseLimitExceeded as exc:
+            raise TransferSetTooLarge(str(exc)) from None
+        except ParseFailed as exc:
+            raise TransferSetInvalid(str(exc)) from None
+
+
+def _image_args(settings, folder: Path, labelled: bool, prep: Preprocessing, archive: dict | None = None) -> dict:
+    return {"folder": str(folder), "labelled": labelled, "preprocessing": prep.model_dump(mode="json"),
+            "archive": archive, "max_image_pixels": settings.image_max_pixels,
+            "max_set_pixels": settings.image_max_set_pixels, "max_input_elements": settings.max_input_elements}
+
+
+def _summary_row(name: str, kind: str, summary: dict, labelled: bool, prep: Preprocessing, spec: dict,
+                 fingerprint: str) -> TransferSet:
+    """An image set's row from what the bounded child counted: the worker reads the images at run time."""
     return TransferSet(
-        id=new_id("transfer_set"), name=name, kind=kind, num_samples=n, num_test=n_test, sample_shape=shape,
-        num_classes=len(splits.train.class_names) if labels is not None else None, labelled=labels is not None,
+        id=new_id("transfer_set"), name=name, kind=kind, num_samples=summary["num_samples"],
+        num_test=summary["num_test"], sample_shape=summary["sample_shape"], num_classes=summary["num_classes"],
+        labelled=summary["labelled"], class_names=summary["class_names"], fingerprint=fingerprint,
         spec={**spec, "labelled": labelled, "preprocessing": prep.model_dump(mode="json")},
-        class_names=splits.train.class_names, fingerprint=fingerprint or image_data.fingerprint(folder),
     )
 
 
 def _torchvision_row(body: TransferSetTorchvisionCreate, settings) -> TransferSet:
+    # A sample is decoded here (its shape is recorded): bound what the tenant's resize makes of one first.
+    width, height = resized(TORCHVISION_IMAGE_SIDE, TORCHVISION_IMAGE_SIDE, body.preprocessing.resize)
+    if width * height > settings.image_max_pixels:
+        raise TransferSetTooLarge(f"preprocessing.resize {body.preprocessing.resize} makes each image {width}x{height} "
+                                  f"= {width * height} pixels, more than the limit of {settings.image_max_pixels} "
+                                  "(DISTILLERY_IMAGE_MAX_PIXELS); resize to a smaller size")
     root = image_data.resolve_in_roots(body.root, settings.data_roots)
     train = image_data.torchvision_dataset(body.dataset, root, True, body.preprocessing)
     try:
@@ -159,13 +181,14 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
     with store.stage(upload.file, limit=settings.max_upload_bytes) as staged, \
             store.staging_path(folder=True) as work:
         check_storage(session, tenant, settings, staged.size_bytes)
-        folder = work / "unpacked"
+        archive = {"path": str(staged.path), "max_files": settings.archive_max_files,
+                   "max_bytes": settings.archive_max_bytes, "max_ratio": settings.archive_max_ratio}
         try:
-            unpacked = extract_archive(staged.path, folder, max_files=settings.archive_max_files,
-                                       max_bytes=settings.archive_max_bytes, max_ratio=settings.archive_max_ratio)
-            ts = _folder_row(name, "image_archive", folder, folder, labelled, prep, {"unpacked_bytes": unpacked},
-                             fingerprint=staged.sha256)
-        except ArchiveTooLarge as exc:
+            summary = _read_bounded(settings, tenant, "image_summary",
+                                    _image_args(settings, work / "unpacked", labelled, prep, archive))
+            ts = _summary_row(name, "image_archive", summary, labelled, prep,
+                              {"unpacked_bytes": summary["unpacked_bytes"]}, staged.sha256)
+        except (ArchiveTooLarge, TransferSetTooLarge) as exc:
             raise Problem(413, str(exc), errors=[{"field": "file", "message": str(exc)}]) from None
         except (ArchiveInvalid, TransferSetInvalid) as exc:
             raise _invalid(exc, "file") from None
@@ -189,15 +212,15 @@ def _create_npz(session, store, settings, upload: UploadFile, name: str, tenant:
     with store.stage(upload.file, limit=settings.max_upload_bytes, suffix=".npz") as staged:
         check_storage(session, tenant, settings, staged.size_bytes)
         try:
-            data = load_npz(staged.path, max_bytes=settings.npz_max_bytes, max_ratio=settings.archive_max_ratio)
+            summary = _read_bounded(settings, tenant, "npz_summary", {
+                "path": str(staged.path), "max_bytes": settings.npz_max_bytes, "max_ratio": settings.archive_max_ratio})
         except TransferSetTooLarge as exc:
             raise Problem(413, str(exc), errors=[{"field": "file", "message": str(exc)}]) from None
         except TransferSetInvalid as exc:
             raise invalid(str(exc), field="file", kind="invalid-transfer-set") from None
         artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key,
                             sha256=staged.sha256, size_bytes=staged.size_bytes)
-        ts = _row(name, "npz", data, artifact=artifact, tenant_id=tenant)
-        ts.id = ts_id
+        ts = TransferSet(id=ts_id, name=name, kind="npz", artifact=artifact, tenant_id=tenant, **summary)
         session.add(ts)
         session.flush()
         store.commit(staged.path, key)

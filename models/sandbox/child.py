@@ -125,8 +125,9 @@ def main(argv: list[str]) -> int:
     import numpy as np
     import torch
 
+    from models.failure_text import describe_failure
     from models.sandbox.protocol import Reader, array_from, array_payload, encode
-    from models.teachers import TeacherInvalid, _first_line, load_teacher
+    from models.teachers import TeacherInvalid, load_teacher
 
     torch.set_num_threads(max(1, int(threads)))
     if guard == "1":
@@ -148,6 +149,10 @@ def main(argv: list[str]) -> int:
             if op == "exit":
                 return 0
             if op == "load":
+                if guard == "1" and fmt == "torchscript":  # every method, before torch.jit.load runs one
+                    from models.inspection import check_torchscript
+
+                    check_torchscript(model_path)
                 model = load_teacher(model_path, fmt)
                 if hasattr(model, "to") and device != "cpu":
                     model = model.to(device)
@@ -167,12 +172,11 @@ def main(argv: list[str]) -> int:
                 send({"ok": True, "shape": shape}, data)
             else:
                 send({"ok": False, "error": f"unexpected request {op!r}"})
-        except Exception as exc:  # the model's own error, reported to the service as text
-            message = (str(exc) if isinstance(exc, TeacherInvalid) else _first_line(exc))
-            message = message.replace(model_path, "the uploaded file")
-            if not isinstance(exc, TeacherInvalid):
-                message = f"{type(exc).__name__}: {message.removeprefix(type(exc).__name__ + ': ')}"
-            send({"ok": False, "error": message, "kind": type(exc).__name__})
+        except Exception as exc:  # the model's own error: only its kind is reported (models.failure_text)
+            ours = isinstance(exc, TeacherInvalid) or type(exc).__name__ == "ModelRefused"
+            message = str(exc) if ours else describe_failure(exc)
+            send({"ok": False, "error": message.replace(model_path, "the uploaded file"),
+                  "kind": type(exc).__name__})
 
 
 if __name__ == "__main__":

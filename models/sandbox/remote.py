@@ -19,7 +19,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from models.inspection import ModelRefused, check_file, refused_operators
+from models.bounded import ParseFailed, ParseLimitExceeded, ParseLimits, run_bounded
+from models.inspection import ModelRefused, refused_operators
 from models.sandbox.jail import SandboxPolicy, SandboxUnavailable, command, sandbox_problem
 from models.sandbox.protocol import ProtocolError, Reader, Timeout, array_from, array_payload, encode
 from models.teachers import TeacherInvalid, load_teacher, probe_teacher
@@ -110,6 +111,8 @@ class SandboxedTeacher(nn.Module):
             message = str(answer.get("error", "the teacher failed"))[:2000]
             if answer.get("kind") == "TeacherInvalid":
                 raise TeacherInvalid(message)
+            if answer.get("kind") == "ModelRefused":
+                raise ModelRefused(message)
             raise TeacherInvalid(f"the teacher's forward pass failed: {message}"
                                  if header.get("op") == "forward" else message)
         return answer, data
@@ -176,15 +179,26 @@ class Probed:
     fixed_batch: int | None = None  # the graph runs on this batch size only; it is run in chunks of it
 
 
+def check_in_child(path: Path, fmt: str, limits: ParseLimits) -> None:
+    """The static checks of ``models.inspection``, in a child with memory and CPU limits of its own: an
+    archive built to make them slow or large hurts that child, not the caller."""
+    try:
+        run_bounded("check_model", {"path": str(path), "fmt": fmt}, limits)
+    except (ParseLimitExceeded, ParseFailed) as exc:
+        raise ModelRefused(str(exc)) from None
+
+
 def probe_in_sandbox(path: Path, fmt: str, input_shape: list[int], policy: SandboxPolicy, *,
-                     arch: str | None = None, arch_config: dict | None = None) -> Probed:
-    """Check an uploaded teacher and return its number of classes: its bytes first, then its operators
-    and zero batches of sizes 2 and 3 in the sandbox (safetensors teachers are built and run here)."""
+                     arch: str | None = None, arch_config: dict | None = None,
+                     limits: ParseLimits | None = None) -> Probed:
+    """Check an uploaded teacher and return its number of classes: its bytes first (in a bounded child),
+    then its operators and zero batches of sizes 2 and 3 in the sandbox (safetensors teachers are built
+    and run here)."""
     if fmt not in SANDBOXED_FORMATS:
         model = load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape)
         return Probed(probe_teacher(model, input_shape))
     if policy.checks:
-        check_file(path, fmt)
+        check_in_child(path, fmt, limits or ParseLimits())
     teacher = SandboxedTeacher(path, fmt, policy)
     try:
         teacher.start()
