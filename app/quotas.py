@@ -79,7 +79,8 @@ def hold_quota_lock(session: Session, tenant: str) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"),
                         {"key": int.from_bytes(digest[:8], "big", signed=True)})
     else:
-        session.execute(update(Tenant).where(Tenant.id == tenant).values(name=Tenant.name))
+        session.execute(update(Tenant).where(Tenant.id == tenant).values(name=Tenant.name)
+                        .execution_options(synchronize_session=False))
 
 
 def check_active_jobs(session: Session, tenant: str, settings: Settings) -> None:
