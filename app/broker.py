@@ -47,3 +47,20 @@ def make_celery() -> Celery:
         accept_content=["json"],
     )
     return app
+
+
+def broker_instance(broker_url: str) -> str | None:
+    """Which run of the broker server is up now: Redis's ``run_id``, new at every start of the server. None
+    when it cannot be told (another broker, or the server out of reach). A Redis restarted without persistence
+    has lost every message it held, so a new run id means that queued work must be sent again."""
+    if not broker_url.startswith(("redis://", "rediss://")):
+        return None
+    import redis
+
+    client = redis.Redis.from_url(broker_url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        return str(client.info("server")["run_id"])
+    except Exception:  # down, or not a Redis we may ask: the usual resend after DISTILLERY_REQUEUE_AFTER_SECONDS
+        return None
+    finally:
+        client.close()

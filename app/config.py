@@ -67,7 +67,8 @@ class Settings(BaseSettings):
         "again (the broker may have lost it); a second delivery is harmless.",
     )
     webhook_queue: str = Field("webhooks", description="Celery queue that webhook deliveries go to; a worker "
-                               "must listen on it (make run's worker does).")
+                               "that does not train must listen on it (make run starts one of its own), so that a "
+                               "slow receiver never holds a worker that trains.")
     webhook_allow_private: bool = Field(
         False, description="Allow webhook URLs on loopback, link-local and private addresses (tests, one-host "
         "setups). Off, such URLs are refused when given and again when each delivery resolves them.",
@@ -76,7 +77,9 @@ class Settings(BaseSettings):
     webhook_backoff_seconds: float = Field(
         10, gt=0, description="Wait before a delivery's second try; each later wait doubles, up to an hour.",
     )
-    webhook_timeout_seconds: float = Field(10, gt=0, description="How long one webhook POST may take.")
+    webhook_timeout_seconds: float = Field(
+        10, gt=0, description="How long one try of a webhook delivery may take in all (connecting, sending, the "
+        "receiver's answer): a receiver still answering then is cut off, and the try counts as failed.")
     db_connect_timeout_seconds: float = Field(5, gt=0, description="PostgreSQL connect timeout; also how long a "
                                               "request waits for a pooled connection.")
     db_statement_timeout_seconds: float = Field(

@@ -1,6 +1,7 @@
-"""``make run``: the whole service on one machine — migrations, the API and one worker.
+"""``make run``: the whole service on one machine — migrations, the API, a job worker and a webhook worker.
 
-Ctrl-C (or SIGTERM) stops both processes cleanly; if either dies, the other is stopped too.
+Webhook deliveries have a worker process of their own: a slow receiver then holds a delivery slot, never the
+worker that trains. Ctrl-C (or SIGTERM) stops every process cleanly; if one dies, the others are stopped too.
 """
 
 import os
@@ -16,6 +17,14 @@ from app.db import upgrade
 from app.sandbox_choice import sandbox_mode
 
 STOP_GRACE_SECONDS = 15
+WEBHOOK_CONCURRENCY = 2  # deliveries tried at once; each try ends at DISTILLERY_WEBHOOK_TIMEOUT_SECONDS
+
+
+def _celery_worker(queue: str, concurrency: int, node: str) -> subprocess.Popen:
+    return subprocess.Popen([
+        sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker", "-Q", queue,
+        "--concurrency", str(concurrency), "--loglevel", "INFO", "-n", node,
+    ])
 
 
 def _stop(procs: list[subprocess.Popen]) -> None:
@@ -42,13 +51,10 @@ def main() -> int:
     settings.var_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
 
-    worker = subprocess.Popen([
-        sys.executable, "-m", "celery", "-A", "worker.celery_app:celery_app", "worker",
-        "-Q", f"{settings.queue},{settings.webhook_queue}", "--concurrency", "1", "--loglevel", "INFO",
-        "-n", f"distillery-{os.getpid()}@%h",
-    ])
+    worker = _celery_worker(settings.queue, 1, f"distillery-{os.getpid()}@%h")
+    webhooks = _celery_worker(settings.webhook_queue, WEBHOOK_CONCURRENCY, f"webhooks.distillery-{os.getpid()}@%h")
     api = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", host, "--port", str(port)])
-    procs = [api, worker]
+    procs = [api, worker, webhooks]
     stopping = False
 
     def on_signal(signum, _frame):
@@ -76,7 +82,7 @@ def main() -> int:
     died = [p for p in procs if p.poll() is not None]
     _stop(procs)
     if died and not stopping:
-        name = "API" if died[0] is api else "worker"
+        name = {id(api): "API", id(worker): "worker"}.get(id(died[0]), "webhook worker")
         print(f"the {name} process exited with code {died[0].returncode}; stopped the rest", file=sys.stderr)
         return 1
     return 0

@@ -7,6 +7,7 @@ into the threads FastAPI runs sync routes in, and never leaks between two reques
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,3 +73,28 @@ def configure_logging(log_format: str) -> None:
         lib = logging.getLogger(name)
         lib.handlers = []
         lib.propagate = True
+
+
+# scheme://host[:port], then the path, query and fragment that follow it, up to a quote or a space
+_URL = re.compile(r"""(\b[a-zA-Z][a-zA-Z0-9+.-]*://[^/\s"'?#]+)([^\s"']*)""")
+
+
+class HideUrlPaths(logging.Filter):
+    """Cuts every URL in a record's text down to its scheme and host. Webhook receivers often carry a token in
+    the path or query, and the HTTP client's own loggers print whole URLs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cut = _URL.sub(lambda m: m[1] + ("/..." if m[2] not in ("", "/") else m[2]), message)
+        if cut != message:
+            record.msg, record.args = cut, ()
+        return True
+
+
+def hide_http_client_urls() -> None:
+    """httpx logs each request (INFO) with its URL: filtered to the host. httpcore's DEBUG lines trace every
+    connection and header: kept at WARNING, where it says only what went wrong."""
+    logger = logging.getLogger("httpx")
+    if not any(isinstance(f, HideUrlPaths) for f in logger.filters):
+        logger.addFilter(HideUrlPaths())
+    logging.getLogger("httpcore").setLevel(logging.WARNING)  # its children (connection, http11) inherit it

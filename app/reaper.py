@@ -15,6 +15,11 @@
 4. A webhook delivery that is due and whose task was sent longer than DISTILLERY_REQUEUE_AFTER_SECONDS ago
    (or never reached the broker) is sent again; a second task finds the try already made and does nothing.
 
+Before all of it, the pass asks the broker which run of its server is up (Redis's ``run_id``). When it differs
+from the one the last pass saw, the server restarted and may have lost every message: each queued job and
+member and each pending delivery is marked as never sent, so this pass and the next send them at once rather
+than after DISTILLERY_REQUEUE_AFTER_SECONDS, and nothing is sent again while the broker stays up.
+
 Every DISTILLERY_ORPHAN_SWEEP_INTERVAL_SECONDS it also removes store files that no row refers to and that are
 older than DISTILLERY_STAGING_GRACE_SECONDS (app/retention.py).
 
@@ -32,6 +37,7 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Select, exists, or_, select, update
 
+from app.broker import broker_instance
 from app.config import get_settings
 from app.db import session_scope
 from app.queue import enqueue_delivery, enqueue_job, enqueue_member
@@ -46,6 +52,8 @@ RELEASED = dict(lease_owner=None, lease_token=None, lease_expires_at=None)
 
 def reap() -> list[str]:
     """One pass; returns the ids of the jobs and members it sent."""
+    if _broker_restarted():
+        _forget_sends()
     t = datetime.now(UTC)
     for kind in LEASED:
         _expire(kind, t)
@@ -178,6 +186,30 @@ def _send_due_deliveries(t: datetime) -> None:
         _stamp(WebhookDelivery, delivery_id, DeliveryStatus.PENDING)
     if due:
         log.warning("re-sent %d webhook deliveries the broker may have lost", len(due))
+
+
+_seen_broker: dict[str, str] = {}  # broker URL -> the run of its server that the last pass saw
+
+
+def _broker_restarted() -> bool:
+    url = get_settings().resolved_broker_url
+    now_up = broker_instance(url)
+    if now_up is None:  # out of reach, or a broker that cannot say: wait for it to answer
+        return False
+    before = _seen_broker.get(url)
+    _seen_broker[url] = now_up
+    return before is not None and before != now_up
+
+
+def _forget_sends() -> None:
+    """Every task the broker held is gone: mark what waits for one as never sent, for the reconciler."""
+    with session_scope() as s:
+        jobs = s.execute(update(Job).where(Job.status == JobStatus.QUEUED).values(sent_at=None)).rowcount
+        members = s.execute(update(Run).where(Run.status == RunStatus.QUEUED).values(sent_at=None)).rowcount
+        deliveries = s.execute(update(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.PENDING)
+                               .values(sent_at=None)).rowcount
+    log.warning("the broker restarted (a new Redis run_id): its queued tasks may be lost; sending %d queued jobs, "
+                "%d sweep members and %d webhook deliveries again", jobs, members, deliveries)
 
 
 def _stamp(table, row_id: str, waiting: str = JobStatus.QUEUED) -> None:

@@ -7,7 +7,18 @@ SQL keeps only their key and hash, as MLflow does.
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -133,6 +144,9 @@ class Job(Base):
     sent_at: Mapped[datetime | None] = mapped_column()  # its task was last sent; NULL: queued, not sent yet
     request_hash: Mapped[str | None] = mapped_column(String(64))
     webhook_secret: Mapped[str | None] = mapped_column(String(64))  # signs deliveries to the job's webhook_url
+    # What its students and checkpoints may take in the store, reserved against the tenant's quota at submit
+    # and counted until it ends (app/quotas.py); an ended job counts the students it kept.
+    reserved_bytes: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     error: Mapped[str | None] = mapped_column(Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(JSON)

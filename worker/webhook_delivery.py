@@ -1,8 +1,12 @@
 """One try of one webhook delivery: at least once, signed as Standard Webhooks says, retried with
 exponential backoff up to DISTILLERY_WEBHOOK_MAX_ATTEMPTS tries.
 
-Every try of a delivery carries the same ``webhook-id``, so a receiver that got it before can tell."""
+Every try of a delivery carries the same ``webhook-id``, so a receiver that got it before can tell. A try has
+one time limit for all of it, DISTILLERY_WEBHOOK_TIMEOUT_SECONDS (httpx's own timeouts bound each read, so a
+receiver trickling one byte at a time would hold the worker for ever). A delivery that can never be made (a URL
+that cannot be sent, an error of our own) fails at once rather than stay pending."""
 
+import asyncio
 import json
 import logging
 from datetime import UTC, datetime, timedelta
@@ -14,6 +18,7 @@ from standardwebhooks.webhooks import Webhook
 
 from app.config import Settings, get_settings
 from app.db import session_scope
+from app.logging_setup import hide_http_client_urls
 from app.queue import enqueue_delivery
 from app.tables import Job, WebhookDelivery, WebhookEndpoint
 from app.webhook_addresses import url_problem
@@ -22,6 +27,7 @@ from models.statuses import DeliveryStatus
 log = logging.getLogger(__name__)
 MAX_BACKOFF_SECONDS = 3600
 USER_AGENT = "Distillery-Webhooks/1"
+hide_http_client_urls()  # httpx logs each request's whole URL, and some receivers carry their token in it
 
 
 def backoff_seconds(tries: int, settings: Settings) -> float:
@@ -32,9 +38,8 @@ def backoff_seconds(tries: int, settings: Settings) -> float:
 def deliver(delivery_id: str) -> None:
     settings = get_settings()
     t = datetime.now(UTC)
-    # httpx's timeout bounds each phase (connect, write, each read), not the whole try: leave room for all of
-    # them. A try that still outlasts this may be made again, which at-least-once allows.
-    busy_for = timedelta(seconds=4 * settings.webhook_timeout_seconds + 60)
+    # A try ends at its time limit; the margin covers the database writes around it.
+    busy_for = timedelta(seconds=settings.webhook_timeout_seconds + 60)
     with session_scope() as s:
         # One try at a time: a task sent twice (the reaper's resend, a broker's redelivery) does not post twice.
         took = s.execute(update(WebhookDelivery).where(
@@ -48,7 +53,11 @@ def deliver(delivery_id: str) -> None:
         owner = s.get(WebhookEndpoint, d.endpoint_id) if d.endpoint_id else s.get(Job, d.job_id)
         secret = owner.secret if d.endpoint_id else owner.webhook_secret
         url, body, tries = d.url, json.dumps(d.payload, separators=(",", ":")), len(d.attempts)
-    status_code, error, final = _post(url, delivery_id, body, secret, settings)
+    try:
+        status_code, error, final = _post(url, delivery_id, body, secret, settings)
+    except Exception as exc:  # a bug or a URL no client can send: trying again would fail the same way
+        log.exception("webhook %s: the try failed on our side", delivery_id)
+        status_code, error, final = None, f"the delivery could not be made ({type(exc).__name__})", True
     tries += 1
     ok = error is None
     retry = not ok and not final and tries < settings.webhook_max_attempts
@@ -80,7 +89,10 @@ def deliver(delivery_id: str) -> None:
 
 
 def _host(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "an invalid URL"
     return f"{parts.scheme}://{parts.hostname}"
 
 
@@ -95,13 +107,27 @@ def _post(url: str, delivery_id: str, body: str, secret: str,
                "webhook-timestamp": str(int(at.timestamp())),
                "webhook-signature": Webhook(secret).sign(delivery_id, at, body)}
     try:
-        # No redirects: a receiver could otherwise bounce the request to an address the check above refuses.
-        # Streamed and closed unread: only the status matters, so a receiver's long body costs nothing.
-        with httpx.stream("POST", url, content=body, headers=headers, timeout=settings.webhook_timeout_seconds,
-                          follow_redirects=False) as r:
-            status = r.status_code
+        status = asyncio.run(asyncio.wait_for(_send(url, body, headers, settings.webhook_timeout_seconds),
+                                              settings.webhook_timeout_seconds))
+    except TimeoutError:
+        return None, f"the receiver did not answer within {settings.webhook_timeout_seconds:g} s", False
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:  # the same URL fails the same way every time
+        return None, f"{type(exc).__name__}: the webhook URL cannot be sent", True
     except httpx.HTTPError as exc:
-        return None, f"{type(exc).__name__}: {exc}"[:500], False
+        return None, f"{type(exc).__name__}: {_without_url(str(exc), url)}"[:500], False
     if 200 <= status < 300:
         return status, None, False
     return status, f"the receiver answered {status}", False
+
+
+async def _send(url: str, body: str, headers: dict, timeout: float) -> int:
+    # No redirects: a receiver could otherwise bounce the request to an address the check above refuses.
+    # Streamed and closed unread: only the status matters, so a receiver's long body costs nothing.
+    async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client, \
+            client.stream("POST", url, content=body, headers=headers) as r:
+        return r.status_code
+
+
+def _without_url(text: str, url: str) -> str:
+    """An error's text with the URL cut to its host: some receivers carry their token in the path or query."""
+    return text.replace(url, _host(url))

@@ -18,7 +18,7 @@ from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id, new_webhook_secret
 from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid
 from app.queue import enqueue_job
-from app.quotas import check_active_jobs, check_storage
+from app.quotas import check_active_jobs, check_storage, expected_output_bytes, hold_quota_lock
 from app.retention import delete_job as delete_job_rows_and_files
 from app.schemas import (
     EventList,
@@ -35,7 +35,7 @@ from app.scoping import Limit, Offset, fetch_owned, owned, page
 from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet, WebhookDelivery
 from app.webhook_addresses import url_problem
 from models.export import EXPORT_FORMATS
-from models.sizing import NetworkTooLarge, check_network_size
+from models.sizing import NetworkTooLarge, check_network_size, network_size
 from models.statuses import TERMINAL, DeliveryStatus, JobStatus
 from models.zoo import build_student, load_state_dict_into
 
@@ -189,14 +189,20 @@ def create_job(
         if earlier is not None:  # a retry after a lost answer: the same answer, the webhook secret included
             response.headers["Location"] = f"/v1/jobs/{earlier.id}"
             return _created(earlier)
-    _check(session, store, settings, body, tenant)
-    check_active_jobs(session, tenant, settings)
-    check_storage(session, tenant, settings)
+    teachers = _check(session, store, settings, body, tenant)
     spec = body.stored()
     runs = (len(body.members()) or 1) + (1 if body.baseline else 0)
+    parameters = network_size(body.student, teachers[0].input_shape, teachers[0].num_classes).parameters
+    reserved = expected_output_bytes(parameters, len(spec.get("export_formats") or EXPORT_FORMATS), runs)
+    # Counted and inserted under the tenant's lock, in the transaction that commits the job: concurrent
+    # submissions are admitted one at a time.
+    hold_quota_lock(session, tenant)
+    check_active_jobs(session, tenant, settings)
+    check_storage(session, tenant, settings, reserved)
     job = Job(id=new_id("job"), tenant_id=tenant, status=JobStatus.QUEUED, transfer_set_id=body.transfer_set_id,
               spec=spec, total_epochs=body.hyperparameters.epochs * runs, idempotency_key=idempotency_key,
-              request_hash=request_hash, sent_at=datetime.now(UTC))  # sent just below; else the reaper sends it
+              request_hash=request_hash, reserved_bytes=reserved,
+              sent_at=datetime.now(UTC))  # sent just below; else the reaper sends it
     job.teachers = [JobTeacher(position=i, teacher_id=t) for i, t in enumerate(body.teacher_ids)]
     if body.webhook_url:
         job.webhook_secret = new_webhook_secret()

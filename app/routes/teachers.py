@@ -10,7 +10,7 @@ from app.check_slots import check_slot
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
-from app.quotas import check_storage
+from app.quotas import check_storage, hold_quota_lock
 from app.sandbox_choice import sandbox_mode
 from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
@@ -126,6 +126,10 @@ def create_teacher(
         except (TeacherInvalid, ModelRefused) as exc:
             field = "arch" if "unknown arch" in str(exc) else "file"
             raise invalid(str(exc), field=field, kind="invalid-teacher") from None
+        # Checked above before the probe, to refuse early; again here under the tenant's lock, in the
+        # transaction that inserts the row, so that concurrent uploads are admitted one at a time.
+        hold_quota_lock(session, tenant)
+        check_storage(session, tenant, settings, staged.size_bytes)
         artifact = Artifact(id=new_id("artifact"), kind="teacher", key=key,
                             sha256=staged.sha256, size_bytes=staged.size_bytes)
         teacher = Teacher(id=teacher_id, tenant_id=tenant, name=name, format=format, input_shape=shape,

@@ -13,7 +13,7 @@ from app.check_slots import check_slot
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
-from app.quotas import check_storage
+from app.quotas import check_storage, hold_quota_lock
 from app.schemas import (
     TransferSetBuiltinCreate,
     TransferSetImageFolderCreate,
@@ -193,6 +193,8 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
         except (ArchiveInvalid, TransferSetInvalid) as exc:
             raise _invalid(exc, "file") from None
         ts.id, ts.tenant_id = ts_id, tenant
+        hold_quota_lock(session, tenant)  # checked again, counted and inserted in one transaction
+        check_storage(session, tenant, settings, staged.size_bytes)
         ts.artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key, sha256=staged.sha256,
                                size_bytes=staged.size_bytes)
         session.add(ts)
@@ -218,6 +220,8 @@ def _create_npz(session, store, settings, upload: UploadFile, name: str, tenant:
             raise Problem(413, str(exc), errors=[{"field": "file", "message": str(exc)}]) from None
         except TransferSetInvalid as exc:
             raise invalid(str(exc), field="file", kind="invalid-transfer-set") from None
+        hold_quota_lock(session, tenant)  # checked again, counted and inserted in one transaction
+        check_storage(session, tenant, settings, staged.size_bytes)
         artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key,
                             sha256=staged.sha256, size_bytes=staged.size_bytes)
         ts = TransferSet(id=ts_id, name=name, kind="npz", artifact=artifact, tenant_id=tenant, **summary)

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.integration.stack import REDIS_URL, running_stack
+from tests.integration.stack import REDIS_URL, free_port, running_stack
 from tests.integration.test_end_to_end import submit_digits_job
 
 pytestmark = pytest.mark.slow
@@ -81,3 +81,65 @@ def test_restarting_redis_during_a_job(tmp_path, teacher_file):
         job = stack.wait_for_job(client, job_id, timeout=300)
         assert job["status"] == "succeeded", f"{job['error']}\n{stack.log('worker')}"
         assert_each_epoch_once(client, job_id)
+
+
+class OwnRedis:
+    """A redis-server of this test's own, on a free port, without persistence: killed, it comes back empty."""
+
+    def __init__(self, folder):
+        self.port, self.folder, self.proc = free_port(), folder, None
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        folder.mkdir(parents=True, exist_ok=True)
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+                                      "--appendonly", "no", "--dir", str(self.folder)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(100):
+            ping = subprocess.run(["redis-cli", "-p", str(self.port), "ping"], capture_output=True)
+            if ping.stdout.strip() == b"PONG":
+                return
+            time.sleep(0.1)
+        raise AssertionError("redis-server did not start")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+RESTART_DEADLINE_SECONDS = 60
+
+
+def test_jobs_queued_when_redis_restarts_empty_move_within_a_minute(tmp_path, teacher_file):
+    """Four jobs sent to Redis, Redis killed and started again without persistence (their tasks are gone), and
+    an idle worker: the API's reaper sees the new Redis run and sends the queued jobs at once, not after
+    DISTILLERY_REQUEUE_AFTER_SECONDS (five minutes here, as by default)."""
+    redis = OwnRedis(tmp_path / "redis")
+    redis.start()
+    env = {"DISTILLERY_REAPER_INTERVAL_SECONDS": "1", "DISTILLERY_REQUEUE_AFTER_SECONDS": "300"}
+    try:
+        with running_stack("postgres_redis", tmp_path / "var", env, broker_url=redis.url) as stack, \
+                stack.client() as client:
+            first = submit_digits_job(client, teacher_file, hyperparameters={"epochs": 1},
+                                      export_formats=["safetensors"])
+            assert stack.wait_for_job(client, first)["status"] == "succeeded"  # the reaper has seen this Redis
+            done = client.get(f"/v1/jobs/{first}").json()
+            body = {"teacher_ids": done["teacher_ids"], "transfer_set_id": done["transfer_set_id"],
+                    "student": {"arch": "mlp", "hidden_sizes": [16]}, "hyperparameters": {"epochs": 1},
+                    "export_formats": ["safetensors"]}
+            stack.stop("worker")
+            queued = [client.post("/v1/jobs", json=body).json()["id"] for _ in range(4)]
+            assert int(subprocess.run(["redis-cli", "-p", str(redis.port), "llen", stack.env["DISTILLERY_QUEUE"]],
+                                      capture_output=True, text=True).stdout) == 4  # their tasks wait in Redis
+            redis.kill()
+            redis.start()
+            restarted = time.monotonic()
+            stack.start_worker("worker2")
+            for job_id in queued:
+                left = RESTART_DEADLINE_SECONDS - (time.monotonic() - restarted)
+                job = stack.wait_for_job(client, job_id, timeout=max(1.0, left))
+                assert job["status"] == "succeeded", f"{job['error']}\n{stack.log('worker2')}"
+            assert "the broker restarted" in stack.log("api")
+    finally:
+        redis.kill()

@@ -14,6 +14,7 @@ from tests.receiver import Receiver
 pytestmark = pytest.mark.slow
 
 FLAKY_FAILURES = 2  # /flaky answers 500 this many times, then 200
+JOB_PATH = "/job?token=tok-in-query"  # a receiver's token in its URL: never in a log
 
 
 @pytest.fixture(scope="module")
@@ -37,18 +38,19 @@ def delivered(tmp_path_factory, teacher_file):
             r = client.post("/v1/jobs", json={
                 "teacher_ids": [teacher["id"]], "transfer_set_id": ts["id"],
                 "student": {"arch": "mlp", "hidden_sizes": [16]}, "hyperparameters": {"epochs": 1},
-                "export_formats": ["safetensors"], "webhook_url": receiver.url + "/job"})
+                "export_formats": ["safetensors"], "webhook_url": receiver.url + JOB_PATH})
             assert r.status_code == 202, r.text
             job = r.json()
             assert stack.wait_for_job(client, job["id"])["status"] == "succeeded"
-            receiver.wait("/job", 1)
+            receiver.wait(JOB_PATH, 1)
             receiver.wait("/all", 2)
             receiver.wait("/flaky", FLAKY_FAILURES + 1)
             flaky_log = _wait_delivered(client, f"/v1/webhooks/{flaky.json()['id']}/deliveries")
             job_log = client.get(f"/v1/jobs/{job['id']}/webhook-deliveries").json()
             again = client.get(f"/v1/jobs/{job['id']}").json()
+            hooks_log = stack.log_since_start("hooks")
         yield {"receiver": receiver, "job": job, "job_again": again, "started": started.json(),
-               "flaky": flaky.json(), "flaky_log": flaky_log, "job_log": job_log}
+               "flaky": flaky.json(), "flaky_log": flaky_log, "job_log": job_log, "hooks_log": hooks_log}
     receiver.close()
 
 
@@ -63,7 +65,7 @@ def _wait_delivered(client, path: str, timeout: float = 30) -> dict:
 
 
 def test_job_succeeded_reaches_the_jobs_url_signed_with_its_secret(delivered):
-    (request,) = delivered["receiver"].at("/job")
+    (request,) = delivered["receiver"].at(JOB_PATH)
     secret = delivered["job"]["webhook_secret"]
     assert secret.startswith("whsec_") and delivered["job_again"]["webhook_secret"] is None  # shown once
     payload = Webhook(secret).verify(request["body"], request["headers"])
@@ -99,3 +101,11 @@ def test_the_jobs_delivery_log_holds_every_receiver(delivered):
     assert sorted((r["endpoint_id"] or "job", r["event_type"]) for r in rows) == sorted([
         ("job", "job.succeeded"), (delivered["started"]["id"], "job.started"),
         (delivered["started"]["id"], "job.succeeded"), (delivered["flaky"]["id"], "job.succeeded")])
+
+
+def test_the_webhook_workers_log_names_the_receivers_host_never_its_query(delivered):
+    log = delivered["hooks_log"]
+    host = delivered["receiver"].url
+    assert f"delivered to {host.rsplit(':', 1)[0]} " in log, log[-3000:]  # scheme and host, no port
+    assert f"HTTP Request: POST {host}/..." in log, log[-3000:]  # httpx's own line, cut to the host
+    assert "tok-in-query" not in log

@@ -25,11 +25,15 @@ KEY_VERSION = 1  # bump when the way logits are computed changes
 log = logging.getLogger(__name__)
 
 
-def cache_key(*, teacher: dict, data: str, preprocessing: dict | None = None) -> str:
+def cache_key(*, teacher: dict, data: str, preprocessing: dict | None = None, owner: str | None = None) -> str:
     """``teacher``: what identifies the network (file sha256, format, arch, input shape);
-    ``data``: what identifies the inputs (the transfer set's sha256 or built-in name)."""
-    blob = json.dumps({"v": KEY_VERSION, "teacher": teacher, "data": data, "preprocessing": preprocessing or {}},
-                      sort_keys=True, default=str)
+    ``data``: what identifies the inputs (the transfer set's sha256 or built-in name);
+    ``owner``: whose entries these are (the tenant). Entries are never shared between owners: a hit would tell
+    one tenant that another ran the same teacher on the same data."""
+    parts = {"v": KEY_VERSION, "teacher": teacher, "data": data, "preprocessing": preprocessing or {}}
+    if owner is not None:
+        parts["owner"] = owner
+    blob = json.dumps(parts, sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 

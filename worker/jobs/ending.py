@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from app.config import get_settings
+from app.store import get_store
 from app.tables import Job, Run
 from models.statuses import UNFINISHED, JobStatus
 from worker import metrics as worker_metrics
@@ -66,6 +67,18 @@ def finish(lease: Lease, status: JobStatus, message: str, *, error: str | None =
                   .values(status=status, lease_owner=None, lease_token=None, lease_expires_at=None))
         add_event(s, job_id, status, message)
     count_finished(status, started_at)
+    drop_checkpoints(job_id)
+
+
+def drop_checkpoints(job_id: str) -> None:
+    """An ended job never resumes: its checkpoints and its sweep members' weights would only take room that
+    its tenant's quota does not count. (A succeeded job's exports are kept, and counted.)"""
+    store = get_store()
+    for folder in ("checkpoints", "sweeps"):
+        try:
+            store.delete_prefix(f"{folder}/{job_id}")
+        except Exception as exc:  # the job has ended all the same; deleting the job removes them later
+            log.warning("job %s: could not remove its %s (%s: %s)", job_id, folder, type(exc).__name__, exc)
 
 
 def count_finished(status: str, started_at: datetime | None) -> None:

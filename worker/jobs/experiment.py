@@ -4,6 +4,8 @@ their sandbox, transfer data, the student, the teacher-output cache keys), and t
 import time
 from functools import partial
 
+from sqlalchemy import select
+
 from app.config import get_settings
 from app.db import session_scope
 from app.store import ArtifactStore, get_store
@@ -61,6 +63,7 @@ def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Le
         vid = spec.validation_transfer_set_id
         validation_set = s.get(TransferSet, vid) if vid else None
         init = s.get(Teacher, spec.student_init_weights) if spec.student_init_weights else None
+        tenant = s.scalar(select(Job.tenant_id).where(Job.id == job_id))
     cfg = spec.config(cfg_update)
     if cfg.device == "auto" and settings.worker_device != "auto":
         cfg = cfg.model_copy(update={"device": settings.worker_device})
@@ -87,8 +90,10 @@ def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Le
         cache=teacher_output_cache(store, settings.teacher_cache_max_bytes),
         max_device_bytes=_device_budget(cfg.device, settings.gpu_data_share),
         max_cpu_processes=settings.max_devices_per_job,
+        # Per tenant: one tenant's entries never serve (and so never reveal) another's job.
         cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set, store),
-                              preprocessing=(transfer_set.spec or {}).get("preprocessing")) for t in teachers],
+                              preprocessing=(transfer_set.spec or {}).get("preprocessing"), owner=tenant)
+                    for t in teachers],
     )
     return teachers, experiment
 

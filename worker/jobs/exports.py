@@ -11,7 +11,7 @@ from app.tables import Artifact, Job, StudentExport
 from models.export import EXPORT_FORMATS, PlainSoftmax, export
 from models.job_spec import JobSpec
 from models.statuses import JobStatus
-from worker.jobs.ending import count_finished, now
+from worker.jobs.ending import count_finished, drop_checkpoints, now
 from worker.jobs.recording import add_event
 from worker.leases import Lease, fenced
 
@@ -45,7 +45,7 @@ def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_sha
             store.delete(artifact.key)
         raise
     count_finished(JobStatus.SUCCEEDED, started_at)
-    store.delete_prefix(f"checkpoints/{job_id}")
+    drop_checkpoints(job_id)
 
 
 def export_all(job_id: str, store: ArtifactStore, model, input_shape, student_spec: dict,
