@@ -9,6 +9,7 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 from pydantic import ValidationError
 from torch import nn
@@ -38,11 +39,30 @@ class OnnxModule(nn.Module):
         if torch.cuda.is_available() and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
         self.session = ort.InferenceSession(str(path), providers=providers)
-        self.input_name = self.session.get_inputs()[0].name
+        first = self.session.get_inputs()[0]
+        self.input_name = first.name
+        # What the graph itself takes (skl2onnx may declare doubles); the service sends its input dtype.
+        self.input_type = _ONNX_INPUT_TYPES.get(first.type, np.float32)
+        self.output_names = [o.name for o in self.session.get_outputs()]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.session.run(None, {self.input_name: x.detach().float().cpu().numpy()})[0]
-        return torch.from_numpy(out).to(x.device)
+    def forward(self, x: torch.Tensor):
+        feed = x.detach().cpu().numpy().astype(self.input_type, copy=False)
+        outs = [_onnx_value(o, x.device) for o in self.session.run(None, {self.input_name: feed})]
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+_ONNX_INPUT_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16,
+                     "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(bool)": np.bool_}
+
+
+def _onnx_value(value, device):
+    """An onnxruntime output as a tensor where it is numeric. skl2onnx's default ZipMap output (a list of
+    {class: probability} dicts) becomes [batch, classes] in the classes' order."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        value = np.array([list(v.values()) for v in value], dtype=np.float32)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return torch.from_numpy(np.ascontiguousarray(value)).to(device)
+    return value
 
 
 class FrozenModule(nn.Module):
@@ -145,11 +165,14 @@ def load_teacher(path: Path, fmt: str, *, arch: str | None = None, arch_config: 
     return model.eval()
 
 
-def probe_teacher(model: nn.Module, input_shape: list[int]) -> int:
-    """Run forward passes on zero batches and return the number of classes."""
+def probe_teacher(model: nn.Module, input_shape: list[int], dtype: str = "float32",
+                  seen: list[torch.Tensor] | None = None) -> int:
+    """Run forward passes on zero batches and return the number of classes; ``seen`` collects the outputs."""
+    from models.input_dtypes import torch_dtype
+
     classes = None
     for n in PROBE_BATCHES:
-        batch = torch.zeros((n, *input_shape))
+        batch = torch.zeros((n, *input_shape), dtype=torch_dtype(dtype))
         try:
             with torch.no_grad():
                 out = model(batch)
@@ -166,6 +189,8 @@ def probe_teacher(model: nn.Module, input_shape: list[int]) -> int:
         if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != n:
             shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise TeacherInvalid(f"the teacher must return logits shaped [batch, classes]; it returned {shape}")
+        if seen is not None:
+            seen.append(out.detach().float().cpu())
         classes = int(out.shape[1])
     if classes < 2:
         raise TeacherInvalid(f"the teacher returns {classes} class; distillation needs at least 2")
