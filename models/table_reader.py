@@ -133,7 +133,8 @@ def _read_csv(path: str, limits: dict):
             names = pcsv.open_csv(fh, read_options=read).schema.names
         _check_size(0, len(names), limits)
         # Every cell as text first: a column's type is decided from all its values, not the first block's.
-        convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True)
+        convert = pcsv.ConvertOptions(column_types={n: pa.string() for n in names}, strings_can_be_null=True,
+                                      null_values=[""])  # "n/a" and "NA" are values to name, not gaps
         batches, rows = [], 0
         with open(path, "rb") as fh:
             for batch in pcsv.open_csv(fh, read_options=read, convert_options=convert):

@@ -115,7 +115,7 @@ class SandboxedTeacher(nn.Module):
             if answer.get("kind") == "TeacherInvalid":
                 raise TeacherInvalid(message)
             raise TeacherInvalid(f"the teacher's forward pass failed: {message}"
-                                 if header.get("op") == "forward" else message)
+                                 if header.get("op") in ("forward", "describe") else message)
         return answer, data
 
     def _death(self, exc: Exception) -> str:

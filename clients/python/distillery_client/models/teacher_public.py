@@ -8,6 +8,8 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..models.teacher_public_input_dtype import TeacherPublicInputDtype
+from ..models.teacher_public_output_kind import TeacherPublicOutputKind
 from ..types import UNSET, Unset
 from typing import cast
 import datetime
@@ -39,6 +41,13 @@ class TeacherPublic:
             size_bytes (int):
             fixed_batch_size (int | None | Unset): The teacher's graph was exported for this batch size only (no dynamic
                 batch dimension); the service runs it in chunks of this size, padding the last one.
+            input_dtype (TeacherPublicInputDtype | Unset): The element type the teacher takes; the student takes the same.
+                Default: TeacherPublicInputDtype.FLOAT32.
+            output (None | str | Unset): The output distilled from (an ONNX output name, or an index); null: the teacher's
+                only output.
+            output_kind (TeacherPublicOutputKind | Unset): What that output holds, as declared at upload or detected on its
+                probe batches ('auto'). Probabilities become log-probabilities before the temperature is applied. Default:
+                TeacherPublicOutputKind.LOGITS.
      """
 
     arch: None | str
@@ -52,6 +61,9 @@ class TeacherPublic:
     sha256: str
     size_bytes: int
     fixed_batch_size: int | None | Unset = UNSET
+    input_dtype: TeacherPublicInputDtype | Unset = TeacherPublicInputDtype.FLOAT32
+    output: None | str | Unset = UNSET
+    output_kind: TeacherPublicOutputKind | Unset = TeacherPublicOutputKind.LOGITS
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -93,6 +105,22 @@ class TeacherPublic:
         else:
             fixed_batch_size = self.fixed_batch_size
 
+        input_dtype: str | Unset = UNSET
+        if not isinstance(self.input_dtype, Unset):
+            input_dtype = self.input_dtype.value
+
+
+        output: None | str | Unset
+        if isinstance(self.output, Unset):
+            output = UNSET
+        else:
+            output = self.output
+
+        output_kind: str | Unset = UNSET
+        if not isinstance(self.output_kind, Unset):
+            output_kind = self.output_kind.value
+
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -110,6 +138,12 @@ class TeacherPublic:
         })
         if fixed_batch_size is not UNSET:
             field_dict["fixed_batch_size"] = fixed_batch_size
+        if input_dtype is not UNSET:
+            field_dict["input_dtype"] = input_dtype
+        if output is not UNSET:
+            field_dict["output"] = output
+        if output_kind is not UNSET:
+            field_dict["output_kind"] = output_kind
 
         return field_dict
 
@@ -175,6 +209,36 @@ class TeacherPublic:
         fixed_batch_size = _parse_fixed_batch_size(d.pop("fixed_batch_size", UNSET))
 
 
+        _input_dtype = d.pop("input_dtype", UNSET)
+        input_dtype: TeacherPublicInputDtype | Unset
+        if isinstance(_input_dtype,  Unset):
+            input_dtype = UNSET
+        else:
+            input_dtype = TeacherPublicInputDtype(_input_dtype)
+
+
+
+
+        def _parse_output(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        output = _parse_output(d.pop("output", UNSET))
+
+
+        _output_kind = d.pop("output_kind", UNSET)
+        output_kind: TeacherPublicOutputKind | Unset
+        if isinstance(_output_kind,  Unset):
+            output_kind = UNSET
+        else:
+            output_kind = TeacherPublicOutputKind(_output_kind)
+
+
+
+
         teacher_public = cls(
             arch=arch,
             arch_config=arch_config,
@@ -187,6 +251,9 @@ class TeacherPublic:
             sha256=sha256,
             size_bytes=size_bytes,
             fixed_batch_size=fixed_batch_size,
+            input_dtype=input_dtype,
+            output=output,
+            output_kind=output_kind,
         )
 
 
