@@ -125,8 +125,8 @@ def _detail(r) -> str:
 
 
 def test_a_scikit_learn_model_from_skl2onnx_is_distilled_from_its_probabilities(client):
-    from sklearn.ensemble import RandomForestClassifier
     from skl2onnx import to_onnx
+    from sklearn.ensemble import RandomForestClassifier
 
     rng = np.random.RandomState(0)
     x = rng.rand(60, 4).astype(np.float32)
