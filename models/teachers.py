@@ -25,7 +25,12 @@ MAX_CLASSES = 100_000
 
 
 class TeacherInvalid(ValueError):
-    """The file is not a usable teacher; the message says why, for the user."""
+    """The file is not a usable teacher; the message says why, for the user, and ``field`` which upload field
+    to change (None: the file itself)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class OnnxModule(nn.Module):
@@ -93,7 +98,7 @@ def parse_arch_config(raw: str | None) -> dict:
     return config
 
 
-def build_from_arch(arch: str, config: dict, input_shape) -> nn.Module:
+def build_from_arch(arch: str, config: dict, input_shape, input_dtype: str = "float32") -> nn.Module:
     if arch not in ARCHS:
         raise TeacherInvalid(f"unknown arch {arch!r}; the zoo has: {', '.join(ARCHS)}")
     config = dict(config)
@@ -104,7 +109,7 @@ def build_from_arch(arch: str, config: dict, input_shape) -> nn.Module:
     if not isinstance(num_classes, int) or isinstance(num_classes, bool) or not 2 <= num_classes <= MAX_CLASSES:
         raise TeacherInvalid(f'arch_config needs "num_classes": an integer from 2 to {MAX_CLASSES}')
     try:
-        return build_student({"arch": arch, **config}, input_shape, num_classes)
+        return build_student({"arch": arch, **config}, input_shape, num_classes, input_dtype)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:])) or 'arch_config'}: {e['msg']}" for e in exc.errors())
         raise TeacherInvalid(f"arch_config does not fit arch {arch!r}: {problems}") from None
@@ -123,13 +128,13 @@ def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
 
 def load_teacher(path: Path, fmt: str, *, arch: str | None = None, arch_config: dict | None = None,
-                 input_shape=None) -> nn.Module:
+                 input_shape=None, input_dtype: str = "float32") -> nn.Module:
     if fmt not in FORMATS:
         raise TeacherInvalid(f"unknown teacher format {fmt!r}; supported: {', '.join(FORMATS)}")
     if fmt == "safetensors":
         if not arch:
             raise TeacherInvalid("a safetensors teacher needs 'arch' (a name from the zoo) and 'arch_config'")
-        model = build_from_arch(arch, arch_config or {}, input_shape)
+        model = build_from_arch(arch, arch_config or {}, input_shape, input_dtype)
         state = _load_state_dict(path)
         try:
             model.load_state_dict(state, strict=True)

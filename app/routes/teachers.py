@@ -136,7 +136,8 @@ def create_teacher(
         except SandboxUnavailable as exc:
             raise Problem(503, str(exc), kind="sandbox-unavailable") from None
         except (TeacherInvalid, ModelRefused) as exc:
-            raise invalid(str(exc), field=_field_of(str(exc)), kind="invalid-teacher") from None
+            field = getattr(exc, "field", None) or ("arch" if "unknown arch" in str(exc) else "file")
+            raise invalid(str(exc), field=field, kind="invalid-teacher") from None
         artifact = Artifact(id=new_id("artifact"), kind="teacher", key=key,
                             sha256=staged.sha256, size_bytes=staged.size_bytes)
         teacher = Teacher(id=teacher_id, tenant_id=tenant, name=name, format=format, input_shape=shape,
@@ -152,17 +153,6 @@ def create_teacher(
         store.delete(key)
         raise
     return to_public(teacher)
-
-
-def _field_of(message: str) -> str:
-    """The form field a refusal is about, for the problem's ``errors``."""
-    if "unknown arch" in message:
-        return "arch"
-    if "output_kind" in message:
-        return "output_kind"
-    if "output" in message and ("[batch, classes]" in message or "class labels" in message):
-        return "output"
-    return "file"
 
 
 @router.get("", response_model=TeacherList)

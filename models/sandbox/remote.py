@@ -186,7 +186,8 @@ def open_teacher(path: Path, fmt: str, policy: SandboxPolicy, *, arch: str | Non
     """A teacher ready for the engine. A safetensors state dict holds no code and is built from the zoo
     here; every other format runs in the sandbox."""
     if fmt not in SANDBOXED_FORMATS:
-        return load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape)
+        return load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape,
+                            input_dtype=input_dtype)
     return SandboxedTeacher(path, fmt, policy, device=device, output=output, input_dtype=input_dtype)
 
 
@@ -207,11 +208,14 @@ def probe_in_sandbox(path: Path, fmt: str, input_shape: list[int], policy: Sandb
     from models.input_dtypes import torch_dtype
 
     if output_kind not in OUTPUT_KINDS:
-        raise TeacherInvalid(f"unknown output_kind {output_kind!r}; use one of: {', '.join(OUTPUT_KINDS)}")
+        raise TeacherInvalid(f"unknown output_kind {output_kind!r}; use one of: {', '.join(OUTPUT_KINDS)}",
+                             "output_kind")
     if fmt not in SANDBOXED_FORMATS:
-        model = load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape)
+        model = load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape,
+                             input_dtype=input_dtype)
         if output not in (None, "0"):
-            raise TeacherInvalid(f"a {fmt} teacher built from the zoo has one output, its logits; drop 'output'")
+            raise TeacherInvalid(f"a {fmt} teacher built from the zoo has one output, its logits; drop 'output'",
+                                 "output")
         seen: list[torch.Tensor] = []
         classes = probe_teacher(model, input_shape, input_dtype, seen)
         return Probed(classes, output_kind=_kind(output_kind, seen))
@@ -225,7 +229,7 @@ def probe_in_sandbox(path: Path, fmt: str, input_shape: list[int], policy: Sandb
         try:
             chosen = choose_output(teacher.describe(zeros), output, n)
         except ValueError as exc:
-            raise TeacherInvalid(str(exc)) from None
+            raise TeacherInvalid(str(exc), "output") from None
         teacher.output = chosen
         seen = []
         classes = probe_teacher(teacher, input_shape, input_dtype, seen)
@@ -241,5 +245,5 @@ def _kind(requested: str, seen: list[torch.Tensor]) -> str:
         return detect_kind(out)
     if requested != "logits" and (problem := mismatch(out, requested)) is not None:
         raise TeacherInvalid(f"output_kind is {requested!r}, but on the upload's zero batches {problem}; "
-                             "declare the kind the output holds, or leave output_kind at 'auto'")
+                             "declare the kind the output holds, or leave output_kind at 'auto'", "output_kind")
     return requested

@@ -311,3 +311,22 @@ def test_an_embedding_bag_student_exports_to_every_format_taking_ids(tmp_path):
             got = load_safetensors_student(path)(x)
         torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
     assert onnx.load(str(tmp_path / "s.onnx")).graph.input[0].type.tensor_type.elem_type == TensorProto.INT64
+
+
+def test_a_safetensors_embedding_bag_teacher_is_built_for_ids(client, tmp_path):
+    from safetensors.torch import save_file
+
+    from models.zoo import build_student
+
+    config = {"num_embeddings": 40, "embedding_dim": 8, "hidden_sizes": [16], "num_classes": 4}
+    net = build_student({"arch": "embedding_bag", **{k: v for k, v in config.items() if k != "num_classes"}},
+                        [5], 4, "int64")
+    save_file(net.state_dict(), str(tmp_path / "bag.safetensors"))
+    fields = {"name": "bag", "format": "safetensors", "input_shape": "[5]", "arch": "embedding_bag",
+              "arch_config": json.dumps(config)}
+    with open(tmp_path / "bag.safetensors", "rb") as f:
+        r = client.post("/v1/teachers", files={"file": ("bag.safetensors", f)}, data={**fields, "input_dtype": "int64"})
+    assert r.status_code == 201 and (r.json()["num_classes"], r.json()["output_kind"]) == (4, "logits"), r.text
+    with open(tmp_path / "bag.safetensors", "rb") as f:
+        r = client.post("/v1/teachers", files={"file": ("bag.safetensors", f)}, data=fields)
+    assert r.status_code == 422 and "embeds integer ids" in _detail(r), r.text
