@@ -41,9 +41,7 @@ def limits_of(settings) -> TableLimits:
 
 def create_table(session, store, settings, upload, name: str, tenant: str, form, row) -> TransferSet:
     """The transfer set's row, its arrays committed to the store; ``row`` builds a row from TransferData."""
-    fmt = table_format(upload.filename or "") or (form.get("format") or "csv")
-    if fmt not in ("csv", "parquet"):
-        raise invalid(f"unknown table format {fmt!r}; upload a .csv or .parquet file", field="file")
+    fmt = table_format(upload.filename or "") or "csv"  # kind=table with another name: read as CSV
     label_column = form.get("label_column") or None
     if label_column is not None and (not isinstance(label_column, str) or len(label_column) > 1000):
         raise invalid("label_column must be a column name", field="label_column")

@@ -226,3 +226,20 @@ def test_an_embedding_bag_teacher_over_category_ids(stack, client, tmp_path):
     np.testing.assert_allclose(probs.sum(1), 1.0, atol=1e-5)
     assert (probs.argmax(1) == y[1200:]).mean() == pytest.approx(job["result"]["student"]["test_accuracy"],
                                                                  abs=1e-6)
+
+
+def test_an_ensemble_mixes_an_onnx_forest_and_a_torchscript_net_on_postgres(tmp_path_factory, digits, teacher_file,
+                                                                               tmp_path):
+    """The one case on the production column (PostgreSQL, Redis): a teacher list of two kinds, a Parquet set."""
+    import pyarrow.parquet as pq
+    from sklearn.ensemble import RandomForestClassifier
+
+    forest = RandomForestClassifier(n_estimators=20, random_state=0).fit(digits.x_train, digits.y_train)
+    pq.write_table(digits_table(digits), tmp_path / "digits.parquet")
+    with running_stack("postgres_redis", tmp_path_factory.mktemp("classifiers_pg")) as pg, pg.client() as client:
+        members = [upload_teacher(client, to_onnx_bytes(forest, digits.x_train), "forest.onnx", [64]),
+                   upload_teacher(client, teacher_file.read_bytes(), "net.pt", [64])]
+        assert [t["output_kind"] for t in members] == ["probabilities", "logits"]
+        ts = upload_set(client, "digits.parquet", (tmp_path / "digits.parquet").read_bytes(), label_column="digit")
+        job = distil(pg, client, [t["id"] for t in members], ts["id"], hp={**HP, "ensemble": "geometric"})
+        assert_student_keeps_up(job)
