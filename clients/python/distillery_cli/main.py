@@ -147,9 +147,8 @@ def teachers_add(
 def teachers_list(limit: int = 100, offset: int = 0, output: OutputOption = Output.table) -> None:
     """List teachers."""
     page = call(list_teachers, limit=limit, offset=offset)
-    print_page(page, output, "teachers", ["id", "name", "format", "input_shape", "classes", "scores", "dtype"],
-               [[t.id, t.name, t.format_, json.dumps(t.input_shape), str(t.num_classes), str(t.output_kind),
-                 str(t.input_dtype)] for t in page.data])
+    print_page(page, output, "teachers", ["id", "name", "format", "input_shape", "classes"],
+               [[t.id, t.name, t.format_, json.dumps(t.input_shape), str(t.num_classes)] for t in page.data])
 
 
 @transfer_sets.command("add")
