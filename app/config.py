@@ -295,6 +295,23 @@ class Settings(BaseSettings):
         return ParseLimits(memory_bytes=self.parse_memory_bytes, cpu_seconds=self.parse_cpu_seconds,
                            wall_seconds=5.0 * self.parse_cpu_seconds)
 
+    # tabular transfer sets (.csv, .parquet): read in a child process under these limits
+    table_max_rows: int = Field(
+        2_000_000, gt=0, description="Most rows an uploaded .csv or .parquet transfer set may have (a Parquet "
+        "file's are read off its footer before any data; a CSV's are counted while it is read); more is a 413.",
+    )
+    table_max_columns: int = Field(
+        10_000, gt=0, description="Most columns an uploaded .csv or .parquet transfer set may have; more is a 413.",
+    )
+    table_reader_memory_bytes: int = Field(
+        4 * 1024**3, gt=0, description="Memory limit (RLIMIT_DATA) of the child process that parses an uploaded "
+        "table; a file that needs more is refused with a 413. Its decoded features are bounded by "
+        "DISTILLERY_NPZ_MAX_BYTES too.",
+    )
+    table_reader_seconds: float = Field(
+        300, gt=0, description="Wall-clock limit of the child process that parses an uploaded table.",
+    )
+
     def sandbox_policy(self, *, probe: bool = False) -> SandboxPolicy:
         """How tenants' models run here; raises SandboxUnavailable when no sandbox can be made and the
         operator asked to refuse models then."""

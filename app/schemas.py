@@ -30,6 +30,13 @@ class TeacherPublic(_Out):
     fixed_batch_size: int | None = Field(
         None, description="The teacher's graph was exported for this batch size only (no dynamic batch "
         "dimension); the service runs it in chunks of this size, padding the last one.")
+    output: str | None = Field(None, description="The output distilled from (an ONNX output name, or an index); "
+                               "null: the teacher's only output.")
+    output_kind: Literal["logits", "probabilities", "log_probabilities"] = Field(
+        "logits", description="What that output holds, as declared at upload or detected on its probe batches "
+        "('auto'). Probabilities become log-probabilities before the temperature is applied.")
+    input_dtype: Literal["float32", "float16", "int64", "int32", "bool"] = Field(
+        "float32", description="The element type the teacher takes; the student takes the same.")
     sha256: str
     size_bytes: int
     created_at: datetime
@@ -83,13 +90,16 @@ TransferSetJSONCreate = Annotated[
 class TransferSetPublic(_Out):
     id: str
     name: str
-    kind: Literal["builtin", "npz", "image_archive", "image_folder", "torchvision"]
+    kind: Literal["builtin", "npz", "image_archive", "image_folder", "torchvision", "table"]
     builtin: str | None
     spec: dict[str, Any] | None = Field(description="Where the data is and how it is fed (preprocessing).")
     class_names: list[str] | None
     num_samples: int = Field(description="Samples the student may learn from (the train part).")
     num_test: int = Field(description="Labelled samples results are measured on.")
     sample_shape: list[int]
+    dtype: Literal["float32", "float16", "int64", "int32", "bool"] = Field(
+        "float32", description="What the samples are: float32, or int64 (ids, counts) or bool where every input "
+        "is; a job checks it against its teachers' input_dtype.")
     num_classes: int | None
     labelled: bool
     sha256: str | None

@@ -94,6 +94,10 @@ class Teacher(Base):
     arch: Mapped[str | None] = mapped_column(String(64))
     arch_config: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     fixed_batch: Mapped[int | None] = mapped_column(Integer)  # exported for one batch size; run in chunks
+    # which output is distilled from (None: its only one), what it holds, and what the teacher takes
+    output: Mapped[str | None] = mapped_column(String(200))
+    output_kind: Mapped[str] = mapped_column(String(32), default="logits", server_default="logits")
+    input_dtype: Mapped[str] = mapped_column(String(16), default="float32", server_default="float32")
     artifact_id: Mapped[str] = mapped_column(ForeignKey("artifacts.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -118,6 +122,7 @@ class TransferSet(Base):
     spec: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # where the data is and how it is fed
     class_names: Mapped[list[Any] | None] = mapped_column(JSON)
     fingerprint: Mapped[str | None] = mapped_column(String(64))  # content of on-disk data at registration
+    dtype: Mapped[str] = mapped_column(String(16), default="float32", server_default="float32")  # of the samples
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     artifact: Mapped[Artifact | None] = relationship(lazy="joined")

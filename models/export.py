@@ -28,9 +28,11 @@ CONFIG_KEY = "distillery"
 
 
 class PlainSoftmax(nn.Module):
-    def __init__(self, student: nn.Module, num_classes: int, logit_bias: torch.Tensor | None = None):
+    def __init__(self, student: nn.Module, num_classes: int, logit_bias: torch.Tensor | None = None,
+                 input_dtype: str = "float32"):
         super().__init__()
         self.student = student
+        self.input_dtype = input_dtype  # the teacher's: every export takes inputs of this dtype
         bias = torch.zeros(num_classes) if logit_bias is None else logit_bias.detach().float().clone()
         self.register_buffer("logit_bias", bias)
 
@@ -38,8 +40,10 @@ class PlainSoftmax(nn.Module):
         return torch.softmax(self.student(x) + self.logit_bias, dim=-1)
 
 
-def _example(input_shape) -> torch.Tensor:
-    return torch.zeros((2, *input_shape))
+def _example(input_shape, model: nn.Module | None = None) -> torch.Tensor:
+    from models.input_dtypes import torch_dtype
+
+    return torch.zeros((2, *input_shape), dtype=torch_dtype(getattr(model, "input_dtype", "float32")))
 
 
 def _batch_dynamic():
@@ -57,12 +61,12 @@ def export_torchscript(model: PlainSoftmax, input_shape, path: Path, metadata: d
             scripted = torch.jit.script(model)
         except Exception:
             # Some torchvision networks script poorly; with no data-dependent control flow a trace is exact.
-            scripted = torch.jit.trace(model, _example(input_shape))
+            scripted = torch.jit.trace(model, _example(input_shape, model))
         torch.jit.save(scripted, str(path), _extra_files={METADATA_FILE: json.dumps(metadata or {})})
 
 
 def export_exported_program(model: PlainSoftmax, input_shape, path: Path, metadata: dict | None = None) -> None:
-    program = torch.export.export(model.eval().cpu(), (_example(input_shape),), dynamic_shapes=_batch_dynamic())
+    program = torch.export.export(model.eval().cpu(), (_example(input_shape, model),), dynamic_shapes=_batch_dynamic())
     torch.export.save(program, str(path), extra_files={METADATA_FILE: json.dumps(metadata or {})})
 
 
@@ -74,13 +78,13 @@ def export_onnx(model: PlainSoftmax, input_shape, path: Path, metadata: dict | N
             # The TorchScript-based exporter takes a fifth of a second for a small student where the
             # dynamo exporter takes seconds, and a job is not `succeeded` before its exports are made.
             torch.onnx.export(
-                model.eval().cpu(), (_example(input_shape),), str(path), input_names=["input"],
+                model.eval().cpu(), (_example(input_shape, model),), str(path), input_names=["input"],
                 output_names=["probabilities"], dynamic_axes={"input": {0: "batch"}, "probabilities": {0: "batch"}},
                 opset_version=ONNX_OPSET, dynamo=False,
             )
         except Exception:  # an operator only the dynamo exporter knows
             torch.onnx.export(
-                model.eval().cpu(), (_example(input_shape),), str(path), input_names=["input"],
+                model.eval().cpu(), (_example(input_shape, model),), str(path), input_names=["input"],
                 output_names=["probabilities"], dynamic_shapes=_batch_dynamic(), opset_version=ONNX_OPSET,
                 dynamo=True, external_data=False,
             )
@@ -102,6 +106,7 @@ def export_safetensors(model: PlainSoftmax, input_shape, path: Path, *, student_
         "num_classes": int(model.logit_bias.numel()),
         "output": "softmax",  # the rebuilt module applies softmax(logits + logit_bias) at T = 1
         "temperature": 1.0,
+        "input_dtype": getattr(model, "input_dtype", "float32"),
         **(metadata or {}),
     }
     state = {k: v.detach().contiguous().cpu() for k, v in model.state_dict().items()}
@@ -115,8 +120,9 @@ def load_safetensors_student(path: Path) -> PlainSoftmax:
 
     with safe_open(str(path), framework="pt") as f:
         config = json.loads(f.metadata()[CONFIG_KEY])
-    net = build_student(config["student"], config["input_shape"], config["num_classes"])
-    model = PlainSoftmax(net, config["num_classes"])
+    dtype = config.get("input_dtype", "float32")
+    net = build_student(config["student"], config["input_shape"], config["num_classes"], dtype)
+    model = PlainSoftmax(net, config["num_classes"], input_dtype=dtype)
     model.load_state_dict(load_file(str(path)))
     return model.eval()
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import TypeAdapter
 
-from models.specs import AnySpec, CNNSpec, MLPSpec, StudentSpec, TorchvisionSpec
+from models.specs import AnySpec, CNNSpec, EmbeddingBagSpec, MLPSpec, StudentSpec, TorchvisionSpec
 
 BYTES_PER_ELEMENT = 4  # float32; bf16/fp16 training keeps float32 master weights, so this bounds it too
 
@@ -72,7 +72,18 @@ def network_size(spec: dict | AnySpec, input_shape, num_classes: int) -> Network
         return _mlp(parsed, shape, num_classes)
     if isinstance(parsed, CNNSpec):
         return _cnn(parsed, shape, num_classes)
+    if isinstance(parsed, EmbeddingBagSpec):
+        return _embedding_bag(parsed, shape, num_classes)
     return _torchvision(parsed, shape, num_classes)
+
+
+def _embedding_bag(spec: EmbeddingBagSpec, shape: tuple[int, ...], num_classes: int) -> NetworkSize:
+    length = math.prod(shape)
+    head = _mlp(MLPSpec(arch="mlp", hidden_sizes=spec.hidden_sizes, dropout=spec.dropout), (spec.embedding_dim,),
+                num_classes)
+    # the embedding table, and each id's embedding before pooling
+    return NetworkSize(spec.num_embeddings * spec.embedding_dim + head.parameters,
+                       length * spec.embedding_dim + head.activation_elements)
 
 
 def _mlp(spec: MLPSpec, shape: tuple[int, ...], num_classes: int) -> NetworkSize:
@@ -144,7 +155,7 @@ def check_network_size(spec: dict | AnySpec, input_shape, num_classes: int, sett
     check_input(input_shape, num_classes, settings)
     parsed = spec if isinstance(spec, AnySpec) else _SPEC.validate_python(spec)
     size = network_size(parsed, input_shape, num_classes)
-    knob = {"mlp": "hidden_sizes", "cnn": "channels"}.get(parsed.arch, "arch")
+    knob = {"mlp": "hidden_sizes", "cnn": "channels", "embedding_bag": "num_embeddings"}.get(parsed.arch, "arch")
     what = f"{field}.{knob}"
     smaller = f"make {knob} smaller" if knob != "arch" else "pick a smaller arch"
     max_parameters = _limit(settings, "max_student_parameters", MAX_STUDENT_PARAMETERS)

@@ -44,6 +44,20 @@ class TorchvisionSpec(_Spec):
     arch: Literal["resnet18", "resnet34", "mobilenet_v3_small", "efficientnet_b0"]
 
 
-AnySpec = MLPSpec | CNNSpec | TorchvisionSpec
+class EmbeddingBagSpec(_Spec):
+    """A sample is a row of integer ids (categories, tokens; input_dtype int64 or int32): each id is embedded,
+    the row's embeddings are pooled (mean, sum or max), and an MLP classifies the pooled vector."""
+
+    arch: Literal["embedding_bag"]
+    num_embeddings: int = Field(gt=0, le=10_000_000, description="Ids run from 0 to num_embeddings - 1.")
+    embedding_dim: int = Field(32, gt=0, le=4096)
+    mode: Literal["mean", "sum", "max"] = "mean"
+    hidden_sizes: list[Annotated[int, Field(gt=0, le=65536)]] = Field(default_factory=lambda: [64], max_length=16)
+    dropout: float = Field(0.0, ge=0.0, lt=1.0)
+    activation: Activation = "relu"
+
+
+AnySpec = MLPSpec | CNNSpec | TorchvisionSpec | EmbeddingBagSpec
 StudentSpec = Annotated[AnySpec, Field(discriminator="arch")]
-ARCHS = ("mlp", "cnn", *TORCHVISION_ARCHS)
+ARCHS = ("mlp", "cnn", *TORCHVISION_ARCHS, "embedding_bag")
+INTEGER_INPUT_ARCHS = ("embedding_bag",)  # archs that take ids; every other arch takes numbers

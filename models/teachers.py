@@ -9,6 +9,7 @@ import json
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 from pydantic import ValidationError
 from torch import nn
@@ -25,7 +26,12 @@ MAX_CLASSES = 100_000
 
 
 class TeacherInvalid(ValueError):
-    """The file is not a usable teacher; the message says why, for the user."""
+    """The file is not a usable teacher; the message says why, for the user, and ``field`` which upload field
+    to change (None: the file itself)."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class OnnxModule(nn.Module):
@@ -39,11 +45,30 @@ class OnnxModule(nn.Module):
         if torch.cuda.is_available() and "CUDAExecutionProvider" in ort.get_available_providers():
             providers.insert(0, "CUDAExecutionProvider")
         self.session = ort.InferenceSession(str(path), providers=providers)
-        self.input_name = self.session.get_inputs()[0].name
+        first = self.session.get_inputs()[0]
+        self.input_name = first.name
+        # What the graph itself takes (skl2onnx may declare doubles); the service sends its input dtype.
+        self.input_type = _ONNX_INPUT_TYPES.get(first.type, np.float32)
+        self.output_names = [o.name for o in self.session.get_outputs()]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.session.run(None, {self.input_name: x.detach().float().cpu().numpy()})[0]
-        return torch.from_numpy(out).to(x.device)
+    def forward(self, x: torch.Tensor):
+        feed = x.detach().cpu().numpy().astype(self.input_type, copy=False)
+        outs = [_onnx_value(o, x.device) for o in self.session.run(None, {self.input_name: feed})]
+        return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+_ONNX_INPUT_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16,
+                     "tensor(int64)": np.int64, "tensor(int32)": np.int32, "tensor(bool)": np.bool_}
+
+
+def _onnx_value(value, device):
+    """An onnxruntime output as a tensor where it is numeric. skl2onnx's default ZipMap output (a list of
+    {class: probability} dicts) becomes [batch, classes] in the classes' order."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        value = np.array([list(v.values()) for v in value], dtype=np.float32)
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
+        return torch.from_numpy(np.ascontiguousarray(value)).to(device)
+    return value
 
 
 class FrozenModule(nn.Module):
@@ -74,7 +99,7 @@ def parse_arch_config(raw: str | None) -> dict:
     return config
 
 
-def build_from_arch(arch: str, config: dict, input_shape) -> nn.Module:
+def build_from_arch(arch: str, config: dict, input_shape, input_dtype: str = "float32") -> nn.Module:
     if arch not in ARCHS:
         raise TeacherInvalid(f"unknown arch {arch!r}; the zoo has: {', '.join(ARCHS)}")
     config = dict(config)
@@ -85,7 +110,7 @@ def build_from_arch(arch: str, config: dict, input_shape) -> nn.Module:
     if not isinstance(num_classes, int) or isinstance(num_classes, bool) or not 2 <= num_classes <= MAX_CLASSES:
         raise TeacherInvalid(f'arch_config needs "num_classes": an integer from 2 to {MAX_CLASSES}')
     try:
-        return build_student({"arch": arch, **config}, input_shape, num_classes)
+        return build_student({"arch": arch, **config}, input_shape, num_classes, input_dtype)
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc'][1:])) or 'arch_config'}: {e['msg']}" for e in exc.errors())
         raise TeacherInvalid(f"arch_config does not fit arch {arch!r}: {problems}") from None
@@ -104,13 +129,13 @@ def _load_state_dict(path: Path) -> dict[str, torch.Tensor]:
 
 
 def load_teacher(path: Path, fmt: str, *, arch: str | None = None, arch_config: dict | None = None,
-                 input_shape=None) -> nn.Module:
+                 input_shape=None, input_dtype: str = "float32") -> nn.Module:
     if fmt not in FORMATS:
         raise TeacherInvalid(f"unknown teacher format {fmt!r}; supported: {', '.join(FORMATS)}")
     if fmt == "safetensors":
         if not arch:
             raise TeacherInvalid("a safetensors teacher needs 'arch' (a name from the zoo) and 'arch_config'")
-        model = build_from_arch(arch, arch_config or {}, input_shape)
+        model = build_from_arch(arch, arch_config or {}, input_shape, input_dtype)
         state = _load_state_dict(path)
         try:
             model.load_state_dict(state, strict=True)
@@ -146,11 +171,14 @@ def load_teacher(path: Path, fmt: str, *, arch: str | None = None, arch_config: 
     return model.eval()
 
 
-def probe_teacher(model: nn.Module, input_shape: list[int]) -> int:
-    """Run forward passes on zero batches and return the number of classes."""
+def probe_teacher(model: nn.Module, input_shape: list[int], dtype: str = "float32",
+                  seen: list[torch.Tensor] | None = None) -> int:
+    """Run forward passes on zero batches and return the number of classes; ``seen`` collects the outputs."""
+    from models.input_dtypes import torch_dtype
+
     classes = None
     for n in PROBE_BATCHES:
-        batch = torch.zeros((n, *input_shape))
+        batch = torch.zeros((n, *input_shape), dtype=torch_dtype(dtype))
         try:
             with torch.no_grad():
                 out = model(batch)
@@ -167,6 +195,8 @@ def probe_teacher(model: nn.Module, input_shape: list[int]) -> int:
         if not isinstance(out, torch.Tensor) or out.dim() != 2 or out.shape[0] != n:
             shape = list(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise TeacherInvalid(f"the teacher must return logits shaped [batch, classes]; it returned {shape}")
+        if seen is not None:
+            seen.append(out.detach().float().cpu())
         classes = int(out.shape[1])
     if classes < 2:
         raise TeacherInvalid(f"the teacher returns {classes} class; distillation needs at least 2")

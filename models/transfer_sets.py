@@ -1,7 +1,8 @@
 """Transfer-set formats: the built-in digits set and uploaded ``.npz`` files.
 
-Each becomes a :class:`TransferData` of float32 inputs and optional int64 labels, with a
-train part (what the student learns from) and a test part (where results are measured).
+Each becomes a :class:`TransferData` of float32 inputs (int64 or bool where an .npz's inputs are integers or
+booleans: ids for a teacher that embeds them) and optional int64 labels, with a train part (what the student
+learns from) and a test part (where results are measured).
 """
 
 import io
@@ -71,6 +72,13 @@ class TransferData:
     def num_test(self) -> int:
         return 0 if self.x_test is None else len(self.x_test)
 
+    @property
+    def dtype(self) -> str:
+        """What the samples are, by the names of ``models.input_dtypes``."""
+        from models.input_dtypes import data_dtype
+
+        return data_dtype(self.x_train) if isinstance(self.x_train, np.ndarray) else "float32"
+
 
 def load_builtin(name: str) -> TransferData:
     if name != "digits":
@@ -88,12 +96,12 @@ def load_builtin(name: str) -> TransferData:
 
 def load_npz(path: Path, *, max_bytes: int = NPZ_MAX_BYTES, max_ratio: float = NPZ_MAX_RATIO) -> TransferData:
     arrays = read_npz(path, ARRAY_NAMES, max_bytes=max_bytes, max_ratio=max_ratio, converted=CONVERTED)
-    x = _inputs(arrays["x"], "x")
+    x = _inputs(arrays["x"], "x", max_bytes)
     y = _labels(arrays.get("y"), "y", len(x))
     if "y_test" in arrays and "x_test" not in arrays:
         raise TransferSetInvalid("'y_test' is given without 'x_test'")
     if "x_test" in arrays:
-        x_test = _inputs(arrays["x_test"], "x_test")
+        x_test = _inputs(arrays["x_test"], "x_test", max_bytes)
         if x_test.shape[1:] != x.shape[1:]:
             raise TransferSetInvalid(
                 f"'x_test' samples are shaped {list(x_test.shape[1:])} but 'x' samples are {list(x.shape[1:])}"
@@ -113,18 +121,28 @@ def load_npz(path: Path, *, max_bytes: int = NPZ_MAX_BYTES, max_ratio: float = N
 def _check_inputs(a: np.ndarray, name: str) -> np.ndarray:
     if a.ndim < 2 or len(a) == 0:
         raise TransferSetInvalid(f"'{name}' must be shaped [N, ...] with N > 0; it is shaped {list(a.shape)}")
-    if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
-        raise TransferSetInvalid(f"'{name}' must be numeric (float); it has dtype {a.dtype}")
-    if np.issubdtype(a.dtype, np.floating):  # float64 beyond float32's range becomes infinite when converted
-        flat = a.reshape(-1)
-        for start in range(0, flat.size, FINITE_CHUNK):
-            if not np.isfinite(flat[start:start + FINITE_CHUNK].astype(np.float32)).all():
-                raise TransferSetInvalid(f"'{name}' contains NaN or infinite values (in float32)")
+    if a.dtype == np.bool_ or np.issubdtype(a.dtype, np.integer):
+        return a
+    if not np.issubdtype(a.dtype, np.floating):
+        raise TransferSetInvalid(f"'{name}' must be numeric (float, integer or bool); it has dtype {a.dtype}")
+    flat = a.reshape(-1)  # float64 beyond float32's range becomes infinite when converted
+    for start in range(0, flat.size, FINITE_CHUNK):
+        if not np.isfinite(flat[start:start + FINITE_CHUNK].astype(np.float32)).all():
+            raise TransferSetInvalid(f"'{name}' contains NaN or infinite values (in float32)")
     return a
 
 
-def _inputs(a: np.ndarray, name: str) -> np.ndarray:
-    return _check_inputs(a, name).astype(np.float32)
+def _inputs(a: np.ndarray, name: str, max_bytes: int = NPZ_MAX_BYTES) -> np.ndarray:
+    a = _check_inputs(a, name)
+    if a.dtype == np.bool_:
+        return a
+    if np.issubdtype(a.dtype, np.integer):
+        # ids stay integers (a teacher that embeds them needs them exact); as int64, within the same bound
+        if a.size * 8 > max_bytes:
+            raise TransferSetTooLarge(f"'{name}' holds {a.size} integers, {a.size * 8} bytes as int64, more than "
+                                      f"the limit of {max_bytes} bytes (DISTILLERY_NPZ_MAX_BYTES)")
+        return a.astype(np.int64)
+    return a.astype(np.float32)
 
 
 def _labels(a: np.ndarray | None, name: str, n: int) -> np.ndarray | None:

@@ -8,7 +8,16 @@ import torch
 from pydantic import TypeAdapter
 from torch import nn
 
-from models.specs import ARCHS, AnySpec, CNNSpec, MLPSpec, StudentSpec, TorchvisionSpec
+from models.specs import (
+    ARCHS,
+    INTEGER_INPUT_ARCHS,
+    AnySpec,
+    CNNSpec,
+    EmbeddingBagSpec,
+    MLPSpec,
+    StudentSpec,
+    TorchvisionSpec,
+)
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -18,16 +27,55 @@ _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 }
 
 
-def _mlp(spec: MLPSpec, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
-    layers: list[nn.Module] = [nn.Flatten()]
-    width = int(torch.Size(input_shape).numel())
+class FloatFlatten(nn.Flatten):
+    """``nn.Flatten`` that also makes the inputs float32: an MLP student takes the teacher's dtype (float16,
+    integers, booleans) as the teacher does. It has no weights, so state dicts are those of ``nn.Flatten``."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x).float()
+
+
+def _head(spec, width: int, num_classes: int) -> list[nn.Module]:
+    layers: list[nn.Module] = []
     for hidden in spec.hidden_sizes:
         layers += [nn.Linear(width, hidden), _ACTIVATIONS[spec.activation]()]
         if spec.dropout:
             layers.append(nn.Dropout(spec.dropout))
         width = hidden
     layers.append(nn.Linear(width, num_classes))
-    return nn.Sequential(*layers)
+    return layers
+
+
+def _mlp(spec: MLPSpec, input_shape: tuple[int, ...], num_classes: int, input_dtype: str = "float32") -> nn.Module:
+    flatten = nn.Flatten() if input_dtype == "float32" else FloatFlatten()
+    return nn.Sequential(flatten, *_head(spec, int(torch.Size(input_shape).numel()), num_classes))
+
+
+class EmbeddingBag(nn.Module):
+    """Ids [batch, length] → embeddings pooled over the row → MLP. Built from ``nn.Embedding`` and a
+    reduction rather than ``nn.EmbeddingBag``, so that every export format (ONNX included) carries it as
+    plain gathers and means."""
+
+    def __init__(self, spec: EmbeddingBagSpec, num_classes: int):
+        super().__init__()
+        self.mode = spec.mode
+        self.embedding = nn.Embedding(spec.num_embeddings, spec.embedding_dim)
+        self.head = nn.Sequential(*_head(spec, spec.embedding_dim, num_classes))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        e = self.embedding(x.long().flatten(1))
+        if self.mode == "sum":
+            pooled = e.sum(1)
+        elif self.mode == "max":
+            pooled = e.max(1).values
+        else:
+            pooled = e.mean(1)
+        return self.head(pooled)
+
+
+def _embedding_bag(spec: EmbeddingBagSpec, input_shape: tuple[int, ...], num_classes: int,
+                   input_dtype: str = "int64") -> nn.Module:
+    return EmbeddingBag(spec, num_classes)
 
 
 def _image_shape(arch: str, input_shape: tuple[int, ...]) -> int:
@@ -36,7 +84,7 @@ def _image_shape(arch: str, input_shape: tuple[int, ...]) -> int:
     return input_shape[0]
 
 
-def _cnn(spec: CNNSpec, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
+def _cnn(spec: CNNSpec, input_shape: tuple[int, ...], num_classes: int, input_dtype: str = "float32") -> nn.Module:
     in_ch = _image_shape("cnn", input_shape)
     layers: list[nn.Module] = []
     for out_ch in spec.channels:
@@ -59,7 +107,8 @@ def _replace_first_conv(conv: nn.Conv2d, in_channels: int) -> nn.Conv2d:
                      bias=conv.bias is not None)
 
 
-def _torchvision(spec: TorchvisionSpec, input_shape: tuple[int, ...], num_classes: int) -> nn.Module:
+def _torchvision(spec: TorchvisionSpec, input_shape: tuple[int, ...], num_classes: int,
+                 input_dtype: str = "float32") -> nn.Module:
     import torchvision
 
     in_ch = _image_shape(spec.arch, input_shape)
@@ -72,7 +121,8 @@ def _torchvision(spec: TorchvisionSpec, input_shape: tuple[int, ...], num_classe
     return model
 
 
-_BUILDERS: dict[type, Callable[..., nn.Module]] = {MLPSpec: _mlp, CNNSpec: _cnn, TorchvisionSpec: _torchvision}
+_BUILDERS: dict[type, Callable[..., nn.Module]] = {MLPSpec: _mlp, CNNSpec: _cnn, TorchvisionSpec: _torchvision,
+                                                  EmbeddingBagSpec: _embedding_bag}
 _SPEC_ADAPTER = TypeAdapter(StudentSpec)
 
 
@@ -80,9 +130,21 @@ def parse_spec(spec: dict | AnySpec) -> AnySpec:
     return spec if isinstance(spec, AnySpec) else _SPEC_ADAPTER.validate_python(spec)
 
 
-def build_student(spec, input_shape, num_classes: int) -> nn.Module:
+def check_input_dtype(arch: str, input_dtype: str) -> None:
+    """ValueError when the architecture cannot take the teacher's inputs: ids need an embedding, and an
+    image network takes float32 pixels."""
+    if arch in INTEGER_INPUT_ARCHS and input_dtype not in ("int64", "int32"):
+        raise ValueError(f"arch {arch!r} embeds integer ids, but the teacher takes {input_dtype} inputs; use "
+                         "arch 'mlp' for numbers")
+    if arch not in INTEGER_INPUT_ARCHS and arch != "mlp" and input_dtype != "float32":
+        raise ValueError(f"arch {arch!r} takes float32 images, but the teacher takes {input_dtype} inputs; use "
+                         "arch 'mlp' (or 'embedding_bag' for ids)")
+
+
+def build_student(spec, input_shape, num_classes: int, input_dtype: str = "float32") -> nn.Module:
     parsed = parse_spec(spec)
-    return _BUILDERS[type(parsed)](parsed, tuple(input_shape), num_classes)
+    check_input_dtype(parsed.arch, input_dtype)
+    return _BUILDERS[type(parsed)](parsed, tuple(input_shape), num_classes, input_dtype)
 
 
 def known_arch(arch: str) -> bool:

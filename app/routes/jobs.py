@@ -35,9 +35,10 @@ from app.scoping import Limit, Offset, fetch_owned, owned, page
 from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet, WebhookDelivery
 from app.webhook_addresses import url_problem
 from models.export import EXPORT_FORMATS
+from models.input_dtypes import accepts
 from models.sizing import NetworkTooLarge, check_network_size, network_size
 from models.statuses import TERMINAL, DeliveryStatus, JobStatus
-from models.zoo import build_student, load_state_dict_into
+from models.zoo import build_student, check_input_dtype, load_state_dict_into
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -90,6 +91,9 @@ def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teach
                 f"ensemble teachers must agree on input shape and classes: {first.id} takes {first.input_shape} "
                 f"with {first.num_classes} classes, {t.id} takes {t.input_shape} with {t.num_classes}",
                 field=f"teacher_ids.{i}", kind="incompatible-teachers")
+        if (t.input_dtype or "float32") != (first.input_dtype or "float32"):
+            raise invalid(f"ensemble teachers must take the same input dtype: {first.id} takes {first.input_dtype}, "
+                          f"{t.id} takes {t.input_dtype}", field=f"teacher_ids.{i}", kind="incompatible-teachers")
     hp = body.hyperparameters
     sets = {"transfer_set_id": body.transfer_set_id}
     if body.validation_transfer_set_id:
@@ -102,6 +106,11 @@ def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teach
         if ts.sample_shape != first.input_shape:
             raise invalid(f"transfer set {ts_id} has samples shaped {ts.sample_shape}, but the teacher takes "
                           f"{first.input_shape}", field=field, kind="incompatible-transfer-set")
+        if not accepts(first.input_dtype or "float32", ts.dtype or "float32"):
+            raise invalid(f"transfer set {ts_id} holds {ts.dtype} samples, but teacher {first.id} takes "
+                          f"{first.input_dtype} inputs (its input_dtype); upload the set with {first.input_dtype} "
+                          "inputs, or the teacher with the input_dtype its data has",
+                          field=field, kind="incompatible-transfer-set")
         if ts.num_classes is not None and ts.num_classes > first.num_classes:
             raise invalid(f"transfer set {ts_id} has labels up to {ts.num_classes - 1}, but the teacher has only "
                           f"{first.num_classes} classes (0..{first.num_classes - 1})",
@@ -139,6 +148,7 @@ def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teach
     # The student's size is computed from its spec, never by building it: a spec too large to build is
     # refused in microseconds, with no memory spent.
     try:
+        check_input_dtype(body.student.arch, first.input_dtype or "float32")
         check_network_size(body.student, first.input_shape, first.num_classes, settings)
     except NetworkTooLarge as exc:
         field = exc.field if exc.field.startswith("student") else "teacher_ids.0"
@@ -146,7 +156,7 @@ def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teach
     except ValueError as exc:
         raise invalid(str(exc), field="student", kind="incompatible-student") from None
     if body.student_init_weights:
-        student = build_student(body.student, first.input_shape, first.num_classes)
+        student = build_student(body.student, first.input_shape, first.num_classes, first.input_dtype or "float32")
         _check_init_weights(session, store, body.student_init_weights, student, tenant)
     if body.webhook_url and (problem := url_problem(body.webhook_url, settings.webhook_allow_private)):
         raise invalid(str(problem), field="webhook_url", kind="webhook-url-refused")

@@ -15,13 +15,15 @@ from app.sandbox_choice import sandbox_mode
 from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
 from app.tables import Artifact, JobTeacher, Teacher
+from models.input_dtypes import DEFAULT_INPUT_DTYPE, INPUT_DTYPES
 from models.inspection import ModelRefused
 from models.json_bounds import MAX_JSON_DEPTH, JSONTooDeep, check_depth
-from models.safe_text import SafeStr
+from models.safe_text import SafeStr, text_problem
 from models.sandbox.jail import SandboxUnavailable
 from models.sandbox.remote import SANDBOXED_FORMATS, probe_in_sandbox
 from models.sizing import NetworkTooLarge, check_input, check_network_size
 from models.specs import ARCHS
+from models.teacher_outputs import OUTPUT_KINDS
 from models.teachers import FORMATS, TEACHER_SUFFIXES, TeacherInvalid, parse_arch_config
 
 router = APIRouter(prefix="/teachers", tags=["teachers"], responses=ERROR_RESPONSES)
@@ -33,6 +35,7 @@ def to_public(t: Teacher, settings) -> TeacherPublic:
     return TeacherPublic(
         id=t.id, name=t.name, format=t.format, input_shape=t.input_shape, num_classes=t.num_classes,
         arch=t.arch, arch_config=t.arch_config, fixed_batch_size=t.fixed_batch,
+        output=t.output, output_kind=t.output_kind or "logits", input_dtype=t.input_dtype or "float32",
         sha256=t.artifact.sha256, size_bytes=t.artifact.size_bytes,
         created_at=t.created_at,
         sandbox=sandbox_mode(settings) if t.format in SANDBOXED_FORMATS else None,
@@ -89,12 +92,27 @@ def create_teacher(
     arch_config: Annotated[
         str | None, Form(description='safetensors only: JSON, e.g. {"num_classes": 10, "hidden_sizes": [256]}.')
     ] = None,
+    output: Annotated[str | None, Form(
+        max_length=200, description="The output to distil from: its ONNX name (e.g. 'probabilities') or its "
+        "index. Default: the one float output shaped [batch, classes].")] = None,
+    output_kind: Annotated[str, Form(description=f"One of: {', '.join(OUTPUT_KINDS)}. 'auto' decides from the "
+                                     "probe batches (rows that are distributions are probabilities).")] = "auto",
+    input_dtype: Annotated[str, Form(description=f"One of: {', '.join(INPUT_DTYPES)}: what the teacher takes "
+                                     "(int64 for token or category ids).")] = DEFAULT_INPUT_DTYPE,
 ) -> TeacherPublic:
     """Upload a teacher. Its file is checked, then loaded and run on zero batches in the sandbox, before
     anything is stored."""
     if format not in FORMATS:
         raise invalid(f"unknown teacher format {format!r}; supported: {', '.join(FORMATS)}", field="format")
     shape = parse_input_shape(input_shape, settings.max_json_depth)
+    if output_kind not in OUTPUT_KINDS:
+        raise invalid(f"unknown output_kind {output_kind!r}; use one of: {', '.join(OUTPUT_KINDS)}",
+                      field="output_kind")
+    if input_dtype not in INPUT_DTYPES:
+        raise invalid(f"unknown input_dtype {input_dtype!r}; use one of: {', '.join(INPUT_DTYPES)}",
+                      field="input_dtype")
+    if output is not None and (output.strip() == "" or text_problem(output)):
+        raise invalid("'output' must name one of the teacher's outputs, or give its index", field="output")
     if format == "safetensors":
         if not arch:
             raise invalid("a safetensors teacher is a state dict: name its architecture in 'arch' and its "
@@ -120,11 +138,12 @@ def create_teacher(
         try:
             with check_slot(settings, tenant):
                 probed = probe_in_sandbox(staged.path, format, shape, settings.sandbox_policy(probe=True),
-                                          arch=arch, arch_config=config, limits=settings.parse_limits())
+                                          arch=arch, arch_config=config, output=output, output_kind=output_kind,
+                                          input_dtype=input_dtype, limits=settings.parse_limits())
         except SandboxUnavailable as exc:
             raise Problem(503, str(exc), kind="sandbox-unavailable") from None
         except (TeacherInvalid, ModelRefused) as exc:
-            field = "arch" if "unknown arch" in str(exc) else "file"
+            field = getattr(exc, "field", None) or ("arch" if "unknown arch" in str(exc) else "file")
             raise invalid(str(exc), field=field, kind="invalid-teacher") from None
         # Checked above before the probe, to refuse early; again here under the tenant's lock, in the
         # transaction that inserts the row, so that concurrent uploads are admitted one at a time.
@@ -134,7 +153,8 @@ def create_teacher(
                             sha256=staged.sha256, size_bytes=staged.size_bytes)
         teacher = Teacher(id=teacher_id, tenant_id=tenant, name=name, format=format, input_shape=shape,
                           num_classes=probed.num_classes, fixed_batch=probed.fixed_batch, arch=arch,
-                          arch_config=config, artifact=artifact)
+                          arch_config=config, output=probed.output, output_kind=probed.output_kind,
+                          input_dtype=input_dtype, artifact=artifact)
         session.add(teacher)
         session.flush()
         store.commit(staged.path, key)

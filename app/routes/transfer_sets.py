@@ -23,6 +23,7 @@ from app.schemas import (
     TransferSetTorchvisionCreate,
 )
 from app.scoping import Limit, Offset, fetch_owned, page
+from app.table_upload import create_table, table_format
 from app.tables import Artifact, Job, TransferSet
 from models import image_data
 from models.archives import ArchiveInvalid, ArchiveTooLarge
@@ -50,11 +51,17 @@ _MULTIPART_SCHEMA = {
     "required": ["file", "name"],
     "properties": {
         "file": {"type": "string", "format": "binary",
-                 "description": ".npz with 'x' (float, N×…), optional 'y' (int labels), 'x_test', 'y_test'; or "
-                                "a zip/tar of class_name/image.png folders."},
+                 "description": ".npz with 'x' (float, or int/bool ids, N×…), optional 'y' (int labels), 'x_test', "
+                                "'y_test'; a .csv or .parquet table (one row a sample); or a zip/tar of "
+                                "class_name/image.png folders."},
         "name": {"type": "string", "minLength": 1, "maxLength": 200},
-        "kind": {"type": "string", "enum": ["npz", "image_archive"],
-                 "description": "Default: from the file name (.npz, or .zip/.tar/.tar.gz)."},
+        "kind": {"type": "string", "enum": ["npz", "image_archive", "table"],
+                 "description": "Default: from the file name (.npz; .csv/.parquet; or .zip/.tar/.tar.gz)."},
+        "label_column": {"type": "string", "description": "Tables: the column of class numbers or names "
+                         "(default 'label'; without it the set is unlabelled). A 'split' column of 'train'/'test' "
+                         "gives the test split."},
+        "feature_columns": {"type": "string", "description": "Tables: JSON list of the feature columns, in order "
+                            "(default: every column but the label and the split, in file order)."},
         "labelled": {"type": "boolean", "description": "Archives: false to ignore class folders."},
         "preprocessing": {"type": "string", "description": "Archives: JSON preprocessing spec."},
     },
@@ -77,14 +84,14 @@ def to_public(ts: TransferSet) -> TransferSetPublic:
         id=ts.id, name=ts.name, kind=ts.kind, builtin=ts.builtin, num_samples=ts.num_samples,
         num_test=ts.num_test, sample_shape=ts.sample_shape, num_classes=ts.num_classes,
         labelled=ts.labelled, sha256=ts.artifact.sha256 if ts.artifact else ts.fingerprint,
-        spec=ts.spec, class_names=ts.class_names, created_at=ts.created_at,
+        spec=ts.spec, class_names=ts.class_names, dtype=ts.dtype or "float32", created_at=ts.created_at,
     )
 
 
 def _row(name: str, kind: str, data: TransferData, **kw) -> TransferSet:
     return TransferSet(
         id=new_id("transfer_set"), name=name, kind=kind, num_samples=len(data.x_train), num_test=data.num_test,
-        sample_shape=data.sample_shape, num_classes=data.num_classes, labelled=data.labelled, **kw,
+        sample_shape=data.sample_shape, num_classes=data.num_classes, labelled=data.labelled, dtype=data.dtype, **kw,
     )
 
 
@@ -246,7 +253,8 @@ def _create_npz(session, store, settings, upload: UploadFile, name: str, tenant:
 async def create_transfer_set(
     request: Request, tenant: TenantDep, session: SessionDep, store: StoreDep, settings: SettingsDep
 ) -> TransferSetPublic:
-    """Register a transfer set: JSON naming a built-in set, or a multipart ``.npz`` upload."""
+    """Register a transfer set: JSON naming a built-in set, or a multipart upload of an ``.npz``, a ``.csv`` or
+    ``.parquet`` table, or an image archive."""
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
         try:
@@ -269,12 +277,14 @@ async def create_transfer_set(
             raise invalid("'name' must be text of at most 200 characters", field="name")
         if problem := text_problem(name):
             raise invalid(f"'name' {problem}", field="name")
-        kind = form.get("kind") or ("image_archive" if (upload.filename or "").lower().endswith(ARCHIVE_SUFFIXES)
-                                    else "npz")
+        kind = form.get("kind") or _upload_kind(upload.filename or "")
         if kind == "npz":
             return await run_in_threadpool(_create_npz, session, store, settings, upload, name, tenant)
+        if kind == "table":
+            return to_public(await run_in_threadpool(create_table, session, store, settings, upload, name, tenant,
+                                                     form, _row))
         if kind != "image_archive":
-            raise invalid(f"unknown kind {kind!r} for an upload; use 'npz' or 'image_archive'", field="kind")
+            raise invalid(f"unknown kind {kind!r} for an upload; use 'npz', 'table' or 'image_archive'", field="kind")
         labelled = str(form.get("labelled", "true")).lower() not in ("false", "0", "no")
         try:
             raw_prep = form.get("preprocessing") or "{}"
@@ -285,7 +295,18 @@ async def create_transfer_set(
         return await run_in_threadpool(_create_archive, session, store, settings, upload, name, labelled, prep,
                                        tenant)
     raise Problem(415, "send application/json (a built-in set, an image folder or a torchvision dataset), or "
-                       "multipart/form-data with an .npz or an image archive", kind="unsupported-media-type")
+                       "multipart/form-data with an .npz, a .csv or .parquet table, or an image archive",
+                  kind="unsupported-media-type")
+
+
+def _upload_kind(filename: str) -> str:
+    """An upload's kind from its file name: one entry per kind, so a new kind is one more line."""
+    name = filename.lower()
+    if name.endswith(ARCHIVE_SUFFIXES):
+        return "image_archive"
+    if table_format(name):
+        return "table"
+    return "npz"
 
 
 @router.get("", response_model=TransferSetList)

@@ -127,17 +127,21 @@ def main(argv: list[str]) -> int:
 
     from models.failure_text import describe_failure
     from models.sandbox.protocol import Reader, array_from, array_payload, encode
+    from models.teacher_outputs import entry_descriptions, select_output
     from models.teachers import TeacherInvalid, load_teacher
 
     torch.set_num_threads(max(1, int(threads)))
     if guard == "1":
         _forbid_full_pickle()
     reader = Reader(0)
-    model, batch = None, None
+    model, batch, names = None, None, None
 
     def send(header: dict, payload: bytes = b"") -> None:
         channel.write(encode(header, payload))
         channel.flush()
+
+    def inputs(header: dict, payload: bytes):
+        return torch.from_numpy(array_from(header["shape"], payload, header.get("dtype", "float32")).copy()).to(device)
 
     while True:
         try:
@@ -157,13 +161,24 @@ def main(argv: list[str]) -> int:
                 if hasattr(model, "to") and device != "cpu":
                     model = model.to(device)
                 batch = fixed_batch(model)
+                names = getattr(model, "output_names", None)
                 send({"ok": True, "ops": sorted(operators(model)), "fixed_batch": batch})
-            elif op == "forward" and model is not None:
-                x = torch.from_numpy(array_from(header["shape"], payload).copy()).to(device)
+            elif op == "describe" and model is not None:
+                # every output of one batch (sent at the graph's own batch size), by name, shape and dtype
                 with torch.no_grad():
-                    out = model(x) if batch is None or x.shape[0] == batch else run_in_chunks(model, x, batch)
-                if isinstance(out, tuple | list) and len(out) == 1:
-                    out = out[0]
+                    out = model(inputs(header, payload))
+                send({"ok": True, "outputs": entry_descriptions(out, names)[:64]})
+            elif op == "forward" and model is not None:
+                x = inputs(header, payload)
+                selection = header.get("output")  # the output chosen at upload; None: the only one
+                if selection is not None and not isinstance(selection, str):
+                    raise TeacherInvalid("the output to distil from must be a name or an index")
+
+                def scores(chunk, model=model, names=names, selection=selection):
+                    return select_output(model(chunk), names, selection)
+
+                with torch.no_grad():
+                    out = scores(x) if batch is None or x.shape[0] == batch else run_in_chunks(scores, x, batch)
                 if not isinstance(out, torch.Tensor):
                     send({"ok": False, "error": f"the teacher returned a {type(out).__name__}, not a tensor of "
                                                 "logits", "kind": "shape"})

@@ -1,7 +1,8 @@
 """Messages between the service and a sandboxed model: a length, a JSON header, then raw bytes.
 
-Arrays cross as little-endian float32 in C order and nothing else, so neither side ever unpickles
-what the other sent; the receiving side bounds every length before reading it.
+Arrays cross as raw little-endian numbers in C order, of one of a few plain dtypes named in the header
+(inputs in the teacher's input dtype, outputs as float32), so neither side ever unpickles what the other
+sent; the receiving side bounds every length before reading it.
 """
 
 import json
@@ -30,17 +31,23 @@ def encode(header: dict, payload: bytes = b"") -> bytes:
     return LENGTH.pack(len(raw)) + raw + payload
 
 
-def array_payload(a: np.ndarray) -> tuple[list[int], bytes]:
-    a = np.ascontiguousarray(a, dtype="<f4")
+WIRE_DTYPES = {"float32": "<f4", "float16": "<f2", "int64": "<i8", "int32": "<i4", "bool": "|b1"}
+
+
+def array_payload(a: np.ndarray, dtype: str = "float32") -> tuple[list[int], bytes]:
+    a = np.ascontiguousarray(a, dtype=WIRE_DTYPES[dtype])
     return list(a.shape), a.tobytes()
 
 
-def array_from(shape: list[int], payload: bytes) -> np.ndarray:
+def array_from(shape: list[int], payload: bytes, dtype: str = "float32") -> np.ndarray:
     if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
         raise ProtocolError(f"malformed array shape {shape!r}")
-    if math.prod(shape) * 4 != len(payload):
+    if dtype not in WIRE_DTYPES:
+        raise ProtocolError(f"an array of unknown dtype {dtype!r}")
+    wire = np.dtype(WIRE_DTYPES[dtype])
+    if math.prod(shape) * wire.itemsize != len(payload):
         raise ProtocolError("array bytes do not match their shape")
-    return np.frombuffer(payload, dtype="<f4").reshape(shape)
+    return np.frombuffer(payload, dtype=wire).reshape(shape)
 
 
 class Reader:

@@ -1,6 +1,7 @@
 """A tenant's teacher as an ``nn.Module`` whose forward pass runs in a sandboxed child process.
 
-The engine treats it like any teacher: batches go in as float32 arrays over a pipe and logits come back,
+The engine treats it like any teacher: batches go in over a pipe (in the teacher's input dtype) and the
+chosen output's scores come back,
 checked for shape and size before they are read. The child starts on the first use (a job whose teacher
 outputs are cached never starts one) and is killed when the module is closed or collected.
 """
@@ -23,6 +24,7 @@ from models.bounded import ParseFailed, ParseLimitExceeded, ParseLimits, run_bou
 from models.inspection import ModelRefused, refused_operators
 from models.sandbox.jail import SandboxPolicy, SandboxUnavailable, command, sandbox_problem
 from models.sandbox.protocol import ProtocolError, Reader, Timeout, array_from, array_payload, encode
+from models.teacher_outputs import OUTPUT_KINDS, choose_output, detect_kind, mismatch
 from models.teachers import TeacherInvalid, load_teacher, probe_teacher
 
 SANDBOXED_FORMATS = ("torchscript", "exported_program", "onnx")
@@ -47,9 +49,11 @@ def _drain(stream, into: collections.deque) -> None:
 
 
 class SandboxedTeacher(nn.Module):
-    def __init__(self, path: Path, fmt: str, policy: SandboxPolicy, *, device: str = "cpu"):
+    def __init__(self, path: Path, fmt: str, policy: SandboxPolicy, *, device: str = "cpu",
+                 output: str | None = None, input_dtype: str = "float32"):
         super().__init__()
         self.path, self.fmt, self.policy, self.device_name = Path(path), fmt, policy, device
+        self.output, self.input_dtype = output, input_dtype  # the output distilled from (None: the only one)
         self._proc: subprocess.Popen | None = None
         self._reader: Reader | None = None
         self._stderr: collections.deque[str] = collections.deque(maxlen=20)
@@ -114,7 +118,7 @@ class SandboxedTeacher(nn.Module):
             if answer.get("kind") == "ModelRefused":
                 raise ModelRefused(message)
             raise TeacherInvalid(f"the teacher's forward pass failed: {message}"
-                                 if header.get("op") == "forward" else message)
+                                 if header.get("op") in ("forward", "describe") else message)
         return answer, data
 
     def _death(self, exc: Exception) -> str:
@@ -131,11 +135,25 @@ class SandboxedTeacher(nn.Module):
             return f"the teacher's process was ended by signal {-code}; {limits}"
         return f"the teacher's process ended unexpectedly (exit code {code}); {limits}"
 
+    def describe(self, x: torch.Tensor) -> list[dict]:
+        """Every output the model returns for ``x``: name, shape and dtype."""
+        if self._proc is None:
+            self.start()
+        shape, payload = array_payload(x.detach().cpu().numpy(), self.input_dtype)
+        answer, _ = self._request({"op": "describe", "shape": shape, "dtype": self.input_dtype}, payload,
+                                  max_payload=0)
+        outputs = answer.get("outputs")
+        if not isinstance(outputs, list) or not all(isinstance(o, dict) and isinstance(o.get("name"), str)
+                                                    for o in outputs):
+            raise TeacherInvalid("the teacher's process answered with a malformed list of outputs")
+        return [{"name": o["name"][:200], "shape": o.get("shape") if isinstance(o.get("shape"), list) else None,
+                 "dtype": str(o.get("dtype"))[:40]} for o in outputs]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self._proc is None:
             self.start()
         rows = int(x.shape[0])
-        shape, payload = array_payload(x.detach().float().cpu().numpy())
+        shape, payload = array_payload(x.detach().cpu().numpy(), self.input_dtype)
 
         def check(answer: dict) -> None:
             out = answer.get("shape")
@@ -150,7 +168,8 @@ class SandboxedTeacher(nn.Module):
                 raise TeacherInvalid(f"the teacher returns {out[1]} classes; at most {self.policy.max_classes} "
                                      "are accepted")
 
-        answer, data = self._request({"op": "forward", "shape": shape}, payload,
+        answer, data = self._request({"op": "forward", "shape": shape, "dtype": self.input_dtype,
+                                      "output": self.output}, payload,
                                      max_payload=rows * self.policy.max_classes * 4, check=check)
         logits = torch.from_numpy(np.array(array_from(answer["shape"], data)))
         return logits.to(x.device)
@@ -165,18 +184,22 @@ class SandboxedTeacher(nn.Module):
 
 
 def open_teacher(path: Path, fmt: str, policy: SandboxPolicy, *, arch: str | None = None,
-                 arch_config: dict | None = None, input_shape=None, device: str = "cpu") -> nn.Module:
+                 arch_config: dict | None = None, input_shape=None, device: str = "cpu", output: str | None = None,
+                 input_dtype: str = "float32") -> nn.Module:
     """A teacher ready for the engine. A safetensors state dict holds no code and is built from the zoo
     here; every other format runs in the sandbox."""
     if fmt not in SANDBOXED_FORMATS:
-        return load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape)
-    return SandboxedTeacher(path, fmt, policy, device=device)
+        return load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape,
+                            input_dtype=input_dtype)
+    return SandboxedTeacher(path, fmt, policy, device=device, output=output, input_dtype=input_dtype)
 
 
 @dataclass(frozen=True)
 class Probed:
     num_classes: int
     fixed_batch: int | None = None  # the graph runs on this batch size only; it is run in chunks of it
+    output: str | None = None  # the output distilled from; None: the teacher's only one
+    output_kind: str = "logits"  # what that output holds, as declared or as detected on the probe batches
 
 
 def check_in_child(path: Path, fmt: str, limits: ParseLimits) -> None:
@@ -189,20 +212,51 @@ def check_in_child(path: Path, fmt: str, limits: ParseLimits) -> None:
 
 
 def probe_in_sandbox(path: Path, fmt: str, input_shape: list[int], policy: SandboxPolicy, *,
-                     arch: str | None = None, arch_config: dict | None = None,
+                     arch: str | None = None, arch_config: dict | None = None, output: str | None = None,
+                     output_kind: str = "auto", input_dtype: str = "float32",
                      limits: ParseLimits | None = None) -> Probed:
-    """Check an uploaded teacher and return its number of classes: its bytes first (in a bounded child),
-    then its operators and zero batches of sizes 2 and 3 in the sandbox (safetensors teachers are built
-    and run here)."""
+    """Check an uploaded teacher and return its number of classes, the output to distil from and its kind:
+    its bytes first (in a bounded child), then its operators and zero batches of sizes 2 and 3 in the
+    sandbox (safetensors teachers are built and run here)."""
+    from models.input_dtypes import torch_dtype
+
+    if output_kind not in OUTPUT_KINDS:
+        raise TeacherInvalid(f"unknown output_kind {output_kind!r}; use one of: {', '.join(OUTPUT_KINDS)}",
+                             "output_kind")
     if fmt not in SANDBOXED_FORMATS:
-        model = load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape)
-        return Probed(probe_teacher(model, input_shape))
+        model = load_teacher(path, fmt, arch=arch, arch_config=arch_config, input_shape=input_shape,
+                             input_dtype=input_dtype)
+        if output not in (None, "0"):
+            raise TeacherInvalid(f"a {fmt} teacher built from the zoo has one output, its logits; drop 'output'",
+                                 "output")
+        seen: list[torch.Tensor] = []
+        classes = probe_teacher(model, input_shape, input_dtype, seen)
+        return Probed(classes, output_kind=_kind(output_kind, seen))
     if policy.checks:
         check_in_child(path, fmt, limits or ParseLimits())
-    teacher = SandboxedTeacher(path, fmt, policy)
+    teacher = SandboxedTeacher(path, fmt, policy, input_dtype=input_dtype)
     try:
         teacher.start()
-        return Probed(probe_teacher(teacher, input_shape), teacher.fixed_batch)
+        n = teacher.fixed_batch or 2
+        zeros = torch.zeros((n, *input_shape), dtype=torch_dtype(input_dtype))
+        try:
+            chosen = choose_output(teacher.describe(zeros), output, n)
+        except ValueError as exc:
+            raise TeacherInvalid(str(exc), "output") from None
+        teacher.output = chosen
+        seen = []
+        classes = probe_teacher(teacher, input_shape, input_dtype, seen)
+        return Probed(classes, teacher.fixed_batch, chosen, _kind(output_kind, seen))
     finally:
         teacher.close()
 
+
+def _kind(requested: str, seen: list[torch.Tensor]) -> str:
+    """The declared kind, checked where the probe batches can contradict it, or the detected one."""
+    out = torch.cat(seen)
+    if requested == "auto":
+        return detect_kind(out)
+    if requested != "logits" and (problem := mismatch(out, requested)) is not None:
+        raise TeacherInvalid(f"output_kind is {requested!r}, but on the upload's zero batches {problem}; "
+                             "declare the kind the output holds, or leave output_kind at 'auto'", "output_kind")
+    return requested

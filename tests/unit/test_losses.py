@@ -80,13 +80,17 @@ def test_single_teacher_ensemble_modes_agree():
     torch.testing.assert_close(ensemble_log_probs(v, 2.0, "arithmetic"), ensemble_log_probs(v, 2.0, "geometric"))
 
 
-def test_logit_matching_is_mse_to_mean_teacher_logits():
+def test_logit_matching_is_mse_to_mean_teacher_logits_centred():
     z = torch.tensor([[1.0, 2.0]])
     v = torch.tensor([[[0.0, 0.0]], [[2.0, 4.0]]])  # mean [1, 2]: zero error
     loss = make_loss(DistillConfig(loss="logit_matching", soft_weight=1.0, hard_weight=0.0))
     assert loss(z, loss.targets(v), None)["soft"].item() == pytest.approx(0.0)
+    # Each sample's logits are zero-meaned: [3, 2] -> [0.5, -0.5] against [1, 2] -> [-0.5, 0.5]
     z2 = torch.tensor([[3.0, 2.0]])
-    assert loss(z2, loss.targets(v), None)["soft"].item() == pytest.approx((2.0**2) / 2)
+    assert loss(z2, loss.targets(v), None)["soft"].item() == pytest.approx((1.0**2 + 1.0**2) / 2)
+    # so a constant per sample (log-probabilities against logits) changes nothing
+    assert loss(z + 7.0, loss.targets(v), None)["soft"].item() == pytest.approx(0.0)
+    assert loss(z, loss.targets(torch.log_softmax(v, -1)), None)["soft"].item() == pytest.approx(0.0, abs=1e-6)
     assert loss.weights()["soft"] == 1.0  # no T² for logit matching
 
 

@@ -176,13 +176,19 @@ class KnowledgeDistillation(DistillationLoss):
 
 @register("logit_matching")
 class LogitMatching(DistillationLoss):
-    """Caruana's logit regression: mean squared error between student and (mean) teacher logits."""
+    """Caruana's logit regression: mean squared error between student and (mean) teacher logits, each
+    sample's logits zero-meaned first (as Hinton et al. state the limit). Softmax ignores a constant per
+    sample, so the loss does too, and a teacher's log-probabilities match as its logits would."""
 
     def targets(self, teacher_logits):
-        return teacher_logits.float().mean(dim=0)
+        return _centred(teacher_logits.float().mean(dim=0))
 
     def distill(self, student_logits, targets, labels):
-        return {"soft": F.mse_loss(student_logits, targets)}
+        return {"soft": F.mse_loss(_centred(student_logits), targets)}
+
+
+def _centred(logits: torch.Tensor) -> torch.Tensor:
+    return logits - logits.mean(-1, keepdim=True)
 
 
 def dkd_terms(log_p: torch.Tensor, log_q: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

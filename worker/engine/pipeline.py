@@ -40,6 +40,7 @@ class Experiment:
     cache_keys: list[str] | None = None  # one per teacher, from teacher_cache.cache_key
     max_device_bytes: int | None = None
     max_cpu_processes: int | None = None  # config.devices > 1 on the CPU: the most ranks this worker starts
+    input_dtype: str = "float32"  # the teachers': the exported student takes it too
 
     @property
     def run_names(self) -> list[str]:
@@ -191,7 +192,7 @@ def _measure(exp: Experiment, prep: _Prepared, name: str, outcome: TrainResult) 
         logits = torch.cat([predict_logits(outcome.model, s.x, device=device) for s in seen])
         result["bias_correction"], logit_bias = tune_logit_bias(logits, torch.cat([s.y for s in seen]),
                                                                 exp.omit_classes)
-    student = PlainSoftmax(outcome.model.cpu(), exp.num_classes, logit_bias).eval()
+    student = PlainSoftmax(outcome.model.cpu(), exp.num_classes, logit_bias, exp.input_dtype).eval()
     if prep.test is not None:
         report = classification_report(predict_logits(student, prep.test.x), prep.test.y,
                                        prep.teacher_probs.argmax(1))
@@ -232,7 +233,7 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
         done = hooks.completed(name)
         if done is not None:  # an earlier attempt finished this run: take its student as it was
             result, state = done
-            student = PlainSoftmax(exp.make_student(), exp.num_classes)
+            student = PlainSoftmax(exp.make_student(), exp.num_classes, input_dtype=exp.input_dtype)
             student.load_state_dict(state)
             results["student" if name == "distilled" else name] = result
             students[name] = student.eval()

@@ -4,14 +4,18 @@ their sandbox, transfer data, the student, the teacher-output cache keys), and t
 import time
 from functools import partial
 
+import numpy as np
 from sqlalchemy import select
 
 from app.config import get_settings
 from app.db import session_scope
 from app.store import ArtifactStore, get_store
 from app.tables import Job, Teacher, TransferSet
+from models.input_dtypes import cast_inputs
 from models.job_spec import JobSpec
 from models.sandbox.remote import open_teacher
+from models.teacher_outputs import ScoredTeacher
+from models.transfer_sets import TransferData
 from models.zoo import build_student, load_state_dict_into
 from worker.engine.loop import resolve_device
 from worker.engine.pipeline import Experiment
@@ -39,8 +43,13 @@ def save_weights(store: ArtifactStore, key: str, module) -> None:
 
 
 def teacher_identity(t: Teacher) -> dict:
-    return {"sha256": t.artifact.sha256, "format": t.format, "arch": t.arch, "arch_config": t.arch_config,
-            "input_shape": t.input_shape}
+    identity = {"sha256": t.artifact.sha256, "format": t.format, "arch": t.arch, "arch_config": t.arch_config,
+                "input_shape": t.input_shape}
+    # Named only where they differ from what every teacher was before they could be chosen, so that the
+    # cache entries of those teachers keep their keys.
+    scoring = {"output": t.output, "output_kind": t.output_kind or "logits", "input_dtype": t.input_dtype or "float32"}
+    before = {"output": None, "output_kind": "logits", "input_dtype": "float32"}
+    return identity | {k: v for k, v in scoring.items() if v != before[k]}
 
 
 def read_spec(job: Job) -> JobSpec:
@@ -49,8 +58,8 @@ def read_spec(job: Job) -> JobSpec:
     return JobSpec.from_stored(job.spec, teacher_ids=job.teacher_ids, transfer_set_id=job.transfer_set_id)
 
 
-def _student(spec, input_shape, num_classes: int, init_path):
-    model = build_student(spec, input_shape, num_classes)
+def _student(spec, input_shape, num_classes: int, init_path, input_dtype: str = "float32"):
+    model = build_student(spec, input_shape, num_classes, input_dtype)
     return load_state_dict_into(model, init_path) if init_path else model
 
 
@@ -68,25 +77,30 @@ def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Le
     if cfg.device == "auto" and settings.worker_device != "auto":
         cfg = cfg.model_copy(update={"device": settings.worker_device})
     input_shape, num_classes = teachers[0].input_shape, teachers[0].num_classes
+    dtype = teachers[0].input_dtype or "float32"
     init_path = store.open_local(init.artifact.key, init.artifact.sha256) if init else None
     if streams(transfer_set):
         with fenced(lease) as s:
             add_event(s, job_id, "data_streamed", f"{transfer_set.num_samples + transfer_set.num_test} samples are "
                       "read from disk batch by batch (larger than DISTILLERY_IN_MEMORY_MAX_BYTES)")
     experiment = Experiment(
-        teachers=[open_teacher(store.open_local(t.artifact.key, t.artifact.sha256), t.format,
-                               settings.sandbox_policy(), arch=t.arch,
-                               arch_config=t.arch_config, input_shape=t.input_shape,
-                               device=str(resolve_device(cfg.device))) for t in teachers],
-        data=load_transfer_data(transfer_set, store),
+        teachers=[ScoredTeacher(open_teacher(store.open_local(t.artifact.key, t.artifact.sha256), t.format,
+                                             settings.sandbox_policy(), arch=t.arch,
+                                             arch_config=t.arch_config, input_shape=t.input_shape,
+                                             device=str(resolve_device(cfg.device)), output=t.output,
+                                             input_dtype=t.input_dtype or "float32"),
+                                t.output_kind or "logits", t.id) for t in teachers],
+        data=typed_data(load_transfer_data(transfer_set, store), dtype, spec.student),
         # a partial, not a lambda: with devices > 1 it travels to the other ranks' processes
-        make_student=partial(_student, spec.student, input_shape, num_classes, init_path),
+        make_student=partial(_student, spec.student, input_shape, num_classes, init_path, dtype),
+        input_dtype=dtype,
         num_classes=num_classes,
         config=cfg,
         omit_classes=spec.omit_classes,
         bias_correction=spec.bias_correction,
         baseline=spec.baseline if baseline is None else baseline,
-        validation=load_transfer_data(validation_set, store) if validation_set else None,
+        validation=(typed_data(load_transfer_data(validation_set, store), dtype, spec.student)
+                    if validation_set else None),
         cache=teacher_output_cache(store, settings.teacher_cache_max_bytes),
         max_device_bytes=_device_budget(cfg.device, settings.gpu_data_share),
         max_cpu_processes=settings.max_devices_per_job,
@@ -96,6 +110,18 @@ def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Le
                     for t in teachers],
     )
     return teachers, experiment
+
+
+def typed_data(data: TransferData, dtype: str, student) -> TransferData:
+    """The transfer set's inputs in the teachers' dtype (the API checked that the set's kind fits it)."""
+    data.x_train = cast_inputs(data.x_train, dtype)
+    data.x_test = None if data.x_test is None else cast_inputs(data.x_test, dtype)
+    limit = getattr(student, "num_embeddings", None)
+    for x in (data.x_train, data.x_test):
+        if limit is not None and isinstance(x, np.ndarray) and x.size and (int(x.max()) >= limit or int(x.min()) < 0):
+            raise ValueError(f"the transfer set holds ids from {int(x.min())} to {int(x.max())}, but the student's "
+                             f"embedding has num_embeddings {limit} (ids 0..{limit - 1}); raise num_embeddings")
+    return data
 
 
 def _device_budget(device: str, share: float) -> int | None:

@@ -201,8 +201,9 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
             return
         ranked = sorted(done, key=lambda r: (score(r.result), members.index(r)))
         best = ranked[0]
-        student = PlainSoftmax(build_student(spec.student, teacher.input_shape, teacher.num_classes),
-                               teacher.num_classes)
+        dtype = teacher.input_dtype or "float32"
+        student = PlainSoftmax(build_student(spec.student, teacher.input_shape, teacher.num_classes, dtype),
+                               teacher.num_classes, input_dtype=dtype)
         weights = best.weights_key or f"sweeps/{job_id}/{best.id}.safetensors"  # rows from before 0009
         load_state_dict_into(student, store.open_local(weights))
         swept = [k for k in spec.sweep.axes()

@@ -88,11 +88,20 @@ def _load_torchvision(ts: TransferSet, store: ArtifactStore) -> TransferData:
     return load_torchvision(ts.spec["dataset"], _on_disk(ts), labelled, prep)
 
 
+def _load_table(ts: TransferSet, store: ArtifactStore) -> TransferData:
+    data = load_npz(store.open_local(ts.artifact.key, ts.artifact.sha256))
+    data.class_names = ts.class_names  # names of the label column's classes, when it held names
+    return data
+
+
 KINDS: dict[str, TransferKind] = {
     "builtin": TransferKind(load=lambda ts, store: load_builtin(ts.builtin),
                             identity=lambda ts, store: f"builtin:{ts.builtin}:v1"),
     "npz": TransferKind(load=lambda ts, store: load_npz(store.open_local(ts.artifact.key, ts.artifact.sha256)),
                         identity=lambda ts, store: f"npz:{ts.artifact.sha256}"),
+    # a table is kept as the .npz the API made of it (app/table_upload.py)
+    "table": TransferKind(load=lambda ts, store: _load_table(ts, store),
+                          identity=lambda ts, store: f"table:{ts.artifact.sha256}"),
     "image_archive": TransferKind(load=_load_image_archive,
                                   identity=lambda ts, store: f"image_archive:{ts.fingerprint}", can_stream=True),
     "image_folder": TransferKind(load=_load_image_folder, identity=_fingerprinted, can_stream=True),

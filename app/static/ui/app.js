@@ -794,13 +794,21 @@ function teacherForm(onCreated) {
   const archConfig = h("input", { type: "text", name: "arch_config", placeholder: '{"num_classes": 10}' });
   const safetensorsOnly = h("div", { class: "grid", hidden: true },
     field("Architecture (safetensors)", arch, { name: "arch" }), field("Architecture config, JSON (safetensors)", archConfig, { name: "arch_config" }));
+  const output = h("input", { type: "text", name: "output", placeholder: "probabilities" });
+  const outputKind = h("select", { name: "output_kind" }, ["auto", "logits", "probabilities", "log_probabilities"].map((k) => h("option", { value: k }, k)));
+  const inputDtype = h("select", { name: "input_dtype" }, ["float32", "float16", "int64", "int32", "bool"].map((d) => h("option", { value: d }, d)));
+  const scoring = h("div", { class: "grid" },
+    field("Output to distil from", output, { name: "output", hint: "an ONNX output name or an index; empty: the one float output shaped [batch, classes]" }),
+    field("Output kind", outputKind, { name: "output_kind", hint: "auto: detected (rows that sum to 1 are probabilities)" }),
+    field("Input dtype", inputDtype, { name: "input_dtype", hint: "int64 for token or category ids" }));
   format.addEventListener("change", () => { safetensorsOnly.hidden = format.value !== "safetensors"; });
   const done = h("div", { role: "status" });
   const form = h("form", { "aria-label": "Upload a teacher", novalidate: true, onsubmit: async (e) => {
     e.preventDefault();
     const data = new FormData();
     if (file.files[0]) data.append("file", file.files[0]);
-    for (const el of [name, format, shape]) data.append(el.name, el.value);
+    for (const el of [name, format, shape, outputKind, inputDtype]) data.append(el.name, el.value);
+    if (output.value) data.append("output", output.value);
     if (format.value === "safetensors") { if (arch.value) data.append("arch", arch.value); if (archConfig.value) data.append("arch_config", archConfig.value); }
     const submit = form.querySelector("button[type=submit]");
     submit.disabled = true;
@@ -815,7 +823,7 @@ function teacherForm(onCreated) {
   } },
   h("div", { class: "grid" }, field("Teacher file", file, { name: "file" }), field("Name", name, { name: "name" }),
     field("Format", format, { name: "format" }), field("Input shape", shape, { name: "input_shape", hint: "one sample's shape as JSON, without the batch, e.g. [64] or [3, 32, 32]" })),
-  safetensorsOnly, h("p", {}, h("button", { type: "submit" }, "Upload teacher")), done);
+  scoring, safetensorsOnly, h("p", {}, h("button", { type: "submit" }, "Upload teacher")), done);
   return form;
 }
 
@@ -844,6 +852,7 @@ async function teacherPage(id) {
   const t = await api(`/v1/teachers/${encodeURIComponent(id)}`);
   const facts = [["Id", t.id], ["Format", t.format], ["Input shape", JSON.stringify(t.input_shape)], ["Classes", t.num_classes],
     ["Architecture", t.arch || "—"], ["Architecture config", t.arch_config ? JSON.stringify(t.arch_config) : "—"],
+    ["Output", t.output || "its only output"], ["Output kind", t.output_kind], ["Input dtype", t.input_dtype],
     ["sha256", h("code", {}, t.sha256)], ["Size", fmtBytes(t.size_bytes)], ["Uploaded", fmtTime(t.created_at)]];
   main.replaceChildren(h("h1", {}, "Teacher ", t.name),
     h("section", { class: "card" }, h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
@@ -868,7 +877,9 @@ function transferSetForms(onCreated) {
   h("div", { class: "grid" }, field("Name of the built-in set", bName, { name: "name" }), field("Built-in set", builtin, { name: "builtin" })),
   h("p", {}, h("button", { type: "submit" }, "Add built-in set")));
 
-  const file = h("input", { type: "file", name: "file", accept: ".npz,.zip,.tar,.tar.gz,.tgz" });
+  const file = h("input", { type: "file", name: "file", accept: ".npz,.csv,.parquet,.zip,.tar,.tar.gz,.tgz" });
+  const labelColumn = h("input", { type: "text", name: "label_column", placeholder: "label" });
+  const featureColumns = h("input", { type: "text", name: "feature_columns", placeholder: '["age", "income"]' });
   const uName = h("input", { type: "text", name: "name" });
   const labelled = h("input", { type: "checkbox", name: "labelled", checked: true });
   const prep = h("input", { type: "text", name: "preprocessing", placeholder: '{"color": "grayscale", "resize": 28}' });
@@ -877,15 +888,20 @@ function transferSetForms(onCreated) {
     const data = new FormData();
     if (file.files[0]) data.append("file", file.files[0]);
     data.append("name", uName.value);
-    const archive = file.files[0] && !file.files[0].name.toLowerCase().endsWith(".npz");
+    const lower = file.files[0] ? file.files[0].name.toLowerCase() : "";
+    const table = lower.endsWith(".csv") || lower.endsWith(".parquet");
+    if (table) { if (labelColumn.value) data.append("label_column", labelColumn.value); if (featureColumns.value) data.append("feature_columns", featureColumns.value); }
+    const archive = file.files[0] && !lower.endsWith(".npz") && !table;
     if (archive) { data.append("labelled", labelled.checked ? "true" : "false"); if (prep.value) data.append("preprocessing", prep.value); }
     const submit = uploadForm.querySelector("button[type=submit]");
     submit.disabled = true;
     try { const ts = await api("/v1/transfer-sets", { method: "POST", form: data }); clearErrors(uploadForm); uploadForm.reset(); created(ts); } catch (err) { showProblem(uploadForm, err); } finally { submit.disabled = false; }
-  } }, h("h3", {}, "Upload tensors or images"),
-  h("div", { class: "grid" }, field("Transfer set file", file, { name: "file", hint: ".npz (x, y, x_test, y_test) or an image archive (.zip, .tar, .tar.gz) of class folders" }),
+  } }, h("h3", {}, "Upload tensors, a table or images"),
+  h("div", { class: "grid" }, field("Transfer set file", file, { name: "file", hint: ".npz (x, y, x_test, y_test), a .csv or .parquet table (a 'split' column of train/test gives the test split), or an image archive (.zip, .tar, .tar.gz) of class folders" }),
     field("Name of the upload", uName, { name: "name" }), field("Labelled (image archives)", labelled, { name: "labelled" }),
-    field("Preprocessing, JSON (image archives)", prep, { name: "preprocessing" })),
+    field("Preprocessing, JSON (image archives)", prep, { name: "preprocessing" }),
+    field("Label column (tables)", labelColumn, { name: "label_column", hint: "default label; without it the set is unlabelled" }),
+    field("Feature columns, JSON (tables)", featureColumns, { name: "feature_columns", hint: "default: every other column, in file order" })),
   h("p", {}, h("button", { type: "submit" }, "Upload transfer set")));
   return [builtinForm, uploadForm, done];
 }

@@ -132,13 +132,20 @@ def teachers_add(
         ".safetensors, else torchscript).")] = None,
     arch: Annotated[str | None, typer.Option(help="safetensors: the zoo architecture.")] = None,
     arch_config: Annotated[str | None, typer.Option(help='safetensors: JSON, e.g. {"num_classes": 10}.')] = None,
+    output: Annotated[str | None, typer.Option(
+        help="The output to distil from: its ONNX name (e.g. probabilities) or index. Default: the one float "
+             "output shaped [batch, classes].")] = None,
+    output_kind: Annotated[str, typer.Option(help="auto, logits, probabilities or log_probabilities.")] = "auto",
+    input_dtype: Annotated[str, typer.Option(help="float32, float16, int64, int32 or bool (ids: int64).")] = "float32",
 ) -> None:
     """Upload a teacher network."""
     format = format or SUFFIX_FORMATS.get(file.suffix.lower(), "torchscript")
     with open(file, "rb") as f:
         body = BodyCreateTeacher(file=File(payload=f, file_name=file.name), name=name, input_shape=input_shape,
                                  format_=format, arch=arch if arch else UNSET,
-                                 arch_config=arch_config if arch_config else UNSET)
+                                 arch_config=arch_config if arch_config else UNSET,
+                                 output=output if output else UNSET, output_kind=output_kind,
+                                 input_dtype=input_dtype)
         emit(call(create_teacher, body=body))
 
 
@@ -153,17 +160,27 @@ def teachers_list(limit: int = 100, offset: int = 0, output: OutputOption = Outp
 @transfer_sets.command("add")
 def transfer_sets_add(
     name: Annotated[str, typer.Option(help="A name for it.")],
+    path: Annotated[Path | None, typer.Argument(exists=True, dir_okay=False, show_default=False,
+                                                help="The file to upload: .npz, .csv, .parquet or an image "
+                                                     "archive.")] = None,
     builtin: Annotated[str | None, typer.Option(help="A built-in set: digits.")] = None,
-    file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="An .npz to upload.")] = None,
+    file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="The file (as PATH).")] = None,
+    label_column: Annotated[str | None, typer.Option(
+        help="Tables: the column of class numbers or names (default label; absent: unlabelled).")] = None,
+    feature_columns: Annotated[str | None, typer.Option(
+        help='Tables: JSON list of feature columns, e.g. ["age", "income"] (default: all the others).')] = None,
 ) -> None:
-    """Register a transfer set: --builtin digits, or --file data.npz."""
+    """Register a transfer set: a file (data.npz, data.csv, data.parquet), or --builtin digits."""
+    file = file or path
     if (builtin is None) == (file is None):
-        raise typer.BadParameter("give exactly one of --builtin or --file")
+        raise typer.BadParameter("give exactly one of a file or --builtin")
     if builtin:
         emit(call(create_transfer_set, body=TransferSetBuiltinCreate(name=name, builtin=builtin)))
         return
     with open(file, "rb") as f:
-        body = CreateTransferSetFilesBody(file=File(payload=f, file_name=file.name), name=name)
+        body = CreateTransferSetFilesBody(file=File(payload=f, file_name=file.name), name=name,
+                                          label_column=label_column or UNSET,
+                                          feature_columns=feature_columns or UNSET)
         emit(call(create_transfer_set, body=body))
 
 

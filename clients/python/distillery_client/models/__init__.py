@@ -23,6 +23,9 @@ from .dkd_config_precision import DKDConfigPrecision
 from .dkd_config_schedule import DKDConfigSchedule
 from .dkd_config_soft_weight_type_1 import DKDConfigSoftWeightType1
 from .dkd_config_temperature_type_1 import DKDConfigTemperatureType1
+from .embedding_bag_spec import EmbeddingBagSpec
+from .embedding_bag_spec_activation import EmbeddingBagSpecActivation
+from .embedding_bag_spec_mode import EmbeddingBagSpecMode
 from .evaluation_report import EvaluationReport
 from .evaluation_report_per_class_errors_type_0 import EvaluationReportPerClassErrorsType0
 from .event_list import EventList
@@ -76,6 +79,8 @@ from .sweep_spec import SweepSpec
 from .teacher_list import TeacherList
 from .teacher_public import TeacherPublic
 from .teacher_public_arch_config_type_0 import TeacherPublicArchConfigType0
+from .teacher_public_input_dtype import TeacherPublicInputDtype
+from .teacher_public_output_kind import TeacherPublicOutputKind
 from .teacher_public_sandbox_type_0 import TeacherPublicSandboxType0
 from .temperature_search import TemperatureSearch
 from .torchvision_spec import TorchvisionSpec
@@ -84,6 +89,7 @@ from .transfer_set_builtin_create import TransferSetBuiltinCreate
 from .transfer_set_image_folder_create import TransferSetImageFolderCreate
 from .transfer_set_list import TransferSetList
 from .transfer_set_public import TransferSetPublic
+from .transfer_set_public_dtype import TransferSetPublicDtype
 from .transfer_set_public_kind import TransferSetPublicKind
 from .transfer_set_public_spec_type_0 import TransferSetPublicSpecType0
 from .transfer_set_torchvision_create import TransferSetTorchvisionCreate
@@ -121,6 +127,9 @@ __all__ = (
     "DKDConfigSchedule",
     "DKDConfigSoftWeightType1",
     "DKDConfigTemperatureType1",
+    "EmbeddingBagSpec",
+    "EmbeddingBagSpecActivation",
+    "EmbeddingBagSpecMode",
     "EvaluationReport",
     "EvaluationReportPerClassErrorsType0",
     "EventList",
@@ -174,6 +183,8 @@ __all__ = (
     "TeacherList",
     "TeacherPublic",
     "TeacherPublicArchConfigType0",
+    "TeacherPublicInputDtype",
+    "TeacherPublicOutputKind",
     "TeacherPublicSandboxType0",
     "TemperatureSearch",
     "TorchvisionSpec",
@@ -182,6 +193,7 @@ __all__ = (
     "TransferSetImageFolderCreate",
     "TransferSetList",
     "TransferSetPublic",
+    "TransferSetPublicDtype",
     "TransferSetPublicKind",
     "TransferSetPublicSpecType0",
     "TransferSetTorchvisionCreate",

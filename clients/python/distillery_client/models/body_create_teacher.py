@@ -34,6 +34,12 @@ class BodyCreateTeacher:
             arch (None | str | Unset): safetensors only: the zoo architecture of the state dict.
             arch_config (None | str | Unset): safetensors only: JSON, e.g. {"num_classes": 10, "hidden_sizes": [256]}.
             format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors. Default: 'torchscript'.
+            input_dtype (str | Unset): One of: float32, float16, int64, int32, bool: what the teacher takes (int64 for token
+                or category ids). Default: 'float32'.
+            output (None | str | Unset): The output to distil from: its ONNX name (e.g. 'probabilities') or its index.
+                Default: the one float output shaped [batch, classes].
+            output_kind (str | Unset): One of: auto, logits, probabilities, log_probabilities. 'auto' decides from the probe
+                batches (rows that are distributions are probabilities). Default: 'auto'.
      """
 
     file: File
@@ -42,6 +48,9 @@ class BodyCreateTeacher:
     arch: None | str | Unset = UNSET
     arch_config: None | str | Unset = UNSET
     format_: str | Unset = 'torchscript'
+    input_dtype: str | Unset = 'float32'
+    output: None | str | Unset = UNSET
+    output_kind: str | Unset = 'auto'
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -70,6 +79,16 @@ class BodyCreateTeacher:
 
         format_ = self.format_
 
+        input_dtype = self.input_dtype
+
+        output: None | str | Unset
+        if isinstance(self.output, Unset):
+            output = UNSET
+        else:
+            output = self.output
+
+        output_kind = self.output_kind
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -84,6 +103,12 @@ class BodyCreateTeacher:
             field_dict["arch_config"] = arch_config
         if format_ is not UNSET:
             field_dict["format"] = format_
+        if input_dtype is not UNSET:
+            field_dict["input_dtype"] = input_dtype
+        if output is not UNSET:
+            field_dict["output"] = output
+        if output_kind is not UNSET:
+            field_dict["output_kind"] = output_kind
 
         return field_dict
 
@@ -121,6 +146,24 @@ class BodyCreateTeacher:
 
         if not isinstance(self.format_, Unset):
             files.append(("format", (None, str(self.format_).encode(), "text/plain")))
+
+
+
+        if not isinstance(self.input_dtype, Unset):
+            files.append(("input_dtype", (None, str(self.input_dtype).encode(), "text/plain")))
+
+
+
+        if not isinstance(self.output, Unset):
+            if isinstance(self.output, str):
+
+                files.append(("output", (None, str(self.output).encode(), "text/plain")))
+            else:
+                files.append(("output", (None, str(self.output).encode(), "text/plain")))
+
+
+        if not isinstance(self.output_kind, Unset):
+            files.append(("output_kind", (None, str(self.output_kind).encode(), "text/plain")))
 
 
 
@@ -169,6 +212,20 @@ class BodyCreateTeacher:
 
         format_ = d.pop("format", UNSET)
 
+        input_dtype = d.pop("input_dtype", UNSET)
+
+        def _parse_output(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        output = _parse_output(d.pop("output", UNSET))
+
+
+        output_kind = d.pop("output_kind", UNSET)
+
         body_create_teacher = cls(
             file=file,
             input_shape=input_shape,
@@ -176,6 +233,9 @@ class BodyCreateTeacher:
             arch=arch,
             arch_config=arch_config,
             format_=format_,
+            input_dtype=input_dtype,
+            output=output,
+            output_kind=output_kind,
         )
 
 

@@ -28,17 +28,24 @@ T = TypeVar("T", bound="CreateTransferSetFilesBody")
 class CreateTransferSetFilesBody:
     """ 
         Attributes:
-            file (File): .npz with 'x' (float, N×…), optional 'y' (int labels), 'x_test', 'y_test'; or a zip/tar of
-                class_name/image.png folders.
+            file (File): .npz with 'x' (float, or int/bool ids, N×…), optional 'y' (int labels), 'x_test', 'y_test'; a .csv
+                or .parquet table (one row a sample); or a zip/tar of class_name/image.png folders.
             name (str):
-            kind (CreateTransferSetFilesBodyKind | Unset): Default: from the file name (.npz, or .zip/.tar/.tar.gz).
+            feature_columns (str | Unset): Tables: JSON list of the feature columns, in order (default: every column but the
+                label and the split, in file order).
+            kind (CreateTransferSetFilesBodyKind | Unset): Default: from the file name (.npz; .csv/.parquet; or
+                .zip/.tar/.tar.gz).
+            label_column (str | Unset): Tables: the column of class numbers or names (default 'label'; without it the set is
+                unlabelled). A 'split' column of 'train'/'test' gives the test split.
             labelled (bool | Unset): Archives: false to ignore class folders.
             preprocessing (str | Unset): Archives: JSON preprocessing spec.
      """
 
     file: File
     name: str
+    feature_columns: str | Unset = UNSET
     kind: CreateTransferSetFilesBodyKind | Unset = UNSET
+    label_column: str | Unset = UNSET
     labelled: bool | Unset = UNSET
     preprocessing: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -53,10 +60,14 @@ class CreateTransferSetFilesBody:
 
         name = self.name
 
+        feature_columns = self.feature_columns
+
         kind: str | Unset = UNSET
         if not isinstance(self.kind, Unset):
             kind = self.kind.value
 
+
+        label_column = self.label_column
 
         labelled = self.labelled
 
@@ -69,8 +80,12 @@ class CreateTransferSetFilesBody:
             "file": file,
             "name": name,
         })
+        if feature_columns is not UNSET:
+            field_dict["feature_columns"] = feature_columns
         if kind is not UNSET:
             field_dict["kind"] = kind
+        if label_column is not UNSET:
+            field_dict["label_column"] = label_column
         if labelled is not UNSET:
             field_dict["labelled"] = labelled
         if preprocessing is not UNSET:
@@ -90,8 +105,18 @@ class CreateTransferSetFilesBody:
 
 
 
+        if not isinstance(self.feature_columns, Unset):
+            files.append(("feature_columns", (None, str(self.feature_columns).encode(), "text/plain")))
+
+
+
         if not isinstance(self.kind, Unset):
             files.append(("kind",  (None, str(self.kind.value).encode(), "text/plain")))
+
+
+
+        if not isinstance(self.label_column, Unset):
+            files.append(("label_column", (None, str(self.label_column).encode(), "text/plain")))
 
 
 
@@ -126,6 +151,8 @@ class CreateTransferSetFilesBody:
 
         name = d.pop("name")
 
+        feature_columns = d.pop("feature_columns", UNSET)
+
         _kind = d.pop("kind", UNSET)
         kind: CreateTransferSetFilesBodyKind | Unset
         if isinstance(_kind,  Unset):
@@ -136,6 +163,8 @@ class CreateTransferSetFilesBody:
 
 
 
+        label_column = d.pop("label_column", UNSET)
+
         labelled = d.pop("labelled", UNSET)
 
         preprocessing = d.pop("preprocessing", UNSET)
@@ -143,7 +172,9 @@ class CreateTransferSetFilesBody:
         create_transfer_set_files_body = cls(
             file=file,
             name=name,
+            feature_columns=feature_columns,
             kind=kind,
+            label_column=label_column,
             labelled=labelled,
             preprocessing=preprocessing,
         )

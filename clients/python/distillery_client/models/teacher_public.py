@@ -8,6 +8,8 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..models.teacher_public_input_dtype import TeacherPublicInputDtype
+from ..models.teacher_public_output_kind import TeacherPublicOutputKind
 from ..models.teacher_public_sandbox_type_0 import TeacherPublicSandboxType0
 from ..types import UNSET, Unset
 from typing import cast
@@ -40,6 +42,13 @@ class TeacherPublic:
             size_bytes (int):
             fixed_batch_size (int | None | Unset): The teacher's graph was exported for this batch size only (no dynamic
                 batch dimension); the service runs it in chunks of this size, padding the last one.
+            input_dtype (TeacherPublicInputDtype | Unset): The element type the teacher takes; the student takes the same.
+                Default: TeacherPublicInputDtype.FLOAT32.
+            output (None | str | Unset): The output distilled from (an ONNX output name, or an index); null: the teacher's
+                only output.
+            output_kind (TeacherPublicOutputKind | Unset): What that output holds, as declared at upload or detected on its
+                probe batches ('auto'). Probabilities become log-probabilities before the temperature is applied. Default:
+                TeacherPublicOutputKind.LOGITS.
             sandbox (None | TeacherPublicSandboxType0 | Unset): How this server runs the teacher's code now (its upload
                 check ran the same way): namespaces (the bubblewrap sandbox), rlimits-only (no bubblewrap: one user's own
                 machine, a plain child process with memory, CPU and time limits), or unavailable (no sandbox: its jobs fail).
@@ -57,6 +66,9 @@ class TeacherPublic:
     sha256: str
     size_bytes: int
     fixed_batch_size: int | None | Unset = UNSET
+    input_dtype: TeacherPublicInputDtype | Unset = TeacherPublicInputDtype.FLOAT32
+    output: None | str | Unset = UNSET
+    output_kind: TeacherPublicOutputKind | Unset = TeacherPublicOutputKind.LOGITS
     sandbox: None | TeacherPublicSandboxType0 | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -99,6 +111,22 @@ class TeacherPublic:
         else:
             fixed_batch_size = self.fixed_batch_size
 
+        input_dtype: str | Unset = UNSET
+        if not isinstance(self.input_dtype, Unset):
+            input_dtype = self.input_dtype.value
+
+
+        output: None | str | Unset
+        if isinstance(self.output, Unset):
+            output = UNSET
+        else:
+            output = self.output
+
+        output_kind: str | Unset = UNSET
+        if not isinstance(self.output_kind, Unset):
+            output_kind = self.output_kind.value
+
+
         sandbox: None | str | Unset
         if isinstance(self.sandbox, Unset):
             sandbox = UNSET
@@ -124,6 +152,12 @@ class TeacherPublic:
         })
         if fixed_batch_size is not UNSET:
             field_dict["fixed_batch_size"] = fixed_batch_size
+        if input_dtype is not UNSET:
+            field_dict["input_dtype"] = input_dtype
+        if output is not UNSET:
+            field_dict["output"] = output
+        if output_kind is not UNSET:
+            field_dict["output_kind"] = output_kind
         if sandbox is not UNSET:
             field_dict["sandbox"] = sandbox
 
@@ -191,6 +225,36 @@ class TeacherPublic:
         fixed_batch_size = _parse_fixed_batch_size(d.pop("fixed_batch_size", UNSET))
 
 
+        _input_dtype = d.pop("input_dtype", UNSET)
+        input_dtype: TeacherPublicInputDtype | Unset
+        if isinstance(_input_dtype,  Unset):
+            input_dtype = UNSET
+        else:
+            input_dtype = TeacherPublicInputDtype(_input_dtype)
+
+
+
+
+        def _parse_output(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        output = _parse_output(d.pop("output", UNSET))
+
+
+        _output_kind = d.pop("output_kind", UNSET)
+        output_kind: TeacherPublicOutputKind | Unset
+        if isinstance(_output_kind,  Unset):
+            output_kind = UNSET
+        else:
+            output_kind = TeacherPublicOutputKind(_output_kind)
+
+
+
+
         def _parse_sandbox(data: object) -> None | TeacherPublicSandboxType0 | Unset:
             if data is None:
                 return data
@@ -223,6 +287,9 @@ class TeacherPublic:
             sha256=sha256,
             size_bytes=size_bytes,
             fixed_batch_size=fixed_batch_size,
+            input_dtype=input_dtype,
+            output=output,
+            output_kind=output_kind,
             sandbox=sandbox,
         )
 

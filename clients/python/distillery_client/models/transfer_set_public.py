@@ -8,7 +8,9 @@ from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
+from ..models.transfer_set_public_dtype import TransferSetPublicDtype
 from ..models.transfer_set_public_kind import TransferSetPublicKind
+from ..types import UNSET, Unset
 from typing import cast
 import datetime
 
@@ -40,6 +42,8 @@ class TransferSetPublic:
             sample_shape (list[int]):
             sha256 (None | str):
             spec (None | TransferSetPublicSpecType0): Where the data is and how it is fed (preprocessing).
+            dtype (TransferSetPublicDtype | Unset): What the samples are: float32, or int64 (ids, counts) or bool where
+                every input is; a job checks it against its teachers' input_dtype. Default: TransferSetPublicDtype.FLOAT32.
      """
 
     builtin: None | str
@@ -55,6 +59,7 @@ class TransferSetPublic:
     sample_shape: list[int]
     sha256: None | str
     spec: None | TransferSetPublicSpecType0
+    dtype: TransferSetPublicDtype | Unset = TransferSetPublicDtype.FLOAT32
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -104,6 +109,11 @@ class TransferSetPublic:
         else:
             spec = self.spec
 
+        dtype: str | Unset = UNSET
+        if not isinstance(self.dtype, Unset):
+            dtype = self.dtype.value
+
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -122,6 +132,8 @@ class TransferSetPublic:
             "sha256": sha256,
             "spec": spec,
         })
+        if dtype is not UNSET:
+            field_dict["dtype"] = dtype
 
         return field_dict
 
@@ -212,6 +224,16 @@ class TransferSetPublic:
         spec = _parse_spec(d.pop("spec"))
 
 
+        _dtype = d.pop("dtype", UNSET)
+        dtype: TransferSetPublicDtype | Unset
+        if isinstance(_dtype,  Unset):
+            dtype = UNSET
+        else:
+            dtype = TransferSetPublicDtype(_dtype)
+
+
+
+
         transfer_set_public = cls(
             builtin=builtin,
             class_names=class_names,
@@ -226,6 +248,7 @@ class TransferSetPublic:
             sample_shape=sample_shape,
             sha256=sha256,
             spec=spec,
+            dtype=dtype,
         )
 
 

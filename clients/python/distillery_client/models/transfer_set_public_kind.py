@@ -5,6 +5,7 @@ class TransferSetPublicKind(StrEnum):
     IMAGE_ARCHIVE = "image_archive"
     IMAGE_FOLDER = "image_folder"
     NPZ = "npz"
+    TABLE = "table"
     TORCHVISION = "torchvision"
 
     def __str__(self) -> str:

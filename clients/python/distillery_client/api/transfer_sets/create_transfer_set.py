@@ -122,7 +122,9 @@ def sync_detailed(
 ) -> Response[ProblemDetail | TransferSetPublic]:
     """ Create Transfer Set
 
-     Register a transfer set: JSON naming a built-in set, or a multipart ``.npz`` upload.
+     Register a transfer set: JSON naming a built-in set, or a multipart upload of an ``.npz``, a
+    ``.csv`` or
+    ``.parquet`` table, or an image archive.
 
     Args:
         body (TransferSetBuiltinCreate | TransferSetImageFolderCreate |
@@ -157,7 +159,9 @@ def sync(
 ) -> ProblemDetail | TransferSetPublic | None:
     """ Create Transfer Set
 
-     Register a transfer set: JSON naming a built-in set, or a multipart ``.npz`` upload.
+     Register a transfer set: JSON naming a built-in set, or a multipart upload of an ``.npz``, a
+    ``.csv`` or
+    ``.parquet`` table, or an image archive.
 
     Args:
         body (TransferSetBuiltinCreate | TransferSetImageFolderCreate |
@@ -187,7 +191,9 @@ async def asyncio_detailed(
 ) -> Response[ProblemDetail | TransferSetPublic]:
     """ Create Transfer Set
 
-     Register a transfer set: JSON naming a built-in set, or a multipart ``.npz`` upload.
+     Register a transfer set: JSON naming a built-in set, or a multipart upload of an ``.npz``, a
+    ``.csv`` or
+    ``.parquet`` table, or an image archive.
 
     Args:
         body (TransferSetBuiltinCreate | TransferSetImageFolderCreate |
@@ -222,7 +228,9 @@ async def asyncio(
 ) -> ProblemDetail | TransferSetPublic | None:
     """ Create Transfer Set
 
-     Register a transfer set: JSON naming a built-in set, or a multipart ``.npz`` upload.
+     Register a transfer set: JSON naming a built-in set, or a multipart upload of an ``.npz``, a
+    ``.csv`` or
+    ``.parquet`` table, or an image archive.
 
     Args:
         body (TransferSetBuiltinCreate | TransferSetImageFolderCreate |
