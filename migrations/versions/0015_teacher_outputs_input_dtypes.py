@@ -1,7 +1,7 @@
 """teachers: the output distilled from, its kind, the input dtype; transfer sets: their samples' dtype
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-03 08:30:00
 """
 
