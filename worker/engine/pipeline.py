@@ -22,6 +22,7 @@ from worker.engine.loop import Split, TrainResult, resolve_device, teacher_logit
 from worker.engine.losses import ensemble_log_probs
 from worker.engine.members import train_members, why_not_batched
 from worker.engine.search import fold_indices, search_temperature
+from worker.engine.soft_targets import choose_temperature
 from worker.engine.teacher_cache import TeacherOutputCache
 
 
@@ -238,7 +239,9 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
             students[name] = student.eval()
             continue
         hooks.run_started(name)
-        if run_cfg.auto_temperature:
+        if run_cfg.auto_temperature and not run_cfg.halving:  # one run, at the temperature the teacher suggests
+            run_cfg = _soft_target_temperature(exp, prep, run_cfg, hooks, results)
+        if run_cfg.halving:
             outcome = _search(exp, prep, run_cfg, hooks, results)
         else:
             # config.devices > 1: the same call, run by this process as rank 0 of several
@@ -253,8 +256,11 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
                             on_checkpoint=lambda state, name=name: hooks.checkpoint(name, state),
                             resume=hooks.resume_state(name))
         result, student = _measure(exp, prep, name, outcome)
-        if run_cfg.auto_temperature:
+        if name == "distilled" and "temperature_search" in results:
             result["temperature"] = results["temperature_search"]["chosen"]
+            if not run_cfg.halving:  # the choice trained no candidate: its cost is the one run
+                results["temperature_search"].update(epochs_trained=outcome.epochs_run,
+                                                     epochs_in_runs=outcome.epochs_run / run_cfg.epochs)
         hooks.run_finished(name, result, student)
         results["student" if name == "distilled" else name] = result
         students[name] = student
@@ -275,11 +281,30 @@ def _search(exp: Experiment, prep: "_Prepared", cfg: DistillConfig, hooks: Hooks
     results["sweep"] = found.rounds
     results["best_member"] = next(r["name"] for r in found.rounds if r["status"] == "chosen")
     results["temperature_search"] = {
-        "chosen": found.chosen, "margin": found.margin, "chosen_on": "val_cross_entropy",
+        "chosen": found.chosen, "margin": found.margin, "chosen_on": "val_cross_entropy", "method": "halving",
         "validation_folds": len(prep.folds),
         "epochs_trained": found.epochs_trained, "epochs_in_runs": found.epochs_trained / cfg.epochs,
         "seconds": time.perf_counter() - started}
     return found.outcome
+
+
+def _soft_target_temperature(exp: Experiment, prep: "_Prepared", cfg: DistillConfig, hooks: Hooks,
+                             results: dict) -> DistillConfig:
+    """temperature "auto" by the teacher's soft targets on the samples the student trains on: the run's
+    configuration at the chosen temperature; the candidates and the choice go to
+    ``results["temperature_search"]``."""
+    started = time.perf_counter()
+    found = choose_temperature(_without(prep.train_full, exp.omit_classes).teacher_logits, cfg)
+    results["temperature_search"] = {
+        "chosen": found.chosen, "margin": found.margin, "chosen_on": "off_top_mass", "method": "soft_targets",
+        "target_off_top_mass": cfg.soft_target_mass, "candidates": found.rows,
+        "epochs_trained": 0, "epochs_in_runs": 0.0, "seconds": time.perf_counter() - started}
+    shares = ", ".join(f"T={r['temperature']:g}: {r['off_top_mass']:.3f}" for r in found.rows)
+    hooks.event("temperature_chosen", f"T={found.chosen:g} chosen before training: its soft targets put the share "
+                f"nearest {cfg.soft_target_mass:g} off the teacher's top class ({shares})",
+                {"temperature": found.chosen, "margin": found.margin, "method": "soft_targets",
+                 "candidates": found.rows})
+    return cfg.model_copy(update={"temperature": found.chosen})
 
 
 def run_members(exp: Experiment, configs: list[DistillConfig], hooks: list[Hooks]) -> list[Outcome]:

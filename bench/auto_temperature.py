@@ -1,0 +1,154 @@
+"""The automatic choice of temperature against the fixed grid, found in hindsight: kd (a = b = 0.5) at each
+grid temperature, ``temperature: "auto"`` by the teacher's soft targets (``temperature_method:
+"soft_targets"``), and the older successive-halving search (``"halving"``), over seeds, on three sets. An
+experiment script, not a test.
+
+    .venv/bin/python bench/auto_temperature.py [--seeds 3] [--epochs 30] [--tasks digits noisy16 synthetic]
+
+Sets: ``digits`` and ``noisy16`` as in ``bench/methods_table.py``; ``synthetic``, 6,000 samples of
+scikit-learn's ``make_classification`` (40 features, 10 classes of 2 clusters each, 10% of labels flipped),
+4,500 to train on and 1,500 to test, a 40-256-256-10 teacher and a 40-12-10 student. Each row: test errors
+(mean ± std over seeds), the share of the scratch–teacher gap closed, and how many errors the row makes
+above the grid temperature that was best on the means in hindsight. Each seed also records the teacher's
+share of probability off its top class at every grid temperature, so that another target share can be
+read off the same runs (``--json``).
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.methods_table import digits_task, mean_std, run, train_teacher  # noqa: E402
+from models.distill_config import DistillConfig  # noqa: E402
+from models.transfer_sets import TransferData  # noqa: E402
+from worker.engine.soft_targets import off_top_mass  # noqa: E402
+
+GRID = (1.0, 2.0, 5.0, 10.0, 20.0)
+KD = {"loss": "kd", "soft_weight": 0.5, "hard_weight": 0.5, "learning_rate": 0.1}
+# (teacher hidden width, student hidden sizes) per set
+SIZES = {"digits": (256, [32]), "noisy16": (512, [8]), "synthetic": (256, [12])}
+
+
+def synthetic_task() -> tuple[TransferData, int]:
+    from sklearn.datasets import make_classification
+
+    x, y = make_classification(n_samples=6000, n_features=40, n_informative=24, n_redundant=8, n_classes=10,
+                               n_clusters_per_class=2, flip_y=0.1, class_sep=1.5, random_state=29)
+    x = ((x - x.mean(0)) / x.std(0)).astype(np.float32)
+    y = y.astype(np.int64)
+    return TransferData(x[:4500], y[:4500], x[4500:], y[4500:]), 40
+
+
+def task_data(task: str, seed: int) -> tuple[TransferData, int]:
+    return synthetic_task() if task == "synthetic" else digits_task(task == "noisy16", seed)
+
+
+def errors(result: dict | None) -> int | None:
+    return result and result["student"]["test_errors"]
+
+
+def task_runs(task: str, args) -> dict:
+    teacher_hidden, student_hidden = SIZES[task]
+    rows: dict[str, list] = {"teacher": [], "student from scratch": []}
+    seeds: list[dict] = []
+    started = time.time()
+    for seed in range(args.seeds):
+        data, inputs = task_data(task, seed)
+        teacher = train_teacher(data, inputs, teacher_hidden, seed)
+        base = {"epochs": args.epochs, "batch_size": 64, "seed": seed, "device": args.device}
+        scratch = run(teacher, data, inputs, student_hidden, {**base, "soft_weight": 0, "hard_weight": 1,
+                                                              "learning_rate": 0.1})
+        rows["teacher"].append(scratch["teacher"]["test_errors"])
+        rows["student from scratch"].append(errors(scratch))
+        with torch.no_grad():
+            logits = teacher(torch.from_numpy(data.x_train)).unsqueeze(0)
+        cfg = DistillConfig.model_validate(KD)
+        seeds.append({"seed": seed, "off_top_mass": {f"{t:g}": off_top_mass(logits, t, cfg)[0] for t in GRID}})
+        for t in GRID:
+            rows.setdefault(f"kd, T={t:g}", []).append(errors(run(teacher, data, inputs, student_hidden,
+                                                                  {**base, **KD, "temperature": t})))
+        res = run(teacher, data, inputs, student_hidden, {**base, **KD, "temperature": "auto",
+                                                          "temperature_method": "soft_targets",
+                                                          "soft_target_mass": args.mass})
+        rows.setdefault("kd, auto T (soft targets)", []).append(errors(res))
+        seeds[-1]["soft_targets"] = res and res["temperature_search"]
+        if not args.no_halving:
+            res = run(teacher, data, inputs, student_hidden, {**base, **KD, "temperature": "auto",
+                                                              "temperature_method": "halving"})
+            rows.setdefault("kd, auto T (halving)", []).append(errors(res))
+            seeds[-1]["halving"] = res and {k: res["temperature_search"][k] for k in ("chosen", "epochs_in_runs")}
+        print(f"{task}: seed {seed} done ({time.time() - started:.0f} s)", file=sys.stderr)
+    return {"rows": rows, "seeds": seeds, "seconds": time.time() - started, "teacher_hidden": teacher_hidden,
+            "student_hidden": student_hidden}
+
+
+def summary(out: dict) -> dict:
+    """Per row: mean, std, gap closed, and errors above the hindsight-best grid point (by mean)."""
+    rows = out["rows"]
+    scratch, teacher = statistics.mean(rows["student from scratch"]), statistics.mean(rows["teacher"])
+    fixed = {k: statistics.mean(v) for k, v in rows.items() if k.startswith("kd, T=") and None not in v}
+    best = min(fixed, key=fixed.get)
+    table = {}
+    for name, errs in rows.items():
+        errs = [e for e in errs if e is not None]
+        mean = statistics.mean(errs) if errs else None
+        std = statistics.stdev(errs) if len(errs) > 1 else 0.0
+        closed = None if mean is None or scratch <= teacher else (scratch - mean) / (scratch - teacher)
+        table[name] = {"mean": mean, "std": std, "gap_closed": closed,
+                       "above_best": None if mean is None else mean - fixed[best]}
+    return {"best_fixed": best, "best_fixed_std": table[best]["std"], "rows": table}
+
+
+def print_table(task: str, out: dict, args) -> None:
+    s = summary(out)
+    print(f"\n### {task}: teacher {out['teacher_hidden']}-{out['teacher_hidden']}, student "
+          f"{'-'.join(map(str, out['student_hidden']))}; {args.epochs} epochs; {args.seeds} seeds\n")
+    print("| model | test errors (mean ± std) | gap closed | errors above the best fixed T |\n|---|---|---|---|")
+    for name, errs in out["rows"].items():
+        row = s["rows"][name]
+        plain = name in ("teacher", "student from scratch")
+        closed = "" if plain or row["gap_closed"] is None else f"{100 * row['gap_closed']:.0f}%"
+        above = "" if plain or row["above_best"] is None else f"{row['above_best']:+.1f}"
+        print(f"| {name} | {mean_std(errs)} | {closed} | {above} |")
+    chosen = [sd["soft_targets"] and sd["soft_targets"]["chosen"] for sd in out["seeds"]]
+    print(f"\nHindsight best: {s['best_fixed']} (std {s['best_fixed_std']:.1f}). Soft targets chose T = {chosen}"
+          + (f"; halving chose T = {[sd['halving'] and sd['halving']['chosen'] for sd in out['seeds']]}"
+             if not args.no_halving else ""))
+    print("Teacher's share off its top class, per seed: " + "; ".join(
+        ", ".join(f"T={t}: {m:.3f}" for t, m in sd["off_top_mass"].items()) for sd in out["seeds"]))
+    print(f"\n({out['seconds']:.0f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--tasks", nargs="+", default=list(SIZES), choices=list(SIZES))
+    parser.add_argument("--mass", type=float, default=DistillConfig.model_fields["soft_target_mass"].default,
+                        help="soft_target_mass of the soft-targets rows")
+    parser.add_argument("--no-halving", action="store_true", help="leave out the successive-halving rows")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda", "auto"])
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    report = {}
+    for task in args.tasks:
+        report[task] = task_runs(task, args)
+        report[task]["summary"] = summary(report[task])
+        print_table(task, report[task], args)
+    if args.json:
+        args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "tasks": report},
+                                        indent=2))
+
+
+if __name__ == "__main__":
+    main()
