@@ -123,3 +123,31 @@ def test_halving_stays_inside_its_own_bound_for_comparison(teacher_file):
     _, _, _, one_run = _job(teacher, temperature=results["temperature_search"]["chosen"])
     assert results["temperature_search"]["method"] == "halving"
     assert one_run < trained <= 2.5 * one_run
+
+
+def test_the_checked_choice_costs_at_most_two_runs_keeps_the_better_and_is_reproducible(teacher_file):
+    teacher = torch.jit.load(str(teacher_file))
+    hp = {"temperature": "auto", "temperature_method": "soft_targets_checked", "temperature_grid": [1.0, 5.0],
+          "soft_target_mass": 0.5}  # hot enough that the rule suggests 5, so the check runs
+    results, student, hooks, trained = _job(teacher, **hp)
+    search = results["temperature_search"]
+    assert search["method"] == "soft_targets_checked" and search["suggested"] == 5.0
+    runs = {r["temperature"]: r for r in search["checked"]}
+    assert set(runs) == {1.0, 5.0} and runs[5.0]["role"] == "soft targets" and runs[1.0]["role"] == "coolest"
+    best = min(runs.values(), key=lambda r: (r["score"], r["temperature"] != 5.0))
+    assert search["chosen"] == best["temperature"] == results["student"]["temperature"]
+    assert [r["status"] for r in search["checked"]].count("chosen") == 1
+    assert runs[best["temperature"]]["status"] == "chosen"
+    assert search["margin"] == pytest.approx(max(r["score"] for r in runs.values()) - best["score"])
+    assert hooks.epochs == 4  # the kept run's epochs, each reported once
+    assert search["epochs_trained"] == 8 and search["epochs_in_runs"] == 2.0
+    assert any(e[0] == "temperature_checked" for e in hooks.events)
+
+    _, alone, _, one_run = _job(teacher, temperature=search["chosen"])
+    assert trained <= 2 * one_run  # the bound: two runs' training samples, not more
+    for k, v in alone.state_dict().items():  # the kept run is the run that temperature gives alone
+        assert torch.equal(v, student.state_dict()[k]), k
+    again, again_student, _, _ = _job(teacher, **hp)
+    assert again["temperature_search"]["checked"] == search["checked"]
+    for k, v in again_student.state_dict().items():
+        assert torch.equal(v, student.state_dict()[k]), k

@@ -22,8 +22,9 @@ from worker.engine.loop import Split, TrainResult, resolve_device, teacher_logit
 from worker.engine.losses import ensemble_log_probs
 from worker.engine.members import train_members, why_not_batched
 from worker.engine.search import fold_indices, search_temperature
-from worker.engine.soft_targets import choose_temperature
+from worker.engine.soft_targets import soft_target_search
 from worker.engine.teacher_cache import TeacherOutputCache
+from worker.engine.temperature_check import check_into
 
 
 @dataclass
@@ -239,10 +240,18 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
             students[name] = student.eval()
             continue
         hooks.run_started(name)
-        if run_cfg.auto_temperature and not run_cfg.halving:  # one run, at the temperature the teacher suggests
-            run_cfg = _soft_target_temperature(exp, prep, run_cfg, hooks, results)
+        checked = run_cfg.auto_temperature and run_cfg.temperature_method == "soft_targets_checked"
+        if run_cfg.auto_temperature and not run_cfg.halving:  # the temperature the teacher's outputs suggest
+            trained_on = _without(prep.train_full, exp.omit_classes).teacher_logits
+            run_cfg, results["temperature_search"] = soft_target_search(trained_on, run_cfg, hooks.event)
         if run_cfg.halving:
             outcome = _search(exp, prep, run_cfg, hooks, results)
+        elif checked and run_cfg.temperature != min(run_cfg.temperature_grid):
+            outcome = check_into(results["temperature_search"], exp.make_student, prep.train, prep.val, run_cfg,
+                                 event=hooks.event, on_epoch=_epoch_done(hooks, name, run_cfg),
+                                 should_stop=hooks.should_stop, teachers=exp.teachers,
+                                 max_device_bytes=exp.max_device_bytes)
+            run_cfg = run_cfg.model_copy(update={"temperature": results["temperature_search"]["chosen"]})
         else:
             # config.devices > 1: the same call, run by this process as rank 0 of several
             train = train_student if run_cfg.devices == 1 else partial(train_distributed,
@@ -258,9 +267,10 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
         result, student = _measure(exp, prep, name, outcome)
         if name == "distilled" and "temperature_search" in results:
             result["temperature"] = results["temperature_search"]["chosen"]
-            if not run_cfg.halving:  # the choice trained no candidate: its cost is the one run
-                results["temperature_search"].update(epochs_trained=outcome.epochs_run,
-                                                     epochs_in_runs=outcome.epochs_run / run_cfg.epochs)
+            search = results["temperature_search"]
+            if search["method"] != "halving":  # the choice's cost: the runs it trained, the kept one included
+                search["epochs_trained"] = search.get("epochs_checked", 0) + outcome.epochs_run
+                search["epochs_in_runs"] = search["epochs_trained"] / run_cfg.epochs
         hooks.run_finished(name, result, student)
         results["student" if name == "distilled" else name] = result
         students[name] = student
@@ -286,25 +296,6 @@ def _search(exp: Experiment, prep: "_Prepared", cfg: DistillConfig, hooks: Hooks
         "epochs_trained": found.epochs_trained, "epochs_in_runs": found.epochs_trained / cfg.epochs,
         "seconds": time.perf_counter() - started}
     return found.outcome
-
-
-def _soft_target_temperature(exp: Experiment, prep: "_Prepared", cfg: DistillConfig, hooks: Hooks,
-                             results: dict) -> DistillConfig:
-    """temperature "auto" by the teacher's soft targets on the samples the student trains on: the run's
-    configuration at the chosen temperature; the candidates and the choice go to
-    ``results["temperature_search"]``."""
-    started = time.perf_counter()
-    found = choose_temperature(_without(prep.train_full, exp.omit_classes).teacher_logits, cfg)
-    results["temperature_search"] = {
-        "chosen": found.chosen, "margin": found.margin, "chosen_on": "off_top_mass", "method": "soft_targets",
-        "target_off_top_mass": cfg.soft_target_mass, "candidates": found.rows,
-        "epochs_trained": 0, "epochs_in_runs": 0.0, "seconds": time.perf_counter() - started}
-    shares = ", ".join(f"T={r['temperature']:g}: {r['off_top_mass']:.3f}" for r in found.rows)
-    hooks.event("temperature_chosen", f"T={found.chosen:g} chosen before training: its soft targets put the share "
-                f"nearest {cfg.soft_target_mass:g} off the teacher's top class ({shares})",
-                {"temperature": found.chosen, "margin": found.margin, "method": "soft_targets",
-                 "candidates": found.rows})
-    return cfg.model_copy(update={"temperature": found.chosen})
 
 
 def run_members(exp: Experiment, configs: list[DistillConfig], hooks: list[Hooks]) -> list[Outcome]:

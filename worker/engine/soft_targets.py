@@ -13,6 +13,8 @@ at the full horizon, so a search judged after a few epochs prefers the temperatu
 """
 
 import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -54,3 +56,20 @@ def choose_temperature(teacher_logits: torch.Tensor, cfg: DistillConfig) -> Soft
     ranked[0]["status"] = "chosen"
     margin = ranked[1]["score"] - ranked[0]["score"] if len(ranked) > 1 else None
     return SoftTargetChoice(ranked[0]["temperature"], rows, margin)
+
+
+def soft_target_search(teacher_logits: torch.Tensor, cfg: DistillConfig,
+                       event: Callable[[str, str, dict], None]) -> tuple[DistillConfig, dict]:
+    """``cfg`` at the chosen temperature, and what a job's result reports as its ``temperature_search``
+    (its cost, in epochs, is filled in once the run has trained)."""
+    started = time.perf_counter()
+    found = choose_temperature(teacher_logits, cfg)
+    search = {"chosen": found.chosen, "margin": found.margin, "chosen_on": "off_top_mass",
+              "method": cfg.temperature_method, "target_off_top_mass": cfg.soft_target_mass,
+              "candidates": found.rows, "epochs_trained": 0, "epochs_in_runs": 0.0,
+              "seconds": time.perf_counter() - started}
+    shares = ", ".join(f"T={r['temperature']:g}: {r['off_top_mass']:.3f}" for r in found.rows)
+    event("temperature_chosen", f"T={found.chosen:g} chosen before training: its soft targets put the share "
+          f"nearest {cfg.soft_target_mass:g} off the teacher's top class ({shares})",
+          {"temperature": found.chosen, "margin": found.margin, "method": "soft_targets", "candidates": found.rows})
+    return cfg.model_copy(update={"temperature": found.chosen}), search
