@@ -170,9 +170,11 @@ class TemperatureCandidate(_Open):
 
 class TemperatureSearch(_Open):
     chosen: float
-    method: str | None = Field(None, description="soft_targets or halving: how temperature \"auto\" chose.")
+    method: str | None = Field(None, description="soft_targets, soft_targets_checked or halving: how "
+                               "temperature \"auto\" chose.")
     margin: float | None = Field(None, description="The runner-up's score minus the winner's: validation "
-                                 "cross-entropy (halving) or distance from the target share (soft_targets).")
+                                 "cross-entropy (halving), distance from the target share (soft_targets), or "
+                                 "validation error rate (soft_targets_checked).")
     chosen_on: str
     target_off_top_mass: float | None = Field(None, description="soft_targets: the share off the top class aimed at.")
     candidates: list[TemperatureCandidate] | None = Field(None, description="soft_targets: every grid temperature's "

@@ -32,6 +32,7 @@ from bench.methods_table import digits_task, mean_std, run, train_teacher  # noq
 from models.distill_config import DistillConfig  # noqa: E402
 from models.transfer_sets import TransferData, load_builtin  # noqa: E402
 from worker.engine.soft_targets import off_top_mass  # noqa: E402
+from worker.engine.temperature_check import rank  # noqa: E402
 
 GRID = (1.0, 2.0, 5.0, 10.0, 20.0)
 KD = {"loss": "kd", "soft_weight": 0.5, "hard_weight": 0.5}
@@ -67,13 +68,13 @@ def errors(result: dict | None) -> int | None:
 
 
 def check(fixed: dict, suggested: float) -> float | None:
-    """What soft_targets_checked keeps, from the fixed runs: the suggested temperature or the coolest, on
-    the best epoch's validation cross-entropy (a tie keeps the suggested one)."""
+    """What soft_targets_checked keeps, from the fixed runs (its two runs): the suggested temperature or the
+    coolest, by the engine's own rank of their best epochs (a tie keeps the suggested one)."""
     coolest = min(GRID)
     if fixed[suggested] is None or fixed[coolest] is None:
         return None
-    ce = {t: fixed[t]["student"]["val_cross_entropy"] for t in (suggested, coolest)}
-    return min(ce, key=lambda t: (ce[t], t != suggested))
+    ranks = {t: rank(fixed[t]["student"]) for t in (suggested, coolest)}
+    return min(ranks, key=lambda t: (*ranks[t], t != suggested))
 
 
 def new_task(task: str) -> dict:
@@ -101,6 +102,8 @@ def task_seed(task: str, seed: int, out: dict, args) -> None:
     fixed = {t: run(teacher, data, inputs, student_hidden, {**base, **KD, "temperature": t}) for t in GRID}
     for t in GRID:
         rows.setdefault(f"kd, T={t:g}", []).append(errors(fixed[t]))
+    seeds[-1]["fixed_val"] = {f"{t:g}": r and {k: r["student"][k] for k in ("val_accuracy", "val_cross_entropy")}
+                              for t, r in fixed.items()}
     res = run(teacher, data, inputs, student_hidden, {**base, **KD, "temperature": "auto",
                                                       "temperature_method": "soft_targets",
                                                       "soft_target_mass": args.mass})

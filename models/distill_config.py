@@ -81,9 +81,9 @@ class DistillConfig(BaseModel):
         "temperature whose softened teacher outputs on the transfer set put a share soft_target_mass of their "
         "probability off the top class most nearly (one run's cost); 'soft_targets_checked' also trains the "
         "grid's coolest temperature to the end and keeps the better of the two full runs on validation "
-        "cross-entropy (at most two runs' cost); 'halving' trains the candidates in rounds of successive "
-        "halving on validation cross-entropy (up to 2.5 runs' cost), which favours low temperatures that "
-        "converge fast early.")
+        "accuracy, then cross-entropy (at most two runs' cost); 'halving' trains the candidates in rounds of "
+        "successive halving on validation cross-entropy (up to 2.5 runs' cost), which favours low "
+        "temperatures that converge fast early.")
     soft_target_mass: float = Field(
         0.2, gt=0, lt=1, description="temperature_method 'soft_targets': the mean probability the softened "
         "teacher distribution should put off its top class; higher picks hotter temperatures.")

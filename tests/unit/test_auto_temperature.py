@@ -134,7 +134,9 @@ def test_the_checked_choice_costs_at_most_two_runs_keeps_the_better_and_is_repro
     assert search["method"] == "soft_targets_checked" and search["suggested"] == 5.0
     runs = {r["temperature"]: r for r in search["checked"]}
     assert set(runs) == {1.0, 5.0} and runs[5.0]["role"] == "soft targets" and runs[1.0]["role"] == "coolest"
-    best = min(runs.values(), key=lambda r: (r["score"], r["temperature"] != 5.0))
+    best = min(runs.values(), key=lambda r: (r["score"], r["tie_break"], r["temperature"] != 5.0))
+    for r in runs.values():  # validation error rate first, cross-entropy second
+        assert r["score"] == pytest.approx(1 - r["val_accuracy"]) and r["tie_break"] == r["val_cross_entropy"]
     assert search["chosen"] == best["temperature"] == results["student"]["temperature"]
     assert [r["status"] for r in search["checked"]].count("chosen") == 1
     assert runs[best["temperature"]]["status"] == "chosen"

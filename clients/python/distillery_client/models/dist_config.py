@@ -81,10 +81,10 @@ class DISTConfig:
             temperature_method (DISTConfigTemperatureMethod | Unset): temperature "auto": 'soft_targets' picks, before any
                 training, the grid temperature whose softened teacher outputs on the transfer set put a share soft_target_mass
                 of their probability off the top class most nearly (one run's cost); 'soft_targets_checked' also trains the
-                grid's coolest temperature to the end and keeps the better of the two full runs on validation cross-entropy (at
-                most two runs' cost); 'halving' trains the candidates in rounds of successive halving on validation cross-
-                entropy (up to 2.5 runs' cost), which favours low temperatures that converge fast early. Default:
-                DISTConfigTemperatureMethod.SOFT_TARGETS.
+                grid's coolest temperature to the end and keeps the better of the two full runs on validation accuracy, then
+                cross-entropy (at most two runs' cost); 'halving' trains the candidates in rounds of successive halving on
+                validation cross-entropy (up to 2.5 runs' cost), which favours low temperatures that converge fast early.
+                Default: DISTConfigTemperatureMethod.SOFT_TARGETS.
             temperature_search_epochs (int | None | Unset): temperature "auto": epochs each round trains its candidates;
                 None: as many as keep the whole search within 1.5× one run's epochs.
             validation_folds (int | Unset): temperature "auto": score each candidate by k-fold cross-validation, the mean

@@ -33,9 +33,9 @@ class TemperatureSearch:
             seconds (float):
             candidates (list[TemperatureCandidate] | None | Unset): soft_targets: every grid temperature's score, in the
                 grid's order.
-            margin (float | None | Unset): The runner-up's score minus the winner's: validation cross-entropy (halving) or
-                distance from the target share (soft_targets).
-            method (None | str | Unset): soft_targets or halving: how temperature "auto" chose.
+            margin (float | None | Unset): The runner-up's score minus the winner's: validation cross-entropy (halving),
+                distance from the target share (soft_targets), or validation error rate (soft_targets_checked).
+            method (None | str | Unset): soft_targets, soft_targets_checked or halving: how temperature "auto" chose.
             target_off_top_mass (float | None | Unset): soft_targets: the share off the top class aimed at.
             validation_folds (int | None | Unset): Folds each temperature was scored on.
      """
