@@ -125,12 +125,23 @@ def task_seed(task: str, seed: int, out: dict, args) -> None:
             checked and fixed[checked]["student"]["test_errors"])
     seeds[-1]["checked_chose"] = checked
     if args.halving:
-        res = run(teacher, data, inputs, student_hidden, {**base, **KD, "temperature": "auto",
-                                                          "temperature_method": "halving"})
-        rows.setdefault("kd, auto T (halving)", []).append(errors(res))
-        seeds[-1]["halving"] = res and {k: res["temperature_search"][k] for k in ("chosen", "epochs_in_runs")}
+        halving_seed(task, seed, out, args, teacher)
     out["seconds"] += time.time() - started
     print(f"{task}: seed {seed} done ({time.time() - started:.0f} s)", file=sys.stderr)
+
+
+def halving_seed(task: str, seed: int, out: dict, args, teacher=None) -> None:
+    """The successive-halving row for one seed (its teacher trained again, the same for the same seed,
+    where a saved report lacks the row)."""
+    teacher_hidden, student_hidden = SIZES[task]
+    data, inputs = task_data(task, seed)
+    teacher = teacher or train_teacher(data, inputs, teacher_hidden, seed)
+    base = {"epochs": args.epochs, "batch_size": args.batch_size, "seed": seed, "device": args.device,
+            "optimizer": args.optimizer, "learning_rate": args.lr}
+    res = run(teacher, data, inputs, student_hidden, {**base, **KD, "temperature": "auto",
+                                                      "temperature_method": "halving"})
+    out["rows"].setdefault("kd, auto T (halving)", []).append(errors(res))
+    out["seeds"][seed]["halving"] = res and {k: res["temperature_search"][k] for k in ("chosen", "epochs_in_runs")}
 
 
 def summary(out: dict) -> dict:
@@ -196,9 +207,12 @@ def main() -> None:
     for seed in range(args.seeds):
         for task in args.tasks:
             out = report.setdefault(task, new_task(task))
-            if seed < len(out["seeds"]):
+            if seed < len(out["seeds"]) and (not args.halving or "halving" in out["seeds"][seed]):
                 continue
-            task_seed(task, seed, out, args)
+            if seed < len(out["seeds"]):
+                halving_seed(task, seed, out, args)
+            else:
+                task_seed(task, seed, out, args)
             out["summary"] = summary(out)
             if args.json:
                 args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()},
