@@ -173,13 +173,30 @@ class SweepRow(_Open):
     error: str | None = None
 
 
+class TemperatureCandidate(_Open):
+    """One grid temperature as temperature_method 'soft_targets' scored it, before any training."""
+
+    temperature: float
+    off_top_mass: float = Field(description="Mean probability the softened teacher puts off its top class.")
+    normalized_entropy: float = Field(description="Mean entropy of the softened teacher, over log(classes).")
+    score: float = Field(description="|log(off_top_mass / target)|: lower is nearer the target.")
+    status: str = Field(description="chosen or candidate.")
+
+
 class TemperatureSearch(_Open):
     chosen: float
-    margin: float | None = Field(None, description="Validation cross-entropy of the runner-up minus the winner's.")
+    method: str | None = Field(None, description="soft_targets, soft_targets_checked or halving: how "
+                               "temperature \"auto\" chose.")
+    margin: float | None = Field(None, description="The runner-up's score minus the winner's: validation "
+                                 "cross-entropy (halving), distance from the target share (soft_targets), or "
+                                 "validation error rate (soft_targets_checked).")
     chosen_on: str
+    target_off_top_mass: float | None = Field(None, description="soft_targets: the share off the top class aimed at.")
+    candidates: list[TemperatureCandidate] | None = Field(None, description="soft_targets: every grid temperature's "
+                                                          "score, in the grid's order.")
     validation_folds: int | None = Field(None, description="Folds each temperature was scored on.")
-    epochs_trained: int
-    epochs_in_runs: float = Field(description="The search's cost in full runs.")
+    epochs_trained: int = Field(description="Epochs trained by the search and the chosen run together.")
+    epochs_in_runs: float = Field(description="The search's cost in full runs (the chosen run included).")
     seconds: float
 
 

@@ -70,11 +70,23 @@ class DistillConfig(BaseModel):
         "a·T²·(inter_weight·inter + intra_weight·intra) + b·CE, each 1 − Pearson correlation (Huang et al. 2022)."
     )
     temperature: TemperatureOrAuto = Field(
-        2.0, description="Softmax temperature T of the soft term, or \"auto\": a successive-halving search "
-        "over temperature_grid, chosen on validation cross-entropy.")
+        2.0, description="Softmax temperature T of the soft term, or \"auto\": chosen from temperature_grid "
+        "by temperature_method.")
     temperature_grid: list[Annotated[float, Field(gt=0, le=1000)]] = Field(
         [1.0, 2.0, 5.0, 10.0, 20.0], min_length=2, max_length=16,
         description="temperature \"auto\": the candidates (the paper's grid by default).")
+    # temperature "auto" by the teacher's soft targets (issue 29)
+    temperature_method: Literal["soft_targets", "soft_targets_checked", "halving"] = Field(
+        "soft_targets", description="temperature \"auto\": 'soft_targets' picks, before any training, the grid "
+        "temperature whose softened teacher outputs on the transfer set put a share soft_target_mass of their "
+        "probability off the top class most nearly (one run's cost); 'soft_targets_checked' also trains the "
+        "grid's coolest temperature to the end and keeps the better of the two full runs on validation "
+        "accuracy, then cross-entropy (at most two runs' cost); 'halving' trains the candidates in rounds of "
+        "successive halving on validation cross-entropy (up to 2.5 runs' cost), which favours low "
+        "temperatures that converge fast early.")
+    soft_target_mass: float = Field(
+        0.2, gt=0, lt=1, description="temperature_method 'soft_targets': the mean probability the softened "
+        "teacher distribution should put off its top class; higher picks hotter temperatures.")
     temperature_search_epochs: int | None = Field(
         None, gt=0, description="temperature \"auto\": epochs each round trains its candidates; None: as many as "
         "keep the whole search within 1.5× one run's epochs.")
@@ -155,6 +167,11 @@ class DistillConfig(BaseModel):
         return self.temperature == "auto"
 
     @property
+    def halving(self) -> bool:
+        """temperature "auto" by a successive-halving search (rather than by the teacher's soft targets)."""
+        return self.temperature == "auto" and self.temperature_method == "halving"
+
+    @property
     def auto_soft_weight(self) -> bool:
         return self.soft_weight == "auto"
 
@@ -172,11 +189,15 @@ class DistillConfig(BaseModel):
     def _weights(self) -> "DistillConfig":
         if self.soft_weight == 0 and self.hard_weight == 0:
             raise ValueError("soft_weight and hard_weight are both 0: at least one loss term must count")
-        if self.temperature == "auto":
+        if self.halving:
             self.temperature_search()  # raises ValueError saying what to change
         elif self.validation_folds > 1:
-            raise ValueError("validation_folds scores the candidates of temperature \"auto\": set temperature to "
-                             "\"auto\", or validation_folds to 1")
+            raise ValueError("validation_folds scores the candidates of temperature \"auto\" with "
+                             "temperature_method 'halving': set temperature to \"auto\" and temperature_method "
+                             "to 'halving', or validation_folds to 1")
+        grid = self.temperature_grid
+        if self.temperature == "auto" and len({f"{t:g}" for t in grid}) != len(grid):
+            raise ValueError(f"temperature_grid {grid} repeats a value; give each temperature once")
         if self.soft_weight == "auto" and self.hard_weight == 0:
             raise ValueError("soft_weight \"auto\" sets the soft weight against the hard term's gradient, and "
                              "hard_weight is 0: give hard_weight a weight, or soft_weight a number")

@@ -286,6 +286,31 @@ def test_sweep_chart_has_one_point_per_member_and_marks_the_winner(session, seed
     shot(page, "sweep")
 
 
+def test_the_job_page_shows_why_temperature_auto_chose_its_temperature(session, stack, client, seeded):
+    body = {"teacher_ids": [seeded["teacher"]["id"]], "transfer_set_id": seeded["digits"]["id"],
+            "student": {"arch": "mlp", "hidden_sizes": [32]}, "export_formats": ["torchscript"],
+            "hyperparameters": {"epochs": 2, "temperature": "auto"}}
+    r = client.post("/v1/jobs", json=body)
+    assert r.status_code == 202, r.text
+    job = stack.wait_for_job(client, r.json()["id"])
+    assert job["status"] == "succeeded", f"{job['error']}\n{stack.log('worker')}"
+    search = job["result"]["temperature_search"]
+    s = session()
+    page = s.goto(f"/ui/jobs/{job['id']}")
+    section = page.get_by_role("region", name="Temperature choice")
+    expect(section.locator("[data-chosen]")).to_contain_text(f"T = {search['chosen']:g}")
+    table = section.get_by_role("table", name="Temperature candidates")
+    rows = table.locator("tbody tr")
+    expect(rows).to_have_count(len(search["candidates"]))
+    for i, c in enumerate(search["candidates"]):
+        cells = rows.nth(i).locator("td").all_inner_texts()
+        assert float(cells[0]) == c["temperature"] and float(cells[1]) == pytest.approx(c["off_top_mass"], abs=5e-4)
+        assert cells[-1] == c["status"]
+    expect(table.locator("tr.winner")).to_have_count(1)
+    expect(table.locator("tr.winner td").first).to_have_text(f"{search['chosen']:g}")
+    expect(section.locator("[data-cost]")).to_contain_text("1.00 × one run")
+
+
 def test_new_job_form_shows_422_beside_the_field_then_the_job_runs_live(session, client, seeded):
     s = session()
     page = s.goto("/ui/jobs/new")

@@ -42,7 +42,8 @@ def test_a_job_with_each_method_and_a_sweep_over_dkd_beta(stack, teacher_file):
         ts = client.post("/v1/transfer-sets", json={"name": "digits", "builtin": "digits"}).json()["id"]
         jobs = [_submit(client, teacher, ts, hp) for hp, _ in METHODS]
         sweep_id = _submit(client, teacher, ts, METHODS[0][0], sweep={"beta": [1, 8]})
-        auto_id = _submit(client, teacher, ts, {"temperature": "auto", "soft_weight": "auto", "epochs": 4,
+        auto_id = _submit(client, teacher, ts, {"temperature": "auto", "temperature_method": "halving",
+                                                "soft_weight": "auto", "epochs": 4,
                                                 "learning_rate": 0.05}, baseline=True)
         for job_id, (hp, names) in zip(jobs, METHODS, strict=True):
             job = stack.wait_for_job(client, job_id)

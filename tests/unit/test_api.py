@@ -260,7 +260,7 @@ def test_validation_folds_are_checked(client, teacher_id, digits_id):
     hp = {"epochs": 10, "validation_folds": 3}
     assert_problem(client.post("/v1/jobs", json=job_body(teacher_id, digits_id, hyperparameters=hp)), 422,
                    'temperature to "auto"', field="hyperparameters")
-    hp["temperature"] = "auto"
+    hp.update(temperature="auto", temperature_method="halving")
     body = job_body(teacher_id, digits_id, hyperparameters=hp, validation_transfer_set_id=digits_id)
     assert_problem(client.post("/v1/jobs", json=body), 422, "brings its own validation set",
                    field="hyperparameters.validation_folds")

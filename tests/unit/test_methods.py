@@ -369,7 +369,7 @@ def test_auto_temperature_halves_the_grid_on_validation_cross_entropy_within_the
     from worker.engine.search import search_temperature
 
     train, val = digits_splits
-    cfg = DistillConfig(temperature="auto", epochs=10, learning_rate=0.05)
+    cfg = DistillConfig(temperature="auto", temperature_method="halving", epochs=10, learning_rate=0.05)
     assert cfg.temperature_search() == (1, [5, 2])
     events, reported = [], []
     # Timed as this process's CPU time on one intra-op thread: on a 2-core machine shared with other work,
@@ -421,8 +421,8 @@ def test_validation_folds_score_each_temperature_on_every_fold(digits_splits):
     folds = [(full.subset(t), full.subset(v)) for t, v in fold_indices(len(full), 3, seed=0)]
     held = torch.cat([v for _, v in fold_indices(len(full), 3, seed=0)])
     assert sorted(held.tolist()) == list(range(len(full)))  # every sample is held back exactly once
-    cfg = DistillConfig(temperature="auto", temperature_grid=[1.0, 5.0], epochs=4, learning_rate=0.05,
-                        validation_folds=3)
+    cfg = DistillConfig(temperature="auto", temperature_method="halving", temperature_grid=[1.0, 5.0], epochs=4,
+                        learning_rate=0.05, validation_folds=3)
     events = []
     found = search_temperature(student_factory, folds, cfg, event=lambda *a: events.append(a),
                                on_epoch=lambda e, m: None)
@@ -456,23 +456,25 @@ def test_validation_folds_belong_to_temperature_auto():
     with pytest.raises(ValidationError, match="validation_folds"):
         DistillConfig(temperature=2.0, validation_folds=3)
     with pytest.raises(ValidationError, match="validation_folds"):
-        DistillConfig(temperature="auto", validation_folds=11)
-    assert DistillConfig(temperature="auto", validation_folds=3, validation_fraction=0).validation_folds == 3
+        DistillConfig(temperature="auto", temperature_method="halving", validation_folds=11)
+    assert DistillConfig(temperature="auto", temperature_method="halving", validation_folds=3,
+                         validation_fraction=0).validation_folds == 3
     # A job's baseline trains on labels at T = 1: no search, so no folds either.
-    cfg = DistillConfig(temperature="auto", validation_folds=3)
+    cfg = DistillConfig(temperature="auto", temperature_method="halving", validation_folds=3)
     DistillConfig.model_validate({**cfg.model_dump(), **cfg.baseline_update()})
 
 
 def test_auto_temperature_is_refused_where_it_cannot_fit():
     with pytest.raises(ValidationError, match="more than 2.5× epochs"):
-        DistillConfig(temperature="auto", epochs=3)
+        DistillConfig(temperature="auto", temperature_method="halving", epochs=3)
     with pytest.raises(ValidationError, match="validation_fraction"):
-        DistillConfig(temperature="auto", validation_fraction=0)
+        DistillConfig(temperature="auto", temperature_method="halving", validation_fraction=0)
     with pytest.raises(ValidationError, match="repeats"):
         DistillConfig(temperature="auto", temperature_grid=[1, 2, 2])
     with pytest.raises(ValueError, match="search of its own"):
         SweepSpec(soft_weight=[0.2, 0.5]).members(DistillConfig(temperature="auto"))
-    assert DistillConfig(temperature="auto", temperature_grid=[2, 4], epochs=2).temperature_search() == (1, [2])
+    assert DistillConfig(temperature="auto", temperature_method="halving", temperature_grid=[2, 4],
+                         epochs=2).temperature_search() == (1, [2])
 
 
 def test_the_generated_client_reads_numbers_and_auto_for_number_or_auto_settings():

@@ -22,7 +22,9 @@ from worker.engine.loop import Split, TrainResult, resolve_device, teacher_logit
 from worker.engine.losses import ensemble_log_probs
 from worker.engine.members import train_members, why_not_batched
 from worker.engine.search import fold_indices, search_temperature
+from worker.engine.soft_targets import soft_target_search
 from worker.engine.teacher_cache import TeacherOutputCache
+from worker.engine.temperature_check import check_into
 
 
 @dataclass
@@ -239,8 +241,18 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
             students[name] = student.eval()
             continue
         hooks.run_started(name)
-        if run_cfg.auto_temperature:
+        checked = run_cfg.auto_temperature and run_cfg.temperature_method == "soft_targets_checked"
+        if run_cfg.auto_temperature and not run_cfg.halving:  # the temperature the teacher's outputs suggest
+            trained_on = _without(prep.train_full, exp.omit_classes).teacher_logits
+            run_cfg, results["temperature_search"] = soft_target_search(trained_on, run_cfg, hooks.event)
+        if run_cfg.halving:
             outcome = _search(exp, prep, run_cfg, hooks, results)
+        elif checked and run_cfg.temperature != min(run_cfg.temperature_grid):
+            outcome = check_into(results["temperature_search"], exp.make_student, prep.train, prep.val, run_cfg,
+                                 event=hooks.event, on_epoch=_epoch_done(hooks, name, run_cfg),
+                                 should_stop=hooks.should_stop, teachers=exp.teachers,
+                                 max_device_bytes=exp.max_device_bytes)
+            run_cfg = run_cfg.model_copy(update={"temperature": results["temperature_search"]["chosen"]})
         else:
             # config.devices > 1: the same call, run by this process as rank 0 of several
             train = train_student if run_cfg.devices == 1 else partial(train_distributed,
@@ -254,8 +266,12 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
                             on_checkpoint=lambda state, name=name: hooks.checkpoint(name, state),
                             resume=hooks.resume_state(name))
         result, student = _measure(exp, prep, name, outcome)
-        if run_cfg.auto_temperature:
+        if name == "distilled" and "temperature_search" in results:
             result["temperature"] = results["temperature_search"]["chosen"]
+            search = results["temperature_search"]
+            if search["method"] != "halving":  # the choice's cost: the runs it trained, the kept one included
+                search["epochs_trained"] = search.get("epochs_checked", 0) + outcome.epochs_run
+                search["epochs_in_runs"] = search["epochs_trained"] / run_cfg.epochs
         hooks.run_finished(name, result, student)
         results["student" if name == "distilled" else name] = result
         students[name] = student
@@ -276,7 +292,7 @@ def _search(exp: Experiment, prep: "_Prepared", cfg: DistillConfig, hooks: Hooks
     results["sweep"] = found.rounds
     results["best_member"] = next(r["name"] for r in found.rounds if r["status"] == "chosen")
     results["temperature_search"] = {
-        "chosen": found.chosen, "margin": found.margin, "chosen_on": "val_cross_entropy",
+        "chosen": found.chosen, "margin": found.margin, "chosen_on": "val_cross_entropy", "method": "halving",
         "validation_folds": len(prep.folds),
         "epochs_trained": found.epochs_trained, "epochs_in_runs": found.epochs_trained / cfg.epochs,
         "seconds": time.perf_counter() - started}

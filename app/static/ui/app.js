@@ -647,7 +647,8 @@ async function jobPage(jobId) {
   function renderSweep() {
     destroyCharts(sweep);
     const s = sweepSection(job);
-    sweep.replaceChildren(...(s ? [s] : []));
+    const t = temperatureChoiceSection(job);
+    sweep.replaceChildren(...[t, s].filter(Boolean));
   }
   function renderAll() { renderHead(); renderSummary(); renderResults(); renderSweep(); renderCharts(); renderDownloads(); renderEvents(); }
   renderAll();

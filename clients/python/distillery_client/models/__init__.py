@@ -14,6 +14,7 @@ from .dist_config_optimizer import DISTConfigOptimizer
 from .dist_config_precision import DISTConfigPrecision
 from .dist_config_schedule import DISTConfigSchedule
 from .dist_config_soft_weight_type_1 import DISTConfigSoftWeightType1
+from .dist_config_temperature_method import DISTConfigTemperatureMethod
 from .dist_config_temperature_type_1 import DISTConfigTemperatureType1
 from .dkd_config import DKDConfig
 from .dkd_config_device import DKDConfigDevice
@@ -22,6 +23,7 @@ from .dkd_config_optimizer import DKDConfigOptimizer
 from .dkd_config_precision import DKDConfigPrecision
 from .dkd_config_schedule import DKDConfigSchedule
 from .dkd_config_soft_weight_type_1 import DKDConfigSoftWeightType1
+from .dkd_config_temperature_method import DKDConfigTemperatureMethod
 from .dkd_config_temperature_type_1 import DKDConfigTemperatureType1
 from .embedding_bag_spec import EmbeddingBagSpec
 from .embedding_bag_spec_activation import EmbeddingBagSpecActivation
@@ -51,6 +53,7 @@ from .kd_config_optimizer import KDConfigOptimizer
 from .kd_config_precision import KDConfigPrecision
 from .kd_config_schedule import KDConfigSchedule
 from .kd_config_soft_weight_type_1 import KDConfigSoftWeightType1
+from .kd_config_temperature_method import KDConfigTemperatureMethod
 from .kd_config_temperature_type_1 import KDConfigTemperatureType1
 from .logit_matching_config import LogitMatchingConfig
 from .logit_matching_config_device import LogitMatchingConfigDevice
@@ -59,6 +62,7 @@ from .logit_matching_config_optimizer import LogitMatchingConfigOptimizer
 from .logit_matching_config_precision import LogitMatchingConfigPrecision
 from .logit_matching_config_schedule import LogitMatchingConfigSchedule
 from .logit_matching_config_soft_weight_type_1 import LogitMatchingConfigSoftWeightType1
+from .logit_matching_config_temperature_method import LogitMatchingConfigTemperatureMethod
 from .logit_matching_config_temperature_type_1 import LogitMatchingConfigTemperatureType1
 from .metric_point import MetricPoint
 from .mlp_spec import MLPSpec
@@ -82,6 +86,7 @@ from .teacher_public_arch_config_type_0 import TeacherPublicArchConfigType0
 from .teacher_public_input_dtype import TeacherPublicInputDtype
 from .teacher_public_output_kind import TeacherPublicOutputKind
 from .teacher_public_sandbox_type_0 import TeacherPublicSandboxType0
+from .temperature_candidate import TemperatureCandidate
 from .temperature_search import TemperatureSearch
 from .torchvision_spec import TorchvisionSpec
 from .torchvision_spec_arch import TorchvisionSpecArch
@@ -118,6 +123,7 @@ __all__ = (
     "DISTConfigPrecision",
     "DISTConfigSchedule",
     "DISTConfigSoftWeightType1",
+    "DISTConfigTemperatureMethod",
     "DISTConfigTemperatureType1",
     "DKDConfig",
     "DKDConfigDevice",
@@ -126,6 +132,7 @@ __all__ = (
     "DKDConfigPrecision",
     "DKDConfigSchedule",
     "DKDConfigSoftWeightType1",
+    "DKDConfigTemperatureMethod",
     "DKDConfigTemperatureType1",
     "EmbeddingBagSpec",
     "EmbeddingBagSpecActivation",
@@ -155,6 +162,7 @@ __all__ = (
     "KDConfigPrecision",
     "KDConfigSchedule",
     "KDConfigSoftWeightType1",
+    "KDConfigTemperatureMethod",
     "KDConfigTemperatureType1",
     "LogitMatchingConfig",
     "LogitMatchingConfigDevice",
@@ -163,6 +171,7 @@ __all__ = (
     "LogitMatchingConfigPrecision",
     "LogitMatchingConfigSchedule",
     "LogitMatchingConfigSoftWeightType1",
+    "LogitMatchingConfigTemperatureMethod",
     "LogitMatchingConfigTemperatureType1",
     "MetricPoint",
     "MLPSpec",
@@ -186,6 +195,7 @@ __all__ = (
     "TeacherPublicInputDtype",
     "TeacherPublicOutputKind",
     "TeacherPublicSandboxType0",
+    "TemperatureCandidate",
     "TemperatureSearch",
     "TorchvisionSpec",
     "TorchvisionSpecArch",

@@ -14,6 +14,7 @@ from ..models.dist_config_optimizer import DISTConfigOptimizer
 from ..models.dist_config_precision import DISTConfigPrecision
 from ..models.dist_config_schedule import DISTConfigSchedule
 from ..models.dist_config_soft_weight_type_1 import DISTConfigSoftWeightType1
+from ..models.dist_config_temperature_method import DISTConfigTemperatureMethod
 from ..models.dist_config_temperature_type_1 import DISTConfigTemperatureType1
 from ..types import UNSET, Unset
 from typing import cast
@@ -65,6 +66,8 @@ class DISTConfig:
             scale_soft_by_t2 (bool | Unset): Multiply the soft term by T² (Hinton et al.). Default: True.
             schedule (DISTConfigSchedule | Unset):  Default: DISTConfigSchedule.CONSTANT.
             seed (int | Unset):  Default: 0.
+            soft_target_mass (float | Unset): temperature_method 'soft_targets': the mean probability the softened teacher
+                distribution should put off its top class; higher picks hotter temperatures. Default: 0.2.
             soft_to_hard_grad_ratio (float | Unset): soft_weight "auto": the gradient-norm ratio, distillation to hard.
                 Default: 1.0.
             soft_weight (DISTConfigSoftWeightType1 | float | Unset): Weight a of the distillation part (both relations), or
@@ -75,6 +78,13 @@ class DISTConfig:
             temperature (DISTConfigTemperatureType1 | float | Unset): Softmax temperature T of both relations, or "auto".
                 Default: 1.0.
             temperature_grid (list[float] | Unset): temperature "auto": the candidates (the paper's grid by default).
+            temperature_method (DISTConfigTemperatureMethod | Unset): temperature "auto": 'soft_targets' picks, before any
+                training, the grid temperature whose softened teacher outputs on the transfer set put a share soft_target_mass
+                of their probability off the top class most nearly (one run's cost); 'soft_targets_checked' also trains the
+                grid's coolest temperature to the end and keeps the better of the two full runs on validation accuracy, then
+                cross-entropy (at most two runs' cost); 'halving' trains the candidates in rounds of successive halving on
+                validation cross-entropy (up to 2.5 runs' cost), which favours low temperatures that converge fast early.
+                Default: DISTConfigTemperatureMethod.SOFT_TARGETS.
             temperature_search_epochs (int | None | Unset): temperature "auto": epochs each round trains its candidates;
                 None: as many as keep the whole search within 1.5× one run's epochs.
             validation_folds (int | Unset): temperature "auto": score each candidate by k-fold cross-validation, the mean
@@ -109,12 +119,14 @@ class DISTConfig:
     scale_soft_by_t2: bool | Unset = True
     schedule: DISTConfigSchedule | Unset = DISTConfigSchedule.CONSTANT
     seed: int | Unset = 0
+    soft_target_mass: float | Unset = 0.2
     soft_to_hard_grad_ratio: float | Unset = 1.0
     soft_weight: DISTConfigSoftWeightType1 | float | Unset = 1.0
     step_size: int | Unset = 10
     teacher_cache: bool | Unset = True
     temperature: DISTConfigTemperatureType1 | float | Unset = 1.0
     temperature_grid: list[float] | Unset = UNSET
+    temperature_method: DISTConfigTemperatureMethod | Unset = DISTConfigTemperatureMethod.SOFT_TARGETS
     temperature_search_epochs: int | None | Unset = UNSET
     validation_folds: int | Unset = 1
     validation_fraction: float | Unset = 0.1
@@ -202,6 +214,8 @@ class DISTConfig:
 
         seed = self.seed
 
+        soft_target_mass = self.soft_target_mass
+
         soft_to_hard_grad_ratio = self.soft_to_hard_grad_ratio
 
         soft_weight: float | str | Unset
@@ -228,6 +242,11 @@ class DISTConfig:
         if not isinstance(self.temperature_grid, Unset):
             temperature_grid = self.temperature_grid
 
+
+
+        temperature_method: str | Unset = UNSET
+        if not isinstance(self.temperature_method, Unset):
+            temperature_method = self.temperature_method.value
 
 
         temperature_search_epochs: int | None | Unset
@@ -295,6 +314,8 @@ class DISTConfig:
             field_dict["schedule"] = schedule
         if seed is not UNSET:
             field_dict["seed"] = seed
+        if soft_target_mass is not UNSET:
+            field_dict["soft_target_mass"] = soft_target_mass
         if soft_to_hard_grad_ratio is not UNSET:
             field_dict["soft_to_hard_grad_ratio"] = soft_to_hard_grad_ratio
         if soft_weight is not UNSET:
@@ -307,6 +328,8 @@ class DISTConfig:
             field_dict["temperature"] = temperature
         if temperature_grid is not UNSET:
             field_dict["temperature_grid"] = temperature_grid
+        if temperature_method is not UNSET:
+            field_dict["temperature_method"] = temperature_method
         if temperature_search_epochs is not UNSET:
             field_dict["temperature_search_epochs"] = temperature_search_epochs
         if validation_folds is not UNSET:
@@ -448,6 +471,8 @@ class DISTConfig:
 
         seed = d.pop("seed", UNSET)
 
+        soft_target_mass = d.pop("soft_target_mass", UNSET)
+
         soft_to_hard_grad_ratio = d.pop("soft_to_hard_grad_ratio", UNSET)
 
         def _parse_soft_weight(data: object) -> DISTConfigSoftWeightType1 | float | Unset:
@@ -493,6 +518,16 @@ class DISTConfig:
         temperature_grid = cast(list[float], d.pop("temperature_grid", UNSET))
 
 
+        _temperature_method = d.pop("temperature_method", UNSET)
+        temperature_method: DISTConfigTemperatureMethod | Unset
+        if isinstance(_temperature_method,  Unset):
+            temperature_method = UNSET
+        else:
+            temperature_method = DISTConfigTemperatureMethod(_temperature_method)
+
+
+
+
         def _parse_temperature_search_epochs(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -535,12 +570,14 @@ class DISTConfig:
             scale_soft_by_t2=scale_soft_by_t2,
             schedule=schedule,
             seed=seed,
+            soft_target_mass=soft_target_mass,
             soft_to_hard_grad_ratio=soft_to_hard_grad_ratio,
             soft_weight=soft_weight,
             step_size=step_size,
             teacher_cache=teacher_cache,
             temperature=temperature,
             temperature_grid=temperature_grid,
+            temperature_method=temperature_method,
             temperature_search_epochs=temperature_search_epochs,
             validation_folds=validation_folds,
             validation_fraction=validation_fraction,

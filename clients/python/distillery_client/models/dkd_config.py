@@ -14,6 +14,7 @@ from ..models.dkd_config_optimizer import DKDConfigOptimizer
 from ..models.dkd_config_precision import DKDConfigPrecision
 from ..models.dkd_config_schedule import DKDConfigSchedule
 from ..models.dkd_config_soft_weight_type_1 import DKDConfigSoftWeightType1
+from ..models.dkd_config_temperature_method import DKDConfigTemperatureMethod
 from ..models.dkd_config_temperature_type_1 import DKDConfigTemperatureType1
 from ..types import UNSET, Unset
 from typing import cast
@@ -65,6 +66,8 @@ class DKDConfig:
             scale_soft_by_t2 (bool | Unset): Multiply the soft term by T² (Hinton et al.). Default: True.
             schedule (DKDConfigSchedule | Unset):  Default: DKDConfigSchedule.CONSTANT.
             seed (int | Unset):  Default: 0.
+            soft_target_mass (float | Unset): temperature_method 'soft_targets': the mean probability the softened teacher
+                distribution should put off its top class; higher picks hotter temperatures. Default: 0.2.
             soft_to_hard_grad_ratio (float | Unset): soft_weight "auto": the gradient-norm ratio, distillation to hard.
                 Default: 1.0.
             soft_weight (DKDConfigSoftWeightType1 | float | Unset): Weight a of the distillation part (TCKD and NCKD), or
@@ -75,6 +78,13 @@ class DKDConfig:
             temperature (DKDConfigTemperatureType1 | float | Unset): Softmax temperature T of TCKD and NCKD, or "auto".
                 Default: 4.0.
             temperature_grid (list[float] | Unset): temperature "auto": the candidates (the paper's grid by default).
+            temperature_method (DKDConfigTemperatureMethod | Unset): temperature "auto": 'soft_targets' picks, before any
+                training, the grid temperature whose softened teacher outputs on the transfer set put a share soft_target_mass
+                of their probability off the top class most nearly (one run's cost); 'soft_targets_checked' also trains the
+                grid's coolest temperature to the end and keeps the better of the two full runs on validation accuracy, then
+                cross-entropy (at most two runs' cost); 'halving' trains the candidates in rounds of successive halving on
+                validation cross-entropy (up to 2.5 runs' cost), which favours low temperatures that converge fast early.
+                Default: DKDConfigTemperatureMethod.SOFT_TARGETS.
             temperature_search_epochs (int | None | Unset): temperature "auto": epochs each round trains its candidates;
                 None: as many as keep the whole search within 1.5× one run's epochs.
             validation_folds (int | Unset): temperature "auto": score each candidate by k-fold cross-validation, the mean
@@ -111,12 +121,14 @@ class DKDConfig:
     scale_soft_by_t2: bool | Unset = True
     schedule: DKDConfigSchedule | Unset = DKDConfigSchedule.CONSTANT
     seed: int | Unset = 0
+    soft_target_mass: float | Unset = 0.2
     soft_to_hard_grad_ratio: float | Unset = 1.0
     soft_weight: DKDConfigSoftWeightType1 | float | Unset = 1.0
     step_size: int | Unset = 10
     teacher_cache: bool | Unset = True
     temperature: DKDConfigTemperatureType1 | float | Unset = 4.0
     temperature_grid: list[float] | Unset = UNSET
+    temperature_method: DKDConfigTemperatureMethod | Unset = DKDConfigTemperatureMethod.SOFT_TARGETS
     temperature_search_epochs: int | None | Unset = UNSET
     validation_folds: int | Unset = 1
     validation_fraction: float | Unset = 0.1
@@ -212,6 +224,8 @@ class DKDConfig:
 
         seed = self.seed
 
+        soft_target_mass = self.soft_target_mass
+
         soft_to_hard_grad_ratio = self.soft_to_hard_grad_ratio
 
         soft_weight: float | str | Unset
@@ -238,6 +252,11 @@ class DKDConfig:
         if not isinstance(self.temperature_grid, Unset):
             temperature_grid = self.temperature_grid
 
+
+
+        temperature_method: str | Unset = UNSET
+        if not isinstance(self.temperature_method, Unset):
+            temperature_method = self.temperature_method.value
 
 
         temperature_search_epochs: int | None | Unset
@@ -309,6 +328,8 @@ class DKDConfig:
             field_dict["schedule"] = schedule
         if seed is not UNSET:
             field_dict["seed"] = seed
+        if soft_target_mass is not UNSET:
+            field_dict["soft_target_mass"] = soft_target_mass
         if soft_to_hard_grad_ratio is not UNSET:
             field_dict["soft_to_hard_grad_ratio"] = soft_to_hard_grad_ratio
         if soft_weight is not UNSET:
@@ -321,6 +342,8 @@ class DKDConfig:
             field_dict["temperature"] = temperature
         if temperature_grid is not UNSET:
             field_dict["temperature_grid"] = temperature_grid
+        if temperature_method is not UNSET:
+            field_dict["temperature_method"] = temperature_method
         if temperature_search_epochs is not UNSET:
             field_dict["temperature_search_epochs"] = temperature_search_epochs
         if validation_folds is not UNSET:
@@ -474,6 +497,8 @@ class DKDConfig:
 
         seed = d.pop("seed", UNSET)
 
+        soft_target_mass = d.pop("soft_target_mass", UNSET)
+
         soft_to_hard_grad_ratio = d.pop("soft_to_hard_grad_ratio", UNSET)
 
         def _parse_soft_weight(data: object) -> DKDConfigSoftWeightType1 | float | Unset:
@@ -517,6 +542,16 @@ class DKDConfig:
 
 
         temperature_grid = cast(list[float], d.pop("temperature_grid", UNSET))
+
+
+        _temperature_method = d.pop("temperature_method", UNSET)
+        temperature_method: DKDConfigTemperatureMethod | Unset
+        if isinstance(_temperature_method,  Unset):
+            temperature_method = UNSET
+        else:
+            temperature_method = DKDConfigTemperatureMethod(_temperature_method)
+
+
 
 
         def _parse_temperature_search_epochs(data: object) -> int | None | Unset:
@@ -563,12 +598,14 @@ class DKDConfig:
             scale_soft_by_t2=scale_soft_by_t2,
             schedule=schedule,
             seed=seed,
+            soft_target_mass=soft_target_mass,
             soft_to_hard_grad_ratio=soft_to_hard_grad_ratio,
             soft_weight=soft_weight,
             step_size=step_size,
             teacher_cache=teacher_cache,
             temperature=temperature,
             temperature_grid=temperature_grid,
+            temperature_method=temperature_method,
             temperature_search_epochs=temperature_search_epochs,
             validation_folds=validation_folds,
             validation_fraction=validation_fraction,

@@ -14,6 +14,7 @@ from ..models.logit_matching_config_optimizer import LogitMatchingConfigOptimize
 from ..models.logit_matching_config_precision import LogitMatchingConfigPrecision
 from ..models.logit_matching_config_schedule import LogitMatchingConfigSchedule
 from ..models.logit_matching_config_soft_weight_type_1 import LogitMatchingConfigSoftWeightType1
+from ..models.logit_matching_config_temperature_method import LogitMatchingConfigTemperatureMethod
 from ..models.logit_matching_config_temperature_type_1 import LogitMatchingConfigTemperatureType1
 from ..types import UNSET, Unset
 from typing import cast
@@ -58,6 +59,8 @@ class LogitMatchingConfig:
             scale_soft_by_t2 (bool | Unset): Multiply the soft term by T² (Hinton et al.). Default: True.
             schedule (LogitMatchingConfigSchedule | Unset):  Default: LogitMatchingConfigSchedule.CONSTANT.
             seed (int | Unset):  Default: 0.
+            soft_target_mass (float | Unset): temperature_method 'soft_targets': the mean probability the softened teacher
+                distribution should put off its top class; higher picks hotter temperatures. Default: 0.2.
             soft_to_hard_grad_ratio (float | Unset): soft_weight "auto": the gradient-norm ratio, distillation to hard.
                 Default: 1.0.
             soft_weight (float | LogitMatchingConfigSoftWeightType1 | Unset): Weight a of the soft term, or "auto": set from
@@ -67,8 +70,15 @@ class LogitMatchingConfig:
             teacher_cache (bool | Unset): Reuse the teacher's cached outputs on the transfer set (ignored under
                 augmentation). Default: True.
             temperature (float | LogitMatchingConfigTemperatureType1 | Unset): Softmax temperature T of the soft term, or
-                "auto": a successive-halving search over temperature_grid, chosen on validation cross-entropy. Default: 2.0.
+                "auto": chosen from temperature_grid by temperature_method. Default: 2.0.
             temperature_grid (list[float] | Unset): temperature "auto": the candidates (the paper's grid by default).
+            temperature_method (LogitMatchingConfigTemperatureMethod | Unset): temperature "auto": 'soft_targets' picks,
+                before any training, the grid temperature whose softened teacher outputs on the transfer set put a share
+                soft_target_mass of their probability off the top class most nearly (one run's cost); 'soft_targets_checked'
+                also trains the grid's coolest temperature to the end and keeps the better of the two full runs on validation
+                accuracy, then cross-entropy (at most two runs' cost); 'halving' trains the candidates in rounds of successive
+                halving on validation cross-entropy (up to 2.5 runs' cost), which favours low temperatures that converge fast
+                early. Default: LogitMatchingConfigTemperatureMethod.SOFT_TARGETS.
             temperature_search_epochs (int | None | Unset): temperature "auto": epochs each round trains its candidates;
                 None: as many as keep the whole search within 1.5× one run's epochs.
             validation_folds (int | Unset): temperature "auto": score each candidate by k-fold cross-validation, the mean
@@ -101,12 +111,14 @@ class LogitMatchingConfig:
     scale_soft_by_t2: bool | Unset = True
     schedule: LogitMatchingConfigSchedule | Unset = LogitMatchingConfigSchedule.CONSTANT
     seed: int | Unset = 0
+    soft_target_mass: float | Unset = 0.2
     soft_to_hard_grad_ratio: float | Unset = 1.0
     soft_weight: float | LogitMatchingConfigSoftWeightType1 | Unset = 0.5
     step_size: int | Unset = 10
     teacher_cache: bool | Unset = True
     temperature: float | LogitMatchingConfigTemperatureType1 | Unset = 2.0
     temperature_grid: list[float] | Unset = UNSET
+    temperature_method: LogitMatchingConfigTemperatureMethod | Unset = LogitMatchingConfigTemperatureMethod.SOFT_TARGETS
     temperature_search_epochs: int | None | Unset = UNSET
     validation_folds: int | Unset = 1
     validation_fraction: float | Unset = 0.1
@@ -190,6 +202,8 @@ class LogitMatchingConfig:
 
         seed = self.seed
 
+        soft_target_mass = self.soft_target_mass
+
         soft_to_hard_grad_ratio = self.soft_to_hard_grad_ratio
 
         soft_weight: float | str | Unset
@@ -216,6 +230,11 @@ class LogitMatchingConfig:
         if not isinstance(self.temperature_grid, Unset):
             temperature_grid = self.temperature_grid
 
+
+
+        temperature_method: str | Unset = UNSET
+        if not isinstance(self.temperature_method, Unset):
+            temperature_method = self.temperature_method.value
 
 
         temperature_search_epochs: int | None | Unset
@@ -279,6 +298,8 @@ class LogitMatchingConfig:
             field_dict["schedule"] = schedule
         if seed is not UNSET:
             field_dict["seed"] = seed
+        if soft_target_mass is not UNSET:
+            field_dict["soft_target_mass"] = soft_target_mass
         if soft_to_hard_grad_ratio is not UNSET:
             field_dict["soft_to_hard_grad_ratio"] = soft_to_hard_grad_ratio
         if soft_weight is not UNSET:
@@ -291,6 +312,8 @@ class LogitMatchingConfig:
             field_dict["temperature"] = temperature
         if temperature_grid is not UNSET:
             field_dict["temperature_grid"] = temperature_grid
+        if temperature_method is not UNSET:
+            field_dict["temperature_method"] = temperature_method
         if temperature_search_epochs is not UNSET:
             field_dict["temperature_search_epochs"] = temperature_search_epochs
         if validation_folds is not UNSET:
@@ -428,6 +451,8 @@ class LogitMatchingConfig:
 
         seed = d.pop("seed", UNSET)
 
+        soft_target_mass = d.pop("soft_target_mass", UNSET)
+
         soft_to_hard_grad_ratio = d.pop("soft_to_hard_grad_ratio", UNSET)
 
         def _parse_soft_weight(data: object) -> float | LogitMatchingConfigSoftWeightType1 | Unset:
@@ -473,6 +498,16 @@ class LogitMatchingConfig:
         temperature_grid = cast(list[float], d.pop("temperature_grid", UNSET))
 
 
+        _temperature_method = d.pop("temperature_method", UNSET)
+        temperature_method: LogitMatchingConfigTemperatureMethod | Unset
+        if isinstance(_temperature_method,  Unset):
+            temperature_method = UNSET
+        else:
+            temperature_method = LogitMatchingConfigTemperatureMethod(_temperature_method)
+
+
+
+
         def _parse_temperature_search_epochs(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -513,12 +548,14 @@ class LogitMatchingConfig:
             scale_soft_by_t2=scale_soft_by_t2,
             schedule=schedule,
             seed=seed,
+            soft_target_mass=soft_target_mass,
             soft_to_hard_grad_ratio=soft_to_hard_grad_ratio,
             soft_weight=soft_weight,
             step_size=step_size,
             teacher_cache=teacher_cache,
             temperature=temperature,
             temperature_grid=temperature_grid,
+            temperature_method=temperature_method,
             temperature_search_epochs=temperature_search_epochs,
             validation_folds=validation_folds,
             validation_fraction=validation_fraction,
