@@ -10,7 +10,7 @@ from models.distill_config import DistillConfig, KDConfig, MethodConfig, SweepSp
 from models.safe_text import SafeStr
 from models.specs import StudentSpec
 
-ExportFormat = Literal["torchscript", "exported_program", "onnx", "safetensors"]
+ExportFormat = Literal["torchscript", "exported_program", "onnx", "safetensors", "onnx_int8"]
 
 # Columns of the job's row of their own, not in its stored spec.
 ROW_FIELDS = {"teacher_ids", "transfer_set_id"}
@@ -36,7 +36,8 @@ class JobSpec(BaseModel):
     )
     export_formats: list[ExportFormat] = Field(
         default_factory=lambda: ["torchscript", "exported_program", "onnx", "safetensors"], min_length=1,
-        description="Formats to export the student in.",
+        description="Formats to export the student in. onnx_int8: the ONNX student quantized to 8 bits (ONNX "
+        "Runtime static quantization calibrated on transfer-set samples); its accuracy is in result.deployment.",
     )
     webhook_url: str | None = Field(
         None, max_length=2048, description="POST job.succeeded, job.failed and job.cancelled here, signed as "
