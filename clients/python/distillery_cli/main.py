@@ -32,6 +32,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 
+from distillery_cli.deployment_table import print_deployment
+
 app = typer.Typer(help="Distillery: distil a teacher into a smaller student.", no_args_is_help=True)
 teachers = typer.Typer(help="Upload and list teachers.", no_args_is_help=True)
 transfer_sets = typer.Typer(help="Register and list transfer sets.", no_args_is_help=True)
@@ -124,7 +126,8 @@ def teachers_add(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The teacher file.")],
     name: Annotated[str, typer.Option(help="A name for it.")],
     input_shape: Annotated[str, typer.Option(help="One sample's shape as JSON, e.g. [64].")],
-    format: Annotated[str, typer.Option(help="torchscript, exported_program, onnx or safetensors.")] = "torchscript",
+    format: Annotated[str, typer.Option(help="torchscript, exported_program, onnx, onnx_int8 or safetensors.")
+                      ] = "torchscript",
     arch: Annotated[str | None, typer.Option(help="safetensors: the zoo architecture.")] = None,
     arch_config: Annotated[str | None, typer.Option(help='safetensors: JSON, e.g. {"num_classes": 10}.')] = None,
 ) -> None:
@@ -304,8 +307,10 @@ def jobs_list(
 
 @jobs.command("show")
 def jobs_show(job_id: str) -> None:
-    """Show a job: status, progress, result."""
-    emit(call(get_job, job_id=job_id))
+    """Show a job: status, progress, result; and on stderr, what the student buys."""
+    job = call(get_job, job_id=job_id)
+    emit(job)
+    print_deployment(job.to_dict(), err)
 
 
 @jobs.command("cancel")
@@ -317,14 +322,16 @@ def jobs_cancel(job_id: str) -> None:
 @jobs.command("download")
 def jobs_download(
     job_id: str,
-    format: Annotated[str, typer.Option(help="torchscript, exported_program, onnx or safetensors.")] = "torchscript",
+    format: Annotated[str, typer.Option(help="torchscript, exported_program, onnx, onnx_int8 or safetensors.")
+                      ] = "torchscript",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write it.")] = None,
 ) -> None:
     """Download a job's student (plain softmax, T = 1)."""
     response = download_student.sync_detailed(client=client(), job_id=job_id, format_=format)
     if response.status_code != 200:
         ok(response)
-    ext = {"torchscript": "pt", "exported_program": "pt2", "onnx": "onnx", "safetensors": "safetensors"}[format]
+    ext = {"torchscript": "pt", "exported_program": "pt2", "onnx": "onnx", "safetensors": "safetensors",
+           "onnx_int8": "int8.onnx"}[format]
     path = output or Path(f"{job_id}-student.{ext}")
     path.write_bytes(response.content)
     err.print(f"wrote {path} ({len(response.content)} bytes)")

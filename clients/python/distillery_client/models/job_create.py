@@ -39,7 +39,9 @@ class JobCreate:
             transfer_set_id (str):
             baseline (bool | Unset): Also train the same student from scratch on labels alone. Default: False.
             bias_correction (bool | Unset): Raise the omitted classes' output biases on export. Default: False.
-            export_formats (list[JobCreateExportFormatsItem] | Unset): Formats to export the student in.
+            export_formats (list[JobCreateExportFormatsItem] | Unset): Formats to export the student in. onnx_int8: the ONNX
+                student quantized to 8 bits (ONNX Runtime static quantization calibrated on transfer-set samples); its accuracy
+                is in result.deployment.
             hyperparameters (DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset):
             omit_classes (list[int] | Unset): Classes dropped from the transfer set.
             student_init_weights (None | str | Unset): Start the student from these weights: the id of a safetensors network
