@@ -79,3 +79,46 @@ def test_a_teacher_is_measured_inside_its_sandbox(teacher_file, tmp_path, fmt):
     assert figures["runtime"] == ("onnxruntime" if fmt == "onnx" else "torch") and figures["threads"] == 1
     assert (figures["latency_calls"], figures["throughput_calls"]) == (10, 5)
     assert 0 < figures["latency_ms_p50"] <= figures["latency_ms_p90"] and figures["samples_per_second"] > 0
+
+
+def test_an_ensemble_job_with_only_an_int8_export_reports_every_member(client, teacher_file, tmp_path,
+                                                                       monkeypatch):
+    """The job runner on a real database: two sandboxed teachers summed, the fp32 ONNX student measured though
+    it is not among the job's formats (and so not downloadable), the INT8 file the one measured."""
+    from app.config import get_settings
+    from models.examples import digits_teacher, save_torchscript
+    from tests.unit.test_job_runner import digits_set, run_job, upload_teacher
+
+    monkeypatch.setenv("DISTILLERY_DEPLOYMENT_LATENCY_CALLS", "10")
+    get_settings.cache_clear()
+    second = tmp_path / "second.pt"
+    save_torchscript(digits_teacher(epochs=2, hidden=32, seed=1), second)
+    ids = [upload_teacher(client, teacher_file), upload_teacher(client, second)]
+    job = run_job(client, teacher_ids=ids, transfer_set_id=digits_set(client), hyperparameters={"epochs": 3},
+                  export_formats=["onnx_int8"])
+    assert job["status"] == "succeeded", job["error"]
+    report = job["result"]["deployment"]
+    members = report["teacher"]["members"]
+    assert [m["id"] for m in members] == ids and all(m["latency_calls"] == 10 for m in members)
+    sizes = [teacher_file.stat().st_size, second.stat().st_size]
+    assert [m["size_bytes"] for m in members] == sizes and report["teacher"]["size_bytes"] == sum(sizes)
+    assert report["teacher"]["parameters"] == sum(m["parameters"] for m in members)
+    assert report["teacher"]["latency_ms_p50"] == pytest.approx(sum(m["latency_ms_p50"] for m in members))
+    assert report["student"]["exported"] is False
+    assert client.get(f"/v1/jobs/{job['id']}/student", params={"format": "onnx"}).status_code == 409
+    r = client.get(f"/v1/jobs/{job['id']}/student", params={"format": "onnx_int8"})
+    assert r.status_code == 200 and r.headers["content-disposition"].endswith('student.int8.onnx"')
+    assert len(r.content) == report["student_int8"]["size_bytes"] == job["result"]["exports"]["onnx_int8"]["size_bytes"]
+    assert report["student_int8"]["test_samples"] == 360 and 0 <= report["student_int8"]["agreement_with_fp32"] <= 1
+
+
+def test_the_report_can_be_switched_off(client, teacher_file, monkeypatch):
+    from app.config import get_settings
+    from tests.unit.test_job_runner import digits_set, run_job, upload_teacher
+
+    monkeypatch.setenv("DISTILLERY_DEPLOYMENT_REPORT", "false")
+    get_settings.cache_clear()
+    job = run_job(client, teacher_ids=[upload_teacher(client, teacher_file)], transfer_set_id=digits_set(client),
+                  hyperparameters={"epochs": 1}, export_formats=["safetensors"])
+    assert job["status"] == "succeeded", job["error"]
+    assert "deployment" not in job["result"] and list(job["result"]["exports"]) == ["safetensors"]
