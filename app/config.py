@@ -167,6 +167,24 @@ class Settings(BaseSettings):
             return int(omp)
         return usable_cores()
 
+    # what the student buys: the deployment report of every succeeded job (worker/jobs/deployment.py)
+    deployment_report: bool = Field(
+        True, description="Measure every succeeded job's teacher and students (parameters, file sizes, latency at "
+        "batch 1, throughput at batch 64) into result.deployment. Off: no report, and no ONNX export unless asked.",
+    )
+    deployment_threads: int = Field(
+        1, ge=1, le=256, description="Threads every network of a deployment report is timed on (the teacher in its "
+        "sandbox, the students in ONNX Runtime or torch): one count for all, so that their ratios are fair.",
+    )
+    deployment_latency_calls: int = Field(
+        100, ge=5, le=10_000, description="Timed batch-1 calls per network in a deployment report (a tenth as many "
+        "at batch 64, at least 5), after 10 untimed warm-up calls.",
+    )
+    deployment_max_seconds: float = Field(
+        2.0, gt=0, description="Most seconds a deployment report times each network at each batch size; a slow "
+        "network is timed on fewer calls (at least 5).",
+    )
+
     # operating (see docs/operations.md)
     log_format: Literal["text", "json"] = Field(
         "text", description="Log lines as text for people (make run) or as JSON lines for a log pipeline.",

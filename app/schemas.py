@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_serializer
 
+from app.deployment_schemas import DeploymentReport
 from models.job_spec import JobSpec
 from models.preprocessing import Preprocessing
 from models.safe_text import SafeStr
@@ -219,6 +220,8 @@ class JobResult(_Open):
     temperature_search: TemperatureSearch | None = None
     exports: dict[str, ExportInfo] | None = None
     class_names: list[str] | None = None
+    deployment: DeploymentReport | None = Field(None, description="What the student buys: size and speed of teacher "
+                                                "and students, measured the same way on the worker.")
 
 
 class JobPublic(_Out):

@@ -1,4 +1,4 @@
-"""Exporting a trained student with a plain softmax at T = 1, in four formats.
+"""Exporting a trained student with a plain softmax at T = 1, in four formats (and INT8 ONNX, models/int8.py).
 
 Training used softmax at temperature T; the deployed student must not. Every exported file returns
 probabilities: ``softmax(student(x) + logit_bias)``, where ``logit_bias`` is zero except for classes
@@ -23,6 +23,7 @@ EXPORT_FORMATS = {  # format -> file extension
     "exported_program": "pt2",
     "onnx": "onnx",
     "safetensors": "safetensors",
+    "onnx_int8": "int8.onnx",  # made from the onnx file by models/int8.py, calibrated on the transfer set
 }
 CONFIG_KEY = "distillery"
 
@@ -131,6 +132,8 @@ def export(fmt: str, model: PlainSoftmax, input_shape, path: Path, *, student_sp
            metadata: dict | None = None) -> None:
     """``metadata`` (e.g. ``{"class_names": [...]}``) travels inside the file: a ``distillery.json`` extra
     file (TorchScript, torch.export), a model property (ONNX), or the config (safetensors)."""
+    if fmt == "onnx_int8":
+        raise ValueError("the INT8 student needs calibration samples: models/int8.py makes it from the ONNX one")
     if fmt == "safetensors":
         export_safetensors(model, input_shape, path, student_spec=student_spec, metadata=metadata)
     else:

@@ -67,7 +67,7 @@ def to_public(job: Job) -> JobPublic:
         validation_transfer_set_id=spec.get("validation_transfer_set_id"),
         student_init_weights=spec.get("student_init_weights"),
         sweep=spec.get("sweep"),
-        export_formats=spec.get("export_formats") or list(EXPORT_FORMATS),
+        export_formats=spec.get("export_formats") or JobCreate.model_fields["export_formats"].default_factory(),
         progress=_progress(job),
         cancel_requested=job.cancel_requested, error=job.error, result=job.result,
         student_formats=sorted(e.format for e in job.exports), webhook_url=spec.get("webhook_url"),

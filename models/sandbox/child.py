@@ -111,6 +111,36 @@ def _fx_name(target) -> str:
     return f"{qualified.split('.')[0] or 'python'}::{getattr(target, '__name__', str(target))}"
 
 
+def _measure(model, model_path: str, fmt: str, batch: int | None, header: dict) -> dict:
+    """The teacher's deployment figures, timed here so that the pipe to the service is not in them: ONNX
+    files in an ONNX Runtime session of the sandbox's thread count, other formats in torch."""
+    import torch
+
+    from models import deployment
+
+    shape = header.get("input_shape")
+    if not isinstance(shape, list) or not all(isinstance(d, int) and 0 < d for d in shape):
+        raise ValueError("malformed input shape")
+    timing = deployment.Timing(**{k: v for k, v in (header.get("timing") or {}).items()
+                                  if k in deployment.Timing.__dataclass_fields__})
+    threads = torch.get_num_threads()
+    if fmt == "onnx":
+        session = deployment.onnx_session(model_path, threads)
+        if batch is None:
+            call = deployment.onnx_call(session)
+        else:
+            name = session.get_inputs()[0].name
+            run = lambda c: torch.from_numpy(session.run(None, {name: c.numpy()})[0])  # noqa: E731
+            call = lambda x: run_in_chunks(run, torch.from_numpy(x), batch)  # noqa: E731
+        figures = deployment.time_calls(call, shape, timing)
+        return {"figures": figures, "parameters": deployment.onnx_parameters(model_path), "runtime": "onnxruntime",
+                "threads": threads}
+    forward = model if batch is None else (lambda x: run_in_chunks(model, x, batch))
+    figures = deployment.time_calls(deployment.torch_call(forward), shape, timing)
+    return {"figures": figures, "parameters": deployment.torch_parameters(model), "runtime": "torch",
+            "threads": threads}
+
+
 def main(argv: list[str]) -> int:
     model_path, fmt, device, threads, guard, memory, cpu, scratch = argv
     # Protocol on a private copy of stdout; whatever the model prints goes to stderr.
@@ -185,6 +215,8 @@ def main(argv: list[str]) -> int:
                     continue
                 shape, data = array_payload(np.asarray(out.detach().float().cpu().numpy()))
                 send({"ok": True, "shape": shape}, data)
+            elif op == "measure" and model is not None:
+                send({"ok": True, **_measure(model, model_path, fmt, batch, header)})
             else:
                 send({"ok": False, "error": f"unexpected request {op!r}"})
         except Exception as exc:  # the model's own error: only its kind is reported (models.failure_text)

@@ -174,6 +174,24 @@ class SandboxedTeacher(nn.Module):
         logits = torch.from_numpy(np.array(array_from(answer["shape"], data)))
         return logits.to(x.device)
 
+    def measure(self, input_shape: list[int], timing: dict) -> dict:
+        """The teacher's parameters, latency and throughput, timed inside the sandbox (models.deployment).
+        The answer is the tenant's process's: only bounded numbers of the expected kinds are kept."""
+        if self._proc is None:
+            self.start()
+        answer, _ = self._request({"op": "measure", "input_shape": list(input_shape), "timing": timing},
+                                  max_payload=0)
+        figures, parameters = answer.get("figures"), answer.get("parameters")
+        names = ("latency_ms_p50", "latency_ms_p90", "samples_per_second")
+        if (not isinstance(figures, dict) or not all(_finite(figures.get(k)) for k in names)
+                or not isinstance(parameters, int) or not 0 <= parameters < 1 << 48
+                or answer.get("runtime") not in ("onnxruntime", "torch")):
+            raise TeacherInvalid("the teacher's process answered the measurement with malformed figures")
+        threads = answer.get("threads")
+        return {"parameters": parameters, **{k: float(figures[k]) for k in names},
+                **{k: int(figures[k]) for k in ("latency_calls", "throughput_calls") if _finite(figures.get(k))},
+                "runtime": answer["runtime"], "threads": threads if isinstance(threads, int) else None}
+
     def close(self) -> None:
         if self._finalizer is not None:
             self._finalizer()
@@ -181,6 +199,10 @@ class SandboxedTeacher(nn.Module):
             self._reader.close()
             self._reader = None
         self._proc = None
+
+
+def _finite(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1e12
 
 
 def open_teacher(path: Path, fmt: str, policy: SandboxPolicy, *, arch: str | None = None,

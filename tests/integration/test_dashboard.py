@@ -242,6 +242,18 @@ def test_job_page_charts_table_and_downloads(session, client, seeded):
             if result[who].get(key) is not None:
                 shown = float(row.locator(f"td[data-key={key}]").inner_text())
                 assert shown == pytest.approx(result[who][key], abs=5e-5), (who, key)
+    # beside it, what the student buys: the deployment report's figures (a TorchScript teacher: the student is
+    # also timed in torch, and the speedup compares those two)
+    report = result["deployment"]
+    buys = page.get_by_role("table", name="What the student buys")
+    for who in ("teacher", "student", "student_torch"):
+        row = buys.locator(f"tr[data-who={who}]")
+        assert row.locator("td[data-key=parameters]").inner_text() == str(report[who]["parameters"]), who
+        shown = float(row.locator("td[data-key=latency_ms_p50]").inner_text())
+        assert shown == pytest.approx(report[who]["latency_ms_p50"], abs=5e-4), who
+    assert report["student"]["size_bytes"] == result["exports"]["onnx"]["size_bytes"]
+    expect(page.locator("[data-ratio=speedup]")).to_have_text(f"{report['speedup']:.1f}×")
+    expect(page.locator("[data-ratio=compression]")).to_have_text(f"{report['compression']:.1f}×")
     bars = page.locator("figure[data-metric=per_class_errors]").evaluate("f => f.chartData")
     for series, who in zip(bars["series"], ("teacher", "baseline", "student"), strict=True):
         assert series["values"] == [result[who]["per_class_errors"][c] for c in bars["classes"]], who

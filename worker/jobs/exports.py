@@ -2,15 +2,21 @@
 the job marked succeeded with its results in one fenced transaction."""
 
 import logging
+import shutil
+import tempfile
+from pathlib import Path
 
 from sqlalchemy import select, update
 
+from app.config import get_settings
 from app.ids import new_id
 from app.store import ArtifactStore, sha256_of
 from app.tables import Artifact, Job, StudentExport
 from models.export import EXPORT_FORMATS, PlainSoftmax, export
 from models.job_spec import JobSpec
 from models.statuses import JobStatus
+from models.transfer_sets import TransferData
+from worker.jobs import deployment
 from worker.jobs.ending import count_finished, drop_checkpoints, now
 from worker.jobs.recording import add_event
 from worker.leases import Lease, fenced
@@ -19,11 +25,27 @@ log = logging.getLogger(__name__)
 
 
 def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_shape, spec: JobSpec,
-            results: dict, message: str = "the job succeeded", class_names: list[str] | None = None) -> None:
+            results: dict, message: str = "the job succeeded", class_names: list[str] | None = None,
+            data: TransferData | None = None) -> None:
+    """``data``: the job's transfer data where the caller holds it (the INT8 student's calibration and test);
+    otherwise it is loaded if needed."""
     job_id = lease.id
     metadata = {"class_names": class_names} if class_names else {}
-    artifacts, exports = export_all(job_id, store, student, input_shape, spec.student.model_dump(mode="json"),
-                                    metadata, spec.export_formats, folder=f"students/{job_id}/{lease.token}")
+    source = deployment.DataSource(store, spec.transfer_set_id, data)
+    with tempfile.TemporaryDirectory(prefix="distillery-onnx-") as folder:
+        # Made once, then stored as they are and measured: the report's files are the downloads.
+        files = deployment.onnx_files(student, input_shape, metadata, spec.export_formats, Path(folder), source)
+        artifacts, exports = export_all(job_id, store, student, input_shape, spec.student.model_dump(mode="json"),
+                                        metadata, spec.export_formats, folder=f"students/{job_id}/{lease.token}",
+                                        prepared=files)
+        if get_settings().deployment_report:
+            try:
+                results = {**results, "deployment": deployment.report(
+                    model=student, teacher_ids=list(spec.teacher_ids), store=store, files=files, exports=exports,
+                    data=source)}
+            except Exception as exc:  # the job's student is made: a report that fails says why, nothing more
+                log.exception("job %s: the deployment report failed", job_id)
+                results = {**results, "deployment": {"error": deployment.reason(exc)}}
     if class_names:
         results = {**results, "class_names": class_names}
     if not artifacts:
@@ -49,17 +71,26 @@ def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_sha
 
 
 def export_all(job_id: str, store: ArtifactStore, model, input_shape, student_spec: dict,
-               metadata: dict, formats: list[str], folder: str) -> tuple[dict[str, Artifact], dict[str, dict]]:
+               metadata: dict, formats: list[str], folder: str,
+               prepared: dict[str, Path | str] | None = None) -> tuple[dict[str, Artifact], dict[str, dict]]:
     """Every requested format that can be made; one that fails is recorded with its reason, not fatal.
-    The files go under ``folder``, which names the lease: a worker fenced out never overwrites them."""
+    The files go under ``folder``, which names the lease: a worker fenced out never overwrites them.
+    ``prepared`` holds files made already (the ONNX ones), or the reason one could not be made."""
     artifacts: dict[str, Artifact] = {}
     summary: dict[str, dict] = {}
+    prepared = prepared or {}
     for fmt in formats:
         ext = EXPORT_FORMATS[fmt]
         key = f"{folder}/student.{ext}"
         try:
             with store.staging_path(f".{ext}") as staged:
-                export(fmt, model, input_shape, staged, student_spec=student_spec, metadata=metadata)
+                made = prepared.get(fmt)
+                if isinstance(made, str):
+                    raise RuntimeError(made)
+                if made is not None:
+                    shutil.copyfile(made, staged)
+                else:
+                    export(fmt, model, input_shape, staged, student_spec=student_spec, metadata=metadata)
                 digest, size = sha256_of(staged), staged.stat().st_size
                 store.commit(staged, key)
         except Exception as exc:

@@ -91,4 +91,4 @@ def _run(job_id: str, spec: JobSpec, hooks: JobHooks, lease: Lease) -> None:
     teachers, experiment = build_experiment(job_id, spec, store, lease)
     outcome = run_experiment(experiment, hooks)
     succeed(lease, store, outcome.students["distilled"], teachers[0].input_shape, spec, outcome.results,
-            class_names=experiment.data.class_names)
+            class_names=experiment.data.class_names, data=experiment.data)

@@ -7,9 +7,9 @@ const KEY_STORE = "distillery.apiKey";
 const TERMINAL = ["succeeded", "failed", "cancelled"];
 const STATUSES = ["queued", "running", "succeeded", "failed", "cancelled"];
 const COLORS = ["#2f6f8f", "#d1603d", "#3c9a5f", "#8e5bb5", "#c49a1a", "#5a6b7d", "#cf4f8a", "#2aa1a8", "#7a8c2e", "#a0522d"];
-const EXT = { torchscript: "pt", exported_program: "pt2", onnx: "onnx", safetensors: "safetensors" };
+const EXT = { torchscript: "pt", exported_program: "pt2", onnx: "onnx", safetensors: "safetensors", onnx_int8: "int8.onnx" };
 // Formats that outlive TorchScript come first; TorchScript, deprecated by PyTorch 2.14, comes last.
-const DOWNLOAD_ORDER = ["exported_program", "onnx", "safetensors", "torchscript"];
+const DOWNLOAD_ORDER = ["exported_program", "onnx", "onnx_int8", "safetensors", "torchscript"];
 const PAGE_SIZE = 20;
 const main = document.getElementById("main");
 // Each page renders into its own view: a page still loading when the user moves on writes into a view
@@ -625,7 +625,7 @@ async function jobPage(jobId) {
         r.baseline && r.baseline.omitted_class_errors !== undefined ? `, baseline ${r.baseline.omitted_class_errors}` : "",
         r.teacher && r.teacher.omitted_class_errors !== undefined ? `, teacher ${r.teacher.omitted_class_errors}` : "") : null;
     results.replaceChildren(h("h2", { id: "results-h" }, "Results"),
-      h("div", { class: "layout-2 results" }, h("div", {}, resultsTable(r), omitted), perClassBars(r)));
+      h("div", { class: "layout-2 results" }, h("div", {}, resultsTable(r), omitted, deploymentTable(r)), perClassBars(r)));
   }
   const logScale = h("input", { type: "checkbox", onchange: () => renderCharts() });
   const chartTools = h("div", { class: "toolbar" }, field("Log scale (y axes)", logScale),

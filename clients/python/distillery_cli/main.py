@@ -32,6 +32,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column, Table
 
+from distillery_cli.deployment_table import print_deployment
+
 app = typer.Typer(help="Distillery: distil a teacher into a smaller student.", no_args_is_help=True)
 teachers = typer.Typer(help="Upload and list teachers.", no_args_is_help=True)
 transfer_sets = typer.Typer(help="Register and list transfer sets.", no_args_is_help=True)
@@ -327,8 +329,10 @@ def jobs_list(
 
 @jobs.command("show")
 def jobs_show(job_id: str) -> None:
-    """Show a job: status, progress, result."""
-    emit(call(get_job, job_id=job_id))
+    """Show a job: status, progress, result; and on stderr, what the student buys."""
+    job = call(get_job, job_id=job_id)
+    emit(job)
+    print_deployment(job.to_dict(), err)
 
 
 @jobs.command("cancel")
@@ -341,14 +345,15 @@ def jobs_cancel(job_id: str) -> None:
 def jobs_download(
     job_id: str,
     format: Annotated[str, typer.Option(
-        help="exported_program, onnx, safetensors or torchscript (deprecated by PyTorch 2.14).")] = "exported_program",
+        help="exported_program, onnx, onnx_int8, safetensors or torchscript (deprecated by PyTorch 2.14).")] = "exported_program",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write it.")] = None,
 ) -> None:
     """Download a job's student (plain softmax, T = 1)."""
     response = download_student.sync_detailed(client=client(), job_id=job_id, format_=format)
     if response.status_code != 200:
         ok(response)
-    ext = {"torchscript": "pt", "exported_program": "pt2", "onnx": "onnx", "safetensors": "safetensors"}[format]
+    ext = {"torchscript": "pt", "exported_program": "pt2", "onnx": "onnx", "safetensors": "safetensors",
+           "onnx_int8": "int8.onnx"}[format]
     path = output or Path(f"{job_id}-student.{ext}")
     path.write_bytes(response.content)
     err.print(f"wrote {path} ({len(response.content)} bytes)")

@@ -7,6 +7,7 @@ from .cnn_spec_activation import CNNSpecActivation
 from .create_transfer_set_files_body import CreateTransferSetFilesBody
 from .create_transfer_set_files_body_kind import CreateTransferSetFilesBodyKind
 from .delivery_status import DeliveryStatus
+from .deployment_report import DeploymentReport
 from .dist_config import DISTConfig
 from .dist_config_device import DISTConfigDevice
 from .dist_config_ensemble import DISTConfigEnsemble
@@ -35,6 +36,7 @@ from .event_public import EventPublic
 from .event_public_data_type_0 import EventPublicDataType0
 from .export_info import ExportInfo
 from .health import Health
+from .int_8_cost import Int8Cost
 from .job_create import JobCreate
 from .job_create_export_formats_item import JobCreateExportFormatsItem
 from .job_list import JobList
@@ -67,6 +69,7 @@ from .logit_matching_config_temperature_type_1 import LogitMatchingConfigTempera
 from .metric_point import MetricPoint
 from .mlp_spec import MLPSpec
 from .mlp_spec_activation import MLPSpecActivation
+from .network_cost import NetworkCost
 from .normalize import Normalize
 from .preprocessing import Preprocessing
 from .preprocessing_color_type_0 import PreprocessingColorType0
@@ -116,6 +119,7 @@ __all__ = (
     "CreateTransferSetFilesBody",
     "CreateTransferSetFilesBodyKind",
     "DeliveryStatus",
+    "DeploymentReport",
     "DISTConfig",
     "DISTConfigDevice",
     "DISTConfigEnsemble",
@@ -144,6 +148,7 @@ __all__ = (
     "EventPublicDataType0",
     "ExportInfo",
     "Health",
+    "Int8Cost",
     "JobCreate",
     "JobCreateExportFormatsItem",
     "JobList",
@@ -176,6 +181,7 @@ __all__ = (
     "MetricPoint",
     "MLPSpec",
     "MLPSpecActivation",
+    "NetworkCost",
     "Normalize",
     "Preprocessing",
     "PreprocessingColorType0",

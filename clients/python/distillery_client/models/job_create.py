@@ -16,7 +16,6 @@ if TYPE_CHECKING:
   from ..models.cnn_spec import CNNSpec
   from ..models.dist_config import DISTConfig
   from ..models.dkd_config import DKDConfig
-  from ..models.embedding_bag_spec import EmbeddingBagSpec
   from ..models.kd_config import KDConfig
   from ..models.logit_matching_config import LogitMatchingConfig
   from ..models.mlp_spec import MLPSpec
@@ -35,13 +34,14 @@ T = TypeVar("T", bound="JobCreate")
 class JobCreate:
     """ 
         Attributes:
-            student (CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec):
+            student (CNNSpec | MLPSpec | TorchvisionSpec):
             teacher_ids (list[str]):
             transfer_set_id (str):
             baseline (bool | Unset): Also train the same student from scratch on labels alone. Default: False.
             bias_correction (bool | Unset): Raise the omitted classes' output biases on export. Default: False.
-            export_formats (list[JobCreateExportFormatsItem] | Unset): Formats to export the student in (torchscript is
-                deprecated by PyTorch 2.14 and kept for consumers that still read it).
+            export_formats (list[JobCreateExportFormatsItem] | Unset): Formats to export the student in. onnx_int8: the ONNX
+                student quantized to 8 bits (ONNX Runtime static quantization calibrated on transfer-set samples); its accuracy
+                is in result.deployment.
             hyperparameters (DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset):
             omit_classes (list[int] | Unset): Classes dropped from the transfer set.
             student_init_weights (None | str | Unset): Start the student from these weights: the id of a safetensors network
@@ -53,7 +53,7 @@ class JobCreate:
                 Webhooks says with the webhook_secret that the response creating the job shows once.
      """
 
-    student: CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec
+    student: CNNSpec | MLPSpec | TorchvisionSpec
     teacher_ids: list[str]
     transfer_set_id: str
     baseline: bool | Unset = False
@@ -74,7 +74,6 @@ class JobCreate:
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
         from ..models.dist_config import DISTConfig # noqa: PLC0415
         from ..models.dkd_config import DKDConfig # noqa: PLC0415
-        from ..models.embedding_bag_spec import EmbeddingBagSpec # noqa: PLC0415
         from ..models.kd_config import KDConfig # noqa: PLC0415
         from ..models.logit_matching_config import LogitMatchingConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
@@ -84,8 +83,6 @@ class JobCreate:
         if isinstance(self.student, MLPSpec):
             student = self.student.to_dict()
         elif isinstance(self.student, CNNSpec):
-            student = self.student.to_dict()
-        elif isinstance(self.student, TorchvisionSpec):
             student = self.student.to_dict()
         else:
             student = self.student.to_dict()
@@ -191,14 +188,13 @@ class JobCreate:
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
         from ..models.dist_config import DISTConfig # noqa: PLC0415
         from ..models.dkd_config import DKDConfig # noqa: PLC0415
-        from ..models.embedding_bag_spec import EmbeddingBagSpec # noqa: PLC0415
         from ..models.kd_config import KDConfig # noqa: PLC0415
         from ..models.logit_matching_config import LogitMatchingConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
         from ..models.sweep_spec import SweepSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         d = dict(src_dict)
-        def _parse_student(data: object) -> CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec:
+        def _parse_student(data: object) -> CNNSpec | MLPSpec | TorchvisionSpec:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -219,23 +215,13 @@ class JobCreate:
                 return student_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                student_type_2 = TorchvisionSpec.from_dict(data)
-
-
-
-                return student_type_2
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            student_type_3 = EmbeddingBagSpec.from_dict(data)
+            student_type_2 = TorchvisionSpec.from_dict(data)
 
 
 
-            return student_type_3
+            return student_type_2
 
         student = _parse_student(d.pop("student"))
 

@@ -3,6 +3,7 @@ from enum import StrEnum
 class JobCreateExportFormatsItem(StrEnum):
     EXPORTED_PROGRAM = "exported_program"
     ONNX = "onnx"
+    ONNX_INT8 = "onnx_int8"
     SAFETENSORS = "safetensors"
     TORCHSCRIPT = "torchscript"
 

@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
+  from ..models.deployment_report import DeploymentReport
   from ..models.evaluation_report import EvaluationReport
   from ..models.job_result_exports_type_0 import JobResultExportsType0
   from ..models.run_result import RunResult
@@ -35,6 +36,8 @@ class JobResult:
             best_member_margin (float | None | Unset): Validation cross-entropy of the sweep's runner-up minus the best
                 member's.
             class_names (list[str] | None | Unset):
+            deployment (DeploymentReport | None | Unset): What the student buys: size and speed of teacher and students,
+                measured the same way on the worker.
             exports (JobResultExportsType0 | None | Unset):
             student (None | RunResult | Unset): The distilled student (a sweep's: the best member's).
             sweep (list[SweepRow] | None | Unset):
@@ -46,6 +49,7 @@ class JobResult:
     best_member: None | str | Unset = UNSET
     best_member_margin: float | None | Unset = UNSET
     class_names: list[str] | None | Unset = UNSET
+    deployment: DeploymentReport | None | Unset = UNSET
     exports: JobResultExportsType0 | None | Unset = UNSET
     student: None | RunResult | Unset = UNSET
     sweep: list[SweepRow] | None | Unset = UNSET
@@ -58,6 +62,7 @@ class JobResult:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.deployment_report import DeploymentReport # noqa: PLC0415
         from ..models.evaluation_report import EvaluationReport # noqa: PLC0415
         from ..models.job_result_exports_type_0 import JobResultExportsType0 # noqa: PLC0415
         from ..models.run_result import RunResult # noqa: PLC0415
@@ -92,6 +97,14 @@ class JobResult:
 
         else:
             class_names = self.class_names
+
+        deployment: dict[str, Any] | None | Unset
+        if isinstance(self.deployment, Unset):
+            deployment = UNSET
+        elif isinstance(self.deployment, DeploymentReport):
+            deployment = self.deployment.to_dict()
+        else:
+            deployment = self.deployment
 
         exports: dict[str, Any] | None | Unset
         if isinstance(self.exports, Unset):
@@ -151,6 +164,8 @@ class JobResult:
             field_dict["best_member_margin"] = best_member_margin
         if class_names is not UNSET:
             field_dict["class_names"] = class_names
+        if deployment is not UNSET:
+            field_dict["deployment"] = deployment
         if exports is not UNSET:
             field_dict["exports"] = exports
         if student is not UNSET:
@@ -168,6 +183,7 @@ class JobResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.deployment_report import DeploymentReport # noqa: PLC0415
         from ..models.evaluation_report import EvaluationReport # noqa: PLC0415
         from ..models.job_result_exports_type_0 import JobResultExportsType0 # noqa: PLC0415
         from ..models.run_result import RunResult # noqa: PLC0415
@@ -230,6 +246,26 @@ class JobResult:
             return cast(list[str] | None | Unset, data)
 
         class_names = _parse_class_names(d.pop("class_names", UNSET))
+
+
+        def _parse_deployment(data: object) -> DeploymentReport | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                deployment_type_0 = DeploymentReport.from_dict(data)
+
+
+
+                return deployment_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(DeploymentReport | None | Unset, data)
+
+        deployment = _parse_deployment(d.pop("deployment", UNSET))
 
 
         def _parse_exports(data: object) -> JobResultExportsType0 | None | Unset:
@@ -342,6 +378,7 @@ class JobResult:
             best_member=best_member,
             best_member_margin=best_member_margin,
             class_names=class_names,
+            deployment=deployment,
             exports=exports,
             student=student,
             sweep=sweep,

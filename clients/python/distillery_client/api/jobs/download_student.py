@@ -115,8 +115,8 @@ def sync_detailed(
 
     Args:
         job_id (str):
-        format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors. Default:
-            'torchscript'.
+        format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors,
+            onnx_int8. Default: 'torchscript'.
         if_none_match (None | str | Unset):
 
     Raises:
@@ -155,8 +155,8 @@ def sync(
 
     Args:
         job_id (str):
-        format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors. Default:
-            'torchscript'.
+        format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors,
+            onnx_int8. Default: 'torchscript'.
         if_none_match (None | str | Unset):
 
     Raises:
@@ -190,8 +190,8 @@ async def asyncio_detailed(
 
     Args:
         job_id (str):
-        format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors. Default:
-            'torchscript'.
+        format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors,
+            onnx_int8. Default: 'torchscript'.
         if_none_match (None | str | Unset):
 
     Raises:
@@ -230,8 +230,8 @@ async def asyncio(
 
     Args:
         job_id (str):
-        format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors. Default:
-            'torchscript'.
+        format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors,
+            onnx_int8. Default: 'torchscript'.
         if_none_match (None | str | Unset):
 
     Raises:

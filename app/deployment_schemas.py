@@ -1,0 +1,70 @@
+"""What the student buys, as the API shows it: ``result.deployment`` of a succeeded job (worker/jobs/deployment.py
+writes it; models/deployment.py says how each figure is measured)."""
+
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
+
+
+class _Written(BaseModel):
+    """Keys a worker adds later pass through; a field the worker did not write is left out, not sent as null
+    (as app/schemas.py's result parts do)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_serializer(mode="wrap")
+    def _only_what_was_written(self, handler):
+        data = handler(self)
+        return {k: v for k, v in data.items() if k in self.model_fields_set or k in (self.model_extra or {})}
+
+
+class NetworkCost(_Written):
+    """One network's size and speed on the worker's CPU."""
+
+    parameters: int | None = Field(None, description="Weights: a torch network's parameters; for an ONNX teacher, "
+                                   "the elements of its floating-point initializers.")
+    size_bytes: int | None = Field(None, description="The uploaded teacher file, or the exported student file.")
+    latency_ms_p50: float | None = Field(None, description="Median milliseconds of one call at batch 1.")
+    latency_ms_p90: float | None = Field(None, description="90th percentile milliseconds of one call at batch 1.")
+    samples_per_second: float | None = Field(None, description="Throughput at batch 64.")
+    runtime: str | None = Field(None, description="What ran it, with its version (onnxruntime or torch).")
+    threads: int | None = Field(None, description="Intra-op threads it ran on.")
+    format: str | None = None
+    in_sandbox: bool | None = Field(None, description="A teacher: timed inside its sandbox.")
+
+
+class Int8Cost(NetworkCost):
+    """The INT8 student: its cost, and what quantization did to its answers on the test split."""
+
+    test_accuracy: float | None = None
+    fp32_test_accuracy: float | None = Field(None, description="The fp32 ONNX student's, run the same way.")
+    accuracy_change: float | None = Field(None, description="test_accuracy minus fp32_test_accuracy.")
+    agreement_with_fp32: float | None = Field(None, description="Share of test samples where the INT8 and the fp32 "
+                                              "students predict the same class.")
+    calibration_samples: int | None = Field(None, description="Transfer-set samples the quantization was "
+                                            "calibrated on.")
+
+
+class DeploymentReport(_Written):
+    """Teacher, student and INT8 student measured the same way on the worker (one thread count, warm-up first;
+    the teacher in its sandbox), and the ratios between them."""
+
+    threads: int | None = None
+    teacher: NetworkCost | None = None
+    student: NetworkCost | None = Field(None, description="The fp32 student, run by ONNX Runtime.")
+    student_torch: NetworkCost | None = Field(None, description="The student run by torch, present where the "
+                                              "teacher runs in torch: the speedup compares those two.")
+    student_int8: Int8Cost | None = Field(None, description="Present when the job exports onnx_int8.")
+    speedup: float | None = Field(None, description="Teacher's median batch-1 latency over the student's, both in "
+                                  "speedup_runtime.")
+    speedup_runtime: str | None = None
+    throughput_gain: float | None = Field(None, description="Student's samples per second over the teacher's.")
+    compression: float | None = Field(None, description="Teacher file's bytes over the student file's.")
+    speedup_int8: float | None = None
+    compression_int8: float | None = None
+    int8_speedup_vs_fp32: float | None = None
+    int8_compression_vs_fp32: float | None = None
+    latency_batch: int | None = None
+    throughput_batch: int | None = None
+    error: str | None = Field(None, description="Why no report could be made (the job succeeded nonetheless).")
+    teacher_error: str | None = Field(None, description="Why the teacher could not be measured.")
+    student_error: str | None = Field(None, description="Why the student could not be measured.")
+    student_int8_error: str | None = Field(None, description="Why no INT8 student could be made.")

@@ -1,0 +1,261 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, BinaryIO, TextIO, TYPE_CHECKING, Generator
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+from ..types import UNSET, Unset
+from typing import cast
+
+
+
+
+
+
+T = TypeVar("T", bound="NetworkCost")
+
+
+
+@_attrs_define
+class NetworkCost:
+    """ One network's size and speed on the worker's CPU.
+
+        Attributes:
+            format_ (None | str | Unset):
+            in_sandbox (bool | None | Unset): A teacher: timed inside its sandbox.
+            latency_ms_p50 (float | None | Unset): Median milliseconds of one call at batch 1.
+            latency_ms_p90 (float | None | Unset): 90th percentile milliseconds of one call at batch 1.
+            parameters (int | None | Unset): Weights: a torch network's parameters; for an ONNX teacher, the elements of its
+                floating-point initializers.
+            runtime (None | str | Unset): What ran it, with its version (onnxruntime or torch).
+            samples_per_second (float | None | Unset): Throughput at batch 64.
+            size_bytes (int | None | Unset): The uploaded teacher file, or the exported student file.
+            threads (int | None | Unset): Intra-op threads it ran on.
+     """
+
+    format_: None | str | Unset = UNSET
+    in_sandbox: bool | None | Unset = UNSET
+    latency_ms_p50: float | None | Unset = UNSET
+    latency_ms_p90: float | None | Unset = UNSET
+    parameters: int | None | Unset = UNSET
+    runtime: None | str | Unset = UNSET
+    samples_per_second: float | None | Unset = UNSET
+    size_bytes: int | None | Unset = UNSET
+    threads: int | None | Unset = UNSET
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+
+
+
+
+    def to_dict(self) -> dict[str, Any]:
+        format_: None | str | Unset
+        if isinstance(self.format_, Unset):
+            format_ = UNSET
+        else:
+            format_ = self.format_
+
+        in_sandbox: bool | None | Unset
+        if isinstance(self.in_sandbox, Unset):
+            in_sandbox = UNSET
+        else:
+            in_sandbox = self.in_sandbox
+
+        latency_ms_p50: float | None | Unset
+        if isinstance(self.latency_ms_p50, Unset):
+            latency_ms_p50 = UNSET
+        else:
+            latency_ms_p50 = self.latency_ms_p50
+
+        latency_ms_p90: float | None | Unset
+        if isinstance(self.latency_ms_p90, Unset):
+            latency_ms_p90 = UNSET
+        else:
+            latency_ms_p90 = self.latency_ms_p90
+
+        parameters: int | None | Unset
+        if isinstance(self.parameters, Unset):
+            parameters = UNSET
+        else:
+            parameters = self.parameters
+
+        runtime: None | str | Unset
+        if isinstance(self.runtime, Unset):
+            runtime = UNSET
+        else:
+            runtime = self.runtime
+
+        samples_per_second: float | None | Unset
+        if isinstance(self.samples_per_second, Unset):
+            samples_per_second = UNSET
+        else:
+            samples_per_second = self.samples_per_second
+
+        size_bytes: int | None | Unset
+        if isinstance(self.size_bytes, Unset):
+            size_bytes = UNSET
+        else:
+            size_bytes = self.size_bytes
+
+        threads: int | None | Unset
+        if isinstance(self.threads, Unset):
+            threads = UNSET
+        else:
+            threads = self.threads
+
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update({
+        })
+        if format_ is not UNSET:
+            field_dict["format"] = format_
+        if in_sandbox is not UNSET:
+            field_dict["in_sandbox"] = in_sandbox
+        if latency_ms_p50 is not UNSET:
+            field_dict["latency_ms_p50"] = latency_ms_p50
+        if latency_ms_p90 is not UNSET:
+            field_dict["latency_ms_p90"] = latency_ms_p90
+        if parameters is not UNSET:
+            field_dict["parameters"] = parameters
+        if runtime is not UNSET:
+            field_dict["runtime"] = runtime
+        if samples_per_second is not UNSET:
+            field_dict["samples_per_second"] = samples_per_second
+        if size_bytes is not UNSET:
+            field_dict["size_bytes"] = size_bytes
+        if threads is not UNSET:
+            field_dict["threads"] = threads
+
+        return field_dict
+
+
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        def _parse_format_(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        format_ = _parse_format_(d.pop("format", UNSET))
+
+
+        def _parse_in_sandbox(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        in_sandbox = _parse_in_sandbox(d.pop("in_sandbox", UNSET))
+
+
+        def _parse_latency_ms_p50(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        latency_ms_p50 = _parse_latency_ms_p50(d.pop("latency_ms_p50", UNSET))
+
+
+        def _parse_latency_ms_p90(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        latency_ms_p90 = _parse_latency_ms_p90(d.pop("latency_ms_p90", UNSET))
+
+
+        def _parse_parameters(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        parameters = _parse_parameters(d.pop("parameters", UNSET))
+
+
+        def _parse_runtime(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        runtime = _parse_runtime(d.pop("runtime", UNSET))
+
+
+        def _parse_samples_per_second(data: object) -> float | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(float | None | Unset, data)
+
+        samples_per_second = _parse_samples_per_second(d.pop("samples_per_second", UNSET))
+
+
+        def _parse_size_bytes(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        size_bytes = _parse_size_bytes(d.pop("size_bytes", UNSET))
+
+
+        def _parse_threads(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        threads = _parse_threads(d.pop("threads", UNSET))
+
+
+        network_cost = cls(
+            format_=format_,
+            in_sandbox=in_sandbox,
+            latency_ms_p50=latency_ms_p50,
+            latency_ms_p90=latency_ms_p90,
+            parameters=parameters,
+            runtime=runtime,
+            samples_per_second=samples_per_second,
+            size_bytes=size_bytes,
+            threads=threads,
+        )
+
+
+        network_cost.additional_properties = d
+        return network_cost
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,189 @@
+"""What the student buys: the deployment report of a succeeded job (``result.deployment``).
+
+The student's ONNX files are made here first (the fp32 export, and its INT8 quantization when the job asks
+for ``onnx_int8``), so that the files measured are the very files the user downloads (``export_all`` stores
+them as they are). Then every network is measured the same way (models/deployment.py): on the CPU, on
+DISTILLERY_DEPLOYMENT_THREADS threads, the teacher inside its sandbox, the students by ONNX Runtime. Where a
+teacher runs in torch (TorchScript, torch.export, zoo weights), the student is timed in torch too, and the
+speedup compares those two, so that the ratio is between networks and not between runtimes.
+
+A report that cannot be made never fails the job: it says why instead.
+"""
+
+import logging
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from app.config import get_settings
+from app.db import session_scope
+from app.store import ArtifactStore
+from app.tables import Teacher, TransferSet
+from models import deployment as measuring
+from models import int8
+from models.export import PlainSoftmax, export_onnx
+from models.sandbox.remote import SANDBOXED_FORMATS, SandboxedTeacher
+from models.teachers import load_teacher
+from models.transfer_sets import TransferData
+from worker.jobs.transfer_kinds import load_transfer_data
+
+log = logging.getLogger(__name__)
+ONNX_FORMATS = ("onnx", "onnx_int8")
+
+
+def reason(exc: Exception) -> str:
+    first = str(exc).splitlines()[0][:300] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}"
+
+
+def onnx_files(model: PlainSoftmax, input_shape, metadata: dict, formats: list[str], folder: Path,
+               data: "DataSource") -> dict[str, Path | str]:
+    """The fp32 ONNX student (always: the report measures it) and the INT8 one if asked: a path per format
+    made, the reason per format that could not be."""
+    made: dict[str, Path | str] = {}
+    if not get_settings().deployment_report and not any(f in formats for f in ONNX_FORMATS):
+        return made
+    fp32 = folder / "student.onnx"
+    try:
+        export_onnx(model, input_shape, fp32, metadata)
+        made["onnx"] = fp32
+    except Exception as exc:
+        log.exception("the fp32 ONNX export failed")
+        made["onnx"] = reason(exc)
+    if "onnx_int8" in formats:
+        if not isinstance(made["onnx"], Path):
+            made["onnx_int8"] = f"the INT8 student is made from the ONNX one, which failed ({made['onnx']})"
+        else:
+            try:
+                quantized = folder / "student.int8.onnx"
+                int8.quantize(fp32, quantized, int8.calibration_samples(data.get().x_train))
+                made["onnx_int8"] = quantized
+            except Exception as exc:
+                log.exception("the INT8 quantization failed")
+                made["onnx_int8"] = reason(exc)
+    return made
+
+
+class DataSource:
+    """The job's transfer data, loaded only if something needs it (a sweep's finish has none at hand)."""
+
+    def __init__(self, store: ArtifactStore, transfer_set_id: str, data: TransferData | None = None):
+        self.store, self.transfer_set_id, self._data = store, transfer_set_id, data
+
+    def get(self) -> TransferData:
+        if self._data is None:
+            with session_scope() as s:
+                self._data = load_transfer_data(s.get(TransferSet, self.transfer_set_id), self.store)
+        return self._data
+
+
+def _timing() -> measuring.Timing:
+    settings = get_settings()
+    return measuring.Timing(latency_calls=settings.deployment_latency_calls,
+                            throughput_calls=max(measuring.MIN_CALLS, settings.deployment_latency_calls // 10),
+                            max_seconds=settings.deployment_max_seconds)
+
+
+@dataclass(frozen=True)
+class _TeacherFile:
+    id: str
+    format: str
+    key: str
+    sha256: str
+    size_bytes: int
+    input_shape: list[int]
+    arch: str | None
+    arch_config: dict | None
+
+    @classmethod
+    def of(cls, row: Teacher) -> "_TeacherFile":
+        return cls(row.id, row.format, row.artifact.key, row.artifact.sha256, row.artifact.size_bytes,
+                   list(row.input_shape), row.arch, row.arch_config)
+
+
+def _measure_teacher(row: _TeacherFile, store: ArtifactStore, threads: int, timing: measuring.Timing) -> dict:
+    path = store.open_local(row.key, row.sha256)
+    figures: dict
+    if row.format in SANDBOXED_FORMATS:
+        policy = replace(get_settings().sandbox_policy(), threads=threads)
+        teacher = SandboxedTeacher(path, row.format, policy, device="cpu")
+        try:
+            figures = teacher.measure(row.input_shape, measuring.timing_dict(timing))
+        finally:
+            teacher.close()
+        figures["runtime"] = measuring.runtime_name(figures["runtime"])
+        figures["in_sandbox"] = True
+    else:  # zoo weights hold no code: built and timed here
+        module = load_teacher(path, row.format, arch=row.arch, arch_config=row.arch_config,
+                              input_shape=row.input_shape)
+        figures = {"parameters": measuring.torch_parameters(module),
+                   **measuring.measure_torch(module, row.input_shape, threads, timing), "in_sandbox": False}
+    return {"id": row.id, "format": row.format, "size_bytes": row.size_bytes, **figures}
+
+
+def _ensemble(members: list[dict]) -> dict:
+    """An ensemble runs every member on each input: its cost is their sum."""
+    if len(members) == 1:
+        return members[0]
+    total = {k: sum(m[k] for m in members) for k in ("parameters", "size_bytes", "latency_ms_p50", "latency_ms_p90")}
+    total["samples_per_second"] = 1.0 / sum(1.0 / m["samples_per_second"] for m in members)
+    runtimes = sorted({m["runtime"] for m in members})
+    return {**total, "runtime": ", ".join(runtimes), "threads": members[0]["threads"], "in_sandbox": True,
+            "members": members}
+
+
+def _ratio(a, b) -> float | None:
+    return float(a) / float(b) if a is not None and b else None
+
+
+def report(*, model: PlainSoftmax, teacher_ids: list[str], store: ArtifactStore, files: dict[str, Path | str],
+           exports: dict[str, dict], data: DataSource) -> dict:
+    """The deployment report: teacher, student and (when exported) student_int8, and the ratios."""
+    settings = get_settings()
+    threads, timing = settings.deployment_threads, _timing()
+    with session_scope() as s:
+        rows = [_TeacherFile.of(s.get(Teacher, tid)) for tid in teacher_ids]
+    input_shape = rows[0].input_shape
+    out: dict = {"threads": threads, "latency_batch": measuring.LATENCY_BATCH,
+                 "throughput_batch": measuring.THROUGHPUT_BATCH}
+    try:
+        teacher = _ensemble([_measure_teacher(r, store, threads, timing) for r in rows])
+        out["teacher"] = teacher
+    except Exception as exc:
+        log.exception("the teacher could not be measured")
+        teacher = None
+        out["teacher_error"] = reason(exc)
+    parameters = measuring.torch_parameters(model.student)
+    fp32 = files.get("onnx")
+    if not isinstance(fp32, Path):
+        out["student_error"] = f"the student has no ONNX file to measure ({fp32})"
+        return out
+    out["student"] = {"format": "onnx", "parameters": parameters, "size_bytes": fp32.stat().st_size,
+                      "exported": "onnx" in exports and "error" not in exports["onnx"],
+                      **measuring.measure_onnx(fp32, input_shape, threads, timing)}
+    speed_reference = out["student"]
+    if teacher is not None and not teacher["runtime"].startswith("onnxruntime"):
+        out["student_torch"] = {"parameters": parameters,
+                                **measuring.measure_torch(model, input_shape, threads, timing)}
+        speed_reference = out["student_torch"]
+    if teacher is not None:
+        out["speedup"] = _ratio(teacher["latency_ms_p50"], speed_reference["latency_ms_p50"])
+        out["throughput_gain"] = _ratio(speed_reference["samples_per_second"], teacher["samples_per_second"])
+        out["compression"] = _ratio(teacher["size_bytes"], out["student"]["size_bytes"])
+        out["speedup_runtime"] = speed_reference["runtime"]
+    quantized = files.get("onnx_int8")
+    if isinstance(quantized, Path):
+        transfer = data.get()
+        entry = {"format": "onnx_int8", "parameters": parameters, "size_bytes": quantized.stat().st_size,
+                 **measuring.measure_onnx(quantized, input_shape, threads, timing),
+                 "calibration_samples": min(int8.CALIBRATION_SAMPLES, len(transfer.x_train))}
+        if transfer.x_test is not None and len(transfer.x_test):
+            entry.update(int8.compare(fp32, quantized, transfer.x_test, transfer.y_test, threads))
+        out["student_int8"] = entry
+        out["int8_compression_vs_fp32"] = _ratio(out["student"]["size_bytes"], entry["size_bytes"])
+        out["int8_speedup_vs_fp32"] = _ratio(out["student"]["latency_ms_p50"], entry["latency_ms_p50"])
+        if teacher is not None:
+            out["speedup_int8"] = _ratio(teacher["latency_ms_p50"], entry["latency_ms_p50"])
+            out["compression_int8"] = _ratio(teacher["size_bytes"], entry["size_bytes"])
+    elif quantized is not None:
+        out["student_int8_error"] = quantized
+    return out
