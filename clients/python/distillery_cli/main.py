@@ -345,7 +345,8 @@ def jobs_cancel(job_id: str) -> None:
 def jobs_download(
     job_id: str,
     format: Annotated[str, typer.Option(
-        help="exported_program, onnx, onnx_int8, safetensors or torchscript (deprecated by PyTorch 2.14).")] = "exported_program",
+        help="exported_program, onnx, onnx_int8, safetensors or torchscript (deprecated by PyTorch 2.14)."
+    )] = "exported_program",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write it.")] = None,
 ) -> None:
     """Download a job's student (plain softmax, T = 1)."""

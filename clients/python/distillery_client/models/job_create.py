@@ -16,6 +16,7 @@ if TYPE_CHECKING:
   from ..models.cnn_spec import CNNSpec
   from ..models.dist_config import DISTConfig
   from ..models.dkd_config import DKDConfig
+  from ..models.embedding_bag_spec import EmbeddingBagSpec
   from ..models.kd_config import KDConfig
   from ..models.logit_matching_config import LogitMatchingConfig
   from ..models.mlp_spec import MLPSpec
@@ -34,14 +35,15 @@ T = TypeVar("T", bound="JobCreate")
 class JobCreate:
     """ 
         Attributes:
-            student (CNNSpec | MLPSpec | TorchvisionSpec):
+            student (CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec):
             teacher_ids (list[str]):
             transfer_set_id (str):
             baseline (bool | Unset): Also train the same student from scratch on labels alone. Default: False.
             bias_correction (bool | Unset): Raise the omitted classes' output biases on export. Default: False.
-            export_formats (list[JobCreateExportFormatsItem] | Unset): Formats to export the student in. onnx_int8: the ONNX
-                student quantized to 8 bits (ONNX Runtime static quantization calibrated on transfer-set samples); its accuracy
-                is in result.deployment.
+            export_formats (list[JobCreateExportFormatsItem] | Unset): Formats to export the student in (torchscript is
+                deprecated by PyTorch 2.14 and kept for consumers that still read it). onnx_int8: the ONNX student quantized to
+                8 bits (ONNX Runtime static quantization calibrated on transfer-set samples); its accuracy is in
+                result.deployment.
             hyperparameters (DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset):
             omit_classes (list[int] | Unset): Classes dropped from the transfer set.
             student_init_weights (None | str | Unset): Start the student from these weights: the id of a safetensors network
@@ -53,7 +55,7 @@ class JobCreate:
                 Webhooks says with the webhook_secret that the response creating the job shows once.
      """
 
-    student: CNNSpec | MLPSpec | TorchvisionSpec
+    student: CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec
     teacher_ids: list[str]
     transfer_set_id: str
     baseline: bool | Unset = False
@@ -74,6 +76,7 @@ class JobCreate:
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
         from ..models.dist_config import DISTConfig # noqa: PLC0415
         from ..models.dkd_config import DKDConfig # noqa: PLC0415
+        from ..models.embedding_bag_spec import EmbeddingBagSpec # noqa: PLC0415
         from ..models.kd_config import KDConfig # noqa: PLC0415
         from ..models.logit_matching_config import LogitMatchingConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
@@ -83,6 +86,8 @@ class JobCreate:
         if isinstance(self.student, MLPSpec):
             student = self.student.to_dict()
         elif isinstance(self.student, CNNSpec):
+            student = self.student.to_dict()
+        elif isinstance(self.student, TorchvisionSpec):
             student = self.student.to_dict()
         else:
             student = self.student.to_dict()
@@ -188,13 +193,14 @@ class JobCreate:
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
         from ..models.dist_config import DISTConfig # noqa: PLC0415
         from ..models.dkd_config import DKDConfig # noqa: PLC0415
+        from ..models.embedding_bag_spec import EmbeddingBagSpec # noqa: PLC0415
         from ..models.kd_config import KDConfig # noqa: PLC0415
         from ..models.logit_matching_config import LogitMatchingConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
         from ..models.sweep_spec import SweepSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         d = dict(src_dict)
-        def _parse_student(data: object) -> CNNSpec | MLPSpec | TorchvisionSpec:
+        def _parse_student(data: object) -> CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -215,13 +221,23 @@ class JobCreate:
                 return student_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                student_type_2 = TorchvisionSpec.from_dict(data)
+
+
+
+                return student_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            student_type_2 = TorchvisionSpec.from_dict(data)
+            student_type_3 = EmbeddingBagSpec.from_dict(data)
 
 
 
-            return student_type_2
+            return student_type_3
 
         student = _parse_student(d.pop("student"))
 
