@@ -261,8 +261,9 @@ def probe_in_sandbox(path: Path, fmt: str, input_shape: list[int], policy: Sandb
         teacher.start()
         n = teacher.fixed_batch or 2
         zeros = torch.zeros((n, *input_shape), dtype=torch_dtype(input_dtype))
+        outputs = teacher.describe(zeros)  # its own failures (a forward pass that fails) are the file's, not 'output''s
         try:
-            chosen = choose_output(teacher.describe(zeros), output, n)
+            chosen = choose_output(outputs, output, n)
         except ValueError as exc:
             raise TeacherInvalid(str(exc), "output") from None
         teacher.output = chosen
