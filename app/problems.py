@@ -156,9 +156,10 @@ def install(app: FastAPI) -> None:
                          headers=getattr(exc, "headers", None))
 
 
-# Declared on every route so generated clients get a typed error model.
+# Declared on every route so generated clients get a typed error model. 429: any /v1 request may be rate
+# limited, by its key's limit or, without a valid key, by its address's (app/key_gate.py).
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ProblemDetail, "description": _TITLES[status]} for status in (401, 404, 422)
+    status: {"model": ProblemDetail, "description": _TITLES[status]} for status in (401, 404, 422, 429)
 }
 
 # Offsets and ids beyond this are no real position; bounding them keeps them inside a 64-bit integer.
