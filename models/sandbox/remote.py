@@ -261,7 +261,13 @@ def probe_in_sandbox(path: Path, fmt: str, input_shape: list[int], policy: Sandb
         teacher.start()
         n = teacher.fixed_batch or 2
         zeros = torch.zeros((n, *input_shape), dtype=torch_dtype(input_dtype))
-        outputs = teacher.describe(zeros)  # its own failures (a forward pass that fails) are the file's, not 'output''s
+        try:  # its own failures (a forward pass that fails) are the file's, not 'output''s
+            outputs = teacher.describe(zeros)
+        except TeacherInvalid as exc:
+            if "aten::embedding" in str(exc) and input_dtype.startswith("float"):
+                raise TeacherInvalid(f"{exc}; a teacher that embeds ids takes integer inputs: upload it with "
+                                     "input_dtype=int64", "input_dtype") from None
+            raise
         try:
             chosen = choose_output(outputs, output, n)
         except ValueError as exc:

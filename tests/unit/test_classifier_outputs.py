@@ -183,7 +183,9 @@ def _scripted(net) -> bytes:
 def test_an_integer_input_teacher_is_probed_with_ids_and_jobs_check_the_dtype(client, tmp_path):
     ids = _scripted(IdsClassifier())
     r = _upload(client, ids, [6], fmt="torchscript")
-    assert r.status_code == 422 and "Long, Int" in _detail(r), r.text  # float zeros break its embedding
+    # float zeros break its embedding: the refusal names the operator and what to change, not torch's own text
+    assert r.status_code == 422 and "aten::embedding" in _detail(r) and "input_dtype=int64" in _detail(r), r.text
+    assert r.json()["errors"][0]["field"] == "input_dtype"
     r = _upload(client, ids, [6], fmt="torchscript", input_dtype="int64")
     assert r.status_code == 201 and r.json()["input_dtype"] == "int64", r.text
     teacher = r.json()["id"]
@@ -297,6 +299,8 @@ def test_an_embedding_bag_student_exports_to_every_format_taking_ids(tmp_path):
     expected = model(x)
     torch.testing.assert_close(expected.sum(-1), torch.ones(5))
     for fmt, ext in EXPORT_FORMATS.items():
+        if fmt == "onnx_int8":  # made from the onnx file with calibration samples (models/int8.py)
+            continue
         path = tmp_path / f"s.{ext}"
         export(fmt, model, [6], path, student_spec=spec)
         if fmt == "onnx":
