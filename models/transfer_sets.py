@@ -32,10 +32,12 @@ RATIO_FLOOR = 1024**2  # a member unpacking to less than this is small whatever 
 NPY_MAX_HEADER = 10_000  # numpy's own bound on a header it parses safely
 ARRAY_NAMES = ("x", "y", "x_test", "y_test")
 NUMERIC_KINDS = "biufc"
-# What each array becomes once loaded: inputs are float32, labels int64. A conversion holds both copies at
-# once, so an array that needs one counts as its decoded bytes plus its converted bytes.
+# What each array becomes once loaded: inputs are float32 (integer inputs int64, bool ones stay), labels
+# int64. A conversion holds both copies at once, so an array that needs one counts as its decoded bytes
+# plus its converted bytes.
 CONVERTED = {"x": np.dtype(np.float32), "x_test": np.dtype(np.float32), "y": np.dtype(np.int64),
              "y_test": np.dtype(np.int64)}
+_INPUT_IDS = {"b": None, "i": np.dtype(np.int64), "u": np.dtype(np.int64)}
 FINITE_CHUNK = 1 << 20  # elements converted at a time when only checking, never the whole array
 
 
@@ -201,7 +203,8 @@ def read_npz(path: Path, names: tuple[str, ...], *, max_bytes: int, max_ratio: f
         total = sum(costs.values())
         if total > max_bytes:
             sizes = ", ".join(f"'{n}' {list(m.shape)} {m.dtype} = {m.nbytes} bytes"
-                              + (f" + {costs[n] - m.nbytes} as {converted[n]}" if costs[n] != m.nbytes else "")
+                              + (f" + {costs[n] - m.nbytes} as {_becomes(m, converted[n])}"
+                                 if costs[n] != m.nbytes else "")
                               for n, m in members.items())
             raise TransferSetTooLarge(f"the arrays take {total} bytes decoded and converted ({sizes}), more than the "
                                       f"limit of {max_bytes} bytes (DISTILLERY_NPZ_MAX_BYTES); upload fewer or "
@@ -209,7 +212,15 @@ def read_npz(path: Path, names: tuple[str, ...], *, max_bytes: int, max_ratio: f
         return {name: _read_member(zf, m, name) for name, m in members.items()}
 
 
+def _becomes(member: "_Member", dtype: np.dtype | None) -> np.dtype | None:
+    """What an array is converted to: integer and bool inputs are kept as :func:`_inputs` keeps them."""
+    if dtype == np.float32 and member.dtype.kind in "biu":
+        return _INPUT_IDS[member.dtype.kind]
+    return dtype
+
+
 def _conversion_bytes(member: "_Member", dtype: np.dtype | None) -> int:
+    dtype = _becomes(member, dtype)
     if dtype is None or member.dtype == dtype:
         return 0
     return math.prod(member.shape) * dtype.itemsize

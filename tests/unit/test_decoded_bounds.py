@@ -52,20 +52,23 @@ def warm(client):
 # -- finding 2: decoded sizes ------------------------------------------------------------------------------
 
 def test_an_npz_that_inflates_is_read_in_a_child_and_counted_after_conversion(warm, tmp_path):
-    data = hostile.npz_uint8(32)  # 32 MiB of uint8 decoded, 128 MiB more as float32
+    # Integer inputs are kept as int64 (ids must stay exact for a teacher that embeds them): 16 MiB of uint8
+    # decoded is 128 MiB once converted, and the limit counts the converted bytes.
+    data = hostile.npz_uint8(16)
     r, growth = measured(lambda: post_set(warm, data, "x.npz"))
     assert r.status_code == 201, r.text
     body = r.json()
-    assert body["num_samples"] + body["num_test"] == 32 * 1024 and body["sample_shape"] == [1024]
-    assert body["num_classes"] == 2 and body["num_test"] == round(32 * 1024 * 0.2)
+    assert body["num_samples"] + body["num_test"] == 16 * 1024 and body["sample_shape"] == [1024]
+    assert body["num_classes"] == 2 and body["num_test"] == round(16 * 1024 * 0.2)
+    assert body["dtype"] == "int64"
     assert growth < GROWTH, growth
 
     path = tmp_path / "x.npz"
     path.write_bytes(data)
-    raw = 32 * MiB + 32 * 1024 * 8  # x as uint8 and y as int64
-    with pytest.raises(TransferSetTooLarge, match="as float32"):
+    raw = 16 * MiB + 16 * 1024 * 8  # x as uint8 and y as int64
+    with pytest.raises(TransferSetTooLarge, match="as int64"):
         load_npz(path, max_bytes=raw + MiB)  # would fit as decoded, not once converted
-    assert len(load_npz(path, max_bytes=raw + 4 * 32 * MiB).x_train) == body["num_samples"]
+    assert len(load_npz(path, max_bytes=raw + 8 * 16 * MiB).x_train) == body["num_samples"]
 
 
 def test_a_resize_target_is_bounded_before_it_is_decoded(warm):
