@@ -1,8 +1,9 @@
-"""The README's walkthrough, run as written against `python -m app.launch` (what `make run` starts), on a
-machine whose bubblewrap is hidden: the first hour of a new user without it. And the same machine with auth
-required: it refuses uploads and runs none of their code."""
+"""The README's walkthrough and its scikit-learn section, run as written against `python -m app.launch`
+(what `make run` starts), on a machine whose bubblewrap is hidden: the first hour of a new user without it.
+And the same machine with auth required: it refuses uploads and runs none of their code."""
 
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -21,18 +22,18 @@ from tests.integration.stack import ROOT, base_env, free_port
 pytestmark = pytest.mark.slow
 
 
-def walkthrough() -> str:
+def readme_block(name: str = "walkthrough") -> str:
     readme = (ROOT / "README.md").read_text()
-    block = re.search(r"<!-- walkthrough:start -->\s*```bash\n(.*?)```\s*<!-- walkthrough:end -->", readme, re.S)
-    assert block, "the README has no walkthrough block"
+    block = re.search(rf"<!-- {name}:start -->\s*```bash\n(.*?)```\s*<!-- {name}:end -->", readme, re.S)
+    assert block, f"the README has no {name} block"
     return block.group(1)
 
 
-def run_walkthrough(workdir: Path, api: str, timeout: float) -> subprocess.CompletedProcess:
+def run_walkthrough(workdir: Path, api: str, timeout: float, name: str = "walkthrough") -> subprocess.CompletedProcess:
     """As the README says to run it: a fresh bash, errexit and pipefail on. PYTHONPATH: this checkout's
     models package, whichever checkout installed the shared virtual environment."""
     env = {**os.environ, "API": api, "PYTHONPATH": str(ROOT)}
-    return subprocess.run(["bash", "-euo", "pipefail", "-c", walkthrough()], cwd=workdir, env=env,
+    return subprocess.run(["bash", "-euo", "pipefail", "-c", readme_block(name)], cwd=workdir, env=env,
                           capture_output=True, text=True, timeout=timeout)
 
 
@@ -99,6 +100,14 @@ def test_readme_walkthrough_runs_as_written_without_bubblewrap_and_ctrl_c_stops_
         # TorchScript is deprecated; nothing the user runs, and nothing make run prints, warns about it
         for text in (done.stdout + done.stderr, log_path.read_text()):
             assert "FutureWarning" not in text, text[-3000:]
+
+        # "Your scikit-learn model", pasted next on the same server
+        forest = run_walkthrough(workdir, f"http://127.0.0.1:{port}", timeout=900, name="sklearn")
+        assert forest.returncode == 0, forest.stdout + forest.stderr + log_path.read_text()[-4000:]
+        described, result = [json.loads(line) for line in forest.stdout.splitlines() if line.startswith("{")]
+        assert described == {"output": "probabilities", "output_kind": "probabilities", "num_classes": 10}
+        assert result["status"] == "succeeded" and result["student"] >= result["teacher"] - 0.03, result
+        assert (workdir / "forest-student.onnx").stat().st_size > 0
         os.kill(launcher.pid, signal.SIGINT)
         code = launcher.wait(timeout=60)
     assert code == 0, log_path.read_text()[-3000:]
