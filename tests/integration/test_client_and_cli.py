@@ -89,7 +89,7 @@ def _cli(stack, *args, url: str | None = None, **kw) -> subprocess.CompletedProc
                           text=True, timeout=300, **kw)
 
 
-def _submit_args(stack, teacher_file, epochs: int) -> list[str]:
+def _submit_args(stack, teacher_file, epochs: int, batch_size: int = 64) -> list[str]:
     import httpx
 
     with open(teacher_file, "rb") as f:
@@ -97,7 +97,7 @@ def _submit_args(stack, teacher_file, epochs: int) -> list[str]:
                              data={"name": "t", "input_shape": "[64]"}, timeout=120).json()["id"]
     ts = httpx.post(f"{stack.url}/v1/transfer-sets", json={"name": "d", "builtin": "digits"}).json()["id"]
     return ["jobs", "submit", "--teacher", teacher, "--transfer-set", ts,
-            "--hyperparameters", f'{{"epochs": {epochs}}}']
+            "--hyperparameters", f'{{"epochs": {epochs}, "batch_size": {batch_size}}}']
 
 
 def test_cli_lists_print_whole_ids_in_80_columns_or_json(stack, teacher_file):
@@ -121,7 +121,9 @@ def test_ctrl_c_stops_following_and_says_how_to_go_on(stack, teacher_file):
 
     import httpx
 
-    cli = [str(ROOT / ".venv" / "bin" / "distillery"), *_submit_args(stack, teacher_file, 300), "--wait"]
+    # batch 4: minutes of work, so the job is still running when Ctrl-C comes however fast the machine is
+    cli = [str(ROOT / ".venv" / "bin" / "distillery"), *_submit_args(stack, teacher_file, 300, batch_size=4),
+           "--wait"]
     proc = subprocess.Popen(cli, env={**os.environ, "DISTILLERY_URL": stack.url}, stderr=subprocess.PIPE,
                             stdout=subprocess.PIPE, text=True)
     job_id = None

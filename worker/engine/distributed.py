@@ -325,4 +325,9 @@ def _child(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(_child(sys.argv[1:]))
+    code = _child(sys.argv[1:])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Past its last collective a rank has nothing left to do, but the interpreter's teardown can destroy a
+    # gloo thread that is still joinable, and std::terminate aborts the rank (SIGABRT) that trained fine.
+    os._exit(code)
