@@ -6,7 +6,7 @@ import json
 
 from app.ids import new_id
 from app.problems import Problem, invalid
-from app.quotas import check_storage
+from app.quotas import check_storage, hold_quota_lock
 from app.tables import Artifact, TransferSet
 from models.table_reader import TABLE_FORMATS, TableLimits, read_table
 from models.transfer_sets import TransferSetInvalid, TransferSetTooLarge, load_npz
@@ -63,6 +63,9 @@ def create_table(session, store, settings, upload, name: str, tenant: str, form,
             raise invalid(str(exc), field=getattr(exc, "field", "file"), kind="invalid-transfer-set") from None
         data.class_names = read.class_names
         with open(arrays, "rb") as f, store.stage(f, suffix=".npz") as kept:
+            # what is kept is the converted arrays: checked again, counted and inserted in one transaction
+            hold_quota_lock(session, tenant)
+            check_storage(session, tenant, settings, kept.size_bytes)
             ts = row(name, "table", data, tenant_id=tenant, class_names=read.class_names,
                      spec={"format": fmt, "label_column": read.label_column, "feature_columns": read.feature_columns,
                            "split_column": read.split_column, "source_sha256": staged.sha256,

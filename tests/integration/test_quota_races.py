@@ -123,3 +123,43 @@ def test_eight_concurrent_uploads_of_1_1_mb_against_a_5_mb_quota_admit_at_most_4
         with httpx.Client(base_url=url) as c:
             kept = c.get("/v1/transfer-sets").json()
         assert kept["count"] == len(accepted)
+
+
+def csv_of(rows: int, seed: int) -> bytes:
+    rng = np.random.default_rng(seed)
+    x = rng.random((rows, 64), dtype=np.float32)
+    lines = [",".join([*(f"f{i}" for i in range(64)), "label"])]
+    lines += [",".join([*(f"{v:.6f}" for v in row), str(k % 10)]) for k, row in enumerate(x)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_concurrent_table_uploads_are_counted_as_the_arrays_they_keep_under_the_lock(embedded_env, monkeypatch,
+                                                                                    tmp_path):
+    """A table is kept as its converted .npz, whose size is not the CSV's: that size is what the quota counts,
+    under the same per-tenant lock as every other upload."""
+    from models.table_reader import read_table
+
+    files = [csv_of(2000, seed) for seed in range(CONCURRENT)]
+    sizes = []
+    for i in (0, 1):
+        (tmp_path / f"t{i}.csv").write_bytes(files[i])
+        read_table(tmp_path / f"t{i}.csv", "csv", tmp_path / f"t{i}.npz")
+        sizes.append((tmp_path / f"t{i}.npz").stat().st_size)
+    kept = max(sizes)
+    assert kept < len(files[0]) / 2  # the CSV is far larger than what is kept
+    quota = int(kept * 4.5)
+    turn = iter(range(CONCURRENT))
+    lock = threading.Lock()
+
+    def upload(client):
+        with lock:
+            i = next(turn)
+        return client.post(f"{url}/v1/transfer-sets", files={"file": (f"t{i}.csv", files[i])}, data={"name": f"t{i}"})
+
+    with serving("postgres", monkeypatch, DISTILLERY_MAX_STORED_BYTES=str(quota)) as url:
+        answers = all_at_once(upload)
+        accepted = [r for r in answers if r.status_code == 201]
+        assert len(accepted) == 4, [(r.status_code, r.text[:200]) for r in answers]
+        assert all(r.status_code == 413 for r in answers if r.status_code != 201)
+        with httpx.Client(base_url=url) as c:
+            assert c.get("/v1/transfer-sets").json()["count"] == 4
