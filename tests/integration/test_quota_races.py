@@ -74,6 +74,19 @@ def all_at_once(send, n: int = CONCURRENT) -> list[httpx.Response]:
     return answers
 
 
+def each_file_once(url: str, files: list[bytes], filename: str):
+    """A ``send`` for :func:`all_at_once` that uploads each of ``files`` once, whichever thread comes first."""
+    turn, lock = iter(range(len(files))), threading.Lock()
+
+    def upload(client):
+        with lock:
+            i = next(turn)
+        return client.post(f"{url}/v1/transfer-sets", files={"file": (filename.format(i), files[i])},
+                           data={"name": f"s{i}"})
+
+    return upload
+
+
 def npz_of(nbytes: int, seed: int) -> bytes:
     """Random float32 rows (incompressible), so the file is as large as its arrays."""
     rows = nbytes // (64 * 4)
@@ -106,16 +119,8 @@ def test_eight_concurrent_uploads_of_1_1_mb_against_a_5_mb_quota_admit_at_most_4
                                                                                   monkeypatch):
     files = [npz_of(UPLOAD_BYTES, seed) for seed in range(CONCURRENT)]
     assert all(UPLOAD_BYTES <= len(f) < UPLOAD_BYTES + 100_000 for f in files)
-    turn = iter(range(CONCURRENT))
-    lock = threading.Lock()
-
-    def upload(client):
-        with lock:
-            i = next(turn)
-        return client.post(f"{url}/v1/transfer-sets", files={"file": (f"s{i}.npz", files[i])}, data={"name": f"s{i}"})
-
     with serving(database, monkeypatch, DISTILLERY_MAX_STORED_BYTES=str(QUOTA_BYTES)) as url:
-        answers = all_at_once(upload)
+        answers = all_at_once(each_file_once(url, files, "s{}.npz"))
         accepted = [r for r in answers if r.status_code == 201]
         assert len(accepted) == QUOTA_BYTES // len(files[0]) == 4, [r.status_code for r in answers]
         assert all(r.status_code == 413 for r in answers if r.status_code != 201)
@@ -148,16 +153,8 @@ def test_concurrent_table_uploads_are_counted_as_the_arrays_they_keep_under_the_
     kept = max(sizes)
     assert kept < len(files[0]) / 2  # the CSV is far larger than what is kept
     quota = int(kept * 4.5)
-    turn = iter(range(CONCURRENT))
-    lock = threading.Lock()
-
-    def upload(client):
-        with lock:
-            i = next(turn)
-        return client.post(f"{url}/v1/transfer-sets", files={"file": (f"t{i}.csv", files[i])}, data={"name": f"t{i}"})
-
     with serving("postgres", monkeypatch, DISTILLERY_MAX_STORED_BYTES=str(quota)) as url:
-        answers = all_at_once(upload)
+        answers = all_at_once(each_file_once(url, files, "t{}.csv"))
         accepted = [r for r in answers if r.status_code == 201]
         assert len(accepted) == 4, [(r.status_code, r.text[:200]) for r in answers]
         assert all(r.status_code == 413 for r in answers if r.status_code != 201)
