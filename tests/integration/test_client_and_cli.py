@@ -124,8 +124,11 @@ def test_ctrl_c_stops_following_and_says_how_to_go_on(stack, teacher_file):
     # batch 4: minutes of work, so the job is still running when Ctrl-C comes however fast the machine is
     cli = [str(ROOT / ".venv" / "bin" / "distillery"), *_submit_args(stack, teacher_file, 300, batch_size=4),
            "--wait"]
+    # A terminal's Ctrl-C, even when the suite itself runs in the background (where SIGINT is ignored and
+    # the ignoring is inherited): the CLI starts with SIGINT at its default, as a user's shell leaves it
     proc = subprocess.Popen(cli, env={**os.environ, "DISTILLERY_URL": stack.url}, stderr=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     job_id = None
     for line in proc.stderr:  # waits on what the user waits on: the CLI saying it submitted the job
         if match := re.search(r"submitted (job_\w+)", line):
