@@ -177,7 +177,7 @@ class Settings(BaseSettings):
         "sandbox, the students in ONNX Runtime or torch): one count for all, so that their ratios are fair.",
     )
     deployment_latency_calls: int = Field(
-        100, ge=5, le=10_000, description="Timed batch-1 calls per network in a deployment report (a tenth as many "
+        500, ge=5, le=10_000, description="Timed batch-1 calls per network in a deployment report (a tenth as many "
         "at batch 64, at least 5), after 10 untimed warm-up calls.",
     )
     deployment_max_seconds: float = Field(

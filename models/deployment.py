@@ -27,7 +27,7 @@ class Timing:
     """How many calls of each kind to time, and the most seconds each kind may take."""
 
     warmup: int = 10
-    latency_calls: int = 100
+    latency_calls: int = 500
     throughput_calls: int = 10
     max_seconds: float = 2.0
 
