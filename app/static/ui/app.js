@@ -648,7 +648,7 @@ async function jobPage(jobId) {
     destroyCharts(sweep);
     const s = sweepSection(job);
     const t = temperatureChoiceSection(job);
-    sweep.replaceChildren(...[t, s].filter(Boolean));
+    sweep.replaceChildren(...[t, budgetSection(job), s].filter(Boolean));
   }
   function renderAll() { renderHead(); renderSummary(); renderResults(); renderSweep(); renderCharts(); renderDownloads(); renderEvents(); }
   renderAll();
