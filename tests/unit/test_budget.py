@@ -121,3 +121,27 @@ def test_a_member_is_measured_as_the_deployment_report_measures_the_student():
     latency = figures[0]["latency_ms_p50"]
     assert Budget(latency_ms_p50=latency).within(figures[0])
     assert not Budget(latency_ms_p50=latency / 2).within(figures[0])
+
+
+def test_the_generated_client_sends_students_and_a_budget_and_reads_the_outcome():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    code = ("from distillery_client.models import JobCreate, JobResult\n"
+            "body = {'teacher_ids': ['t'], 'transfer_set_id': 's', 'budget': {'latency_ms_p50': 0.5},\n"
+            "        'sweep': {'students': [{'arch': 'mlp', 'hidden_sizes': [4]}, {'arch': 'cnn'}]}}\n"
+            "sent = JobCreate.from_dict(body).to_dict()\n"
+            "assert 'student' not in sent and sent['budget'] == {'latency_ms_p50': 0.5}, sent\n"
+            "assert [s['arch'] for s in sent['sweep']['students']] == ['mlp', 'cnn'], sent\n"
+            "result = JobResult.from_dict({'best_member': 'b', 'budget': {'bounds': {'parameters': 9}, 'winner': 'b',\n"
+            "    'within_budget': False, 'nearest': 'b', 'reason': 'r'},\n"
+            "    'sweep': [{'name': 'b', 'status': 'succeeded', 'parameters': 12, 'latency_ms_p50': 0.1,\n"
+            "               'within_budget': False}]})\n"
+            "assert result.budget.within_budget is False and result.budget.bounds.parameters == 9\n"
+            "assert result.sweep[0].parameters == 12 and result.sweep[0].within_budget is False\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(root / "clients" / "python")})
+    assert done.returncode == 0, done.stderr
