@@ -216,7 +216,8 @@ class JobResult(_Open):
     baseline: RunResult | None = Field(None, description="The same student trained on labels alone.")
     best_member: str | None = Field(None, description="The sweep member (or searched temperature) kept.")
     best_member_margin: float | None = Field(
-        None, description="Validation cross-entropy of the sweep's runner-up minus the best member's.")
+        None, description="Validation cross-entropy of the sweep's runner-up minus the best member's (null under "
+        "a budget: result.budget says why its winner won).")
     sweep: list[SweepRow] | None = None
     temperature_search: TemperatureSearch | None = None
     exports: dict[str, ExportInfo] | None = None

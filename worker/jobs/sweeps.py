@@ -210,8 +210,9 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
         results = {"teacher": best.result.get("teacher"),
                    "student": {k: v for k, v in best.result.items() if k != "teacher"},
                    "best_member": best.name, "sweep": table,
+                   # A budget's winner is the most accurate within it, not the lowest cross-entropy: no margin.
                    "best_member_margin": (score(ranked[1].result) - score(best.result)
-                                          if len(ranked) > 1 else None),
+                                          if len(ranked) > 1 and budget is None else None),
                    **({"budget": budget} if budget is not None else {})}
         baseline = next((r for r in runs if r.name == BASELINE and r.status == RunStatus.SUCCEEDED), None)
         if baseline:

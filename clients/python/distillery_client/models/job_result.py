@@ -35,7 +35,7 @@ class JobResult:
             baseline (None | RunResult | Unset): The same student trained on labels alone.
             best_member (None | str | Unset): The sweep member (or searched temperature) kept.
             best_member_margin (float | None | Unset): Validation cross-entropy of the sweep's runner-up minus the best
-                member's.
+                member's (null under a budget: result.budget says why its winner won).
             budget (BudgetOutcome | None | Unset): A job with a budget: which member it chose, and why.
             class_names (list[str] | None | Unset):
             deployment (DeploymentReport | None | Unset): What the student buys: size and speed of teacher and students,
