@@ -145,3 +145,28 @@ def test_the_generated_client_sends_students_and_a_budget_and_reads_the_outcome(
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(root / "clients" / "python")})
     assert done.returncode == 0, done.stderr
+
+
+def test_with_no_member_within_budget_the_job_succeeds_with_the_nearest(client, teacher_file):
+    from worker.jobs.lifecycle import execute
+
+    teacher = upload(client, teacher_file)
+    ts = client.post("/v1/transfer-sets", json={"name": "d", "builtin": "digits"}).json()["id"]
+    # A latency bound both meet, and a parameter bound both exceed: the smaller student by 3%, the larger 16-fold.
+    r = client.post("/v1/jobs", json={"teacher_ids": [teacher], "transfer_set_id": ts, "export_formats": ["onnx"],
+                                      "hyperparameters": {"epochs": 1}, "sweep": {"students": [MLP[2], MLP[0]]},
+                                      "budget": {"latency_ms_p50": 1000, "parameters": 300}})
+    assert r.status_code == 202, r.text
+    execute(r.json()["id"])
+    job = client.get(f"/v1/jobs/{r.json()['id']}").json()
+    assert job["status"] == "succeeded", job["error"]
+    result = job["result"]
+    rows = result["sweep"]
+    assert [(m["student"], m["parameters"], m["within_budget"]) for m in rows] == [
+        ("mlp 64", 4810, False), ("mlp 4", 310, False)]
+    assert all(m["latency_ms_p50"] > 0 and m["size_bytes"] > 0 for m in rows)
+    outcome = result["budget"]
+    assert outcome["within_budget"] is False and outcome["winner"] == outcome["nearest"] == rows[1]["name"]
+    assert outcome["reason"].startswith(f"no member is within budget; the nearest is {rows[1]['name']} (3% over")
+    assert result["best_member"] == rows[1]["name"] and result["best_member_margin"] is None
+    assert result["deployment"]["student"]["parameters"] == 310  # the job's student is the nearest member's
