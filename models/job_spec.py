@@ -4,7 +4,7 @@ the stored job into it once, where it loads the job, and passes the typed object
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.budget import Budget
 from models.distill_config import DistillConfig, KDConfig, MethodConfig, SweepSpec
@@ -17,12 +17,18 @@ ExportFormat = Literal["torchscript", "exported_program", "onnx", "safetensors",
 ROW_FIELDS = {"teacher_ids", "transfer_set_id"}
 
 
+def _student_optional(schema: dict) -> None:
+    """The schema says what the API accepts: a job with sweep.students may leave student out."""
+    schema["required"] = [k for k in schema.get("required", []) if k != "student"]
+
+
 class JobSpec(BaseModel):
     teacher_ids: list[SafeStr] = Field(min_length=1, max_length=16)
     transfer_set_id: SafeStr
-    # Not required when sweep.students names the students (it is then the first of them).
-    student: StudentSpec = Field(None, description="The student. With sweep.students it may be left out: it is "
-                                 "then the first of them, and it must be one of them if given.")
+    model_config = ConfigDict(json_schema_extra=_student_optional)
+
+    student: StudentSpec = Field(description="The student. With sweep.students it may be left out: it is then the "
+                                 "first of them, and it must be one of them if given.")
     hyperparameters: MethodConfig = Field(default_factory=KDConfig)
     baseline: bool = Field(False, description="Also train the same student from scratch on labels alone.")
     omit_classes: list[int] = Field(default_factory=list, description="Classes dropped from the transfer set.")
@@ -59,14 +65,22 @@ class JobSpec(BaseModel):
             raise ValueError("class indices are numbered from 0")
         return sorted(set(v))
 
+    @model_validator(mode="before")
+    @classmethod
+    def _first_student(cls, data):
+        """Without a student, the first of sweep.students stands for it (without either, the missing student
+        is the error, at its field)."""
+        if isinstance(data, dict) and data.get("student") is None:
+            sweep = data.get("sweep")
+            students = sweep.get("students") if isinstance(sweep, dict) else getattr(sweep, "students", None)
+            if isinstance(students, list) and students:
+                return {**data, "student": students[0]}
+        return data
+
     @model_validator(mode="after")
     def _students(self) -> "JobSpec":
         students = (self.sweep.students if self.sweep else None) or []
-        if self.student is None:
-            if not students:
-                raise ValueError("student is missing: give the student, or sweep.students to try several")
-            self.student = students[0]
-        elif students and self.student not in students:
+        if students and self.student not in students:
             raise ValueError("student is not one of sweep.students: leave student out (the first of sweep.students "
                              "stands for it), or list it in sweep.students")
         if self.budget is not None and not students:

@@ -46,7 +46,7 @@ def test_members_cross_students_with_the_loss_axes_and_say_which_student():
     ({"sweep": {"students": MLP, "temperature": list(range(1, 12))}}, "33 members; at most 32"),
     ({"student": MLP[2], "sweep": {"students": MLP[:2]}}, "not one of sweep.students"),
     ({"sweep": {"students": MLP}, "student_init_weights": "w"}, "student_init_weights"),
-    ({}, "student is missing"),
+    ({}, "student\n  Field required"),
 ])
 def test_invalid_budget_sweeps_are_refused(fields, words):
     with pytest.raises(ValidationError, match=words):
