@@ -558,6 +558,7 @@ def test_every_page_fits_and_labels_its_controls(session, seeded, width):
         "jobs": ("/ui/jobs", "Jobs"),
         "job": (f"/ui/jobs/{seeded['job']['id']}", "Job"),
         "sweep": (f"/ui/jobs/{seeded['sweep']['id']}", "Job"),
+        "budget": (f"/ui/jobs/{seeded['budget']['id']}", "Job"),
         "new-job": ("/ui/jobs/new", "New job"),
         "compare": (f"/ui/compare?jobs={seeded['job']['id']},{seeded['sweep']['id']}", "Compare runs"),
         "teachers": ("/ui/teachers", "Teachers"),
@@ -568,7 +569,7 @@ def test_every_page_fits_and_labels_its_controls(session, seeded, width):
     for name, (path, heading) in pages.items():
         page = s.goto(path)
         expect(page.get_by_role("heading", level=1, name=re.compile(f"^{heading}"))).to_be_visible()
-        if name in ("job", "sweep", "compare"):
+        if name in ("job", "sweep", "budget", "compare"):
             expect(page.locator("figure.chart canvas").first).to_be_visible()
         check_layout(page, f"{name} at {width} px")
         shot(page, f"{name}-{width}")
