@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_serializer
 
+from app.budget_schemas import BudgetOutcome, MemberCost
 from app.deployment_schemas import DeploymentReport
 from models.job_spec import JobSpec
 from models.preprocessing import Preprocessing
@@ -161,7 +162,7 @@ class RunResult(EvaluationReport):
     temperature: float | None = Field(None, description="The temperature temperature \"auto\" chose.")
 
 
-class SweepRow(_Open):
+class SweepRow(_Open, MemberCost):
     """One sweep member or one candidate of the temperature search; its swept parameters are further keys."""
 
     name: str
@@ -215,13 +216,15 @@ class JobResult(_Open):
     baseline: RunResult | None = Field(None, description="The same student trained on labels alone.")
     best_member: str | None = Field(None, description="The sweep member (or searched temperature) kept.")
     best_member_margin: float | None = Field(
-        None, description="Validation cross-entropy of the sweep's runner-up minus the best member's.")
+        None, description="Validation cross-entropy of the sweep's runner-up minus the best member's (null under "
+        "a budget: result.budget says why its winner won).")
     sweep: list[SweepRow] | None = None
     temperature_search: TemperatureSearch | None = None
     exports: dict[str, ExportInfo] | None = None
     class_names: list[str] | None = None
     deployment: DeploymentReport | None = Field(None, description="What the student buys: size and speed of teacher "
                                                 "and students, measured the same way on the worker.")
+    budget: BudgetOutcome | None = Field(None, description="A job with a budget: which member it chose, and why.")
 
 
 class JobPublic(_Out):
@@ -237,6 +240,7 @@ class JobPublic(_Out):
     validation_transfer_set_id: str | None
     student_init_weights: str | None
     sweep: dict[str, Any] | None
+    budget: dict[str, Any] | None = None
     export_formats: list[str]
     progress: Progress
     cancel_requested: bool

@@ -20,6 +20,9 @@ from pydantic import (
     model_validator,
 )
 
+from models.specs import StudentSpec
+from models.student_sweep import MAX_STUDENTS, MIN_STUDENTS, student_labels
+
 
 class Augmentation(BaseModel):
     """Training-only augmentation of image inputs [C, H, W]; evaluation never augments. Turns the
@@ -329,6 +332,7 @@ _METHOD_ADAPTER: TypeAdapter = TypeAdapter(MethodConfig)
 
 
 MAX_SWEEP_MEMBERS = 32
+RUN_NAME_CHARS = 64  # the runs table's name column
 
 
 class _SweepGrid(BaseModel):
@@ -341,9 +345,9 @@ class _SweepGrid(BaseModel):
     @model_validator(mode="after")
     def _grid(self) -> "_SweepGrid":
         axes = self.axes()
-        if not axes:
-            raise ValueError(f"a sweep needs at least one of {', '.join(SWEEP_AXES)}")
-        size = 1
+        if not axes and not self.students:
+            raise ValueError(f"a sweep needs at least one of students, {', '.join(SWEEP_AXES)}")
+        size = len(self.students or [None])
         for values in axes.values():
             size *= len(values)
         if size > MAX_SWEEP_MEMBERS:
@@ -358,7 +362,17 @@ class _SweepGrid(BaseModel):
                     same = "appears twice" if names[shown] == v else f"and {names[shown]!r} both read as {shown!r}"
                     raise ValueError(f"{key} value {v!r} {same}; give each value once, distinct at 6 digits")
                 names[shown] = v
+        self._distinct_students()
         return self
+
+    def _distinct_students(self) -> None:
+        students = self.students or []
+        for i, student in enumerate(students):
+            if student in students[:i]:
+                raise ValueError(f"students {students.index(student)} and {i} are the same student; give each once")
+        if students and (long := [n for n in self.names() if len(n) > RUN_NAME_CHARS]):
+            raise ValueError(f"the member name {long[0]!r} is longer than {RUN_NAME_CHARS} characters; sweep "
+                             "fewer settings together with the students")
 
     def axes(self) -> dict[str, list[float]]:
         return {k: v for k in SWEEP_AXES if (v := getattr(self, k))}
@@ -379,12 +393,28 @@ class _SweepGrid(BaseModel):
             own = [k for k in type(base).method_parameters() if k in SWEEP_AXES]
             raise ValueError(f"{', '.join(foreign)} is not a parameter of loss {base.loss!r}; sweep temperature, "
                              f"soft_weight, hard_weight{''.join(', ' + k for k in own)}")
-        out = []
+        configs = []
         for combo in itertools.product(*axes.values()):
             update = dict(zip(axes, combo, strict=True))
-            name = "sweep " + " ".join(_value_name(k, v) for k, v in update.items())
-            out.append((name, DistillConfig.model_validate({**base.model_dump(), **update})))
-        return out
+            configs.append(DistillConfig.model_validate({**base.model_dump(), **update}))
+        return list(zip(self.names(), configs * len(self.students or [None]), strict=True))
+
+    def names(self) -> list[str]:
+        """The members' names, students outermost, e.g. "sweep student=mlp 64-64 T=2"."""
+        import itertools
+
+        axes = self.axes()
+        settings = [" ".join(_value_name(k, v) for k, v in zip(axes, combo, strict=True))
+                    for combo in itertools.product(*axes.values())]
+        students = [f"student={label}" for label in student_labels(self.students)] if self.students else [""]
+        return [" ".join(p for p in ("sweep", s, t) if p) for s in students for t in settings]
+
+    def member_students(self) -> dict[str, StudentSpec]:
+        """Each member's own student, by name; empty when every member trains the job's student."""
+        if not self.students:
+            return {}
+        per_student = len(self.names()) // len(self.students)
+        return {name: self.students[i // per_student] for i, name in enumerate(self.names())}
 
 
 # The shared axes first, then every method's numeric parameters, in registry order.
@@ -394,6 +424,9 @@ SWEEP_AXES: tuple[str, ...] = ("temperature", "soft_weight", "hard_weight", *dic
 
 SweepSpec = create_model(
     "SweepSpec", __base__=_SweepGrid, __doc__=_SweepGrid.__doc__,
+    students=(list[StudentSpec] | None, Field(None, min_length=MIN_STUDENTS, max_length=MAX_STUDENTS, description=(
+        "Students to train, each member its own (crossed with the other axes); with a job budget, the most "
+        "accurate within it is the student."))),
     **{k: (list[float] | None, Field(None, min_length=1, description=(
         "Temperatures to try, e.g. [1, 2, 5]." if k == "temperature" else None) or (
         None if k in ("soft_weight", "hard_weight") else

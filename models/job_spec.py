@@ -4,8 +4,9 @@ the stored job into it once, where it loads the job, and passes the typed object
 
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models.budget import Budget
 from models.distill_config import DistillConfig, KDConfig, MethodConfig, SweepSpec
 from models.safe_text import SafeStr
 from models.specs import StudentSpec
@@ -16,10 +17,18 @@ ExportFormat = Literal["torchscript", "exported_program", "onnx", "safetensors",
 ROW_FIELDS = {"teacher_ids", "transfer_set_id"}
 
 
+def _student_optional(schema: dict) -> None:
+    """The schema says what the API accepts: a job with sweep.students may leave student out."""
+    schema["required"] = [k for k in schema.get("required", []) if k != "student"]
+
+
 class JobSpec(BaseModel):
     teacher_ids: list[SafeStr] = Field(min_length=1, max_length=16)
     transfer_set_id: SafeStr
-    student: StudentSpec
+    model_config = ConfigDict(json_schema_extra=_student_optional)
+
+    student: StudentSpec = Field(description="The student. With sweep.students it may be left out: it is then the "
+                                 "first of them, and it must be one of them if given.")
     hyperparameters: MethodConfig = Field(default_factory=KDConfig)
     baseline: bool = Field(False, description="Also train the same student from scratch on labels alone.")
     omit_classes: list[int] = Field(default_factory=list, description="Classes dropped from the transfer set.")
@@ -34,6 +43,10 @@ class JobSpec(BaseModel):
     sweep: SweepSpec | None = Field(
         None, description="Train one member per combination in parallel; the best on validation is the student."
     )
+    budget: Budget | None = Field(
+        None, description="Bounds on the student's cost: the sweep's student is the most accurate member on "
+        "validation within them (or, with none within, the nearest; result.budget says which). Needs "
+        "sweep.students.")
     export_formats: list[ExportFormat] = Field(
         default_factory=lambda: ["exported_program", "onnx", "safetensors", "torchscript"], min_length=1,
         description="Formats to export the student in (torchscript is deprecated by PyTorch 2.14 and kept for "
@@ -51,6 +64,38 @@ class JobSpec(BaseModel):
         if any(c < 0 for c in v):
             raise ValueError("class indices are numbered from 0")
         return sorted(set(v))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _first_student(cls, data):
+        """Without a student, the first of sweep.students stands for it (without either, the missing student
+        is the error, at its field)."""
+        if isinstance(data, dict) and data.get("student") is None:
+            sweep = data.get("sweep")
+            students = sweep.get("students") if isinstance(sweep, dict) else getattr(sweep, "students", None)
+            if isinstance(students, list) and students:
+                return {**data, "student": students[0]}
+        return data
+
+    @model_validator(mode="after")
+    def _students(self) -> "JobSpec":
+        students = (self.sweep.students if self.sweep else None) or []
+        if students and self.student not in students:
+            raise ValueError("student is not one of sweep.students: leave student out (the first of sweep.students "
+                             "stands for it), or list it in sweep.students")
+        if self.budget is not None and not students:
+            raise ValueError("a budget chooses the best student among several: add sweep.students with "
+                             "2 to 8 students to try")
+        if students and self.student_init_weights:
+            raise ValueError("student_init_weights starts one student, and sweep.students trains several: drop "
+                             "student_init_weights or sweep.students")
+        return self
+
+    def member_spec(self, name: str) -> "JobSpec":
+        """The spec a sweep member trains with: the job's, with the member's own student where the sweep
+        varies students."""
+        student = self.sweep.member_students().get(name) if self.sweep else None
+        return self if student is None else self.model_copy(update={"student": student})
 
     def stored(self) -> dict:
         """The JSON the job's row keeps in its ``spec`` column."""

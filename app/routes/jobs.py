@@ -66,7 +66,7 @@ def to_public(job: Job) -> JobPublic:
         omit_classes=spec["omit_classes"], bias_correction=spec["bias_correction"],
         validation_transfer_set_id=spec.get("validation_transfer_set_id"),
         student_init_weights=spec.get("student_init_weights"),
-        sweep=spec.get("sweep"),
+        sweep=spec.get("sweep"), budget=spec.get("budget"),
         export_formats=spec.get("export_formats") or JobCreate.model_fields["export_formats"].default_factory(),
         progress=_progress(job),
         cancel_requested=job.cancel_requested, error=job.error, result=job.result,
@@ -147,20 +147,27 @@ def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teach
         raise invalid("bias_correction applies to omitted classes: set omit_classes too", field="bias_correction")
     # The student's size is computed from its spec, never by building it: a spec too large to build is
     # refused in microseconds, with no memory spent.
-    try:
-        check_input_dtype(body.student.arch, first.input_dtype or "float32")
-        check_network_size(body.student, first.input_shape, first.num_classes, settings)
-    except NetworkTooLarge as exc:
-        field = exc.field if exc.field.startswith("student") else "teacher_ids.0"
-        raise invalid(str(exc), field=field, kind="student-too-large") from None
-    except ValueError as exc:
-        raise invalid(str(exc), field="student", kind="incompatible-student") from None
+    for where, student in _students(body):
+        try:
+            check_input_dtype(student.arch, first.input_dtype or "float32")
+            check_network_size(student, first.input_shape, first.num_classes, settings)
+        except NetworkTooLarge as exc:
+            field = exc.field.replace("student", where, 1) if exc.field.startswith("student") else "teacher_ids.0"
+            raise invalid(str(exc), field=field, kind="student-too-large") from None
+        except ValueError as exc:
+            raise invalid(str(exc), field=where, kind="incompatible-student") from None
     if body.student_init_weights:
         student = build_student(body.student, first.input_shape, first.num_classes, first.input_dtype or "float32")
         _check_init_weights(session, store, body.student_init_weights, student, tenant)
     if body.webhook_url and (problem := url_problem(body.webhook_url, settings.webhook_allow_private)):
         raise invalid(str(problem), field="webhook_url", kind="webhook-url-refused")
     return teachers
+
+
+def _students(body: JobCreate) -> list[tuple[str, object]]:
+    """(field, spec) of every student the job trains: the sweep's students where it names them."""
+    students = (body.sweep.students if body.sweep else None) or []
+    return [(f"sweep.students.{i}", s) for i, s in enumerate(students)] or [("student", body.student)]
 
 
 def _check_init_weights(session, store, network_id: str, student, tenant: str) -> None:
@@ -202,7 +209,8 @@ def create_job(
     teachers = _check(session, store, settings, body, tenant)
     spec = body.stored()
     runs = (len(body.members()) or 1) + (1 if body.baseline else 0)
-    parameters = network_size(body.student, teachers[0].input_shape, teachers[0].num_classes).parameters
+    parameters = max(network_size(student, teachers[0].input_shape, teachers[0].num_classes).parameters
+                     for _, student in _students(body))
     reserved = expected_output_bytes(parameters, len(spec.get("export_formats") or EXPORT_FORMATS), runs)
     # Counted and inserted under the tenant's lock, in the transaction that commits the job: concurrent
     # submissions are admitted one at a time.

@@ -32,6 +32,7 @@ SHOTS = ROOT / "screenshots"
 WIDTHS = (1280, 390)
 EPOCHS = 6
 UPLOAD_S = 90  # an upload is answered once the server has checked it
+BUDGET_STUDENTS = [{"arch": "mlp", "hidden_sizes": [h]} for h in (4, 16, 64)]  # 310, 1210 and 4810 parameters
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +57,8 @@ def client(stack, api_key):
 
 @pytest.fixture(scope="module")
 def seeded(stack, client, teacher_file):
-    """A teacher, the digits set, a finished job with a baseline and a finished sweep."""
+    """A teacher, the digits set, a finished job with a baseline, a finished sweep and a finished budget
+    sweep."""
     with open(teacher_file, "rb") as f:
         r = client.post("/v1/teachers", files={"file": ("teacher.pt", f)},
                         data={"name": "digits mlp", "format": "torchscript", "input_shape": "[64]"})
@@ -75,7 +77,15 @@ def seeded(stack, client, teacher_file):
                                       "export_formats": ["torchscript"]})
     assert r.status_code == 202, r.text
     sweep_id = r.json()["id"]
-    jobs = {name: stack.wait_for_job(client, i) for name, i in (("job", job_id), ("sweep", sweep_id))}
+    # a budget sweep over three students: the largest is over the parameter bound, every one under the
+    # latency bound (drawn as a line), whatever the shared machine's timings are
+    r = client.post("/v1/jobs", json={**base, "hyperparameters": {"epochs": 2}, "export_formats": ["onnx"],
+                                      "student": BUDGET_STUDENTS[0], "sweep": {"students": BUDGET_STUDENTS},
+                                      "budget": {"latency_ms_p50": 50, "parameters": 2000}})
+    assert r.status_code == 202, r.text
+    budget_id = r.json()["id"]
+    jobs = {name: stack.wait_for_job(client, i)
+            for name, i in (("job", job_id), ("sweep", sweep_id), ("budget", budget_id))}
     for job in jobs.values():
         assert job["status"] == "succeeded", f"{job['error']}\n{stack.log('worker')}"
     return {"teacher": teacher, "digits": digits, **jobs}
@@ -298,6 +308,37 @@ def test_sweep_chart_has_one_point_per_member_and_marks_the_winner(session, seed
     shot(page, "sweep")
 
 
+def test_budget_scatter_has_a_point_per_member_the_front_the_bound_and_the_winner(session, seeded):
+    job = seeded["budget"]
+    members, outcome = job["result"]["sweep"], job["result"]["budget"]
+    assert [m["within_budget"] for m in members] == [True, True, False]
+    s = session()
+    page = s.goto(f"/ui/jobs/{job['id']}")
+    figure = page.get_by_role("figure", name="Validation accuracy against latency (p50, batch 1)")
+    expect(figure.locator("canvas")).to_be_visible()
+    data = figure.evaluate("f => f.chartData")
+    assert sorted((p["name"], p["x"], p["y"], p["within"]) for p in data["points"]) == sorted(
+        (m["name"], m["latency_ms_p50"], m["val_accuracy"], m["within_budget"]) for m in members)
+    # the front: each member more accurate than every faster one, from the fastest up
+    front, best = [], -1.0
+    for m in sorted(members, key=lambda m: (m["latency_ms_p50"], -m["val_accuracy"])):
+        if m["val_accuracy"] > best:
+            front.append([m["latency_ms_p50"], m["val_accuracy"]])
+            best = m["val_accuracy"]
+    assert data["front"] == front
+    assert data["budget"] == {"latency_ms_p50": 50}
+    assert figure.evaluate("f => f.uplot.scales.x.max") >= 50  # the bound's line lies inside the plot
+    winner = next(m for m in members if m["name"] == outcome["winner"])
+    assert outcome["winner"] == job["result"]["best_member"]
+    assert (data["winner"]["name"], data["winner"]["x"], data["winner"]["y"]) == (
+        winner["name"], winner["latency_ms_p50"], winner["val_accuracy"])
+    table = page.get_by_role("table", name="Members under the budget")
+    expect(table.locator("tr.winner")).to_contain_text(outcome["winner"])
+    expect(table.locator(f"tr[data-member='{members[2]['name']}'] td").last).to_have_text("no")
+    expect(page.locator("[data-within-budget=true]")).to_contain_text(outcome["reason"])
+    shot(page, "budget")
+
+
 def test_the_job_page_shows_why_temperature_auto_chose_its_temperature(session, stack, client, seeded):
     body = {"teacher_ids": [seeded["teacher"]["id"]], "transfer_set_id": seeded["digits"]["id"],
             "student": {"arch": "mlp", "hidden_sizes": [32]}, "export_formats": ["torchscript"],
@@ -517,6 +558,7 @@ def test_every_page_fits_and_labels_its_controls(session, seeded, width):
         "jobs": ("/ui/jobs", "Jobs"),
         "job": (f"/ui/jobs/{seeded['job']['id']}", "Job"),
         "sweep": (f"/ui/jobs/{seeded['sweep']['id']}", "Job"),
+        "budget": (f"/ui/jobs/{seeded['budget']['id']}", "Job"),
         "new-job": ("/ui/jobs/new", "New job"),
         "compare": (f"/ui/compare?jobs={seeded['job']['id']},{seeded['sweep']['id']}", "Compare runs"),
         "teachers": ("/ui/teachers", "Teachers"),
@@ -527,7 +569,7 @@ def test_every_page_fits_and_labels_its_controls(session, seeded, width):
     for name, (path, heading) in pages.items():
         page = s.goto(path)
         expect(page.get_by_role("heading", level=1, name=re.compile(f"^{heading}"))).to_be_visible()
-        if name in ("job", "sweep", "compare"):
+        if name in ("job", "sweep", "budget", "compare"):
             expect(page.locator("figure.chart canvas").first).to_be_visible()
         check_layout(page, f"{name} at {width} px")
         shot(page, f"{name}-{width}")

@@ -52,7 +52,7 @@ def adopt_members(job: Job, spec: JobSpec, run_id: str, name: str, owner: str,
     """The sweep's other queued members, claimed by this worker to train together with its own as one
     batched model, where the worker's setting (DISTILLERY_BATCH_SWEEP_MEMBERS) and the job allow it.
     Their own tasks find them taken and leave; if this worker dies, the reaper requeues each of them."""
-    if mode == "never" or name == BASELINE:
+    if mode == "never" or name == BASELINE or spec.sweep.students:  # batched members share one student
         return []
     settings = get_settings()
     cfg = spec.hyperparameters
@@ -92,7 +92,8 @@ def train_member(job: Job, spec: JobSpec, run_id: str, name: str, lease: Lease, 
     try:
         if job.cancel_requested:
             raise Cancelled()
-        _, experiment = build_experiment(job.id, spec, store, lease, member_update(name, spec), baseline=False)
+        _, experiment = build_experiment(job.id, spec.member_spec(name), store, lease, member_update(name, spec),
+                                         baseline=False)
         outcome = run_experiment(experiment, MemberHooks(job.id, lease, run_id, heartbeat=heartbeat))
         key = _member_key(job.id, lease)
         save_weights(store, key, outcome.students["distilled"])

@@ -14,10 +14,8 @@ from app.ids import new_id
 from app.logging_setup import log_context
 from app.store import ArtifactStore
 from app.tables import Job, Run, Teacher, TransferSet
-from models.export import PlainSoftmax
 from models.job_spec import JobSpec
 from models.statuses import TERMINAL, UNFINISHED, JobStatus, RunStatus
-from models.zoo import build_student, load_state_dict_into
 from worker.engine.loop import resolve_device
 from worker.engine.pipeline import teacher_outputs
 from worker.engine.search import score
@@ -25,6 +23,7 @@ from worker.jobs.ending import database_trouble, end, finish, now, reason
 from worker.jobs.experiment import artifact_store, build_experiment, read_spec
 from worker.jobs.exports import succeed
 from worker.jobs.hooks import JobHooks
+from worker.jobs.member_costs import choose_member, member_student
 from worker.jobs.member_training import BASELINE, adopt_members, clean_slate, train_member, train_together
 from worker.jobs.recording import add_event, tenant_of
 from worker.leases import Heartbeat, Lease, LeaseLost, claim, fenced, new_token, worker_identity
@@ -199,28 +198,28 @@ def finish_sweep(job_id: str, store: ArtifactStore, lease: Lease) -> None:
             failure = f"every sweep member failed: {reasons}"
             finish(lease, JobStatus.FAILED, failure, error=failure)
             return
-        ranked = sorted(done, key=lambda r: (score(r.result), members.index(r)))
-        best = ranked[0]
-        dtype = teacher.input_dtype or "float32"
-        student = PlainSoftmax(build_student(spec.student, teacher.input_shape, teacher.num_classes, dtype),
-                               teacher.num_classes, input_dtype=dtype)
-        weights = best.weights_key or f"sweeps/{job_id}/{best.id}.safetensors"  # rows from before 0009
-        load_state_dict_into(student, store.open_local(weights))
+        metadata = {"class_names": class_names} if class_names else {}
+        best, costs, budget = choose_member(spec, done, teacher, store, metadata)
+        ranked = [best, *sorted((r for r in done if r is not best), key=lambda r: (score(r.result), members.index(r)))]
+        student = member_student(spec, teacher, best, store)
         swept = [k for k in spec.sweep.axes()
                  if k not in ("temperature", "soft_weight", "hard_weight")]
         table = [{"name": r.name, "status": r.status, **{k: (r.result or {}).get(k) for k in (
             "temperature", "soft_weight", "hard_weight", *swept, "val_cross_entropy", "val_accuracy", "test_errors",
-            "test_accuracy", "error")}} for r in members]
+            "test_accuracy", "error")}, **costs.get(r.name, {})} for r in members]
         results = {"teacher": best.result.get("teacher"),
                    "student": {k: v for k, v in best.result.items() if k != "teacher"},
                    "best_member": best.name, "sweep": table,
+                   # A budget's winner is the most accurate within it, not the lowest cross-entropy: no margin.
                    "best_member_margin": (score(ranked[1].result) - score(best.result)
-                                          if len(ranked) > 1 else None)}
+                                          if len(ranked) > 1 and budget is None else None),
+                   **({"budget": budget} if budget is not None else {})}
         baseline = next((r for r in runs if r.name == BASELINE and r.status == RunStatus.SUCCEEDED), None)
         if baseline:
             results["baseline"] = {k: v for k, v in baseline.result.items() if k != "teacher"}
-        succeed(lease, store, student.eval(), teacher.input_shape, spec, results,
-                f"the sweep succeeded; the best member is {best.name}", class_names=class_names)
+        succeed(lease, store, student, teacher.input_shape, spec.member_spec(best.name), results,
+                f"the sweep succeeded; {budget['reason'] if budget else f'the best member is {best.name}'}",
+                class_names=class_names)
     except LeaseLost:
         log.warning("job %s: another worker finishes the sweep now; leaving it", job_id)
     except Exception as exc:

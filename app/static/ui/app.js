@@ -486,7 +486,8 @@ function sweepSection(job) {
   });
   return h("section", { class: "card", "aria-labelledby": "sweep-h" },
     h("h2", { id: "sweep-h" }, "Sweep"),
-    h("p", {}, "Winner (lowest validation cross-entropy): ", h("strong", { "data-winner": best }, `★ ${best}`)),
+    h("p", {}, `Winner (${!result.budget ? "lowest validation cross-entropy" : result.budget.within_budget ? "most accurate within the budget" : "nearest to the budget"}): `,
+      h("strong", { "data-winner": best }, `★ ${best}`)),
     h("div", { class: "charts wide" }, chart("val_accuracy", `Validation accuracy against ${xKey === "temperature" ? "temperature" : "soft weight"}`),
       chart("test_errors", `Test errors against ${xKey === "temperature" ? "temperature" : "soft weight"}`)),
     h("div", { class: "table-wrap" }, h("table", { "aria-label": "Sweep members" },
@@ -648,7 +649,7 @@ async function jobPage(jobId) {
     destroyCharts(sweep);
     const s = sweepSection(job);
     const t = temperatureChoiceSection(job);
-    sweep.replaceChildren(...[t, s].filter(Boolean));
+    sweep.replaceChildren(...[t, budgetSection(job), s].filter(Boolean));
   }
   function renderAll() { renderHead(); renderSummary(); renderResults(); renderSweep(); renderCharts(); renderDownloads(); renderEvents(); }
   renderAll();

@@ -2,6 +2,9 @@
 
 from .augmentation import Augmentation
 from .body_create_teacher import BodyCreateTeacher
+from .budget import Budget
+from .budget_bounds import BudgetBounds
+from .budget_outcome import BudgetOutcome
 from .cnn_spec import CNNSpec
 from .cnn_spec_activation import CNNSpecActivation
 from .create_transfer_set_files_body import CreateTransferSetFilesBody
@@ -42,6 +45,7 @@ from .job_create_export_formats_item import JobCreateExportFormatsItem
 from .job_list import JobList
 from .job_metrics import JobMetrics
 from .job_public import JobPublic
+from .job_public_budget_type_0 import JobPublicBudgetType0
 from .job_public_hyperparameters import JobPublicHyperparameters
 from .job_public_student import JobPublicStudent
 from .job_public_sweep_type_0 import JobPublicSweepType0
@@ -114,6 +118,9 @@ from .webhook_endpoint_public import WebhookEndpointPublic
 __all__ = (
     "Augmentation",
     "BodyCreateTeacher",
+    "Budget",
+    "BudgetBounds",
+    "BudgetOutcome",
     "CNNSpec",
     "CNNSpecActivation",
     "CreateTransferSetFilesBody",
@@ -154,6 +161,7 @@ __all__ = (
     "JobList",
     "JobMetrics",
     "JobPublic",
+    "JobPublicBudgetType0",
     "JobPublicHyperparameters",
     "JobPublicStudent",
     "JobPublicSweepType0",

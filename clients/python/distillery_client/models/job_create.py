@@ -13,6 +13,7 @@ from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
+  from ..models.budget import Budget
   from ..models.cnn_spec import CNNSpec
   from ..models.dist_config import DISTConfig
   from ..models.dkd_config import DKDConfig
@@ -35,17 +36,20 @@ T = TypeVar("T", bound="JobCreate")
 class JobCreate:
     """ 
         Attributes:
-            student (CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec):
             teacher_ids (list[str]):
             transfer_set_id (str):
             baseline (bool | Unset): Also train the same student from scratch on labels alone. Default: False.
             bias_correction (bool | Unset): Raise the omitted classes' output biases on export. Default: False.
+            budget (Budget | None | Unset): Bounds on the student's cost: the sweep's student is the most accurate member on
+                validation within them (or, with none within, the nearest; result.budget says which). Needs sweep.students.
             export_formats (list[JobCreateExportFormatsItem] | Unset): Formats to export the student in (torchscript is
                 deprecated by PyTorch 2.14 and kept for consumers that still read it). onnx_int8: the ONNX student quantized to
                 8 bits (ONNX Runtime static quantization calibrated on transfer-set samples); its accuracy is in
                 result.deployment.
             hyperparameters (DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset):
             omit_classes (list[int] | Unset): Classes dropped from the transfer set.
+            student (CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec | Unset): The student. With sweep.students it
+                may be left out: it is then the first of them, and it must be one of them if given.
             student_init_weights (None | str | Unset): Start the student from these weights: the id of a safetensors network
                 uploaded with POST /v1/teachers whose arch and arch_config match the student.
             sweep (None | SweepSpec | Unset): Train one member per combination in parallel; the best on validation is the
@@ -55,14 +59,15 @@ class JobCreate:
                 Webhooks says with the webhook_secret that the response creating the job shows once.
      """
 
-    student: CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec
     teacher_ids: list[str]
     transfer_set_id: str
     baseline: bool | Unset = False
     bias_correction: bool | Unset = False
+    budget: Budget | None | Unset = UNSET
     export_formats: list[JobCreateExportFormatsItem] | Unset = UNSET
     hyperparameters: DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset = UNSET
     omit_classes: list[int] | Unset = UNSET
+    student: CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec | Unset = UNSET
     student_init_weights: None | str | Unset = UNSET
     sweep: None | SweepSpec | Unset = UNSET
     validation_transfer_set_id: None | str | Unset = UNSET
@@ -73,6 +78,7 @@ class JobCreate:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.budget import Budget # noqa: PLC0415
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
         from ..models.dist_config import DISTConfig # noqa: PLC0415
         from ..models.dkd_config import DKDConfig # noqa: PLC0415
@@ -82,17 +88,6 @@ class JobCreate:
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
         from ..models.sweep_spec import SweepSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
-        student: dict[str, Any]
-        if isinstance(self.student, MLPSpec):
-            student = self.student.to_dict()
-        elif isinstance(self.student, CNNSpec):
-            student = self.student.to_dict()
-        elif isinstance(self.student, TorchvisionSpec):
-            student = self.student.to_dict()
-        else:
-            student = self.student.to_dict()
-
-
         teacher_ids = self.teacher_ids
 
 
@@ -102,6 +97,14 @@ class JobCreate:
         baseline = self.baseline
 
         bias_correction = self.bias_correction
+
+        budget: dict[str, Any] | None | Unset
+        if isinstance(self.budget, Unset):
+            budget = UNSET
+        elif isinstance(self.budget, Budget):
+            budget = self.budget.to_dict()
+        else:
+            budget = self.budget
 
         export_formats: list[str] | Unset = UNSET
         if not isinstance(self.export_formats, Unset):
@@ -129,6 +132,19 @@ class JobCreate:
         if not isinstance(self.omit_classes, Unset):
             omit_classes = self.omit_classes
 
+
+
+        student: dict[str, Any] | Unset
+        if isinstance(self.student, Unset):
+            student = UNSET
+        elif isinstance(self.student, MLPSpec):
+            student = self.student.to_dict()
+        elif isinstance(self.student, CNNSpec):
+            student = self.student.to_dict()
+        elif isinstance(self.student, TorchvisionSpec):
+            student = self.student.to_dict()
+        else:
+            student = self.student.to_dict()
 
 
         student_init_weights: None | str | Unset
@@ -161,7 +177,6 @@ class JobCreate:
         field_dict: dict[str, Any] = {}
 
         field_dict.update({
-            "student": student,
             "teacher_ids": teacher_ids,
             "transfer_set_id": transfer_set_id,
         })
@@ -169,12 +184,16 @@ class JobCreate:
             field_dict["baseline"] = baseline
         if bias_correction is not UNSET:
             field_dict["bias_correction"] = bias_correction
+        if budget is not UNSET:
+            field_dict["budget"] = budget
         if export_formats is not UNSET:
             field_dict["export_formats"] = export_formats
         if hyperparameters is not UNSET:
             field_dict["hyperparameters"] = hyperparameters
         if omit_classes is not UNSET:
             field_dict["omit_classes"] = omit_classes
+        if student is not UNSET:
+            field_dict["student"] = student
         if student_init_weights is not UNSET:
             field_dict["student_init_weights"] = student_init_weights
         if sweep is not UNSET:
@@ -190,6 +209,7 @@ class JobCreate:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.budget import Budget # noqa: PLC0415
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
         from ..models.dist_config import DISTConfig # noqa: PLC0415
         from ..models.dkd_config import DKDConfig # noqa: PLC0415
@@ -200,48 +220,6 @@ class JobCreate:
         from ..models.sweep_spec import SweepSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         d = dict(src_dict)
-        def _parse_student(data: object) -> CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec:
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                student_type_0 = MLPSpec.from_dict(data)
-
-
-
-                return student_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                student_type_1 = CNNSpec.from_dict(data)
-
-
-
-                return student_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            try:
-                if not isinstance(data, dict):
-                    raise TypeError()
-                student_type_2 = TorchvisionSpec.from_dict(data)
-
-
-
-                return student_type_2
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            if not isinstance(data, dict):
-                raise TypeError()
-            student_type_3 = EmbeddingBagSpec.from_dict(data)
-
-
-
-            return student_type_3
-
-        student = _parse_student(d.pop("student"))
-
-
         teacher_ids = cast(list[str], d.pop("teacher_ids"))
 
 
@@ -250,6 +228,26 @@ class JobCreate:
         baseline = d.pop("baseline", UNSET)
 
         bias_correction = d.pop("bias_correction", UNSET)
+
+        def _parse_budget(data: object) -> Budget | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                budget_type_0 = Budget.from_dict(data)
+
+
+
+                return budget_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Budget | None | Unset, data)
+
+        budget = _parse_budget(d.pop("budget", UNSET))
+
 
         _export_formats = d.pop("export_formats", UNSET)
         export_formats: list[JobCreateExportFormatsItem] | Unset = UNSET
@@ -310,6 +308,50 @@ class JobCreate:
         omit_classes = cast(list[int], d.pop("omit_classes", UNSET))
 
 
+        def _parse_student(data: object) -> CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec | Unset:
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                student_type_0 = MLPSpec.from_dict(data)
+
+
+
+                return student_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                student_type_1 = CNNSpec.from_dict(data)
+
+
+
+                return student_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                student_type_2 = TorchvisionSpec.from_dict(data)
+
+
+
+                return student_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            if not isinstance(data, dict):
+                raise TypeError()
+            student_type_3 = EmbeddingBagSpec.from_dict(data)
+
+
+
+            return student_type_3
+
+        student = _parse_student(d.pop("student", UNSET))
+
+
         def _parse_student_init_weights(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -361,14 +403,15 @@ class JobCreate:
 
 
         job_create = cls(
-            student=student,
             teacher_ids=teacher_ids,
             transfer_set_id=transfer_set_id,
             baseline=baseline,
             bias_correction=bias_correction,
+            budget=budget,
             export_formats=export_formats,
             hyperparameters=hyperparameters,
             omit_classes=omit_classes,
+            student=student,
             student_init_weights=student_init_weights,
             sweep=sweep,
             validation_transfer_set_id=validation_transfer_set_id,

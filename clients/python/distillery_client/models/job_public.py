@@ -14,6 +14,7 @@ from typing import cast
 import datetime
 
 if TYPE_CHECKING:
+  from ..models.job_public_budget_type_0 import JobPublicBudgetType0
   from ..models.job_public_hyperparameters import JobPublicHyperparameters
   from ..models.job_public_student import JobPublicStudent
   from ..models.job_public_sweep_type_0 import JobPublicSweepType0
@@ -53,6 +54,7 @@ class JobPublic:
             teacher_ids (list[str]):
             transfer_set_id (str):
             validation_transfer_set_id (None | str):
+            budget (JobPublicBudgetType0 | None | Unset):
             webhook_secret (None | str | Unset): Verifies the job's webhooks; shown only in the response that created the
                 job (and to a retry of that request with the same Idempotency-Key).
             webhook_url (None | str | Unset):
@@ -79,6 +81,7 @@ class JobPublic:
     teacher_ids: list[str]
     transfer_set_id: str
     validation_transfer_set_id: None | str
+    budget: JobPublicBudgetType0 | None | Unset = UNSET
     webhook_secret: None | str | Unset = UNSET
     webhook_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -88,6 +91,7 @@ class JobPublic:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.job_public_budget_type_0 import JobPublicBudgetType0 # noqa: PLC0415
         from ..models.job_public_hyperparameters import JobPublicHyperparameters # noqa: PLC0415
         from ..models.job_public_student import JobPublicStudent # noqa: PLC0415
         from ..models.job_public_sweep_type_0 import JobPublicSweepType0 # noqa: PLC0415
@@ -162,6 +166,14 @@ class JobPublic:
         validation_transfer_set_id: None | str
         validation_transfer_set_id = self.validation_transfer_set_id
 
+        budget: dict[str, Any] | None | Unset
+        if isinstance(self.budget, Unset):
+            budget = UNSET
+        elif isinstance(self.budget, JobPublicBudgetType0):
+            budget = self.budget.to_dict()
+        else:
+            budget = self.budget
+
         webhook_secret: None | str | Unset
         if isinstance(self.webhook_secret, Unset):
             webhook_secret = UNSET
@@ -200,6 +212,8 @@ class JobPublic:
             "transfer_set_id": transfer_set_id,
             "validation_transfer_set_id": validation_transfer_set_id,
         })
+        if budget is not UNSET:
+            field_dict["budget"] = budget
         if webhook_secret is not UNSET:
             field_dict["webhook_secret"] = webhook_secret
         if webhook_url is not UNSET:
@@ -211,6 +225,7 @@ class JobPublic:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.job_public_budget_type_0 import JobPublicBudgetType0 # noqa: PLC0415
         from ..models.job_public_hyperparameters import JobPublicHyperparameters # noqa: PLC0415
         from ..models.job_public_student import JobPublicStudent # noqa: PLC0415
         from ..models.job_public_sweep_type_0 import JobPublicSweepType0 # noqa: PLC0415
@@ -360,6 +375,26 @@ class JobPublic:
         validation_transfer_set_id = _parse_validation_transfer_set_id(d.pop("validation_transfer_set_id"))
 
 
+        def _parse_budget(data: object) -> JobPublicBudgetType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                budget_type_0 = JobPublicBudgetType0.from_dict(data)
+
+
+
+                return budget_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(JobPublicBudgetType0 | None | Unset, data)
+
+        budget = _parse_budget(d.pop("budget", UNSET))
+
+
         def _parse_webhook_secret(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -402,6 +437,7 @@ class JobPublic:
             teacher_ids=teacher_ids,
             transfer_set_id=transfer_set_id,
             validation_transfer_set_id=validation_transfer_set_id,
+            budget=budget,
             webhook_secret=webhook_secret,
             webhook_url=webhook_url,
         )

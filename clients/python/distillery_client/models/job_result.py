@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
+  from ..models.budget_outcome import BudgetOutcome
   from ..models.deployment_report import DeploymentReport
   from ..models.evaluation_report import EvaluationReport
   from ..models.job_result_exports_type_0 import JobResultExportsType0
@@ -34,7 +35,8 @@ class JobResult:
             baseline (None | RunResult | Unset): The same student trained on labels alone.
             best_member (None | str | Unset): The sweep member (or searched temperature) kept.
             best_member_margin (float | None | Unset): Validation cross-entropy of the sweep's runner-up minus the best
-                member's.
+                member's (null under a budget: result.budget says why its winner won).
+            budget (BudgetOutcome | None | Unset): A job with a budget: which member it chose, and why.
             class_names (list[str] | None | Unset):
             deployment (DeploymentReport | None | Unset): What the student buys: size and speed of teacher and students,
                 measured the same way on the worker.
@@ -48,6 +50,7 @@ class JobResult:
     baseline: None | RunResult | Unset = UNSET
     best_member: None | str | Unset = UNSET
     best_member_margin: float | None | Unset = UNSET
+    budget: BudgetOutcome | None | Unset = UNSET
     class_names: list[str] | None | Unset = UNSET
     deployment: DeploymentReport | None | Unset = UNSET
     exports: JobResultExportsType0 | None | Unset = UNSET
@@ -62,6 +65,7 @@ class JobResult:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.budget_outcome import BudgetOutcome # noqa: PLC0415
         from ..models.deployment_report import DeploymentReport # noqa: PLC0415
         from ..models.evaluation_report import EvaluationReport # noqa: PLC0415
         from ..models.job_result_exports_type_0 import JobResultExportsType0 # noqa: PLC0415
@@ -87,6 +91,14 @@ class JobResult:
             best_member_margin = UNSET
         else:
             best_member_margin = self.best_member_margin
+
+        budget: dict[str, Any] | None | Unset
+        if isinstance(self.budget, Unset):
+            budget = UNSET
+        elif isinstance(self.budget, BudgetOutcome):
+            budget = self.budget.to_dict()
+        else:
+            budget = self.budget
 
         class_names: list[str] | None | Unset
         if isinstance(self.class_names, Unset):
@@ -162,6 +174,8 @@ class JobResult:
             field_dict["best_member"] = best_member
         if best_member_margin is not UNSET:
             field_dict["best_member_margin"] = best_member_margin
+        if budget is not UNSET:
+            field_dict["budget"] = budget
         if class_names is not UNSET:
             field_dict["class_names"] = class_names
         if deployment is not UNSET:
@@ -183,6 +197,7 @@ class JobResult:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.budget_outcome import BudgetOutcome # noqa: PLC0415
         from ..models.deployment_report import DeploymentReport # noqa: PLC0415
         from ..models.evaluation_report import EvaluationReport # noqa: PLC0415
         from ..models.job_result_exports_type_0 import JobResultExportsType0 # noqa: PLC0415
@@ -228,6 +243,26 @@ class JobResult:
             return cast(float | None | Unset, data)
 
         best_member_margin = _parse_best_member_margin(d.pop("best_member_margin", UNSET))
+
+
+        def _parse_budget(data: object) -> BudgetOutcome | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                budget_type_0 = BudgetOutcome.from_dict(data)
+
+
+
+                return budget_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(BudgetOutcome | None | Unset, data)
+
+        budget = _parse_budget(d.pop("budget", UNSET))
 
 
         def _parse_class_names(data: object) -> list[str] | None | Unset:
@@ -377,6 +412,7 @@ class JobResult:
             baseline=baseline,
             best_member=best_member,
             best_member_margin=best_member_margin,
+            budget=budget,
             class_names=class_names,
             deployment=deployment,
             exports=exports,

@@ -11,6 +11,11 @@ from ..types import UNSET, Unset
 from ..types import UNSET, Unset
 from typing import cast
 
+if TYPE_CHECKING:
+  from ..models.cnn_spec import CNNSpec
+  from ..models.embedding_bag_spec import EmbeddingBagSpec
+  from ..models.mlp_spec import MLPSpec
+  from ..models.torchvision_spec import TorchvisionSpec
 
 
 
@@ -33,6 +38,8 @@ class SweepSpec:
             inter_weight (list[float] | None | Unset): Values of inter_weight (loss 'dist').
             intra_weight (list[float] | None | Unset): Values of intra_weight (loss 'dist').
             soft_weight (list[float] | None | Unset):
+            students (list[CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec] | None | Unset): Students to train, each
+                member its own (crossed with the other axes); with a job budget, the most accurate within it is the student.
             temperature (list[float] | None | Unset): Temperatures to try, e.g. [1, 2, 5].
      """
 
@@ -42,6 +49,7 @@ class SweepSpec:
     inter_weight: list[float] | None | Unset = UNSET
     intra_weight: list[float] | None | Unset = UNSET
     soft_weight: list[float] | None | Unset = UNSET
+    students: list[CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec] | None | Unset = UNSET
     temperature: list[float] | None | Unset = UNSET
 
 
@@ -49,6 +57,10 @@ class SweepSpec:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.cnn_spec import CNNSpec # noqa: PLC0415
+        from ..models.embedding_bag_spec import EmbeddingBagSpec # noqa: PLC0415
+        from ..models.mlp_spec import MLPSpec # noqa: PLC0415
+        from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         alpha: list[float] | None | Unset
         if isinstance(self.alpha, Unset):
             alpha = UNSET
@@ -109,6 +121,28 @@ class SweepSpec:
         else:
             soft_weight = self.soft_weight
 
+        students: list[dict[str, Any]] | None | Unset
+        if isinstance(self.students, Unset):
+            students = UNSET
+        elif isinstance(self.students, list):
+            students = []
+            for students_type_0_item_data in self.students:
+                students_type_0_item: dict[str, Any]
+                if isinstance(students_type_0_item_data, MLPSpec):
+                    students_type_0_item = students_type_0_item_data.to_dict()
+                elif isinstance(students_type_0_item_data, CNNSpec):
+                    students_type_0_item = students_type_0_item_data.to_dict()
+                elif isinstance(students_type_0_item_data, TorchvisionSpec):
+                    students_type_0_item = students_type_0_item_data.to_dict()
+                else:
+                    students_type_0_item = students_type_0_item_data.to_dict()
+
+                students.append(students_type_0_item)
+
+
+        else:
+            students = self.students
+
         temperature: list[float] | None | Unset
         if isinstance(self.temperature, Unset):
             temperature = UNSET
@@ -136,6 +170,8 @@ class SweepSpec:
             field_dict["intra_weight"] = intra_weight
         if soft_weight is not UNSET:
             field_dict["soft_weight"] = soft_weight
+        if students is not UNSET:
+            field_dict["students"] = students
         if temperature is not UNSET:
             field_dict["temperature"] = temperature
 
@@ -145,6 +181,10 @@ class SweepSpec:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.cnn_spec import CNNSpec # noqa: PLC0415
+        from ..models.embedding_bag_spec import EmbeddingBagSpec # noqa: PLC0415
+        from ..models.mlp_spec import MLPSpec # noqa: PLC0415
+        from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         d = dict(src_dict)
         def _parse_alpha(data: object) -> list[float] | None | Unset:
             if data is None:
@@ -254,6 +294,68 @@ class SweepSpec:
         soft_weight = _parse_soft_weight(d.pop("soft_weight", UNSET))
 
 
+        def _parse_students(data: object) -> list[CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                students_type_0 = []
+                _students_type_0 = data
+                for students_type_0_item_data in (_students_type_0):
+                    def _parse_students_type_0_item(data: object) -> CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec:
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            students_type_0_item_type_0 = MLPSpec.from_dict(data)
+
+
+
+                            return students_type_0_item_type_0
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            students_type_0_item_type_1 = CNNSpec.from_dict(data)
+
+
+
+                            return students_type_0_item_type_1
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            students_type_0_item_type_2 = TorchvisionSpec.from_dict(data)
+
+
+
+                            return students_type_0_item_type_2
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        if not isinstance(data, dict):
+                            raise TypeError()
+                        students_type_0_item_type_3 = EmbeddingBagSpec.from_dict(data)
+
+
+
+                        return students_type_0_item_type_3
+
+                    students_type_0_item = _parse_students_type_0_item(students_type_0_item_data)
+
+                    students_type_0.append(students_type_0_item)
+
+                return students_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec] | None | Unset, data)
+
+        students = _parse_students(d.pop("students", UNSET))
+
+
         def _parse_temperature(data: object) -> list[float] | None | Unset:
             if data is None:
                 return data
@@ -279,6 +381,7 @@ class SweepSpec:
             inter_weight=inter_weight,
             intra_weight=intra_weight,
             soft_weight=soft_weight,
+            students=students,
             temperature=temperature,
         )
 
