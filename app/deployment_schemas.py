@@ -31,6 +31,30 @@ class NetworkCost(_Written):
     in_sandbox: bool | None = Field(None, description="A teacher: timed inside its sandbox.")
 
 
+class Int8Answers(_Written):
+    """One INT8 file's answers on the test split, beside the fp32 ONNX student's (the job's onnx download)."""
+
+    test_accuracy: float | None = None
+    accuracy_change: float | None = Field(None, description="test_accuracy minus the fp32 student's.")
+    agreement_with_fp32: float | None = Field(None, description="Share of test samples where this INT8 file and "
+                                              "the fp32 student predict the same class.")
+
+
+class PostTrainingAnswers(Int8Answers):
+    """The distilled student quantized as it is (static quantization alone); not downloadable."""
+
+    size_bytes: int | None = None
+
+
+class QuantizationAwareAnswers(Int8Answers):
+    """The onnx_int8 download: the student fine-tuned under fake quantization, then quantized the same way."""
+
+    epochs: int | None = Field(None, description="Fine-tune epochs run.")
+    best_epoch: int | None = Field(None, description="The fine-tune epoch whose weights were kept (best on "
+                                   "validation, measured fake-quantized).")
+    learning_rate: float | None = Field(None, description="The fine-tune's rate: a tenth of the job's.")
+
+
 class Int8Cost(NetworkCost):
     """The INT8 student: its cost, and what quantization did to its answers on the test split."""
 
@@ -41,6 +65,15 @@ class Int8Cost(NetworkCost):
                                               "students predict the same class.")
     calibration_samples: int | None = Field(None, description="Transfer-set samples the quantization was "
                                             "calibrated on.")
+    quantization: str | None = Field(None, description="How the downloaded INT8 file was made: 'post_training' "
+                                     "(the distilled student quantized as it is) or 'quantization_aware' (the job's "
+                                     "quantization_aware: fine-tuned under fake quantization first).")
+    post_training: PostTrainingAnswers | None = Field(None, description="With quantization_aware: what static "
+                                                      "quantization alone gave the distilled student.")
+    quantization_aware: QuantizationAwareAnswers | None = Field(None, description="With quantization_aware: the "
+                                                                "download's figures (as at the top) and its fine-tune.")
+    post_training_error: str | None = Field(None, description="Why the post-training INT8 file for the comparison "
+                                            "could not be made.")
 
 
 class DeploymentReport(_Written):

@@ -238,6 +238,8 @@ class JobPublic(_Out):
     student_init_weights: str | None
     sweep: dict[str, Any] | None
     export_formats: list[str]
+    quantization_aware: bool = False
+    quantization_aware_epochs: int | None = Field(None, description="Present when quantization_aware is on.")
     progress: Progress
     cancel_requested: bool
     error: str | None

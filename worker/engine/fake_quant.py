@@ -1,15 +1,17 @@
 """Fake quantization that mirrors what ONNX Runtime's static quantization (models/int8.py) will do to the
 exported student, so that quantization-aware fine-tuning trains against the rounding the INT8 file will have.
 
-models/int8.py quantizes in QDQ format: every Linear's and Conv's input is int8 affine with its range
-observed on the calibration samples (min and max, widened to hold 0), every weight int8 symmetric per
-tensor (scale max|w| / 127), biases and the layers' outputs stay float. Each ``FakeQuantized`` layer does
-exactly that around its float layer; the rounding passes gradients straight through (the estimator of
-Bengio et al. 2013, as ``torch.fake_quantize_per_tensor_affine`` defines it: zero outside the range).
+models/int8.py quantizes in QDQ format: the input of every Linear, Conv and average pool is int8 affine
+with its range observed on the calibration samples (min and max, widened to hold 0), every weight int8
+symmetric per tensor (scale max|w| / 127), biases and the layers' outputs stay float (a MaxPool's output is
+quantized too: it is the next layer's input). Each ``FakeQuantized`` layer does exactly that around its
+float layer; the rounding passes gradients straight through (the estimator of Bengio et al. 2013, as
+``torch.fake_quantize_per_tensor_affine`` defines it: zero outside the range).
 
 Batch norms after convolutions are folded into them first, as the ONNX export does, so that the weights
-quantized here are the weights the INT8 file holds. What is not mirrored: ORT also requantizes the outputs
-of pooling layers (MaxPool keeps the grid; an average moves off it by less than one step).
+quantized here are the weights the INT8 file holds. tests/unit/test_quantization_aware.py checks that a
+zoo MLP and CNN fake-quantized here answer as their INT8 files run as written (ORT's optimized session
+fuses the QDQ pairs into integer kernels whose rounding differs slightly).
 """
 
 import copy
@@ -39,15 +41,22 @@ def fake_quantize_weight(w: torch.Tensor) -> torch.Tensor:
     return torch.fake_quantize_per_tensor_affine(w, scale, 0, -WEIGHT_QMAX, WEIGHT_QMAX)
 
 
+# The layers whose inputs ORT quantizes (models/int8.QUANTIZED_OPS less the activations and MaxPool, whose
+# input here is a float activation's output)
+WEIGHTED = (nn.Linear, nn.Conv2d)
+POOLS = (nn.AdaptiveAvgPool2d, nn.AvgPool2d)
+
+
 class FakeQuantized(nn.Module):
-    """A Linear or Conv2d whose input and weight are rounded as the INT8 file will round them.
+    """A Linear or Conv2d whose input and weight are rounded as the INT8 file will round them (an average
+    pool: its input).
 
     While ``observing``, forward calls widen the input's observed range (and run the float layer); otherwise
     the range stays as observed. ``inner`` keeps the float weights the rounding is computed from: they are
     what the export writes, and ORT rounds them the same way again.
     """
 
-    def __init__(self, inner: nn.Linear | nn.Conv2d):
+    def __init__(self, inner: nn.Module):
         super().__init__()
         self.inner = inner
         self.observing = False
@@ -62,6 +71,8 @@ class FakeQuantized(nn.Module):
         if torch.isfinite(self.lo):
             scale, zero_point = activation_qparams(float(self.lo), float(self.hi))
             x = torch.fake_quantize_per_tensor_affine(x.float(), scale, zero_point, QMIN, QMAX)
+        if not isinstance(self.inner, WEIGHTED):
+            return self.inner(x)
         weight = fake_quantize_weight(self.inner.weight)
         if isinstance(self.inner, nn.Linear):
             return nn.functional.linear(x, weight, self.inner.bias)
@@ -103,14 +114,15 @@ def unsupported(model: nn.Module) -> str | None:
 
 def _wrap(module: nn.Module) -> None:
     for name, child in module.named_children():
-        if isinstance(child, (nn.Linear, nn.Conv2d)):
+        if isinstance(child, WEIGHTED + POOLS):
             module._modules[name] = FakeQuantized(child)
         else:
             _wrap(child)
 
 
 def prepare(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` with its batch norms folded and every Linear and Conv2d fake-quantized."""
+    """A copy of ``model`` with its batch norms folded and every Linear, Conv2d and average pool
+    fake-quantized."""
     model = copy.deepcopy(model).cpu().eval()
     reason = unsupported(model)
     if reason:

@@ -46,6 +46,12 @@ class JobCreate:
                 result.deployment.
             hyperparameters (DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset):
             omit_classes (list[int] | Unset): Classes dropped from the transfer set.
+            quantization_aware (bool | Unset): Fine-tune the distilled student under INT8 fake quantization (the rounding
+                onnx_int8 will have), still distilling from the teacher, and make onnx_int8 from those weights;
+                result.deployment.student_int8 then reports both it and the post-training quantization. Needs onnx_int8 among
+                export_formats. Default: False.
+            quantization_aware_epochs (int | Unset): With quantization_aware: the fine-tune's epochs, at a tenth of the
+                job's learning rate. Default: 3.
             student_init_weights (None | str | Unset): Start the student from these weights: the id of a safetensors network
                 uploaded with POST /v1/teachers whose arch and arch_config match the student.
             sweep (None | SweepSpec | Unset): Train one member per combination in parallel; the best on validation is the
@@ -63,6 +69,8 @@ class JobCreate:
     export_formats: list[JobCreateExportFormatsItem] | Unset = UNSET
     hyperparameters: DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset = UNSET
     omit_classes: list[int] | Unset = UNSET
+    quantization_aware: bool | Unset = False
+    quantization_aware_epochs: int | Unset = 3
     student_init_weights: None | str | Unset = UNSET
     sweep: None | SweepSpec | Unset = UNSET
     validation_transfer_set_id: None | str | Unset = UNSET
@@ -131,6 +139,10 @@ class JobCreate:
 
 
 
+        quantization_aware = self.quantization_aware
+
+        quantization_aware_epochs = self.quantization_aware_epochs
+
         student_init_weights: None | str | Unset
         if isinstance(self.student_init_weights, Unset):
             student_init_weights = UNSET
@@ -175,6 +187,10 @@ class JobCreate:
             field_dict["hyperparameters"] = hyperparameters
         if omit_classes is not UNSET:
             field_dict["omit_classes"] = omit_classes
+        if quantization_aware is not UNSET:
+            field_dict["quantization_aware"] = quantization_aware
+        if quantization_aware_epochs is not UNSET:
+            field_dict["quantization_aware_epochs"] = quantization_aware_epochs
         if student_init_weights is not UNSET:
             field_dict["student_init_weights"] = student_init_weights
         if sweep is not UNSET:
@@ -310,6 +326,10 @@ class JobCreate:
         omit_classes = cast(list[int], d.pop("omit_classes", UNSET))
 
 
+        quantization_aware = d.pop("quantization_aware", UNSET)
+
+        quantization_aware_epochs = d.pop("quantization_aware_epochs", UNSET)
+
         def _parse_student_init_weights(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -369,6 +389,8 @@ class JobCreate:
             export_formats=export_formats,
             hyperparameters=hyperparameters,
             omit_classes=omit_classes,
+            quantization_aware=quantization_aware,
+            quantization_aware_epochs=quantization_aware_epochs,
             student_init_weights=student_init_weights,
             sweep=sweep,
             validation_transfer_set_id=validation_transfer_set_id,
