@@ -108,8 +108,9 @@ def _recovers(teacher, tmp_path) -> None:
     (tmp_path / "qat").mkdir()
     qat = _onnx_answers(fine_tuned, [64], tmp_path / "qat", digits.x_train, digits.x_test, digits.y_test)
     fp32 = ptq["fp32_test_accuracy"]
-    print(f"fp32 {fp32:.4f}  post-training int8 {ptq['test_accuracy']:.4f}  "
-          f"quantization-aware int8 {qat['test_accuracy']:.4f}")
+    print(f"fp32 {fp32:.4f}  post-training int8 {ptq['test_accuracy']:.4f} ({ptq['agreement_with_fp32']:.4f} "
+          f"agreement)  quantization-aware int8 {qat['test_accuracy']:.4f} ({qat['agreement_with_fp32']:.4f} "
+          "agreement with its own fp32 file)")
     assert fp32 > 0.9
     assert ptq["test_accuracy"] < fp32 - 0.05  # post-training quantization really hurts here
     assert qat["test_accuracy"] > ptq["test_accuracy"] + 0.05  # and the fine-tune recovers most of it
