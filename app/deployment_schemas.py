@@ -29,6 +29,8 @@ class NetworkCost(_Written):
     threads: int | None = Field(None, description="Intra-op threads it ran on.")
     format: str | None = None
     in_sandbox: bool | None = Field(None, description="A teacher: timed inside its sandbox.")
+    mode: str | None = Field(None, description="student_torch: how torch ran the student, the way the teacher runs: "
+                             "'torchscript' (scripted), 'exported_program' (a torch.export graph) or 'eager'.")
 
 
 class Int8Answers(_Written):
@@ -83,8 +85,9 @@ class DeploymentReport(_Written):
     threads: int | None = None
     teacher: NetworkCost | None = None
     student: NetworkCost | None = Field(None, description="The fp32 student, run by ONNX Runtime.")
-    student_torch: NetworkCost | None = Field(None, description="The student run by torch, present where the "
-                                              "teacher runs in torch: the speedup compares those two.")
+    student_torch: NetworkCost | None = Field(None, description="The student run by torch the way the teacher "
+                                              "runs (mode), present where the teacher runs in torch: the speedup "
+                                              "compares those two.")
     student_int8: Int8Cost | None = Field(None, description="Present when the job exports onnx_int8.")
     speedup: float | None = Field(None, description="Teacher's median batch-1 latency over the student's, both in "
                                   "speedup_runtime.")

@@ -235,6 +235,7 @@ def test_the_int8_cnn_student_keeps_its_accuracy_and_a_torch_teacher_is_compared
     assert report["teacher"]["runtime"].startswith("torch") and report["teacher"]["in_sandbox"]
     assert report["teacher"]["parameters"] == sum(p.numel() for p in torch.jit.load(str(teacher_file)).parameters())
     assert report["student_torch"]["runtime"].startswith("torch")
+    assert report["student_torch"]["mode"] == "torchscript"  # timed scripted, as the teacher runs
     assert report["speedup"] == pytest.approx(report["teacher"]["latency_ms_p50"]
                                               / report["student_torch"]["latency_ms_p50"])
     fp32_accuracy = job["result"]["student"]["test_accuracy"]

@@ -4,8 +4,9 @@ The student's ONNX files are made here first (the fp32 export, and its INT8 quan
 for ``onnx_int8``), so that the files measured are the very files the user downloads (``export_all`` stores
 them as they are). Then every network is measured the same way (models/deployment.py): on the CPU, on
 DISTILLERY_DEPLOYMENT_THREADS threads, the teacher inside its sandbox, the students by ONNX Runtime. Where a
-teacher runs in torch (TorchScript, torch.export, zoo weights), the student is timed in torch too, and the
-speedup compares those two, so that the ratio is between networks and not between runtimes.
+teacher runs in torch (TorchScript, torch.export, zoo weights), the student is timed in torch too, the way
+the teacher runs (scripted, as a torch.export graph, or eager), and the speedup compares those two, so that
+the ratio is between networks and not between runtimes or execution modes.
 
 A report that cannot be made never fails the job: it says why instead.
 """
@@ -20,9 +21,9 @@ from app.store import ArtifactStore
 from app.tables import Teacher, TransferSet
 from models import deployment as measuring
 from models import int8
-from models.export import PlainSoftmax, export_onnx
+from models.export import PlainSoftmax, export_onnx, exported, scripted
 from models.sandbox.remote import SANDBOXED_FORMATS, SandboxedTeacher
-from models.teachers import load_teacher
+from models.teachers import FrozenModule, load_teacher
 from models.transfer_sets import TransferData
 from worker.jobs.transfer_kinds import load_transfer_data
 
@@ -148,6 +149,18 @@ def _ensemble(members: list[dict]) -> dict:
             "members": members}
 
 
+def _as_teacher_runs(model: PlainSoftmax, formats: set[str], input_shape):
+    """The student run the way the torch teacher runs (its mode and the module): scripted beside a TorchScript
+    teacher, a torch.export graph beside an exported program, eager beside zoo weights (or an ensemble of
+    several kinds), so that ``speedup`` compares networks and not execution modes."""
+    fmt = next(iter(formats)) if len(formats) == 1 else None
+    if fmt == "torchscript":
+        return "torchscript", scripted(model, input_shape)
+    if fmt == "exported_program":
+        return "exported_program", FrozenModule(exported(model, input_shape).module())
+    return "eager", model
+
+
 def _ratio(a, b) -> float | None:
     return float(a) / float(b) if a is not None and b else None
 
@@ -180,8 +193,9 @@ def report(*, model: PlainSoftmax, teacher_ids: list[str], store: ArtifactStore,
                       **measuring.measure_onnx(fp32, input_shape, threads, timing)}
     speed_reference = out["student"]
     if teacher is not None and not teacher["runtime"].startswith("onnxruntime"):
-        out["student_torch"] = {"parameters": parameters,
-                                **measuring.measure_torch(model, input_shape, threads, timing)}
+        mode, runnable = _as_teacher_runs(model, {r.format for r in rows}, input_shape)
+        out["student_torch"] = {"parameters": parameters, "mode": mode,
+                                **measuring.measure_torch(runnable, input_shape, threads, timing)}
         speed_reference = out["student_torch"]
     if teacher is not None:
         out["speedup"] = _ratio(teacher["latency_ms_p50"], speed_reference["latency_ms_p50"])

@@ -37,6 +37,8 @@ class Int8Cost:
             in_sandbox (bool | None | Unset): A teacher: timed inside its sandbox.
             latency_ms_p50 (float | None | Unset): Median milliseconds of one call at batch 1.
             latency_ms_p90 (float | None | Unset): 90th percentile milliseconds of one call at batch 1.
+            mode (None | str | Unset): student_torch: how torch ran the student, the way the teacher runs: 'torchscript'
+                (scripted), 'exported_program' (a torch.export graph) or 'eager'.
             parameters (int | None | Unset): Weights: a torch network's parameters; for an ONNX teacher, the elements of its
                 floating-point initializers.
             post_training (None | PostTrainingAnswers | Unset): With quantization_aware: what static quantization alone gave
@@ -62,6 +64,7 @@ class Int8Cost:
     in_sandbox: bool | None | Unset = UNSET
     latency_ms_p50: float | None | Unset = UNSET
     latency_ms_p90: float | None | Unset = UNSET
+    mode: None | str | Unset = UNSET
     parameters: int | None | Unset = UNSET
     post_training: None | PostTrainingAnswers | Unset = UNSET
     post_training_error: None | str | Unset = UNSET
@@ -128,6 +131,12 @@ class Int8Cost:
             latency_ms_p90 = UNSET
         else:
             latency_ms_p90 = self.latency_ms_p90
+
+        mode: None | str | Unset
+        if isinstance(self.mode, Unset):
+            mode = UNSET
+        else:
+            mode = self.mode
 
         parameters: int | None | Unset
         if isinstance(self.parameters, Unset):
@@ -214,6 +223,8 @@ class Int8Cost:
             field_dict["latency_ms_p50"] = latency_ms_p50
         if latency_ms_p90 is not UNSET:
             field_dict["latency_ms_p90"] = latency_ms_p90
+        if mode is not UNSET:
+            field_dict["mode"] = mode
         if parameters is not UNSET:
             field_dict["parameters"] = parameters
         if post_training is not UNSET:
@@ -322,6 +333,16 @@ class Int8Cost:
             return cast(float | None | Unset, data)
 
         latency_ms_p90 = _parse_latency_ms_p90(d.pop("latency_ms_p90", UNSET))
+
+
+        def _parse_mode(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        mode = _parse_mode(d.pop("mode", UNSET))
 
 
         def _parse_parameters(data: object) -> int | None | Unset:
@@ -453,6 +474,7 @@ class Int8Cost:
             in_sandbox=in_sandbox,
             latency_ms_p50=latency_ms_p50,
             latency_ms_p90=latency_ms_p90,
+            mode=mode,
             parameters=parameters,
             post_training=post_training,
             post_training_error=post_training_error,
