@@ -29,6 +29,32 @@ class NetworkCost(_Written):
     threads: int | None = Field(None, description="Intra-op threads it ran on.")
     format: str | None = None
     in_sandbox: bool | None = Field(None, description="A teacher: timed inside its sandbox.")
+    mode: str | None = Field(None, description="student_torch: how torch ran the student, the way the teacher runs: "
+                             "'torchscript' (scripted), 'exported_program' (a torch.export graph) or 'eager'.")
+
+
+class Int8Answers(_Written):
+    """One INT8 file's answers on the test split, beside the fp32 ONNX student's (the job's onnx download)."""
+
+    test_accuracy: float | None = None
+    accuracy_change: float | None = Field(None, description="test_accuracy minus the fp32 student's.")
+    agreement_with_fp32: float | None = Field(None, description="Share of test samples where this INT8 file and "
+                                              "the fp32 student predict the same class.")
+
+
+class PostTrainingAnswers(Int8Answers):
+    """The distilled student quantized as it is (static quantization alone); not downloadable."""
+
+    size_bytes: int | None = None
+
+
+class QuantizationAwareAnswers(Int8Answers):
+    """The onnx_int8 download: the student fine-tuned under fake quantization, then quantized the same way."""
+
+    epochs: int | None = Field(None, description="Fine-tune epochs run.")
+    best_epoch: int | None = Field(None, description="The fine-tune epoch whose weights were kept (best on "
+                                   "validation, measured fake-quantized).")
+    learning_rate: float | None = Field(None, description="The fine-tune's rate: a tenth of the job's.")
 
 
 class Int8Cost(NetworkCost):
@@ -41,6 +67,15 @@ class Int8Cost(NetworkCost):
                                               "students predict the same class.")
     calibration_samples: int | None = Field(None, description="Transfer-set samples the quantization was "
                                             "calibrated on.")
+    quantization: str | None = Field(None, description="How the downloaded INT8 file was made: 'post_training' "
+                                     "(the distilled student quantized as it is) or 'quantization_aware' (the job's "
+                                     "quantization_aware: fine-tuned under fake quantization first).")
+    post_training: PostTrainingAnswers | None = Field(None, description="With quantization_aware: what static "
+                                                      "quantization alone gave the distilled student.")
+    quantization_aware: QuantizationAwareAnswers | None = Field(None, description="With quantization_aware: the "
+                                                                "download's figures (as at the top) and its fine-tune.")
+    post_training_error: str | None = Field(None, description="Why the post-training INT8 file for the comparison "
+                                            "could not be made.")
 
 
 class DeploymentReport(_Written):
@@ -50,8 +85,9 @@ class DeploymentReport(_Written):
     threads: int | None = None
     teacher: NetworkCost | None = None
     student: NetworkCost | None = Field(None, description="The fp32 student, run by ONNX Runtime.")
-    student_torch: NetworkCost | None = Field(None, description="The student run by torch, present where the "
-                                              "teacher runs in torch: the speedup compares those two.")
+    student_torch: NetworkCost | None = Field(None, description="The student run by torch the way the teacher "
+                                              "runs (mode), present where the teacher runs in torch: the speedup "
+                                              "compares those two.")
     student_int8: Int8Cost | None = Field(None, description="Present when the job exports onnx_int8.")
     speedup: float | None = Field(None, description="Teacher's median batch-1 latency over the student's, both in "
                                   "speedup_runtime.")

@@ -242,6 +242,8 @@ class JobPublic(_Out):
     sweep: dict[str, Any] | None
     budget: dict[str, Any] | None = None
     export_formats: list[str]
+    quantization_aware: bool = False
+    quantization_aware_epochs: int | None = Field(None, description="Present when quantization_aware is on.")
     progress: Progress
     cancel_requested: bool
     error: str | None

@@ -23,6 +23,7 @@ import statistics
 import sys
 import tempfile
 import timeit
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -112,7 +113,12 @@ def compare(job: dict, teacher_path: Path, files: Path, input_shape) -> dict:
              "student": _ort(files / FORMATS["onnx"], threads),
              "student_int8": _ort(files / FORMATS["onnx_int8"], threads)}
     if "student_torch" in report:
-        calls["student_torch"] = _torch(load_safetensors_student(files / FORMATS["safetensors"]))
+        student = load_safetensors_student(files / FORMATS["safetensors"]).eval()
+        if report["student_torch"].get("mode") == "torchscript":  # timed scripted, as the teacher runs
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", FutureWarning)
+                student = torch.jit.script(student)
+        calls["student_torch"] = _torch(student)
     rows = {}
     for who, call in calls.items():
         own = independent_ms(call, x)

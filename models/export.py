@@ -54,21 +54,33 @@ def _batch_dynamic():
 METADATA_FILE = "distillery.json"  # TorchScript extra file / torch.export extra file / ONNX metadata key
 
 
-def export_torchscript(model: PlainSoftmax, input_shape, path: Path, metadata: dict | None = None) -> None:
+def scripted(model: PlainSoftmax, input_shape) -> torch.jit.ScriptModule:
+    """The student as its TorchScript file holds it (the deployment report times it so beside a TorchScript
+    teacher)."""
     model = model.eval().cpu()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # torch 2.14 deprecates TorchScript
         try:
-            scripted = torch.jit.script(model)
+            return torch.jit.script(model)
         except Exception:
             # Some torchvision networks script poorly; with no data-dependent control flow a trace is exact.
-            scripted = torch.jit.trace(model, _example(input_shape, model))
-        torch.jit.save(scripted, str(path), _extra_files={METADATA_FILE: json.dumps(metadata or {})})
+            return torch.jit.trace(model, _example(input_shape, model))
+
+
+def export_torchscript(model: PlainSoftmax, input_shape, path: Path, metadata: dict | None = None) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        torch.jit.save(scripted(model, input_shape), str(path),
+                       _extra_files={METADATA_FILE: json.dumps(metadata or {})})
+
+
+def exported(model: PlainSoftmax, input_shape) -> torch.export.ExportedProgram:
+    """The student as its torch.export file holds it, batch dimension dynamic."""
+    return torch.export.export(model.eval().cpu(), (_example(input_shape, model),), dynamic_shapes=_batch_dynamic())
 
 
 def export_exported_program(model: PlainSoftmax, input_shape, path: Path, metadata: dict | None = None) -> None:
-    program = torch.export.export(model.eval().cpu(), (_example(input_shape, model),), dynamic_shapes=_batch_dynamic())
-    torch.export.save(program, str(path), extra_files={METADATA_FILE: json.dumps(metadata or {})})
+    torch.export.save(exported(model, input_shape), str(path), extra_files={METADATA_FILE: json.dumps(metadata or {})})
 
 
 def export_onnx(model: PlainSoftmax, input_shape, path: Path, metadata: dict | None = None) -> None:

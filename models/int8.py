@@ -1,7 +1,7 @@
 """The INT8 student: ONNX Runtime static quantization of the fp32 ONNX student, calibrated on transfer-set
 samples, and how much it agrees with the fp32 file.
 
-Weights become per-channel int8 and activations int8 with scales from the calibration samples (QDQ format,
+Weights become per-tensor int8 (symmetric) and activations int8 with scales from the calibration samples (QDQ format,
 which every ONNX runtime reads). The closing softmax stays in float: its probabilities quantized to 256 levels
 would tie the top classes of confident predictions.
 """

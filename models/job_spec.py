@@ -13,6 +13,10 @@ from models.specs import StudentSpec
 
 ExportFormat = Literal["torchscript", "exported_program", "onnx", "safetensors", "onnx_int8"]
 
+# The students whose quantization the fine-tune can mirror (worker/engine/fake_quant.py): a torchvision
+# network's batch norms are not folded the way its ONNX export folds them.
+QUANTIZATION_AWARE_ARCHS = ("mlp", "cnn", "embedding_bag")
+
 # Columns of the job's row of their own, not in its stored spec.
 ROW_FIELDS = {"teacher_ids", "transfer_set_id"}
 
@@ -52,6 +56,16 @@ class JobSpec(BaseModel):
         description="Formats to export the student in (torchscript is deprecated by PyTorch 2.14 and kept for "
         "consumers that still read it). onnx_int8: the ONNX student quantized to 8 bits (ONNX Runtime static "
         "quantization calibrated on transfer-set samples); its accuracy is in result.deployment.",
+    )
+    quantization_aware: bool = Field(
+        False, description="Fine-tune the distilled student under INT8 fake quantization (the rounding onnx_int8 "
+        "will have), still distilling from the teacher, and make onnx_int8 from those weights; "
+        "result.deployment.student_int8 then reports both it and the post-training quantization. Needs "
+        "onnx_int8 among export_formats.",
+    )
+    quantization_aware_epochs: int = Field(
+        3, ge=1, le=50, description="With quantization_aware: the fine-tune's epochs, at a tenth of the job's "
+        "learning rate.",
     )
     webhook_url: str | None = Field(
         None, max_length=2048, description="POST job.succeeded, job.failed and job.cancelled here, signed as "
@@ -96,6 +110,21 @@ class JobSpec(BaseModel):
         varies students."""
         student = self.sweep.member_students().get(name) if self.sweep else None
         return self if student is None else self.model_copy(update={"student": student})
+
+    @model_validator(mode="after")
+    def _quantization_aware(self) -> "JobSpec":
+        if not self.quantization_aware:
+            return self
+        if "onnx_int8" not in self.export_formats:
+            raise ValueError("quantization_aware fine-tunes the student for its INT8 file: add 'onnx_int8' to "
+                             "export_formats, or drop quantization_aware")
+        if self.sweep is not None:
+            raise ValueError("quantization_aware is not available with a sweep yet: train the chosen member's "
+                             "settings as a job of its own with quantization_aware")
+        if self.student.arch not in QUANTIZATION_AWARE_ARCHS:
+            raise ValueError(f"quantization_aware supports the students {', '.join(QUANTIZATION_AWARE_ARCHS)}; "
+                             f"{self.student.arch!r} is quantized after training only (drop quantization_aware)")
+        return self
 
     def stored(self) -> dict:
         """The JSON the job's row keeps in its ``spec`` column."""

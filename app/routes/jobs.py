@@ -68,6 +68,8 @@ def to_public(job: Job) -> JobPublic:
         student_init_weights=spec.get("student_init_weights"),
         sweep=spec.get("sweep"), budget=spec.get("budget"),
         export_formats=spec.get("export_formats") or JobCreate.model_fields["export_formats"].default_factory(),
+        quantization_aware=bool(spec.get("quantization_aware")),
+        quantization_aware_epochs=spec.get("quantization_aware_epochs") if spec.get("quantization_aware") else None,
         progress=_progress(job),
         cancel_requested=job.cancel_requested, error=job.error, result=job.result,
         student_formats=sorted(e.format for e in job.exports), webhook_url=spec.get("webhook_url"),

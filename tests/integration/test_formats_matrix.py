@@ -235,8 +235,44 @@ def test_the_int8_cnn_student_keeps_its_accuracy_and_a_torch_teacher_is_compared
     assert report["teacher"]["runtime"].startswith("torch") and report["teacher"]["in_sandbox"]
     assert report["teacher"]["parameters"] == sum(p.numel() for p in torch.jit.load(str(teacher_file)).parameters())
     assert report["student_torch"]["runtime"].startswith("torch")
+    assert report["student_torch"]["mode"] == "torchscript"  # timed scripted, as the teacher runs
     assert report["speedup"] == pytest.approx(report["teacher"]["latency_ms_p50"]
                                               / report["student_torch"]["latency_ms_p50"])
     fp32_accuracy = job["result"]["student"]["test_accuracy"]
     assert fp32_accuracy > 0.9
     _check_int8(report, paths, x_test, digits.y_test, fp32_accuracy, [1, 8, 8])
+
+
+def test_quantization_aware_serves_the_fine_tuned_int8_file_and_reports_both_quantizations(embedded, teacher_file,
+                                                                                           tmp_path):
+    """quantization_aware through a real worker: onnx_int8 is the fine-tuned student's, and student_int8 holds
+    its figures beside those of the distilled student quantized as it is (tests/unit/test_quantization_aware.py
+    measures a case where the two differ)."""
+    formats = {"onnx": "q.onnx", "onnx_int8": "q.int8.onnx"}
+    with embedded.client() as client:
+        ts = client.post("/v1/transfer-sets", json={"name": "digits", "builtin": "digits"}).json()["id"]
+        with open(teacher_file, "rb") as f:
+            r = client.post("/v1/teachers", files={"file": ("t.pt", f)}, data={"name": "t", "input_shape": "[64]"})
+        r = client.post("/v1/jobs", json={"teacher_ids": [r.json()["id"]], "transfer_set_id": ts,
+                                          "student": {"arch": "mlp", "hidden_sizes": [32]},
+                                          "hyperparameters": {"epochs": 2}, "export_formats": list(formats),
+                                          "quantization_aware": True, "quantization_aware_epochs": 1})
+        assert r.status_code == 202, r.text
+        job = embedded.wait_for_job(client, r.json()["id"])
+        assert job["status"] == "succeeded", f"{job['error']}\n{embedded.log('worker')}"
+        paths = _downloads(client, job, tmp_path, formats)
+    assert job["quantization_aware"] is True and job["quantization_aware_epochs"] == 1
+    assert job["result"]["quantization_aware"]["epochs"] == 1
+    int8 = job["result"]["deployment"]["student_int8"]
+    assert int8["quantization"] == "quantization_aware" and int8["quantization_aware"]["epochs"] == 1
+    assert int8["size_bytes"] == paths["onnx_int8"].stat().st_size
+    digits = load_builtin("digits")
+    predictions = _ort(paths["onnx_int8"])(digits.x_test).argmax(1)
+    accuracy = float((predictions == digits.y_test).mean())
+    assert accuracy == pytest.approx(int8["test_accuracy"], abs=1e-9)
+    assert accuracy == pytest.approx(int8["quantization_aware"]["test_accuracy"], abs=1e-9)
+    agreement = float((predictions == _ort(paths["onnx"])(digits.x_test).argmax(1)).mean())
+    assert agreement == pytest.approx(int8["quantization_aware"]["agreement_with_fp32"], abs=1e-9)
+    post = int8["post_training"]
+    assert 0 <= post["test_accuracy"] <= 1 and 0 <= post["agreement_with_fp32"] <= 1 and post["size_bytes"] > 0
+    assert post["accuracy_change"] == pytest.approx(post["test_accuracy"] - int8["fp32_test_accuracy"])

@@ -58,6 +58,25 @@ def test_onnx_and_torch_measurements_of_one_student(tmp_path):
     assert deployment.onnx_parameters(tmp_path / "s.onnx") == deployment.torch_parameters(net) - bn + conv_bias + 10
 
 
+@pytest.mark.parametrize("formats,mode", [({"torchscript"}, "torchscript"),
+                                          ({"exported_program"}, "exported_program"),
+                                          ({"safetensors"}, "eager"), ({"torchscript", "safetensors"}, "eager")])
+def test_the_student_is_timed_in_torch_the_way_the_teacher_runs(formats, mode):
+    """Beside a TorchScript teacher the student runs scripted, beside an exported program as a torch.export
+    graph: the speedup compares networks, not execution modes (an eager student read 0.6x beside a scripted
+    teacher of ten times its weights)."""
+    from worker.jobs.deployment import _as_teacher_runs
+
+    torch.manual_seed(0)
+    model = PlainSoftmax(build_student({"arch": "mlp", "hidden_sizes": [16]}, [64], 10), 10).eval()
+    got, runnable = _as_teacher_runs(model, formats, [64])
+    assert got == mode
+    assert isinstance(runnable, torch.jit.ScriptModule) == (mode == "torchscript")
+    x = torch.randn(3, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(runnable(x), model(x))
+
+
 @pytest.mark.skipif(sandbox_problem() is not None, reason="needs bubblewrap")
 @pytest.mark.parametrize("fmt", ["torchscript", "onnx"])
 def test_a_teacher_is_measured_inside_its_sandbox(teacher_file, tmp_path, fmt):

@@ -21,6 +21,7 @@ from worker.engine.evaluate import classification_report, predict_logits
 from worker.engine.loop import Split, TrainResult, resolve_device, teacher_logits, train_student, validation_split
 from worker.engine.losses import ensemble_log_probs
 from worker.engine.members import train_members, why_not_batched
+from worker.engine.quantization_aware import fine_tune
 from worker.engine.search import fold_indices, search_temperature
 from worker.engine.soft_targets import soft_target_search
 from worker.engine.teacher_cache import TeacherOutputCache
@@ -43,6 +44,9 @@ class Experiment:
     max_device_bytes: int | None = None
     max_cpu_processes: int | None = None  # config.devices > 1 on the CPU: the most ranks this worker starts
     input_dtype: str = "float32"  # the teachers': the exported student takes it too
+    # quantization_aware: the distilled student fine-tuned this many epochs under fake quantization, kept
+    # beside it as students["quantization_aware"] (the INT8 export's source)
+    quantization_aware_epochs: int = 0
 
     @property
     def run_names(self) -> list[str]:
@@ -276,10 +280,32 @@ def run_experiment(exp: Experiment, hooks: Hooks | None = None) -> Outcome:
         results["student" if name == "distilled" else name] = result
         students[name] = student
 
+    if exp.quantization_aware_epochs:
+        _quantization_aware(exp, prep, hooks, results, students)
     teacher = _teacher_report(exp, prep)
     if teacher is not None:
         results["teacher"] = teacher
     return Outcome(results, students)
+
+
+def _quantization_aware(exp: Experiment, prep: _Prepared, hooks: Hooks, results: dict,
+                        students: dict[str, PlainSoftmax]) -> None:
+    """The distilled student fine-tuned under the INT8 export's rounding, from the same teacher outputs with
+    the same loss (at the temperature the run chose): ``students["quantization_aware"]``, its float weights,
+    and ``results["quantization_aware"]``, what the fine-tune did."""
+    distilled, epochs = students["distilled"], exp.quantization_aware_epochs
+    hooks.event("quantization_aware_started", f"the student fine-tunes {epochs} epoch(s) under INT8 fake "
+                "quantization", {"epochs": epochs})
+    net, summary = fine_tune(distilled.student, prep.train, prep.val, exp.config, epochs=epochs,
+                             calibration_x=exp.data.x_train,
+                             teachers=exp.teachers if prep.train.teacher_logits is None else None,
+                             temperature=results["student"].get("temperature"), should_stop=hooks.should_stop,
+                             max_device_bytes=exp.max_device_bytes)
+    students["quantization_aware"] = PlainSoftmax(net, exp.num_classes, distilled.logit_bias,
+                                                  exp.input_dtype).eval()
+    results["quantization_aware"] = summary
+    hooks.event("quantization_aware_done", f"quantization-aware fine-tune done: {summary['epochs']} epoch(s)",
+                summary)
 
 
 def _search(exp: Experiment, prep: "_Prepared", cfg: DistillConfig, hooks: Hooks, results: dict) -> TrainResult:

@@ -4,8 +4,9 @@ The student's ONNX files are made here first (the fp32 export, and its INT8 quan
 for ``onnx_int8``), so that the files measured are the very files the user downloads (``export_all`` stores
 them as they are). Then every network is measured the same way (models/deployment.py): on the CPU, on
 DISTILLERY_DEPLOYMENT_THREADS threads, the teacher inside its sandbox, the students by ONNX Runtime. Where a
-teacher runs in torch (TorchScript, torch.export, zoo weights), the student is timed in torch too, and the
-speedup compares those two, so that the ratio is between networks and not between runtimes.
+teacher runs in torch (TorchScript, torch.export, zoo weights), the student is timed in torch too, the way
+the teacher runs (scripted, as a torch.export graph, or eager), and the speedup compares those two, so that
+the ratio is between networks and not between runtimes or execution modes.
 
 A report that cannot be made never fails the job: it says why instead.
 """
@@ -20,9 +21,9 @@ from app.store import ArtifactStore
 from app.tables import Teacher, TransferSet
 from models import deployment as measuring
 from models import int8
-from models.export import PlainSoftmax, export_onnx
+from models.export import PlainSoftmax, export_onnx, exported, scripted
 from models.sandbox.remote import SANDBOXED_FORMATS, SandboxedTeacher
-from models.teachers import load_teacher
+from models.teachers import FrozenModule, load_teacher
 from models.transfer_sets import TransferData
 from worker.jobs.transfer_kinds import load_transfer_data
 
@@ -36,9 +37,13 @@ def reason(exc: Exception) -> str:
 
 
 def onnx_files(model: PlainSoftmax, input_shape, metadata: dict, formats: list[str], folder: Path,
-               data: "DataSource") -> dict[str, Path | str]:
+               data: "DataSource", quantization_aware: PlainSoftmax | None = None) -> dict[str, Path | str]:
     """The fp32 ONNX student (always: the report measures it) and the INT8 one if asked: a path per format
-    made, the reason per format that could not be."""
+    made, the reason per format that could not be.
+
+    ``quantization_aware``: the student fine-tuned under fake quantization (worker/engine/quantization_aware.py).
+    Its float weights are exported and quantized the same way into the ``onnx_int8`` download; the distilled
+    student's own quantization is made too, as ``POST_TRAINING``, for the report to compare."""
     made: dict[str, Path | str] = {}
     if not get_settings().deployment_report and not any(f in formats for f in ONNX_FORMATS):
         return made
@@ -54,13 +59,26 @@ def onnx_files(model: PlainSoftmax, input_shape, metadata: dict, formats: list[s
             made["onnx_int8"] = f"the INT8 student is made from the ONNX one, which failed ({made['onnx']})"
         else:
             try:
-                quantized = folder / "student.int8.onnx"
-                int8.quantize(fp32, quantized, int8.calibration_samples(data.get().x_train))
-                made["onnx_int8"] = quantized
+                samples = int8.calibration_samples(data.get().x_train)
+                if quantization_aware is None:
+                    made["onnx_int8"] = _quantized(fp32, folder / "student.int8.onnx", samples)
+                else:
+                    made[POST_TRAINING] = _quantized(fp32, folder / "student.ptq.int8.onnx", samples)
+                    fine_tuned = folder / "student.qat.onnx"
+                    export_onnx(quantization_aware, input_shape, fine_tuned, metadata)
+                    made["onnx_int8"] = _quantized(fine_tuned, folder / "student.int8.onnx", samples)
             except Exception as exc:
                 log.exception("the INT8 quantization failed")
                 made["onnx_int8"] = reason(exc)
     return made
+
+
+POST_TRAINING = "onnx_int8_post_training"  # with quantization_aware: the distilled student's own INT8 file
+
+
+def _quantized(fp32: Path, path: Path, samples) -> Path:
+    int8.quantize(fp32, path, samples)
+    return path
 
 
 class DataSource:
@@ -131,13 +149,26 @@ def _ensemble(members: list[dict]) -> dict:
             "members": members}
 
 
+def _as_teacher_runs(model: PlainSoftmax, formats: set[str], input_shape):
+    """The student run the way the torch teacher runs (its mode and the module): scripted beside a TorchScript
+    teacher, a torch.export graph beside an exported program, eager beside zoo weights (or an ensemble of
+    several kinds), so that ``speedup`` compares networks and not execution modes."""
+    fmt = next(iter(formats)) if len(formats) == 1 else None
+    if fmt == "torchscript":
+        return "torchscript", scripted(model, input_shape)
+    if fmt == "exported_program":
+        return "exported_program", FrozenModule(exported(model, input_shape).module())
+    return "eager", model
+
+
 def _ratio(a, b) -> float | None:
     return float(a) / float(b) if a is not None and b else None
 
 
 def report(*, model: PlainSoftmax, teacher_ids: list[str], store: ArtifactStore, files: dict[str, Path | str],
-           exports: dict[str, dict], data: DataSource) -> dict:
-    """The deployment report: teacher, student and (when exported) student_int8, and the ratios."""
+           exports: dict[str, dict], data: DataSource, quantization_aware: dict | None = None) -> dict:
+    """The deployment report: teacher, student and (when exported) student_int8, and the ratios.
+    ``quantization_aware``: the fine-tune's summary, where the job asked for one."""
     settings = get_settings()
     threads, timing = settings.deployment_threads, _timing()
     with session_scope() as s:
@@ -162,8 +193,9 @@ def report(*, model: PlainSoftmax, teacher_ids: list[str], store: ArtifactStore,
                       **measuring.measure_onnx(fp32, input_shape, threads, timing)}
     speed_reference = out["student"]
     if teacher is not None and not teacher["runtime"].startswith("onnxruntime"):
-        out["student_torch"] = {"parameters": parameters,
-                                **measuring.measure_torch(model, input_shape, threads, timing)}
+        mode, runnable = _as_teacher_runs(model, {r.format for r in rows}, input_shape)
+        out["student_torch"] = {"parameters": parameters, "mode": mode,
+                                **measuring.measure_torch(runnable, input_shape, threads, timing)}
         speed_reference = out["student_torch"]
     if teacher is not None:
         out["speedup"] = _ratio(teacher["latency_ms_p50"], speed_reference["latency_ms_p50"])
@@ -176,8 +208,13 @@ def report(*, model: PlainSoftmax, teacher_ids: list[str], store: ArtifactStore,
         entry = {"format": "onnx_int8", "parameters": parameters, "size_bytes": quantized.stat().st_size,
                  **measuring.measure_onnx(quantized, input_shape, threads, timing),
                  "calibration_samples": min(int8.CALIBRATION_SAMPLES, len(transfer.x_train))}
-        if transfer.x_test is not None and len(transfer.x_test):
+        has_test = transfer.x_test is not None and len(transfer.x_test)
+        if has_test:
             entry.update(int8.compare(fp32, quantized, transfer.x_test, transfer.y_test, threads))
+        entry["quantization"] = "post_training" if quantization_aware is None else "quantization_aware"
+        if quantization_aware is not None:
+            entry.update(_both_quantizations(entry, files.get(POST_TRAINING), fp32, transfer, threads,
+                                             quantization_aware, has_test))
         out["student_int8"] = entry
         out["int8_compression_vs_fp32"] = _ratio(out["student"]["size_bytes"], entry["size_bytes"])
         out["int8_speedup_vs_fp32"] = _ratio(out["student"]["latency_ms_p50"], entry["latency_ms_p50"])
@@ -187,3 +224,21 @@ def report(*, model: PlainSoftmax, teacher_ids: list[str], store: ArtifactStore,
     elif quantized is not None:
         out["student_int8_error"] = quantized
     return out
+
+
+_ANSWERS = ("test_accuracy", "accuracy_change", "agreement_with_fp32")
+
+
+def _both_quantizations(entry: dict, post_training: Path | str | None, fp32: Path, transfer: TransferData,
+                        threads: int, fine_tune: dict, has_test: bool) -> dict:
+    """student_int8's ``post_training`` (the distilled student quantized as it is) and ``quantization_aware``
+    (the download: fine-tuned under fake quantization first) side by side, each against the same fp32 file."""
+    qat = {"epochs": fine_tune.get("epochs"), **{k: entry[k] for k in _ANSWERS if k in entry},
+           **{k: fine_tune[k] for k in ("best_epoch", "learning_rate") if k in fine_tune}}
+    if not isinstance(post_training, Path):
+        return {"quantization_aware": qat, "post_training_error": str(post_training)}
+    ptq: dict = {"size_bytes": post_training.stat().st_size}
+    if has_test:
+        compared = int8.compare(fp32, post_training, transfer.x_test, transfer.y_test, threads)
+        ptq.update({k: compared[k] for k in _ANSWERS if k in compared})
+    return {"post_training": ptq, "quantization_aware": qat}

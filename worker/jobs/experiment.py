@@ -104,6 +104,7 @@ def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Le
         cache=teacher_output_cache(store, settings.teacher_cache_max_bytes),
         max_device_bytes=_device_budget(cfg.device, settings.gpu_data_share),
         max_cpu_processes=settings.max_devices_per_job,
+        quantization_aware_epochs=spec.quantization_aware_epochs if spec.quantization_aware else 0,
         # Per tenant: one tenant's entries never serve (and so never reveal) another's job.
         cache_keys=[cache_key(teacher=teacher_identity(t), data=data_identity(transfer_set, store),
                               preprocessing=(transfer_set.spec or {}).get("preprocessing"), owner=tenant)

@@ -26,15 +26,17 @@ log = logging.getLogger(__name__)
 
 def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_shape, spec: JobSpec,
             results: dict, message: str = "the job succeeded", class_names: list[str] | None = None,
-            data: TransferData | None = None) -> None:
+            data: TransferData | None = None, quantization_aware: PlainSoftmax | None = None) -> None:
     """``data``: the job's transfer data where the caller holds it (the INT8 student's calibration and test);
-    otherwise it is loaded if needed."""
+    otherwise it is loaded if needed. ``quantization_aware``: the student fine-tuned for its INT8 file
+    (``onnx_int8`` is made from it; every other format from ``student``)."""
     job_id = lease.id
     metadata = {"class_names": class_names} if class_names else {}
     source = deployment.DataSource(store, spec.transfer_set_id, data)
     with tempfile.TemporaryDirectory(prefix="distillery-onnx-") as folder:
         # Made once, then stored as they are and measured: the report's files are the downloads.
-        files = deployment.onnx_files(student, input_shape, metadata, spec.export_formats, Path(folder), source)
+        files = deployment.onnx_files(student, input_shape, metadata, spec.export_formats, Path(folder), source,
+                                      quantization_aware=quantization_aware)
         artifacts, exports = export_all(job_id, store, student, input_shape, spec.student.model_dump(mode="json"),
                                         metadata, spec.export_formats, folder=f"students/{job_id}/{lease.token}",
                                         prepared=files)
@@ -42,7 +44,8 @@ def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_sha
             try:
                 results = {**results, "deployment": deployment.report(
                     model=student, teacher_ids=list(spec.teacher_ids), store=store, files=files, exports=exports,
-                    data=source)}
+                    data=source,
+                    quantization_aware=results.get("quantization_aware") if quantization_aware is not None else None)}
             except Exception as exc:  # the job's student is made: a report that fails says why, nothing more
                 log.exception("job %s: the deployment report failed", job_id)
                 results = {**results, "deployment": {"error": deployment.reason(exc)}}

@@ -91,4 +91,5 @@ def _run(job_id: str, spec: JobSpec, hooks: JobHooks, lease: Lease) -> None:
     teachers, experiment = build_experiment(job_id, spec, store, lease)
     outcome = run_experiment(experiment, hooks)
     succeed(lease, store, outcome.students["distilled"], teachers[0].input_shape, spec, outcome.results,
-            class_names=experiment.data.class_names, data=experiment.data)
+            class_names=experiment.data.class_names, data=experiment.data,
+            quantization_aware=outcome.students.get("quantization_aware"))

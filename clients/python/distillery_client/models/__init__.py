@@ -75,11 +75,13 @@ from .mlp_spec import MLPSpec
 from .mlp_spec_activation import MLPSpecActivation
 from .network_cost import NetworkCost
 from .normalize import Normalize
+from .post_training_answers import PostTrainingAnswers
 from .preprocessing import Preprocessing
 from .preprocessing_color_type_0 import PreprocessingColorType0
 from .problem_detail import ProblemDetail
 from .problem_detail_errors_type_0_item import ProblemDetailErrorsType0Item
 from .progress import Progress
+from .quantization_aware_answers import QuantizationAwareAnswers
 from .run_metrics import RunMetrics
 from .run_metrics_metrics import RunMetricsMetrics
 from .run_metrics_result_type_0 import RunMetricsResultType0
@@ -191,11 +193,13 @@ __all__ = (
     "MLPSpecActivation",
     "NetworkCost",
     "Normalize",
+    "PostTrainingAnswers",
     "Preprocessing",
     "PreprocessingColorType0",
     "ProblemDetail",
     "ProblemDetailErrorsType0Item",
     "Progress",
+    "QuantizationAwareAnswers",
     "RunMetrics",
     "RunMetricsMetrics",
     "RunMetricsResultType0",

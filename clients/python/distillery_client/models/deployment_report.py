@@ -42,8 +42,8 @@ class DeploymentReport:
             student_error (None | str | Unset): Why the student could not be measured.
             student_int8 (Int8Cost | None | Unset): Present when the job exports onnx_int8.
             student_int8_error (None | str | Unset): Why no INT8 student could be made.
-            student_torch (NetworkCost | None | Unset): The student run by torch, present where the teacher runs in torch:
-                the speedup compares those two.
+            student_torch (NetworkCost | None | Unset): The student run by torch the way the teacher runs (mode), present
+                where the teacher runs in torch: the speedup compares those two.
             teacher (NetworkCost | None | Unset):
             teacher_error (None | str | Unset): Why the teacher could not be measured.
             threads (int | None | Unset):

@@ -11,6 +11,9 @@ from ..types import UNSET, Unset
 from ..types import UNSET, Unset
 from typing import cast
 
+if TYPE_CHECKING:
+  from ..models.post_training_answers import PostTrainingAnswers
+  from ..models.quantization_aware_answers import QuantizationAwareAnswers
 
 
 
@@ -34,8 +37,18 @@ class Int8Cost:
             in_sandbox (bool | None | Unset): A teacher: timed inside its sandbox.
             latency_ms_p50 (float | None | Unset): Median milliseconds of one call at batch 1.
             latency_ms_p90 (float | None | Unset): 90th percentile milliseconds of one call at batch 1.
+            mode (None | str | Unset): student_torch: how torch ran the student, the way the teacher runs: 'torchscript'
+                (scripted), 'exported_program' (a torch.export graph) or 'eager'.
             parameters (int | None | Unset): Weights: a torch network's parameters; for an ONNX teacher, the elements of its
                 floating-point initializers.
+            post_training (None | PostTrainingAnswers | Unset): With quantization_aware: what static quantization alone gave
+                the distilled student.
+            post_training_error (None | str | Unset): Why the post-training INT8 file for the comparison could not be made.
+            quantization (None | str | Unset): How the downloaded INT8 file was made: 'post_training' (the distilled student
+                quantized as it is) or 'quantization_aware' (the job's quantization_aware: fine-tuned under fake quantization
+                first).
+            quantization_aware (None | QuantizationAwareAnswers | Unset): With quantization_aware: the download's figures
+                (as at the top) and its fine-tune.
             runtime (None | str | Unset): What ran it, with its version (onnxruntime or torch).
             samples_per_second (float | None | Unset): Throughput at batch 64.
             size_bytes (int | None | Unset): The uploaded teacher file, or the exported student file.
@@ -51,7 +64,12 @@ class Int8Cost:
     in_sandbox: bool | None | Unset = UNSET
     latency_ms_p50: float | None | Unset = UNSET
     latency_ms_p90: float | None | Unset = UNSET
+    mode: None | str | Unset = UNSET
     parameters: int | None | Unset = UNSET
+    post_training: None | PostTrainingAnswers | Unset = UNSET
+    post_training_error: None | str | Unset = UNSET
+    quantization: None | str | Unset = UNSET
+    quantization_aware: None | QuantizationAwareAnswers | Unset = UNSET
     runtime: None | str | Unset = UNSET
     samples_per_second: float | None | Unset = UNSET
     size_bytes: int | None | Unset = UNSET
@@ -64,6 +82,8 @@ class Int8Cost:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.post_training_answers import PostTrainingAnswers # noqa: PLC0415
+        from ..models.quantization_aware_answers import QuantizationAwareAnswers # noqa: PLC0415
         accuracy_change: float | None | Unset
         if isinstance(self.accuracy_change, Unset):
             accuracy_change = UNSET
@@ -112,11 +132,45 @@ class Int8Cost:
         else:
             latency_ms_p90 = self.latency_ms_p90
 
+        mode: None | str | Unset
+        if isinstance(self.mode, Unset):
+            mode = UNSET
+        else:
+            mode = self.mode
+
         parameters: int | None | Unset
         if isinstance(self.parameters, Unset):
             parameters = UNSET
         else:
             parameters = self.parameters
+
+        post_training: dict[str, Any] | None | Unset
+        if isinstance(self.post_training, Unset):
+            post_training = UNSET
+        elif isinstance(self.post_training, PostTrainingAnswers):
+            post_training = self.post_training.to_dict()
+        else:
+            post_training = self.post_training
+
+        post_training_error: None | str | Unset
+        if isinstance(self.post_training_error, Unset):
+            post_training_error = UNSET
+        else:
+            post_training_error = self.post_training_error
+
+        quantization: None | str | Unset
+        if isinstance(self.quantization, Unset):
+            quantization = UNSET
+        else:
+            quantization = self.quantization
+
+        quantization_aware: dict[str, Any] | None | Unset
+        if isinstance(self.quantization_aware, Unset):
+            quantization_aware = UNSET
+        elif isinstance(self.quantization_aware, QuantizationAwareAnswers):
+            quantization_aware = self.quantization_aware.to_dict()
+        else:
+            quantization_aware = self.quantization_aware
 
         runtime: None | str | Unset
         if isinstance(self.runtime, Unset):
@@ -169,8 +223,18 @@ class Int8Cost:
             field_dict["latency_ms_p50"] = latency_ms_p50
         if latency_ms_p90 is not UNSET:
             field_dict["latency_ms_p90"] = latency_ms_p90
+        if mode is not UNSET:
+            field_dict["mode"] = mode
         if parameters is not UNSET:
             field_dict["parameters"] = parameters
+        if post_training is not UNSET:
+            field_dict["post_training"] = post_training
+        if post_training_error is not UNSET:
+            field_dict["post_training_error"] = post_training_error
+        if quantization is not UNSET:
+            field_dict["quantization"] = quantization
+        if quantization_aware is not UNSET:
+            field_dict["quantization_aware"] = quantization_aware
         if runtime is not UNSET:
             field_dict["runtime"] = runtime
         if samples_per_second is not UNSET:
@@ -188,6 +252,8 @@ class Int8Cost:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.post_training_answers import PostTrainingAnswers # noqa: PLC0415
+        from ..models.quantization_aware_answers import QuantizationAwareAnswers # noqa: PLC0415
         d = dict(src_dict)
         def _parse_accuracy_change(data: object) -> float | None | Unset:
             if data is None:
@@ -269,6 +335,16 @@ class Int8Cost:
         latency_ms_p90 = _parse_latency_ms_p90(d.pop("latency_ms_p90", UNSET))
 
 
+        def _parse_mode(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        mode = _parse_mode(d.pop("mode", UNSET))
+
+
         def _parse_parameters(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -277,6 +353,66 @@ class Int8Cost:
             return cast(int | None | Unset, data)
 
         parameters = _parse_parameters(d.pop("parameters", UNSET))
+
+
+        def _parse_post_training(data: object) -> None | PostTrainingAnswers | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                post_training_type_0 = PostTrainingAnswers.from_dict(data)
+
+
+
+                return post_training_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | PostTrainingAnswers | Unset, data)
+
+        post_training = _parse_post_training(d.pop("post_training", UNSET))
+
+
+        def _parse_post_training_error(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        post_training_error = _parse_post_training_error(d.pop("post_training_error", UNSET))
+
+
+        def _parse_quantization(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        quantization = _parse_quantization(d.pop("quantization", UNSET))
+
+
+        def _parse_quantization_aware(data: object) -> None | QuantizationAwareAnswers | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                quantization_aware_type_0 = QuantizationAwareAnswers.from_dict(data)
+
+
+
+                return quantization_aware_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | QuantizationAwareAnswers | Unset, data)
+
+        quantization_aware = _parse_quantization_aware(d.pop("quantization_aware", UNSET))
 
 
         def _parse_runtime(data: object) -> None | str | Unset:
@@ -338,7 +474,12 @@ class Int8Cost:
             in_sandbox=in_sandbox,
             latency_ms_p50=latency_ms_p50,
             latency_ms_p90=latency_ms_p90,
+            mode=mode,
             parameters=parameters,
+            post_training=post_training,
+            post_training_error=post_training_error,
+            quantization=quantization,
+            quantization_aware=quantization_aware,
             runtime=runtime,
             samples_per_second=samples_per_second,
             size_bytes=size_bytes,

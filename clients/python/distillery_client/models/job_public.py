@@ -55,6 +55,8 @@ class JobPublic:
             transfer_set_id (str):
             validation_transfer_set_id (None | str):
             budget (JobPublicBudgetType0 | None | Unset):
+            quantization_aware (bool | Unset):  Default: False.
+            quantization_aware_epochs (int | None | Unset): Present when quantization_aware is on.
             webhook_secret (None | str | Unset): Verifies the job's webhooks; shown only in the response that created the
                 job (and to a retry of that request with the same Idempotency-Key).
             webhook_url (None | str | Unset):
@@ -82,6 +84,8 @@ class JobPublic:
     transfer_set_id: str
     validation_transfer_set_id: None | str
     budget: JobPublicBudgetType0 | None | Unset = UNSET
+    quantization_aware: bool | Unset = False
+    quantization_aware_epochs: int | None | Unset = UNSET
     webhook_secret: None | str | Unset = UNSET
     webhook_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -174,6 +178,14 @@ class JobPublic:
         else:
             budget = self.budget
 
+        quantization_aware = self.quantization_aware
+
+        quantization_aware_epochs: int | None | Unset
+        if isinstance(self.quantization_aware_epochs, Unset):
+            quantization_aware_epochs = UNSET
+        else:
+            quantization_aware_epochs = self.quantization_aware_epochs
+
         webhook_secret: None | str | Unset
         if isinstance(self.webhook_secret, Unset):
             webhook_secret = UNSET
@@ -214,6 +226,10 @@ class JobPublic:
         })
         if budget is not UNSET:
             field_dict["budget"] = budget
+        if quantization_aware is not UNSET:
+            field_dict["quantization_aware"] = quantization_aware
+        if quantization_aware_epochs is not UNSET:
+            field_dict["quantization_aware_epochs"] = quantization_aware_epochs
         if webhook_secret is not UNSET:
             field_dict["webhook_secret"] = webhook_secret
         if webhook_url is not UNSET:
@@ -395,6 +411,18 @@ class JobPublic:
         budget = _parse_budget(d.pop("budget", UNSET))
 
 
+        quantization_aware = d.pop("quantization_aware", UNSET)
+
+        def _parse_quantization_aware_epochs(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        quantization_aware_epochs = _parse_quantization_aware_epochs(d.pop("quantization_aware_epochs", UNSET))
+
+
         def _parse_webhook_secret(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -438,6 +466,8 @@ class JobPublic:
             transfer_set_id=transfer_set_id,
             validation_transfer_set_id=validation_transfer_set_id,
             budget=budget,
+            quantization_aware=quantization_aware,
+            quantization_aware_epochs=quantization_aware_epochs,
             webhook_secret=webhook_secret,
             webhook_url=webhook_url,
         )

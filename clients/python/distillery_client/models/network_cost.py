@@ -29,6 +29,8 @@ class NetworkCost:
             in_sandbox (bool | None | Unset): A teacher: timed inside its sandbox.
             latency_ms_p50 (float | None | Unset): Median milliseconds of one call at batch 1.
             latency_ms_p90 (float | None | Unset): 90th percentile milliseconds of one call at batch 1.
+            mode (None | str | Unset): student_torch: how torch ran the student, the way the teacher runs: 'torchscript'
+                (scripted), 'exported_program' (a torch.export graph) or 'eager'.
             parameters (int | None | Unset): Weights: a torch network's parameters; for an ONNX teacher, the elements of its
                 floating-point initializers.
             runtime (None | str | Unset): What ran it, with its version (onnxruntime or torch).
@@ -41,6 +43,7 @@ class NetworkCost:
     in_sandbox: bool | None | Unset = UNSET
     latency_ms_p50: float | None | Unset = UNSET
     latency_ms_p90: float | None | Unset = UNSET
+    mode: None | str | Unset = UNSET
     parameters: int | None | Unset = UNSET
     runtime: None | str | Unset = UNSET
     samples_per_second: float | None | Unset = UNSET
@@ -76,6 +79,12 @@ class NetworkCost:
             latency_ms_p90 = UNSET
         else:
             latency_ms_p90 = self.latency_ms_p90
+
+        mode: None | str | Unset
+        if isinstance(self.mode, Unset):
+            mode = UNSET
+        else:
+            mode = self.mode
 
         parameters: int | None | Unset
         if isinstance(self.parameters, Unset):
@@ -120,6 +129,8 @@ class NetworkCost:
             field_dict["latency_ms_p50"] = latency_ms_p50
         if latency_ms_p90 is not UNSET:
             field_dict["latency_ms_p90"] = latency_ms_p90
+        if mode is not UNSET:
+            field_dict["mode"] = mode
         if parameters is not UNSET:
             field_dict["parameters"] = parameters
         if runtime is not UNSET:
@@ -178,6 +189,16 @@ class NetworkCost:
         latency_ms_p90 = _parse_latency_ms_p90(d.pop("latency_ms_p90", UNSET))
 
 
+        def _parse_mode(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        mode = _parse_mode(d.pop("mode", UNSET))
+
+
         def _parse_parameters(data: object) -> int | None | Unset:
             if data is None:
                 return data
@@ -233,6 +254,7 @@ class NetworkCost:
             in_sandbox=in_sandbox,
             latency_ms_p50=latency_ms_p50,
             latency_ms_p90=latency_ms_p90,
+            mode=mode,
             parameters=parameters,
             runtime=runtime,
             samples_per_second=samples_per_second,
