@@ -12,7 +12,9 @@ The tokenizer is not in the ONNX file: the deployment tokenizes with the same ``
 the Hugging Face export) and passes ``attention_mask`` (1 for tokens, 0 for padding).
 """
 
+import json
 import shutil
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -33,8 +35,11 @@ def _model(student: nn.Module):
 
 
 def export_huggingface(student: nn.Module, out: Path, *, tokenizer_folder: Path,
-                       class_names: list[str] | tuple[str, ...]) -> Path:
-    """Writes the student and the teacher's tokenizer to the folder ``out``; returns it."""
+                       class_names: list[str] | tuple[str, ...], max_length: int | None = None) -> Path:
+    """Writes the student and the teacher's tokenizer to the folder ``out``; returns it.
+
+    The copied tokenizer_config.json's ``model_max_length`` becomes ``max_length`` (default: the student's
+    max positions), so ``tokenizer(texts, truncation=True)`` never makes ids longer than the student takes."""
     model = _model(student)
     names = list(class_names)
     if len(names) != model.config.num_labels:
@@ -54,6 +59,11 @@ def export_huggingface(student: nn.Module, out: Path, *, tokenizer_folder: Path,
             shutil.copyfile(source, out / name)
     if not (out / "tokenizer.json").is_file():
         raise ValueError("the tokenizer folder has no tokenizer.json")
+    limit = min(int(max_length or model.config.max_position_embeddings), int(model.config.max_position_embeddings))
+    config_path = out / "tokenizer_config.json"
+    tokenizer_config = json.loads(config_path.read_text()) if config_path.is_file() else {}
+    tokenizer_config["model_max_length"] = limit
+    config_path.write_text(json.dumps(tokenizer_config, indent=2))
     return out
 
 
@@ -96,7 +106,8 @@ def export_onnx(student: nn.Module, path: Path, *, pad_token_id: int | None = No
     shapes = {"input_ids": {0: batch, 1: seq}, "attention_mask": {0: batch, 1: seq}}
     path = Path(path)
     try:
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="# The axis name")  # the names are kept; the warning is noise
             program = torch.onnx.export(wrapper, (ids, mask), dynamo=True, input_names=list(ONNX_INPUTS),
                                         output_names=[ONNX_OUTPUT], dynamic_shapes=shapes, verbose=False)
         program.save(str(path))

@@ -28,7 +28,7 @@ class TokenIdsClassifier(nn.Module):
         if ids.dtype != torch.long:
             ids = ids.long()
         mask = (ids != self.pad_token_id).long()
-        return self.model(input_ids=ids, attention_mask=mask).logits
+        return self.model(input_ids=ids, attention_mask=mask).logits.float()  # a half-precision checkpoint too
 
 
 def load_hf_teacher(folder: Path, info: HFTeacherInfo | None = None) -> TokenIdsClassifier:

@@ -31,6 +31,9 @@ class TextTransformerSpec(_Spec):
     heads: int = Field(4, ge=1, le=64)
     intermediate_size: int = Field(1024, ge=8, le=16384)
     dropout: float = Field(0.1, ge=0.0, lt=1.0)
+    init: Literal["random", "teacher"] = Field(
+        "random", description="teacher: copy a BERT teacher's embeddings and every k-th layer (init_from_teacher); "
+                              "needs the teacher's hidden_size, heads and intermediate_size")
 
     @model_validator(mode="after")
     def _heads_divide(self):

@@ -19,7 +19,7 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 
 @pytest.fixture(scope="module")
 def teacher_folder(tmp_path_factory):
-    return save_teacher_folder(tmp_path_factory.mktemp("hf") / "teacher", model_max_length=24)
+    return save_teacher_folder(tmp_path_factory.mktemp("hf") / "teacher", model_max_length=64)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +47,10 @@ def test_huggingface_export_loads_with_the_auto_classes(student, teacher_folder,
     tokenizer = AutoTokenizer.from_pretrained(out, local_files_only=True)
     assert model.config.id2label == dict(enumerate(CLASS_NAMES))
     assert model.config.label2id == {n: i for i, n in enumerate(CLASS_NAMES)}
-    texts = sentences(4, seed=3)
-    batch = tokenizer(texts, truncation=True, max_length=24, padding=True, return_tensors="pt")
+    assert tokenizer.model_max_length == 24  # the student's positions, not the teacher's 64
+    texts = sentences(4, seed=3) + [" ".join(["cat"] * 100)]
+    batch = tokenizer(texts, truncation=True, padding=True, return_tensors="pt")
+    assert batch["input_ids"].shape[1] == 24
     with torch.no_grad():
         loaded = model.eval()(**batch).logits
         ours = student(batch["input_ids"])

@@ -32,10 +32,12 @@ def build(spec, **kw):
 
 def test_specs_are_discriminated_and_bounded():
     assert isinstance(spec_of({"arch": "transformer"}), TextTransformerSpec)
+    assert spec_of({"arch": "transformer"}).init == "random"
     assert isinstance(spec_of({"arch": "bilstm", "hidden_size": 8}), TextBiLSTMSpec)
     for bad in ({"arch": "transformer", "hidden_size": 30, "heads": 4},  # not a multiple
                 {"arch": "transformer", "layers": 0}, {"arch": "transformer", "layers": 100},
                 {"arch": "bilstm", "layers": 9}, {"arch": "bilstm", "dropout": 1.0},
+                {"arch": "transformer", "init": "pretrained"},
                 {"arch": "bilstm", "unknown": 1}, {"arch": "rnn"}):
         with pytest.raises(ValidationError):
             spec_of(bad)
