@@ -21,6 +21,7 @@ from pathlib import Path
 
 MAX_JSON_BYTES = 1 << 20  # config.json, tokenizer_config.json, the shard index
 MAX_TOKENIZER_BYTES = 64 << 20  # tokenizer.json (large multilingual vocabularies are ~20 MiB)
+MAX_SAFETENSORS_HEADER = 100 << 20  # the JSON header naming the tensors (a few MiB for the largest models)
 MAX_LENGTH_CAP = 512
 MAX_CLASSES = 100_000
 MAX_LABEL_CHARS = 200
@@ -107,6 +108,7 @@ def _check_weights(folder: Path, files: set[str]) -> None:
                               f"when loaded, so they are never opened here: {RESAVE}, and upload only the folder "
                               "it writes.")
     if "model.safetensors" in files:
+        _check_safetensors(folder / "model.safetensors", "model.safetensors")
         return
     shards = {name for name in files if SHARD.fullmatch(name)}
     if not shards:
@@ -121,6 +123,27 @@ def _check_weights(folder: Path, files: set[str]) -> None:
     if not {str(v) for v in weight_map.values()} <= shards:
         raise HFFolderInvalid("model.safetensors.index.json names shards the folder does not hold: upload every "
                               "model-0000x-of-0000y.safetensors file.")
+    for name in sorted(shards):
+        _check_safetensors(folder / name, "a model-0000x-of-0000y.safetensors shard")
+
+
+def _check_safetensors(path: Path, name: str) -> None:
+    """The file starts as safetensors files do (an 8-byte header length, then a JSON object), so a Git LFS
+    pointer or a renamed pickle is refused here with a message rather than by the loader."""
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(8)
+        length = int.from_bytes(head, "little") if len(head) == 8 else 0
+        if not 2 <= length <= min(MAX_SAFETENSORS_HEADER, size - 8):
+            raise HFFolderInvalid(f"{name} is not a safetensors file (a Git LFS pointer? fetch the real file with "
+                                  f"git lfs pull): {RESAVE}.")
+        header = f.read(length)
+    try:
+        ok = isinstance(json.loads(header), dict)
+    except (ValueError, RecursionError):
+        ok = False
+    if not ok:
+        raise HFFolderInvalid(f"{name} has a damaged header: {RESAVE}.")
 
 
 def _check_tokenizer_files(folder: Path, files: set[str]) -> Path:

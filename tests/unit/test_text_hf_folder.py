@@ -102,6 +102,14 @@ def _bad_tokenizer(folder):
     (folder / "tokenizer.json").write_text('{"SECRET-CONTENT": 1}')
 
 
+def _lfs_pointer(folder):
+    (folder / "model.safetensors").write_text("version https://git-lfs.github.com/spec/v1\noid sha256:ab\nsize 9\n")
+
+
+def _damaged_header(folder):
+    (folder / "model.safetensors").write_bytes((12).to_bytes(8, "little") + b"{SECRET-CONT" + b"\0" * 64)
+
+
 def _one_class(folder):
     edit_config(folder, id2label={"0": "only"}, label2id={"only": 0})
 
@@ -110,6 +118,8 @@ REFUSALS = [
     (_pickle, "safe_serialization=True"),
     (_nested_pickle, "pickle"),
     (_no_weights, "no model.safetensors"),
+    (_lfs_pointer, "git lfs pull"),
+    (_damaged_header, "damaged header"),
     (lambda f: (f / "config.json").unlink(), "no config.json"),
     (lambda f: (f / "config.json").write_text("{SECRET-CONTENT"), "not valid JSON"),
     (_big_config, "larger than 1 MiB"),
