@@ -41,3 +41,23 @@ def load_hf_teacher(folder: Path, info: HFTeacherInfo | None = None) -> TokenIds
     if model.config.num_labels != info.num_labels:
         raise ValueError("the loaded model's num_labels differs from config.json's id2label")
     return TokenIdsClassifier(model.eval(), info.pad_token_id).eval()
+
+
+_UNPACKED = []  # the folders this process unpacked, removed when it exits
+
+
+def load_archived_teacher(archive: Path, max_bytes: int) -> TokenIdsClassifier:
+    """The teacher inside an uploaded archive: unpacked with the bounded extraction (at most ``max_bytes``, the
+    sandbox's scratch space), checked, loaded. Run by the sandbox's child, where ``/tmp`` is private."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from models.text.archive import unpack_hf_archive
+
+    work = Path(tempfile.mkdtemp(prefix="hf-teacher-"))
+    if not _UNPACKED:
+        atexit.register(lambda: [shutil.rmtree(p, ignore_errors=True) for p in _UNPACKED])
+    _UNPACKED.append(work)
+    folder = unpack_hf_archive(Path(archive), work / "unpacked", max_bytes=max_bytes)
+    return load_hf_teacher(folder, check_hf_folder(folder))
