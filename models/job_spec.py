@@ -10,7 +10,7 @@ from models.distill_config import DistillConfig, KDConfig, MethodConfig, SweepSp
 from models.safe_text import SafeStr
 from models.specs import StudentSpec
 
-ExportFormat = Literal["torchscript", "exported_program", "onnx", "safetensors", "onnx_int8"]
+ExportFormat = Literal["torchscript", "exported_program", "onnx", "safetensors", "onnx_int8", "huggingface"]
 
 # Columns of the job's row of their own, not in its stored spec.
 ROW_FIELDS = {"teacher_ids", "transfer_set_id"}
@@ -38,7 +38,9 @@ class JobSpec(BaseModel):
         default_factory=lambda: ["exported_program", "onnx", "safetensors", "torchscript"], min_length=1,
         description="Formats to export the student in (torchscript is deprecated by PyTorch 2.14 and kept for "
         "consumers that still read it). onnx_int8: the ONNX student quantized to 8 bits (ONNX Runtime static "
-        "quantization calibrated on transfer-set samples); its accuracy is in result.deployment.",
+        "quantization calibrated on transfer-set samples); its accuracy is in result.deployment. huggingface: a "
+        "transformer text student as a zip that AutoModelForSequenceClassification and AutoTokenizer load (a text "
+        "job's default is huggingface, onnx and safetensors).",
     )
     webhook_url: str | None = Field(
         None, max_length=2048, description="POST job.succeeded, job.failed and job.cancelled here, signed as "

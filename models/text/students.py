@@ -138,3 +138,18 @@ def _inner(module):
                                  f"BERT teacher); this one is {model_type!r}: train the student from scratch "
                                  "instead", "init")
     return inner
+
+
+def text_student_parameters(spec, *, vocab_size: int, num_labels: int, max_positions: int) -> int:
+    """The student's parameter count, computed from its spec (nothing is built), for the size limit."""
+    if isinstance(spec, TextTransformerSpec):
+        h, i = spec.hidden_size, spec.intermediate_size
+        embeddings = (vocab_size + max_positions + 2) * h + 2 * h
+        layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h
+        return embeddings + spec.layers * layer + (h * h + h) + (h * num_labels + num_labels)
+    e, hidden = spec.embedding_dim, spec.hidden_size
+    lstm, width = 0, e
+    for _ in range(spec.layers):
+        lstm += 2 * 4 * (hidden * width + hidden * hidden + 2 * hidden)
+        width = 2 * hidden
+    return vocab_size * e + lstm + width * num_labels + num_labels
