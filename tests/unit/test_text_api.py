@@ -100,3 +100,66 @@ def test_api_starts_without_transformers():
             "assert 'transformers' not in sys.modules, 'transformers imported at start-up'")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def upload_texts(client, content: bytes, filename: str = "texts.jsonl", **fields):
+    return client.post("/v1/transfer-sets", files={"file": (filename, content)}, data={"name": "texts", **fields})
+
+
+def jsonl(rows) -> bytes:
+    return "\n".join(json.dumps(r) for r in rows).encode()
+
+
+def test_a_text_set_keeps_its_texts_and_holds_out_a_fifth(client):
+    rows = [{"text": f"good cat {i}", "label": "positive" if i % 2 else "negative"} for i in range(10)]
+    r = upload_texts(client, jsonl(rows))
+    assert r.status_code == 201, r.text
+    body = r.json()
+    assert body["kind"] == "text" and body["dtype"] == "text" and body["num_samples"] == 8 and body["num_test"] == 2
+    assert body["class_names"] == ["negative", "positive"] and body["labelled"]
+    csv = b"sentence,split\nhello there,train\nbye now,test\n"
+    r = upload_texts(client, csv, "t.csv", kind="text", text_column="sentence")
+    assert r.status_code == 201, r.text
+    assert (r.json()["num_samples"], r.json()["num_test"], r.json()["labelled"]) == (1, 1, False)
+
+
+@pytest.mark.parametrize("content, fields, words, field", [
+    (b'{"body": "x"}', {}, ("'text'", "text_column"), "text_column"),
+    (b'{"text": "x", "label": "a"}\n{"text": "y", "label": 1}', {}, ("all class names or all class indices",), "file"),
+    (b'{"text": "x"}', {"label_column": "y"}, ("'y'",), "label_column"),
+    (b"not json", {}, ("line 1", "JSON"), "file"),
+    (b'{"text": 3}', {}, ("string",), "file"),
+])
+def test_text_set_refusals(client, content, fields, words, field):
+    assert_problem(upload_texts(client, content, **fields), 422, *words, field=field)
+    assert counts()["transfer_sets"] == 0 and stored_files() == []
+
+
+def test_text_jobs_are_checked_at_submit(client, hf_folder, tmp_path, teacher_file):
+    hf = upload_hf(client, zip_folder(hf_folder, tmp_path / "t.zip")).json()["id"]
+    with open(teacher_file, "rb") as f:
+        plain = client.post("/v1/teachers", files={"file": ("t.pt", f)},
+                            data={"name": "digits", "input_shape": "[64]"}).json()["id"]
+    named = upload_texts(client, jsonl([{"text": "good", "label": "positive"}, {"text": "bad", "label": "angry"}]))
+    named = named.json()["id"]
+    texts = upload_texts(client, jsonl([{"text": "good", "label": 2}, {"text": "bad", "label": 0}])).json()["id"]
+    transformer = {"arch": "transformer", "layers": 1, "hidden_size": 16, "heads": 2, "intermediate_size": 32}
+
+    def submit(teacher, ts, student=transformer, **extra):
+        return client.post("/v1/jobs", json={"teacher_ids": [teacher], "transfer_set_id": ts, "student": student,
+                                             **extra})
+
+    assert_problem(submit(hf, named), 422, "'angry'", "id2label", field="transfer_set_id")
+    assert_problem(submit(plain, texts, {"arch": "mlp"}), 422, "not a text model", "format=huggingface",
+                   field="transfer_set_id")
+    assert_problem(submit(hf, texts, export_formats=["torchscript"]), 422, "huggingface, onnx, safetensors",
+                   field="export_formats")
+    assert_problem(submit(hf, texts, {**transformer, "hidden_size": 32, "init": "teacher"}), 422, "hidden_size",
+                   field="student.init")
+    assert_problem(submit(hf, texts, {**transformer, "hidden_size": 4096, "heads": 4, "layers": 24}), 422,
+                   "parameters", field="student")
+    r = submit(hf, texts)
+    assert r.status_code == 202, r.text
+    assert r.json()["export_formats"] == ["huggingface", "onnx", "safetensors"]
+    r = submit(hf, texts, {"arch": "bilstm", "embedding_dim": 8, "hidden_size": 8})
+    assert r.status_code == 202 and r.json()["export_formats"] == ["onnx", "safetensors"], r.text

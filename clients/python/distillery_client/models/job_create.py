@@ -21,6 +21,8 @@ if TYPE_CHECKING:
   from ..models.logit_matching_config import LogitMatchingConfig
   from ..models.mlp_spec import MLPSpec
   from ..models.sweep_spec import SweepSpec
+  from ..models.text_bi_lstm_spec import TextBiLSTMSpec
+  from ..models.text_transformer_spec import TextTransformerSpec
   from ..models.torchvision_spec import TorchvisionSpec
 
 
@@ -35,7 +37,7 @@ T = TypeVar("T", bound="JobCreate")
 class JobCreate:
     """ 
         Attributes:
-            student (CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec):
+            student (CNNSpec | EmbeddingBagSpec | MLPSpec | TextBiLSTMSpec | TextTransformerSpec | TorchvisionSpec):
             teacher_ids (list[str]):
             transfer_set_id (str):
             baseline (bool | Unset): Also train the same student from scratch on labels alone. Default: False.
@@ -43,7 +45,8 @@ class JobCreate:
             export_formats (list[JobCreateExportFormatsItem] | Unset): Formats to export the student in (torchscript is
                 deprecated by PyTorch 2.14 and kept for consumers that still read it). onnx_int8: the ONNX student quantized to
                 8 bits (ONNX Runtime static quantization calibrated on transfer-set samples); its accuracy is in
-                result.deployment.
+                result.deployment. huggingface: a transformer text student as a zip that AutoModelForSequenceClassification and
+                AutoTokenizer load (a text job's default is huggingface, onnx and safetensors).
             hyperparameters (DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset):
             omit_classes (list[int] | Unset): Classes dropped from the transfer set.
             student_init_weights (None | str | Unset): Start the student from these weights: the id of a safetensors network
@@ -55,7 +58,7 @@ class JobCreate:
                 Webhooks says with the webhook_secret that the response creating the job shows once.
      """
 
-    student: CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec
+    student: CNNSpec | EmbeddingBagSpec | MLPSpec | TextBiLSTMSpec | TextTransformerSpec | TorchvisionSpec
     teacher_ids: list[str]
     transfer_set_id: str
     baseline: bool | Unset = False
@@ -81,6 +84,8 @@ class JobCreate:
         from ..models.logit_matching_config import LogitMatchingConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
         from ..models.sweep_spec import SweepSpec # noqa: PLC0415
+        from ..models.text_bi_lstm_spec import TextBiLSTMSpec # noqa: PLC0415
+        from ..models.text_transformer_spec import TextTransformerSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         student: dict[str, Any]
         if isinstance(self.student, MLPSpec):
@@ -88,6 +93,10 @@ class JobCreate:
         elif isinstance(self.student, CNNSpec):
             student = self.student.to_dict()
         elif isinstance(self.student, TorchvisionSpec):
+            student = self.student.to_dict()
+        elif isinstance(self.student, EmbeddingBagSpec):
+            student = self.student.to_dict()
+        elif isinstance(self.student, TextTransformerSpec):
             student = self.student.to_dict()
         else:
             student = self.student.to_dict()
@@ -198,9 +207,11 @@ class JobCreate:
         from ..models.logit_matching_config import LogitMatchingConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
         from ..models.sweep_spec import SweepSpec # noqa: PLC0415
+        from ..models.text_bi_lstm_spec import TextBiLSTMSpec # noqa: PLC0415
+        from ..models.text_transformer_spec import TextTransformerSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         d = dict(src_dict)
-        def _parse_student(data: object) -> CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec:
+        def _parse_student(data: object) -> CNNSpec | EmbeddingBagSpec | MLPSpec | TextBiLSTMSpec | TextTransformerSpec | TorchvisionSpec:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -231,13 +242,33 @@ class JobCreate:
                 return student_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                student_type_3 = EmbeddingBagSpec.from_dict(data)
+
+
+
+                return student_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                student_type_4 = TextTransformerSpec.from_dict(data)
+
+
+
+                return student_type_4
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            student_type_3 = EmbeddingBagSpec.from_dict(data)
+            student_type_5 = TextBiLSTMSpec.from_dict(data)
 
 
 
-            return student_type_3
+            return student_type_5
 
         student = _parse_student(d.pop("student"))
 
