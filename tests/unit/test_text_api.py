@@ -163,3 +163,26 @@ def test_text_jobs_are_checked_at_submit(client, hf_folder, tmp_path, teacher_fi
     assert r.json()["export_formats"] == ["huggingface", "onnx", "safetensors"]
     r = submit(hf, texts, {"arch": "bilstm", "embedding_dim": 8, "hidden_size": 8})
     assert r.status_code == 202 and r.json()["export_formats"] == ["onnx", "safetensors"], r.text
+
+
+def test_a_tar_gz_with_one_top_folder_unpacks_to_the_checked_folder(hf_folder, tmp_path):
+    import tarfile
+
+    from models.archives import ArchiveInvalid
+    from models.text.archive import archive_suffix, unpack_hf_archive
+    from models.text.hf_folder import check_hf_folder
+
+    archive = tmp_path / "t.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(hf_folder, arcname="my-model")
+    folder = unpack_hf_archive(archive, tmp_path / "out", max_bytes=1 << 30)
+    assert folder.name == "my-model" and check_hf_folder(folder).num_labels == 3
+    assert archive_suffix(archive) == ".tar.gz"
+    linked = tmp_path / "linked.tar.gz"
+    with tarfile.open(linked, "w:gz") as tar:
+        info = tarfile.TarInfo("config.json")
+        info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+        tar.addfile(info)
+    with pytest.raises(ArchiveInvalid, match="link"):
+        unpack_hf_archive(linked, tmp_path / "out2", max_bytes=1 << 30)
+    assert not (tmp_path / "out2").exists()

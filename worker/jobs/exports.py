@@ -37,6 +37,7 @@ def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_sha
         # Made once, then stored as they are and measured: the report's files are the downloads.
         if text:
             files, metadata = text_exports.text_files(student, spec, store, Path(folder), metadata)
+            class_names = metadata["class_names"]  # the teacher's id2label order, which the labels were mapped by
         else:
             files = deployment.onnx_files(student, input_shape, metadata, spec.export_formats, Path(folder), source)
         artifacts, exports = export_all(job_id, store, student, input_shape, spec.student.model_dump(mode="json"),

@@ -45,7 +45,8 @@ def text_files(student: PlainSoftmax, spec, store: ArtifactStore, folder: Path, 
         tokenizer = teacher_folder(teacher, store)
     made: dict[str, Path | str] = {}
     transformer = spec.student.arch == "transformer"
-    class_names = metadata.get("class_names") or text["class_names"]
+    # the teacher's id2label, in its order (a text set's own class_names are in the order the rows named them)
+    class_names = list(text["class_names"])
     for fmt in spec.export_formats:
         try:
             if fmt in NOT_FOR_TEXT or (fmt == "huggingface" and not transformer):
@@ -65,4 +66,4 @@ def text_files(student: PlainSoftmax, spec, store: ArtifactStore, folder: Path, 
             log.exception("the %s export of a text student failed", fmt)
             made[fmt] = _reason(exc)
     keep = ("vocab_size", "pad_token_id", "max_length", "max_position_embeddings", "class_names")
-    return made, {**metadata, "text": {k: text.get(k) for k in keep}}
+    return made, {**metadata, "class_names": class_names, "text": {k: text.get(k) for k in keep}}
