@@ -45,8 +45,8 @@ class TeacherPublic(_Out):
     sandbox: Literal["namespaces", "rlimits-only", "unavailable"] | None = Field(
         None, description="How this server runs the teacher's code now (its upload check ran the same way): "
         "namespaces (the bubblewrap sandbox), rlimits-only (no bubblewrap: one user's own machine, a plain child "
-        "process with memory, CPU and time limits), or unavailable (no sandbox: its jobs fail). None for a "
-        "safetensors or Hugging Face teacher, which holds no code and is built from the zoo.")
+        "process with memory, CPU and time limits), or unavailable (no sandbox: its jobs fail); Hugging Face "
+        "teachers run there too. None for a safetensors teacher, which holds no code and is built from the zoo.")
 
 
 class TransferSetBuiltinCreate(_In):
@@ -92,16 +92,17 @@ TransferSetJSONCreate = Annotated[
 class TransferSetPublic(_Out):
     id: str
     name: str
-    kind: Literal["builtin", "npz", "image_archive", "image_folder", "torchvision", "table"]
+    kind: Literal["builtin", "npz", "image_archive", "image_folder", "torchvision", "table", "text"]
     builtin: str | None
     spec: dict[str, Any] | None = Field(description="Where the data is and how it is fed (preprocessing).")
     class_names: list[str] | None
     num_samples: int = Field(description="Samples the student may learn from (the train part).")
     num_test: int = Field(description="Labelled samples results are measured on.")
     sample_shape: list[int]
-    dtype: Literal["float32", "float16", "int64", "int32", "bool"] = Field(
+    dtype: Literal["float32", "float16", "int64", "int32", "bool", "text"] = Field(
         "float32", description="What the samples are: float32, or int64 (ids, counts) or bool where every input "
-        "is; a job checks it against its teachers' input_dtype.")
+        "is; a job checks it against its teachers' input_dtype. text: raw texts, tokenized by a Hugging Face "
+        "teacher's tokenizer when a job runs (sample_shape is then [] until then).")
     num_classes: int | None
     labelled: bool
     sha256: str | None

@@ -24,6 +24,7 @@ EXPORT_FORMATS = {  # format -> file extension
     "onnx": "onnx",
     "safetensors": "safetensors",
     "onnx_int8": "int8.onnx",  # made from the onnx file by models/int8.py, calibrated on the transfer set
+    "huggingface": "zip",  # a transformer text student's save_pretrained folder (models/text/exports.py)
 }
 CONFIG_KEY = "distillery"
 
@@ -134,7 +135,8 @@ def load_safetensors_student(path: Path) -> PlainSoftmax:
     with safe_open(str(path), framework="pt") as f:
         config = json.loads(f.metadata()[CONFIG_KEY])
     dtype = config.get("input_dtype", "float32")
-    net = build_student(config["student"], config["input_shape"], config["num_classes"], dtype)
+    net = build_student(config["student"], config["input_shape"], config["num_classes"], dtype,
+                        text=config.get("text"))  # a text student: the teacher's vocabulary, as exported
     model = PlainSoftmax(net, config["num_classes"], input_dtype=dtype)
     model.load_state_dict(load_file(str(path)))
     return model.eval()
@@ -146,6 +148,8 @@ def export(fmt: str, model: PlainSoftmax, input_shape, path: Path, *, student_sp
     file (TorchScript, torch.export), a model property (ONNX), or the config (safetensors)."""
     if fmt == "onnx_int8":
         raise ValueError("the INT8 student needs calibration samples: models/int8.py makes it from the ONNX one")
+    if fmt == "huggingface":
+        raise ValueError("the huggingface export needs the teacher's tokenizer: worker/jobs/text_exports.py makes it")
     if fmt == "safetensors":
         export_safetensors(model, input_shape, path, student_spec=student_spec, metadata=metadata)
     else:

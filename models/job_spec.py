@@ -11,7 +11,7 @@ from models.distill_config import DistillConfig, KDConfig, MethodConfig, SweepSp
 from models.safe_text import SafeStr
 from models.specs import StudentSpec
 
-ExportFormat = Literal["torchscript", "exported_program", "onnx", "safetensors", "onnx_int8"]
+ExportFormat = Literal["torchscript", "exported_program", "onnx", "safetensors", "onnx_int8", "huggingface"]
 
 # The students whose quantization the fine-tune can mirror (worker/engine/fake_quant.py): a torchvision
 # network's batch norms are not folded the way its ONNX export folds them.
@@ -55,7 +55,9 @@ class JobSpec(BaseModel):
         default_factory=lambda: ["exported_program", "onnx", "safetensors", "torchscript"], min_length=1,
         description="Formats to export the student in (torchscript is deprecated by PyTorch 2.14 and kept for "
         "consumers that still read it). onnx_int8: the ONNX student quantized to 8 bits (ONNX Runtime static "
-        "quantization calibrated on transfer-set samples); its accuracy is in result.deployment.",
+        "quantization calibrated on transfer-set samples); its accuracy is in result.deployment. huggingface: a "
+        "transformer text student as a zip that AutoModelForSequenceClassification and AutoTokenizer load (a text "
+        "job's default is huggingface, onnx and safetensors).",
     )
     quantization_aware: bool = Field(
         False, description="Fine-tune the distilled student under INT8 fake quantization (the rounding onnx_int8 "

@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.text.students import TEXT_ARCHS, TextBiLSTMSpec, TextTransformerSpec
+
 Activation = Literal["relu", "gelu", "tanh", "silu"]
 
 
@@ -57,7 +59,8 @@ class EmbeddingBagSpec(_Spec):
     activation: Activation = "relu"
 
 
-AnySpec = MLPSpec | CNNSpec | TorchvisionSpec | EmbeddingBagSpec
+# transformer and bilstm: text students over a Hugging Face teacher's token ids (models/text/students.py)
+AnySpec = MLPSpec | CNNSpec | TorchvisionSpec | EmbeddingBagSpec | TextTransformerSpec | TextBiLSTMSpec
 StudentSpec = Annotated[AnySpec, Field(discriminator="arch")]
-ARCHS = ("mlp", "cnn", *TORCHVISION_ARCHS, "embedding_bag")
-INTEGER_INPUT_ARCHS = ("embedding_bag",)  # archs that take ids; every other arch takes numbers
+ARCHS = ("mlp", "cnn", *TORCHVISION_ARCHS, "embedding_bag")  # the zoo a safetensors teacher is built from
+INTEGER_INPUT_ARCHS = ("embedding_bag", *TEXT_ARCHS)  # archs that take ids; every other arch takes numbers

@@ -19,7 +19,7 @@ from models.sandbox.jail import SUFFIXES
 from models.specs import ARCHS
 from models.zoo import build_student
 
-FORMATS = ("torchscript", "exported_program", "onnx", "safetensors")
+FORMATS = ("torchscript", "exported_program", "onnx", "safetensors", "huggingface")
 TEACHER_SUFFIXES = {**SUFFIXES, "safetensors": ".safetensors"}  # what each format's file is called
 PROBE_BATCHES = (2, 3)  # two sizes, so a graph frozen to one batch size is caught at upload
 MAX_CLASSES = 100_000
@@ -132,6 +132,8 @@ def load_teacher(path: Path, fmt: str, *, arch: str | None = None, arch_config: 
                  input_shape=None, input_dtype: str = "float32") -> nn.Module:
     if fmt not in FORMATS:
         raise TeacherInvalid(f"unknown teacher format {fmt!r}; supported: {', '.join(FORMATS)}")
+    if fmt == "huggingface":
+        raise TeacherInvalid("a Hugging Face teacher runs in the sandbox only (models.sandbox.remote)")
     if fmt == "safetensors":
         if not arch:
             raise TeacherInvalid("a safetensors teacher needs 'arch' (a name from the zoo) and 'arch_config'")

@@ -18,6 +18,7 @@ from models.specs import (
     StudentSpec,
     TorchvisionSpec,
 )
+from models.text.students import TEXT_ARCHS
 
 _ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
     "relu": nn.ReLU,
@@ -141,10 +142,31 @@ def check_input_dtype(arch: str, input_dtype: str) -> None:
                          "arch 'mlp' (or 'embedding_bag' for ids)")
 
 
-def build_student(spec, input_shape, num_classes: int, input_dtype: str = "float32") -> nn.Module:
+def build_student(spec, input_shape, num_classes: int, input_dtype: str = "float32", text: dict | None = None
+                  ) -> nn.Module:
+    """``text``: for the text archs (transformer, bilstm), the Hugging Face teacher's vocab_size, pad_token_id,
+    max_position_embeddings or max_length, and class_names (its row's arch_config)."""
     parsed = parse_spec(spec)
     check_input_dtype(parsed.arch, input_dtype)
+    if parsed.arch in TEXT_ARCHS:
+        return _text_student(parsed, num_classes, text)
     return _BUILDERS[type(parsed)](parsed, tuple(input_shape), num_classes, input_dtype)
+
+
+def _text_student(spec, num_classes: int, text: dict | None) -> nn.Module:
+    from models.text.students import build_text_student
+
+    if not text:
+        raise ValueError(f"arch {spec.arch!r} is a text student: it needs a Hugging Face teacher (format "
+                         "huggingface), whose tokenizer its ids come from")
+    return build_text_student(spec, vocab_size=text["vocab_size"], num_labels=num_classes,
+                              pad_token_id=text["pad_token_id"], max_positions=text_positions(text),
+                              class_names=text.get("class_names"))
+
+
+def text_positions(text: dict) -> int:
+    """The student's positions: the teacher's, so exports take what the teacher took (at least max_length)."""
+    return max(int(text.get("max_position_embeddings") or 0), int(text["max_length"]))
 
 
 def known_arch(arch: str) -> bool:

@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import stream_slots, testhooks
+from app import stream_slots, testhooks, text_jobs
 from app.auth import CallerDep, TenantDep, key_still_valid
 from app.db import session_scope
 from app.deps import SessionDep, SettingsDep, StoreDep
@@ -38,6 +38,7 @@ from models.export import EXPORT_FORMATS
 from models.input_dtypes import accepts
 from models.sizing import NetworkTooLarge, check_network_size, network_size
 from models.statuses import TERMINAL, DeliveryStatus, JobStatus
+from models.text.students import TEXT_ARCHS
 from models.zoo import build_student, check_input_dtype, load_state_dict_into
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teach
         if (t.input_dtype or "float32") != (first.input_dtype or "float32"):
             raise invalid(f"ensemble teachers must take the same input dtype: {first.id} takes {first.input_dtype}, "
                           f"{t.id} takes {t.input_dtype}", field=f"teacher_ids.{i}", kind="incompatible-teachers")
+    text_jobs.check_teachers(body, teachers)
     hp = body.hyperparameters
     sets = {"transfer_set_id": body.transfer_set_id}
     if body.validation_transfer_set_id:
@@ -105,15 +107,17 @@ def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teach
         if ts is None:
             raise invalid(f"transfer set {ts_id!r} does not exist; create it with POST /v1/transfer-sets",
                           field=field, kind="unknown-reference")
-        if ts.sample_shape != first.input_shape:
+        if ts.kind == "text":  # raw texts: the teacher's tokenizer makes them ids shaped as it takes
+            text_jobs.check_text_set(ts, teachers, field)
+        elif ts.sample_shape != first.input_shape:
             raise invalid(f"transfer set {ts_id} has samples shaped {ts.sample_shape}, but the teacher takes "
                           f"{first.input_shape}", field=field, kind="incompatible-transfer-set")
-        if not accepts(first.input_dtype or "float32", ts.dtype or "float32"):
+        elif not accepts(first.input_dtype or "float32", ts.dtype or "float32"):
             raise invalid(f"transfer set {ts_id} holds {ts.dtype} samples, but teacher {first.id} takes "
                           f"{first.input_dtype} inputs (its input_dtype); upload the set with {first.input_dtype} "
                           "inputs, or the teacher with the input_dtype its data has",
                           field=field, kind="incompatible-transfer-set")
-        if ts.num_classes is not None and ts.num_classes > first.num_classes:
+        elif ts.num_classes is not None and ts.num_classes > first.num_classes:
             raise invalid(f"transfer set {ts_id} has labels up to {ts.num_classes - 1}, but the teacher has only "
                           f"{first.num_classes} classes (0..{first.num_classes - 1})",
                           field=field, kind="incompatible-transfer-set")
@@ -149,17 +153,21 @@ def _check(session, store, settings, body: JobCreate, tenant: str) -> list[Teach
         raise invalid("bias_correction applies to omitted classes: set omit_classes too", field="bias_correction")
     # The student's size is computed from its spec, never by building it: a spec too large to build is
     # refused in microseconds, with no memory spent.
+    text_jobs.check_student(body, teachers, settings)
+    text_jobs.check_not_text_exports(body)
     for where, student in _students(body):
         try:
             check_input_dtype(student.arch, first.input_dtype or "float32")
-            check_network_size(student, first.input_shape, first.num_classes, settings)
+            if student.arch not in TEXT_ARCHS:  # a text student's size depends on the teacher's vocabulary
+                check_network_size(student, first.input_shape, first.num_classes, settings)
         except NetworkTooLarge as exc:
             field = exc.field.replace("student", where, 1) if exc.field.startswith("student") else "teacher_ids.0"
             raise invalid(str(exc), field=field, kind="student-too-large") from None
         except ValueError as exc:
             raise invalid(str(exc), field=where, kind="incompatible-student") from None
     if body.student_init_weights:
-        student = build_student(body.student, first.input_shape, first.num_classes, first.input_dtype or "float32")
+        student = build_student(body.student, first.input_shape, first.num_classes, first.input_dtype or "float32",
+                                text=first.arch_config if first.format == "huggingface" else None)
         _check_init_weights(session, store, body.student_init_weights, student, tenant)
     if body.webhook_url and (problem := url_problem(body.webhook_url, settings.webhook_allow_private)):
         raise invalid(str(problem), field="webhook_url", kind="webhook-url-refused")
@@ -211,7 +219,8 @@ def create_job(
     teachers = _check(session, store, settings, body, tenant)
     spec = body.stored()
     runs = (len(body.members()) or 1) + (1 if body.baseline else 0)
-    parameters = max(network_size(student, teachers[0].input_shape, teachers[0].num_classes).parameters
+    parameters = max(text_jobs.student_parameters(body, teachers[0]) if student.arch in TEXT_ARCHS
+                     else network_size(student, teachers[0].input_shape, teachers[0].num_classes).parameters
                      for _, student in _students(body))
     reserved = expected_output_bytes(parameters, len(spec.get("export_formats") or EXPORT_FORMATS), runs)
     # Counted and inserted under the tenant's lock, in the transaction that commits the job: concurrent

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.auth import TenantDep
 from app.check_slots import check_slot
 from app.deps import SessionDep, SettingsDep, StoreDep
+from app.hf_upload import MAX_LENGTH_HELP, create_hf_teacher, parse_max_length
 from app.ids import new_id
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
 from app.quotas import check_storage, hold_quota_lock
@@ -86,7 +87,8 @@ def create_teacher(
     settings: SettingsDep,
     file: Annotated[UploadFile, File(description="The teacher network.")],
     name: Annotated[SafeStr, Form(min_length=1, max_length=200)],
-    input_shape: Annotated[str, Form(description="JSON list: one sample's shape, e.g. [64].")],
+    input_shape: Annotated[str | None, Form(description="JSON list: one sample's shape, e.g. [64]. Required, "
+                                            "except for huggingface (token ids [max_length]).")] = None,
     format: Annotated[str, Form(description=f"One of: {', '.join(FORMATS)}.")] = "torchscript",
     arch: Annotated[str | None, Form(description="safetensors only: the zoo architecture of the state dict.")] = None,
     arch_config: Annotated[
@@ -99,11 +101,20 @@ def create_teacher(
                                      "probe batches (rows that are distributions are probabilities).")] = "auto",
     input_dtype: Annotated[str, Form(description=f"One of: {', '.join(INPUT_DTYPES)}: what the teacher takes "
                                      "(int64 for token or category ids).")] = DEFAULT_INPUT_DTYPE,
+    max_length: Annotated[str | None, Form(description="huggingface only: " + MAX_LENGTH_HELP + ".")] = None,
 ) -> TeacherPublic:
     """Upload a teacher. Its file is checked, then loaded and run on zero batches in the sandbox, before
     anything is stored."""
     if format not in FORMATS:
         raise invalid(f"unknown teacher format {format!r}; supported: {', '.join(FORMATS)}", field="format")
+    if format == "huggingface":
+        return _create_huggingface(session, store, settings, tenant, file, name, input_shape, arch, arch_config,
+                                   output, output_kind, input_dtype, max_length)
+    if max_length is not None:
+        raise invalid("max_length is for huggingface teachers; other teachers take input_shape", field="max_length")
+    if input_shape is None:
+        raise invalid("input_shape is required: a JSON list giving one sample's shape, e.g. [64]",
+                      field="input_shape")
     shape = parse_input_shape(input_shape, settings.max_json_depth)
     if output_kind not in OUTPUT_KINDS:
         raise invalid(f"unknown output_kind {output_kind!r}; use one of: {', '.join(OUTPUT_KINDS)}",
@@ -163,6 +174,24 @@ def create_teacher(
     except Exception:
         store.delete(key)
         raise
+    return to_public(teacher, settings)
+
+
+def _create_huggingface(session, store, settings, tenant, file, name, input_shape, arch, arch_config, output,
+                        output_kind, input_dtype, max_length) -> TeacherPublic:
+    if input_shape is not None:
+        raise invalid("a huggingface teacher takes token ids [max_length]: drop input_shape (set max_length to "
+                      "change the length)", field="input_shape")
+    if arch or arch_config:
+        raise invalid("a huggingface folder carries its own architecture in config.json: drop 'arch' and "
+                      "'arch_config'", field="arch")
+    if input_dtype not in (DEFAULT_INPUT_DTYPE, "int64"):
+        raise invalid("a huggingface teacher takes int64 token ids: drop input_dtype", field="input_dtype")
+    if output_kind not in OUTPUT_KINDS:
+        raise invalid(f"unknown output_kind {output_kind!r}; use one of: {', '.join(OUTPUT_KINDS)}",
+                      field="output_kind")
+    teacher = create_hf_teacher(session, store, settings, tenant, file, name, max_length=parse_max_length(max_length),
+                                output=output, output_kind=output_kind)
     return to_public(teacher, settings)
 
 

@@ -25,6 +25,7 @@ from app.schemas import (
 from app.scoping import Limit, Offset, fetch_owned, page
 from app.table_upload import create_table, table_format
 from app.tables import Artifact, Job, TransferSet
+from app.text_upload import TEXT_KIND, create_text_set, is_text_upload
 from models import image_data
 from models.archives import ArchiveInvalid, ArchiveTooLarge
 from models.bounded import ParseFailed, ParseLimitExceeded, run_bounded
@@ -52,12 +53,15 @@ _MULTIPART_SCHEMA = {
     "properties": {
         "file": {"type": "string", "format": "binary",
                  "description": ".npz with 'x' (float, or int/bool ids, N×…), optional 'y' (int labels), 'x_test', "
-                                "'y_test'; a .csv or .parquet table (one row a sample); or a zip/tar of "
+                                "'y_test'; a .csv or .parquet table (one row a sample); a .jsonl of texts "
+                                "(one {\"text\": ..., \"label\": ...} a line); or a zip/tar of "
                                 "class_name/image.png folders."},
         "name": {"type": "string", "minLength": 1, "maxLength": 200},
-        "kind": {"type": "string", "enum": ["npz", "image_archive", "table"],
-                 "description": "Default: from the file name (.npz; .csv/.parquet; or .zip/.tar/.tar.gz)."},
-        "label_column": {"type": "string", "description": "Tables: the column of class numbers or names "
+        "kind": {"type": "string", "enum": ["npz", "image_archive", "table", "text"],
+                 "description": "Default: from the file name (.npz; .csv/.parquet; .jsonl: text; or "
+                                ".zip/.tar/.tar.gz). text with a .csv: a CSV of texts."},
+        "text_column": {"type": "string", "description": "Text sets: the column of texts (default 'text')."},
+        "label_column": {"type": "string", "description": "Tables and text sets: the column of class numbers or names "
                          "(default 'label'; without it the set is unlabelled). A 'split' column of 'train'/'test' "
                          "gives the test split."},
         "feature_columns": {"type": "string", "description": "Tables: JSON list of the feature columns, in order "
@@ -283,8 +287,12 @@ async def create_transfer_set(
         if kind == "table":
             return to_public(await run_in_threadpool(create_table, session, store, settings, upload, name, tenant,
                                                      form, _row))
+        if kind == TEXT_KIND:
+            return to_public(await run_in_threadpool(create_text_set, session, store, settings, upload, name, tenant,
+                                                     form))
         if kind != "image_archive":
-            raise invalid(f"unknown kind {kind!r} for an upload; use 'npz', 'table' or 'image_archive'", field="kind")
+            raise invalid(f"unknown kind {kind!r} for an upload; use 'npz', 'table', 'text' or 'image_archive'",
+                          field="kind")
         labelled = str(form.get("labelled", "true")).lower() not in ("false", "0", "no")
         try:
             raw_prep = form.get("preprocessing") or "{}"
@@ -304,6 +312,8 @@ def _upload_kind(filename: str) -> str:
     name = filename.lower()
     if name.endswith(ARCHIVE_SUFFIXES):
         return "image_archive"
+    if is_text_upload(name):
+        return TEXT_KIND
     if table_format(name):
         return "table"
     return "npz"

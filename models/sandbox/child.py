@@ -187,7 +187,12 @@ def main(argv: list[str]) -> int:
                     from models.inspection import check_torchscript
 
                     check_torchscript(model_path)
-                model = load_teacher(model_path, fmt)
+                if fmt == "huggingface":  # unpacked (bounded) into the private /tmp, checked, then loaded
+                    from models.text.hf_teacher import load_archived_teacher
+
+                    model = load_archived_teacher(model_path, int(scratch))
+                else:
+                    model = load_teacher(model_path, fmt)
                 if hasattr(model, "to") and device != "cpu":
                     model = model.to(device)
                 batch = fixed_batch(model)

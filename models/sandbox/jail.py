@@ -21,7 +21,8 @@ import models
 NOBODY = 65534
 CODE_ROOT = "/opt/distillery"
 MODEL_DIR = "/job"
-SUFFIXES = {"torchscript": ".pt", "exported_program": ".pt2", "onnx": ".onnx"}  # the loaders look at them
+SUFFIXES = {"torchscript": ".pt", "exported_program": ".pt2", "onnx": ".onnx",  # the loaders look at them
+            "huggingface": ".archive"}  # a zip or tar.gz of a save_pretrained folder, unpacked by the child
 
 
 def usable_cores() -> int:
@@ -90,7 +91,9 @@ def command(policy: SandboxPolicy, model: Path, fmt: str, device: str,
     needs no right to the service's files."""
     threads = str(policy.thread_count)
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "PYTHONDONTWRITEBYTECODE": "1", "OMP_NUM_THREADS": threads,
-           "MKL_NUM_THREADS": threads, "LANG": "C.UTF-8", "TORCHINDUCTOR_CACHE_DIR": "/tmp/inductor"}
+           "MKL_NUM_THREADS": threads, "LANG": "C.UTF-8", "TORCHINDUCTOR_CACHE_DIR": "/tmp/inductor",
+           # text teachers: transformers never reaches for the hub, and keeps its cache in the private /tmp
+           "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": "/tmp/hf"}
     inside = MODEL_DIR + "/teacher" + SUFFIXES.get(fmt, "")
     code_parent = str(Path(models.__file__).resolve().parent.parent)
     child = lambda path: [sys.executable, "-s", "-B", "-m", "models.sandbox.child", path, fmt, device, threads,  # noqa: E731

@@ -27,7 +27,7 @@ from models.sandbox.protocol import ProtocolError, Reader, Timeout, array_from, 
 from models.teacher_outputs import OUTPUT_KINDS, choose_output, detect_kind, mismatch
 from models.teachers import TeacherInvalid, load_teacher, probe_teacher
 
-SANDBOXED_FORMATS = ("torchscript", "exported_program", "onnx")
+SANDBOXED_FORMATS = ("torchscript", "exported_program", "onnx", "huggingface")
 log = logging.getLogger(__name__)
 
 
@@ -254,7 +254,7 @@ def probe_in_sandbox(path: Path, fmt: str, input_shape: list[int], policy: Sandb
         seen: list[torch.Tensor] = []
         classes = probe_teacher(model, input_shape, input_dtype, seen)
         return Probed(classes, output_kind=_kind(output_kind, seen))
-    if policy.checks:
+    if policy.checks and fmt != "huggingface":  # a Hugging Face folder is checked by models.text.hf_folder
         check_in_child(path, fmt, limits or ParseLimits())
     teacher = SandboxedTeacher(path, fmt, policy, input_dtype=input_dtype)
     try:

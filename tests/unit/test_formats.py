@@ -39,8 +39,9 @@ def trained():
     return PlainSoftmax(net, 5, torch.tensor([0.0, 0.0, 1.5, 0.0, 0.0])).eval()
 
 
-# onnx_int8 is made from the onnx file with calibration samples (models/int8.py; tests/unit/test_int8.py)
-@pytest.mark.parametrize("fmt", [f for f in EXPORT_FORMATS if f != "onnx_int8"])
+# onnx_int8 is made from the onnx file with calibration samples (models/int8.py; tests/unit/test_int8.py);
+# huggingface is a transformer text student's, with its teacher's tokenizer (tests/unit/test_text_exports.py)
+@pytest.mark.parametrize("fmt", [f for f in EXPORT_FORMATS if f not in ("onnx_int8", "huggingface")])
 def test_each_export_format_matches_the_trained_student_in_its_runtime(fmt, trained, tmp_path):
     path = tmp_path / f"student.{EXPORT_FORMATS[fmt]}"
     export(fmt, trained, [4, 4], path, student_spec=SPEC)
@@ -92,7 +93,8 @@ def teachers(tmp_path_factory):
     return teacher_files(tmp_path_factory.mktemp("teachers"))
 
 
-@pytest.mark.parametrize("fmt", FORMATS)
+# a huggingface teacher is a folder loaded in the sandbox only (tests/unit/test_text_api.py)
+@pytest.mark.parametrize("fmt", [f for f in FORMATS if f != "huggingface"])
 def test_each_teacher_format_loads_and_gives_the_same_logits(fmt, teachers):
     net, files = teachers
     info = files[fmt]

@@ -25,9 +25,16 @@ def test_cnn_on_flat_inputs_is_a_clear_error():
 
 def test_unknown_arch_and_unknown_field_are_refused():
     with pytest.raises(ValidationError):
-        build_student({"arch": "transformer"}, [64], 10)
+        build_student({"arch": "perceiver"}, [64], 10)  # "transformer" is a text student now (issue 27)
     with pytest.raises(ValidationError):
         build_student({"arch": "mlp", "hidden": [3]}, [64], 10)
+
+
+def test_a_text_student_needs_a_text_teacher():
+    with pytest.raises(ValueError, match="Hugging Face teacher"):
+        build_student({"arch": "transformer", "layers": 1, "hidden_size": 16, "heads": 2}, [16], 3, "int64")
+    with pytest.raises(ValueError, match="integer ids"):
+        build_student({"arch": "bilstm"}, [16], 3, "float32")
 
 
 def test_torchscript_export_has_plain_softmax_and_same_argmax(tmp_path):

@@ -22,6 +22,7 @@ from worker.engine.pipeline import Experiment
 from worker.engine.teacher_cache import cache_key
 from worker.jobs.recording import add_event
 from worker.jobs.stored_teacher_cache import teacher_output_cache
+from worker.jobs.text_data import load_text_data, teacher_folder, text_info
 from worker.jobs.transfer_kinds import data_identity, load_transfer_data, streams
 from worker.leases import Lease, fenced
 
@@ -58,9 +59,22 @@ def read_spec(job: Job) -> JobSpec:
     return JobSpec.from_stored(job.spec, teacher_ids=job.teacher_ids, transfer_set_id=job.transfer_set_id)
 
 
-def _student(spec, input_shape, num_classes: int, init_path, input_dtype: str = "float32"):
-    model = build_student(spec, input_shape, num_classes, input_dtype)
+def _student(spec, input_shape, num_classes: int, init_path, input_dtype: str = "float32", text: dict | None = None,
+             teacher_folder=None):
+    model = build_student(spec, input_shape, num_classes, input_dtype, text=text)
+    if teacher_folder is not None and getattr(spec, "init", "random") == "teacher":
+        from models.text.hf_teacher import load_hf_teacher
+        from models.text.students import init_from_teacher
+
+        # safetensors weights of a folder the API checked, loaded without the repository's code
+        init_from_teacher(model, load_hf_teacher(teacher_folder))
     return load_state_dict_into(model, init_path) if init_path else model
+
+
+def _data(ts: TransferSet, teacher: Teacher, store: ArtifactStore) -> TransferData:
+    if ts.kind == "text":
+        return load_text_data(ts, teacher, store)
+    return load_transfer_data(ts, store)
 
 
 def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Lease, cfg_update: dict | None = None,
@@ -79,6 +93,9 @@ def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Le
     input_shape, num_classes = teachers[0].input_shape, teachers[0].num_classes
     dtype = teachers[0].input_dtype or "float32"
     init_path = store.open_local(init.artifact.key, init.artifact.sha256) if init else None
+    text = text_info(teachers[0])
+    initialising = text and getattr(spec.student, "init", None) == "teacher"
+    hf_folder = teacher_folder(teachers[0], store) if initialising else None
     if streams(transfer_set):
         with fenced(lease) as s:
             add_event(s, job_id, "data_streamed", f"{transfer_set.num_samples + transfer_set.num_test} samples are "
@@ -90,16 +107,16 @@ def build_experiment(job_id: str, spec: JobSpec, store: ArtifactStore, lease: Le
                                              device=str(resolve_device(cfg.device)), output=t.output,
                                              input_dtype=t.input_dtype or "float32"),
                                 t.output_kind or "logits", t.id) for t in teachers],
-        data=typed_data(load_transfer_data(transfer_set, store), dtype, spec.student),
+        data=typed_data(_data(transfer_set, teachers[0], store), dtype, spec.student),
         # a partial, not a lambda: with devices > 1 it travels to the other ranks' processes
-        make_student=partial(_student, spec.student, input_shape, num_classes, init_path, dtype),
+        make_student=partial(_student, spec.student, input_shape, num_classes, init_path, dtype, text, hf_folder),
         input_dtype=dtype,
         num_classes=num_classes,
         config=cfg,
         omit_classes=spec.omit_classes,
         bias_correction=spec.bias_correction,
         baseline=spec.baseline if baseline is None else baseline,
-        validation=(typed_data(load_transfer_data(validation_set, store), dtype, spec.student)
+        validation=(typed_data(_data(validation_set, teachers[0], store), dtype, spec.student)
                     if validation_set else None),
         cache=teacher_output_cache(store, settings.teacher_cache_max_bytes),
         max_device_bytes=_device_budget(cfg.device, settings.gpu_data_share),

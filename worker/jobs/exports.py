@@ -16,7 +16,7 @@ from models.export import EXPORT_FORMATS, PlainSoftmax, export
 from models.job_spec import JobSpec
 from models.statuses import JobStatus
 from models.transfer_sets import TransferData
-from worker.jobs import deployment
+from worker.jobs import deployment, text_exports
 from worker.jobs.ending import count_finished, drop_checkpoints, now
 from worker.jobs.recording import add_event
 from worker.leases import Lease, fenced
@@ -34,13 +34,20 @@ def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_sha
     metadata = {"class_names": class_names} if class_names else {}
     source = deployment.DataSource(store, spec.transfer_set_id, data)
     with tempfile.TemporaryDirectory(prefix="distillery-onnx-") as folder:
+        text = text_exports.is_text_student(spec)
         # Made once, then stored as they are and measured: the report's files are the downloads.
-        files = deployment.onnx_files(student, input_shape, metadata, spec.export_formats, Path(folder), source,
-                                      quantization_aware=quantization_aware)
+        if text:
+            files, metadata = text_exports.text_files(student, spec, store, Path(folder), metadata)
+            class_names = metadata["class_names"]  # the teacher's id2label order, which the labels were mapped by
+        else:
+            files = deployment.onnx_files(student, input_shape, metadata, spec.export_formats, Path(folder), source,
+                                          quantization_aware=quantization_aware)
         artifacts, exports = export_all(job_id, store, student, input_shape, spec.student.model_dump(mode="json"),
                                         metadata, spec.export_formats, folder=f"students/{job_id}/{lease.token}",
                                         prepared=files)
-        if get_settings().deployment_report:
+        if text:
+            results = {**results, "deployment": {"error": "the deployment report is not made for text students yet"}}
+        elif get_settings().deployment_report:
             try:
                 results = {**results, "deployment": deployment.report(
                     model=student, teacher_ids=list(spec.teacher_ids), store=store, files=files, exports=exports,

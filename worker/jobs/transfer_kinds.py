@@ -94,6 +94,11 @@ def _load_table(ts: TransferSet, store: ArtifactStore) -> TransferData:
     return data
 
 
+def _needs_teacher(ts: TransferSet) -> TransferData:
+    raise ValueError(f"transfer set {ts.id} holds raw texts: they are tokenized with a Hugging Face teacher's "
+                     "tokenizer (worker/jobs/text_data.py)")
+
+
 KINDS: dict[str, TransferKind] = {
     "builtin": TransferKind(load=lambda ts, store: load_builtin(ts.builtin),
                             identity=lambda ts, store: f"builtin:{ts.builtin}:v1"),
@@ -102,6 +107,10 @@ KINDS: dict[str, TransferKind] = {
     # a table is kept as the .npz the API made of it (app/table_upload.py)
     "table": TransferKind(load=lambda ts, store: _load_table(ts, store),
                           identity=lambda ts, store: f"table:{ts.artifact.sha256}"),
+    # raw texts, tokenized with the job's teacher's tokenizer (worker/jobs/text_data.py, from experiment.py); the
+    # teacher's identity in the cache key names the tokenizer and max_length
+    "text": TransferKind(load=lambda ts, store: _needs_teacher(ts),
+                         identity=lambda ts, store: f"text:{ts.artifact.sha256}"),
     "image_archive": TransferKind(load=_load_image_archive,
                                   identity=lambda ts, store: f"image_archive:{ts.fingerprint}", can_stream=True),
     "image_folder": TransferKind(load=_load_image_folder, identity=_fingerprinted, can_stream=True),

@@ -97,6 +97,9 @@ from .teacher_public_output_kind import TeacherPublicOutputKind
 from .teacher_public_sandbox_type_0 import TeacherPublicSandboxType0
 from .temperature_candidate import TemperatureCandidate
 from .temperature_search import TemperatureSearch
+from .text_bi_lstm_spec import TextBiLSTMSpec
+from .text_transformer_spec import TextTransformerSpec
+from .text_transformer_spec_init import TextTransformerSpecInit
 from .torchvision_spec import TorchvisionSpec
 from .torchvision_spec_arch import TorchvisionSpecArch
 from .transfer_set_builtin_create import TransferSetBuiltinCreate
@@ -215,6 +218,9 @@ __all__ = (
     "TeacherPublicSandboxType0",
     "TemperatureCandidate",
     "TemperatureSearch",
+    "TextBiLSTMSpec",
+    "TextTransformerSpec",
+    "TextTransformerSpecInit",
     "TorchvisionSpec",
     "TorchvisionSpecArch",
     "TransferSetBuiltinCreate",

@@ -29,13 +29,17 @@ class BodyCreateTeacher:
     """ 
         Attributes:
             file (File): The teacher network.
-            input_shape (str): JSON list: one sample's shape, e.g. [64].
             name (str):
             arch (None | str | Unset): safetensors only: the zoo architecture of the state dict.
             arch_config (None | str | Unset): safetensors only: JSON, e.g. {"num_classes": 10, "hidden_sizes": [256]}.
-            format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors. Default: 'torchscript'.
+            format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors, huggingface. Default:
+                'torchscript'.
             input_dtype (str | Unset): One of: float32, float16, int64, int32, bool: what the teacher takes (int64 for token
                 or category ids). Default: 'float32'.
+            input_shape (None | str | Unset): JSON list: one sample's shape, e.g. [64]. Required, except for huggingface
+                (token ids [max_length]).
+            max_length (None | str | Unset): huggingface only: max_length: the token ids a text is cut to (default: the
+                tokenizer's model_max_length, at most 512).
             output (None | str | Unset): The output to distil from: its ONNX name (e.g. 'probabilities') or its index.
                 Default: the one float output shaped [batch, classes].
             output_kind (str | Unset): One of: auto, logits, probabilities, log_probabilities. 'auto' decides from the probe
@@ -43,12 +47,13 @@ class BodyCreateTeacher:
      """
 
     file: File
-    input_shape: str
     name: str
     arch: None | str | Unset = UNSET
     arch_config: None | str | Unset = UNSET
     format_: str | Unset = 'torchscript'
     input_dtype: str | Unset = 'float32'
+    input_shape: None | str | Unset = UNSET
+    max_length: None | str | Unset = UNSET
     output: None | str | Unset = UNSET
     output_kind: str | Unset = 'auto'
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
@@ -60,8 +65,6 @@ class BodyCreateTeacher:
     def to_dict(self) -> dict[str, Any]:
         file = self.file.to_tuple()
 
-
-        input_shape = self.input_shape
 
         name = self.name
 
@@ -81,6 +84,18 @@ class BodyCreateTeacher:
 
         input_dtype = self.input_dtype
 
+        input_shape: None | str | Unset
+        if isinstance(self.input_shape, Unset):
+            input_shape = UNSET
+        else:
+            input_shape = self.input_shape
+
+        max_length: None | str | Unset
+        if isinstance(self.max_length, Unset):
+            max_length = UNSET
+        else:
+            max_length = self.max_length
+
         output: None | str | Unset
         if isinstance(self.output, Unset):
             output = UNSET
@@ -94,7 +109,6 @@ class BodyCreateTeacher:
         field_dict.update(self.additional_properties)
         field_dict.update({
             "file": file,
-            "input_shape": input_shape,
             "name": name,
         })
         if arch is not UNSET:
@@ -105,6 +119,10 @@ class BodyCreateTeacher:
             field_dict["format"] = format_
         if input_dtype is not UNSET:
             field_dict["input_dtype"] = input_dtype
+        if input_shape is not UNSET:
+            field_dict["input_shape"] = input_shape
+        if max_length is not UNSET:
+            field_dict["max_length"] = max_length
         if output is not UNSET:
             field_dict["output"] = output
         if output_kind is not UNSET:
@@ -117,10 +135,6 @@ class BodyCreateTeacher:
         files: types.RequestFiles = []
 
         files.append(("file", self.file.to_tuple()))
-
-
-
-        files.append(("input_shape", (None, str(self.input_shape).encode(), "text/plain")))
 
 
 
@@ -152,6 +166,22 @@ class BodyCreateTeacher:
         if not isinstance(self.input_dtype, Unset):
             files.append(("input_dtype", (None, str(self.input_dtype).encode(), "text/plain")))
 
+
+
+        if not isinstance(self.input_shape, Unset):
+            if isinstance(self.input_shape, str):
+
+                files.append(("input_shape", (None, str(self.input_shape).encode(), "text/plain")))
+            else:
+                files.append(("input_shape", (None, str(self.input_shape).encode(), "text/plain")))
+
+
+        if not isinstance(self.max_length, Unset):
+            if isinstance(self.max_length, str):
+
+                files.append(("max_length", (None, str(self.max_length).encode(), "text/plain")))
+            else:
+                files.append(("max_length", (None, str(self.max_length).encode(), "text/plain")))
 
 
         if not isinstance(self.output, Unset):
@@ -186,8 +216,6 @@ class BodyCreateTeacher:
 
 
 
-        input_shape = d.pop("input_shape")
-
         name = d.pop("name")
 
         def _parse_arch(data: object) -> None | str | Unset:
@@ -214,6 +242,26 @@ class BodyCreateTeacher:
 
         input_dtype = d.pop("input_dtype", UNSET)
 
+        def _parse_input_shape(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        input_shape = _parse_input_shape(d.pop("input_shape", UNSET))
+
+
+        def _parse_max_length(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        max_length = _parse_max_length(d.pop("max_length", UNSET))
+
+
         def _parse_output(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -228,12 +276,13 @@ class BodyCreateTeacher:
 
         body_create_teacher = cls(
             file=file,
-            input_shape=input_shape,
             name=name,
             arch=arch,
             arch_config=arch_config,
             format_=format_,
             input_dtype=input_dtype,
+            input_shape=input_shape,
+            max_length=max_length,
             output=output,
             output_kind=output_kind,
         )

@@ -29,16 +29,18 @@ class CreateTransferSetFilesBody:
     """ 
         Attributes:
             file (File): .npz with 'x' (float, or int/bool ids, N×…), optional 'y' (int labels), 'x_test', 'y_test'; a .csv
-                or .parquet table (one row a sample); or a zip/tar of class_name/image.png folders.
+                or .parquet table (one row a sample); a .jsonl of texts (one {"text": ..., "label": ...} a line); or a zip/tar
+                of class_name/image.png folders.
             name (str):
             feature_columns (str | Unset): Tables: JSON list of the feature columns, in order (default: every column but the
                 label and the split, in file order).
-            kind (CreateTransferSetFilesBodyKind | Unset): Default: from the file name (.npz; .csv/.parquet; or
-                .zip/.tar/.tar.gz).
-            label_column (str | Unset): Tables: the column of class numbers or names (default 'label'; without it the set is
-                unlabelled). A 'split' column of 'train'/'test' gives the test split.
+            kind (CreateTransferSetFilesBodyKind | Unset): Default: from the file name (.npz; .csv/.parquet; .jsonl: text;
+                or .zip/.tar/.tar.gz). text with a .csv: a CSV of texts.
+            label_column (str | Unset): Tables and text sets: the column of class numbers or names (default 'label'; without
+                it the set is unlabelled). A 'split' column of 'train'/'test' gives the test split.
             labelled (bool | Unset): Archives: false to ignore class folders.
             preprocessing (str | Unset): Archives: JSON preprocessing spec.
+            text_column (str | Unset): Text sets: the column of texts (default 'text').
      """
 
     file: File
@@ -48,6 +50,7 @@ class CreateTransferSetFilesBody:
     label_column: str | Unset = UNSET
     labelled: bool | Unset = UNSET
     preprocessing: str | Unset = UNSET
+    text_column: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
 
@@ -73,6 +76,8 @@ class CreateTransferSetFilesBody:
 
         preprocessing = self.preprocessing
 
+        text_column = self.text_column
+
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -90,6 +95,8 @@ class CreateTransferSetFilesBody:
             field_dict["labelled"] = labelled
         if preprocessing is not UNSET:
             field_dict["preprocessing"] = preprocessing
+        if text_column is not UNSET:
+            field_dict["text_column"] = text_column
 
         return field_dict
 
@@ -127,6 +134,11 @@ class CreateTransferSetFilesBody:
 
         if not isinstance(self.preprocessing, Unset):
             files.append(("preprocessing", (None, str(self.preprocessing).encode(), "text/plain")))
+
+
+
+        if not isinstance(self.text_column, Unset):
+            files.append(("text_column", (None, str(self.text_column).encode(), "text/plain")))
 
 
 
@@ -169,6 +181,8 @@ class CreateTransferSetFilesBody:
 
         preprocessing = d.pop("preprocessing", UNSET)
 
+        text_column = d.pop("text_column", UNSET)
+
         create_transfer_set_files_body = cls(
             file=file,
             name=name,
@@ -177,6 +191,7 @@ class CreateTransferSetFilesBody:
             label_column=label_column,
             labelled=labelled,
             preprocessing=preprocessing,
+            text_column=text_column,
         )
 
 

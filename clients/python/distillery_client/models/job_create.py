@@ -22,6 +22,8 @@ if TYPE_CHECKING:
   from ..models.logit_matching_config import LogitMatchingConfig
   from ..models.mlp_spec import MLPSpec
   from ..models.sweep_spec import SweepSpec
+  from ..models.text_bi_lstm_spec import TextBiLSTMSpec
+  from ..models.text_transformer_spec import TextTransformerSpec
   from ..models.torchvision_spec import TorchvisionSpec
 
 
@@ -45,7 +47,8 @@ class JobCreate:
             export_formats (list[JobCreateExportFormatsItem] | Unset): Formats to export the student in (torchscript is
                 deprecated by PyTorch 2.14 and kept for consumers that still read it). onnx_int8: the ONNX student quantized to
                 8 bits (ONNX Runtime static quantization calibrated on transfer-set samples); its accuracy is in
-                result.deployment.
+                result.deployment. huggingface: a transformer text student as a zip that AutoModelForSequenceClassification and
+                AutoTokenizer load (a text job's default is huggingface, onnx and safetensors).
             hyperparameters (DISTConfig | DKDConfig | KDConfig | LogitMatchingConfig | Unset):
             omit_classes (list[int] | Unset): Classes dropped from the transfer set.
             quantization_aware (bool | Unset): Fine-tune the distilled student under INT8 fake quantization (the rounding
@@ -54,8 +57,9 @@ class JobCreate:
                 export_formats. Default: False.
             quantization_aware_epochs (int | Unset): With quantization_aware: the fine-tune's epochs, at a tenth of the
                 job's learning rate. Default: 3.
-            student (CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec | Unset): The student. With sweep.students it
-                may be left out: it is then the first of them, and it must be one of them if given.
+            student (CNNSpec | EmbeddingBagSpec | MLPSpec | TextBiLSTMSpec | TextTransformerSpec | TorchvisionSpec | Unset):
+                The student. With sweep.students it may be left out: it is then the first of them, and it must be one of them if
+                given.
             student_init_weights (None | str | Unset): Start the student from these weights: the id of a safetensors network
                 uploaded with POST /v1/teachers whose arch and arch_config match the student.
             sweep (None | SweepSpec | Unset): Train one member per combination in parallel; the best on validation is the
@@ -75,7 +79,7 @@ class JobCreate:
     omit_classes: list[int] | Unset = UNSET
     quantization_aware: bool | Unset = False
     quantization_aware_epochs: int | Unset = 3
-    student: CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec | Unset = UNSET
+    student: CNNSpec | EmbeddingBagSpec | MLPSpec | TextBiLSTMSpec | TextTransformerSpec | TorchvisionSpec | Unset = UNSET
     student_init_weights: None | str | Unset = UNSET
     sweep: None | SweepSpec | Unset = UNSET
     validation_transfer_set_id: None | str | Unset = UNSET
@@ -95,6 +99,8 @@ class JobCreate:
         from ..models.logit_matching_config import LogitMatchingConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
         from ..models.sweep_spec import SweepSpec # noqa: PLC0415
+        from ..models.text_bi_lstm_spec import TextBiLSTMSpec # noqa: PLC0415
+        from ..models.text_transformer_spec import TextTransformerSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         teacher_ids = self.teacher_ids
 
@@ -154,6 +160,10 @@ class JobCreate:
         elif isinstance(self.student, CNNSpec):
             student = self.student.to_dict()
         elif isinstance(self.student, TorchvisionSpec):
+            student = self.student.to_dict()
+        elif isinstance(self.student, EmbeddingBagSpec):
+            student = self.student.to_dict()
+        elif isinstance(self.student, TextTransformerSpec):
             student = self.student.to_dict()
         else:
             student = self.student.to_dict()
@@ -234,6 +244,8 @@ class JobCreate:
         from ..models.logit_matching_config import LogitMatchingConfig # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
         from ..models.sweep_spec import SweepSpec # noqa: PLC0415
+        from ..models.text_bi_lstm_spec import TextBiLSTMSpec # noqa: PLC0415
+        from ..models.text_transformer_spec import TextTransformerSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         d = dict(src_dict)
         teacher_ids = cast(list[str], d.pop("teacher_ids"))
@@ -328,7 +340,7 @@ class JobCreate:
 
         quantization_aware_epochs = d.pop("quantization_aware_epochs", UNSET)
 
-        def _parse_student(data: object) -> CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec | Unset:
+        def _parse_student(data: object) -> CNNSpec | EmbeddingBagSpec | MLPSpec | TextBiLSTMSpec | TextTransformerSpec | TorchvisionSpec | Unset:
             if isinstance(data, Unset):
                 return data
             try:
@@ -361,13 +373,33 @@ class JobCreate:
                 return student_type_2
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                student_type_3 = EmbeddingBagSpec.from_dict(data)
+
+
+
+                return student_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                student_type_4 = TextTransformerSpec.from_dict(data)
+
+
+
+                return student_type_4
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
             if not isinstance(data, dict):
                 raise TypeError()
-            student_type_3 = EmbeddingBagSpec.from_dict(data)
+            student_type_5 = TextBiLSTMSpec.from_dict(data)
 
 
 
-            return student_type_3
+            return student_type_5
 
         student = _parse_student(d.pop("student", UNSET))
 

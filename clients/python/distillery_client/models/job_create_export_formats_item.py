@@ -2,6 +2,7 @@ from enum import StrEnum
 
 class JobCreateExportFormatsItem(StrEnum):
     EXPORTED_PROGRAM = "exported_program"
+    HUGGINGFACE = "huggingface"
     ONNX = "onnx"
     ONNX_INT8 = "onnx_int8"
     SAFETENSORS = "safetensors"

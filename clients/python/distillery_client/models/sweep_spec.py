@@ -15,6 +15,8 @@ if TYPE_CHECKING:
   from ..models.cnn_spec import CNNSpec
   from ..models.embedding_bag_spec import EmbeddingBagSpec
   from ..models.mlp_spec import MLPSpec
+  from ..models.text_bi_lstm_spec import TextBiLSTMSpec
+  from ..models.text_transformer_spec import TextTransformerSpec
   from ..models.torchvision_spec import TorchvisionSpec
 
 
@@ -38,8 +40,9 @@ class SweepSpec:
             inter_weight (list[float] | None | Unset): Values of inter_weight (loss 'dist').
             intra_weight (list[float] | None | Unset): Values of intra_weight (loss 'dist').
             soft_weight (list[float] | None | Unset):
-            students (list[CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec] | None | Unset): Students to train, each
-                member its own (crossed with the other axes); with a job budget, the most accurate within it is the student.
+            students (list[CNNSpec | EmbeddingBagSpec | MLPSpec | TextBiLSTMSpec | TextTransformerSpec | TorchvisionSpec] |
+                None | Unset): Students to train, each member its own (crossed with the other axes); with a job budget, the most
+                accurate within it is the student.
             temperature (list[float] | None | Unset): Temperatures to try, e.g. [1, 2, 5].
      """
 
@@ -49,7 +52,7 @@ class SweepSpec:
     inter_weight: list[float] | None | Unset = UNSET
     intra_weight: list[float] | None | Unset = UNSET
     soft_weight: list[float] | None | Unset = UNSET
-    students: list[CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec] | None | Unset = UNSET
+    students: list[CNNSpec | EmbeddingBagSpec | MLPSpec | TextBiLSTMSpec | TextTransformerSpec | TorchvisionSpec] | None | Unset = UNSET
     temperature: list[float] | None | Unset = UNSET
 
 
@@ -60,6 +63,8 @@ class SweepSpec:
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
         from ..models.embedding_bag_spec import EmbeddingBagSpec # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
+        from ..models.text_bi_lstm_spec import TextBiLSTMSpec # noqa: PLC0415
+        from ..models.text_transformer_spec import TextTransformerSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         alpha: list[float] | None | Unset
         if isinstance(self.alpha, Unset):
@@ -134,6 +139,10 @@ class SweepSpec:
                     students_type_0_item = students_type_0_item_data.to_dict()
                 elif isinstance(students_type_0_item_data, TorchvisionSpec):
                     students_type_0_item = students_type_0_item_data.to_dict()
+                elif isinstance(students_type_0_item_data, EmbeddingBagSpec):
+                    students_type_0_item = students_type_0_item_data.to_dict()
+                elif isinstance(students_type_0_item_data, TextTransformerSpec):
+                    students_type_0_item = students_type_0_item_data.to_dict()
                 else:
                     students_type_0_item = students_type_0_item_data.to_dict()
 
@@ -184,6 +193,8 @@ class SweepSpec:
         from ..models.cnn_spec import CNNSpec # noqa: PLC0415
         from ..models.embedding_bag_spec import EmbeddingBagSpec # noqa: PLC0415
         from ..models.mlp_spec import MLPSpec # noqa: PLC0415
+        from ..models.text_bi_lstm_spec import TextBiLSTMSpec # noqa: PLC0415
+        from ..models.text_transformer_spec import TextTransformerSpec # noqa: PLC0415
         from ..models.torchvision_spec import TorchvisionSpec # noqa: PLC0415
         d = dict(src_dict)
         def _parse_alpha(data: object) -> list[float] | None | Unset:
@@ -294,7 +305,7 @@ class SweepSpec:
         soft_weight = _parse_soft_weight(d.pop("soft_weight", UNSET))
 
 
-        def _parse_students(data: object) -> list[CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec] | None | Unset:
+        def _parse_students(data: object) -> list[CNNSpec | EmbeddingBagSpec | MLPSpec | TextBiLSTMSpec | TextTransformerSpec | TorchvisionSpec] | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -305,7 +316,7 @@ class SweepSpec:
                 students_type_0 = []
                 _students_type_0 = data
                 for students_type_0_item_data in (_students_type_0):
-                    def _parse_students_type_0_item(data: object) -> CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec:
+                    def _parse_students_type_0_item(data: object) -> CNNSpec | EmbeddingBagSpec | MLPSpec | TextBiLSTMSpec | TextTransformerSpec | TorchvisionSpec:
                         try:
                             if not isinstance(data, dict):
                                 raise TypeError()
@@ -336,13 +347,33 @@ class SweepSpec:
                             return students_type_0_item_type_2
                         except (TypeError, ValueError, AttributeError, KeyError):
                             pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            students_type_0_item_type_3 = EmbeddingBagSpec.from_dict(data)
+
+
+
+                            return students_type_0_item_type_3
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
+                        try:
+                            if not isinstance(data, dict):
+                                raise TypeError()
+                            students_type_0_item_type_4 = TextTransformerSpec.from_dict(data)
+
+
+
+                            return students_type_0_item_type_4
+                        except (TypeError, ValueError, AttributeError, KeyError):
+                            pass
                         if not isinstance(data, dict):
                             raise TypeError()
-                        students_type_0_item_type_3 = EmbeddingBagSpec.from_dict(data)
+                        students_type_0_item_type_5 = TextBiLSTMSpec.from_dict(data)
 
 
 
-                        return students_type_0_item_type_3
+                        return students_type_0_item_type_5
 
                     students_type_0_item = _parse_students_type_0_item(students_type_0_item_data)
 
@@ -351,7 +382,7 @@ class SweepSpec:
                 return students_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(list[CNNSpec | EmbeddingBagSpec | MLPSpec | TorchvisionSpec] | None | Unset, data)
+            return cast(list[CNNSpec | EmbeddingBagSpec | MLPSpec | TextBiLSTMSpec | TextTransformerSpec | TorchvisionSpec] | None | Unset, data)
 
         students = _parse_students(d.pop("students", UNSET))
 

@@ -51,8 +51,9 @@ class TeacherPublic:
                 TeacherPublicOutputKind.LOGITS.
             sandbox (None | TeacherPublicSandboxType0 | Unset): How this server runs the teacher's code now (its upload
                 check ran the same way): namespaces (the bubblewrap sandbox), rlimits-only (no bubblewrap: one user's own
-                machine, a plain child process with memory, CPU and time limits), or unavailable (no sandbox: its jobs fail).
-                None for a safetensors or Hugging Face teacher, which holds no code and is built from the zoo.
+                machine, a plain child process with memory, CPU and time limits), or unavailable (no sandbox: its jobs fail);
+                Hugging Face teachers run there too. None for a safetensors teacher, which holds no code and is built from the
+                zoo.
      """
 
     arch: None | str

@@ -43,7 +43,9 @@ class TransferSetPublic:
             sha256 (None | str):
             spec (None | TransferSetPublicSpecType0): Where the data is and how it is fed (preprocessing).
             dtype (TransferSetPublicDtype | Unset): What the samples are: float32, or int64 (ids, counts) or bool where
-                every input is; a job checks it against its teachers' input_dtype. Default: TransferSetPublicDtype.FLOAT32.
+                every input is; a job checks it against its teachers' input_dtype. text: raw texts, tokenized by a Hugging Face
+                teacher's tokenizer when a job runs (sample_shape is then [] until then). Default:
+                TransferSetPublicDtype.FLOAT32.
      """
 
     builtin: None | str

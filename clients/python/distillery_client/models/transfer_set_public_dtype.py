@@ -6,6 +6,7 @@ class TransferSetPublicDtype(StrEnum):
     FLOAT32 = "float32"
     INT32 = "int32"
     INT64 = "int64"
+    TEXT = "text"
 
     def __str__(self) -> str:
         return str(self.value)

@@ -6,6 +6,7 @@ class TransferSetPublicKind(StrEnum):
     IMAGE_FOLDER = "image_folder"
     NPZ = "npz"
     TABLE = "table"
+    TEXT = "text"
     TORCHVISION = "torchvision"
 
     def __str__(self) -> str:

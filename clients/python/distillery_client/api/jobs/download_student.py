@@ -123,7 +123,7 @@ def sync_detailed(
     Args:
         job_id (str):
         format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors,
-            onnx_int8. Default: 'torchscript'.
+            onnx_int8, huggingface. Default: 'torchscript'.
         if_none_match (None | str | Unset):
 
     Raises:
@@ -163,7 +163,7 @@ def sync(
     Args:
         job_id (str):
         format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors,
-            onnx_int8. Default: 'torchscript'.
+            onnx_int8, huggingface. Default: 'torchscript'.
         if_none_match (None | str | Unset):
 
     Raises:
@@ -198,7 +198,7 @@ async def asyncio_detailed(
     Args:
         job_id (str):
         format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors,
-            onnx_int8. Default: 'torchscript'.
+            onnx_int8, huggingface. Default: 'torchscript'.
         if_none_match (None | str | Unset):
 
     Raises:
@@ -238,7 +238,7 @@ async def asyncio(
     Args:
         job_id (str):
         format_ (str | Unset): One of: torchscript, exported_program, onnx, safetensors,
-            onnx_int8. Default: 'torchscript'.
+            onnx_int8, huggingface. Default: 'torchscript'.
         if_none_match (None | str | Unset):
 
     Raises:

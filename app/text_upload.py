@@ -1,0 +1,71 @@
+"""``POST /v1/transfer-sets`` with a ``.jsonl`` file (or ``kind=text`` and a ``.csv``): raw texts and optional
+labels, read with bounds (models/text/text_sets.py) and kept as texts; a job tokenizes them with its teacher's
+tokenizer. Fields: ``text_column`` (default ``text``), ``label_column`` (default ``label``)."""
+
+from app.ids import new_id
+from app.problems import Problem, invalid
+from app.quotas import check_storage, hold_quota_lock
+from app.tables import Artifact, TransferSet
+from models.safe_text import text_problem
+from models.text.text_sets import TEXT_SUFFIXES, TextSetInvalid, TextSetTooLarge, read_text_set
+
+TEXT_KIND = "text"
+
+
+def is_text_upload(filename: str) -> bool:
+    return filename.lower().endswith(TEXT_SUFFIXES)
+
+
+def _column(form, name: str, default: str | None) -> str | None:
+    value = form.get(name)
+    if value is None or value == "":
+        return default
+    if not isinstance(value, str) or len(value) > 200 or text_problem(value):
+        raise invalid(f"{name} must be a column name of at most 200 characters", field=name)
+    return value
+
+
+def create_text_set(session, store, settings, upload, name: str, tenant: str, form) -> TransferSet:
+    filename = (upload.filename or "").lower()
+    fmt = "csv" if filename.endswith(".csv") else "jsonl"
+    if filename.endswith((".parquet", ".pq")):
+        raise invalid("text sets are read from .jsonl or .csv files; write the Parquet table as JSON lines "
+                      "(pandas: df.to_json(path, orient='records', lines=True))", field="file")
+    text_column = _column(form, "text_column", "text")
+    label_column = _column(form, "label_column", None)
+    ts_id = new_id("transfer_set")
+    key = f"transfer_sets/{ts_id}.texts.json"
+    with store.stage(upload.file, limit=settings.max_upload_bytes, suffix=f".{fmt}") as staged, \
+            store.staging_path(".json") as kept_path:
+        if staged.size_bytes == 0:
+            raise invalid("the uploaded file is empty", field="file")
+        check_storage(session, tenant, settings, staged.size_bytes)
+        try:
+            summary = read_text_set(staged.path, fmt, kept_path, text_column=text_column, label_column=label_column,
+                                    max_rows=settings.table_max_rows)
+        except TextSetTooLarge as exc:
+            raise Problem(413, str(exc), errors=[{"field": "file", "message": str(exc)}]) from None
+        except TextSetInvalid as exc:
+            raise invalid(str(exc), field=exc.field, kind="invalid-transfer-set") from None
+        with open(kept_path, "rb") as f, store.stage(f, suffix=".json") as kept:
+            hold_quota_lock(session, tenant)
+            check_storage(session, tenant, settings, kept.size_bytes)
+            ts = TransferSet(id=ts_id, tenant_id=tenant, name=name, kind=TEXT_KIND, num_samples=summary.num_samples,
+                             num_test=summary.num_test, sample_shape=[], num_classes=summary.num_classes,
+                             labelled=summary.labelled, class_names=summary.class_names, dtype="text",
+                             spec={"format": fmt, "text_column": text_column,
+                                   "label_column": (label_column or "label") if summary.labelled else None,
+                                   "labels": "names" if summary.class_names else
+                                   ("indices" if summary.labelled else None),
+                                   "source_sha256": staged.sha256, "source_bytes": staged.size_bytes})
+            ts.artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key, sha256=kept.sha256,
+                                   size_bytes=kept.size_bytes)
+            session.add(ts)
+            session.flush()
+            store.commit(kept.path, key)
+    try:
+        session.commit()
+    except Exception:
+        store.delete(key)
+        raise
+    return ts

@@ -1,0 +1,175 @@
+"""Text classifiers end to end (issue 27): a small BERT trained here, saved with save_pretrained and uploaded as a
+Hugging Face teacher; a JSONL set of templated sentences labelled with class names; a job distilling it into a
+1-layer transformer; the huggingface export loaded with the Auto classes and scored against the teacher on
+held-out texts; the ONNX export's predictions the same, its rows probabilities. One embedded stack."""
+
+import io
+import json
+import random
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.integration.stack import running_stack
+from tests.text_models import CLASS_NAMES
+
+pytestmark = pytest.mark.slow
+
+JOB_SECONDS = 600
+FILLER = "the cat dog bird sat ran flew on under over a mat tree roof red blue green".split()
+CUES = {"negative": ("bad", "sad"), "neutral": ("quiet", "slow"), "positive": ("good", "happy")}
+STUDENT = {"arch": "transformer", "layers": 1, "hidden_size": 32, "heads": 2, "intermediate_size": 64, "dropout": 0.0}
+# the job's student starts from the teacher's embeddings and first layer (DistilBERT's init), so few epochs do
+INIT_STUDENT = {**STUDENT, "init": "teacher"}
+HP = {"epochs": 6, "batch_size": 32, "learning_rate": 0.003, "optimizer": "adam", "temperature": 2.0}
+
+
+def texts(n: int, seed: int) -> tuple[list[str], list[str]]:
+    rng = random.Random(seed)
+    out, labels = [], []
+    for _ in range(n):
+        label = rng.choice(CLASS_NAMES)
+        words = [rng.choice(FILLER) for _ in range(rng.randint(2, 8))]
+        words.insert(rng.randint(0, len(words)), rng.choice(CUES[label]))
+        out.append(" ".join(words))
+        labels.append(label)
+    return out, labels
+
+
+def train_teacher(folder: Path) -> Path:
+    """A 2-layer BERT of hidden size 32, trained a little on the templated sentences, saved as a folder."""
+    import torch
+
+    from tests.text_models import build_tokenizer, tiny_bert
+
+    tokenizer = build_tokenizer(model_max_length=16)
+    model = tiny_bert(len(tokenizer), hidden=32, intermediate=64, max_positions=32).train()
+    x, y = texts(400, seed=1)
+    batch = tokenizer(x, padding=True, truncation=True, return_tensors="pt")
+    target = torch.tensor([CLASS_NAMES.index(v) for v in y])
+    torch.manual_seed(0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for _ in range(6):
+        for start in range(0, len(x), 32):
+            rows = slice(start, start + 32)
+            loss = model(input_ids=batch["input_ids"][rows], attention_mask=batch["attention_mask"][rows],
+                         labels=target[rows]).loss
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    model.eval()
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def zipped(folder: Path) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                z.write(path, path.relative_to(folder).as_posix())
+    return buffer.getvalue()
+
+
+def accuracy(predictions, labels) -> float:
+    return float(np.mean([CLASS_NAMES[int(p)] == label for p, label in zip(predictions, labels, strict=True)]))
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory):
+    with running_stack("embedded", tmp_path_factory.mktemp("text")) as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def client(stack):
+    with stack.client() as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def teacher_folder(tmp_path_factory) -> Path:
+    return train_teacher(tmp_path_factory.mktemp("teacher") / "bert")
+
+
+@pytest.fixture(scope="module")
+def teacher(client, teacher_folder) -> dict:
+    r = client.post("/v1/teachers", files={"file": ("bert.zip", zipped(teacher_folder))},
+                    data={"name": "bert", "format": "huggingface"})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def upload_texts(client, rows: list[dict], **fields) -> dict:
+    content = "\n".join(json.dumps(r) for r in rows).encode()
+    r = client.post("/v1/transfer-sets", files={"file": ("texts.jsonl", content)}, data={"name": "texts", **fields})
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def teacher_predictions(folder: Path, x: list[str]) -> np.ndarray:
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    model = AutoModelForSequenceClassification.from_pretrained(folder).eval()
+    tokenizer = AutoTokenizer.from_pretrained(folder)
+    with torch.no_grad():
+        return model(**tokenizer(x, padding=True, truncation=True, return_tensors="pt")).logits.argmax(-1).numpy()
+
+
+def test_a_bert_teacher_is_distilled_into_a_small_transformer(stack, client, teacher, teacher_folder, tmp_path):
+    assert teacher["input_shape"] == [16] and teacher["input_dtype"] == "int64" and teacher["num_classes"] == 3
+    x, y = texts(400, seed=2)
+    ts = upload_texts(client, [{"text": t, "label": label} for t, label in zip(x, y, strict=True)])
+    assert ts["kind"] == "text" and ts["num_test"] == 80 and set(ts["class_names"]) == set(CLASS_NAMES)
+    r = client.post("/v1/jobs", json={"teacher_ids": [teacher["id"]], "transfer_set_id": ts["id"],
+                                      "student": INIT_STUDENT, "hyperparameters": HP})
+    assert r.status_code == 202, r.text
+    assert r.json()["export_formats"] == ["huggingface", "onnx", "safetensors"]
+    job = stack.wait_for_job(client, r.json()["id"], timeout=JOB_SECONDS)
+    assert job["status"] == "succeeded", f"{job['error']}\n{stack.log('worker')[-4000:]}"
+    assert sorted(job["student_formats"]) == ["huggingface", "onnx", "safetensors"], job["result"]["exports"]
+
+    held_out, labels = texts(300, seed=3)
+    teacher_accuracy = accuracy(teacher_predictions(teacher_folder, held_out), labels)
+    assert teacher_accuracy > 0.6, teacher_accuracy  # better than chance (1/3)
+
+    r = client.get(f"/v1/jobs/{job['id']}/student", params={"format": "huggingface"})
+    assert r.status_code == 200
+    student_folder = tmp_path / "student"
+    zipfile.ZipFile(io.BytesIO(r.content)).extractall(student_folder)
+    import onnxruntime as ort
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    student = AutoModelForSequenceClassification.from_pretrained(student_folder).eval()
+    tokenizer = AutoTokenizer.from_pretrained(student_folder)
+    assert student.config.id2label == dict(enumerate(CLASS_NAMES))
+    batch = tokenizer(held_out, padding=True, truncation=True, return_tensors="pt")
+    with torch.no_grad():
+        probabilities = torch.softmax(student(**batch).logits, -1).numpy()
+    student_accuracy = accuracy(probabilities.argmax(-1), labels)
+    assert student_accuracy >= teacher_accuracy - 0.05, (student_accuracy, teacher_accuracy)
+
+    r = client.get(f"/v1/jobs/{job['id']}/student", params={"format": "onnx"})
+    assert r.status_code == 200
+    session = ort.InferenceSession(r.content, providers=["CPUExecutionProvider"])
+    onnx_out = session.run(["probabilities"], {"input_ids": batch["input_ids"].numpy().astype(np.int64),
+                                               "attention_mask": batch["attention_mask"].numpy().astype(np.int64)})[0]
+    np.testing.assert_allclose(onnx_out.sum(-1), 1.0, atol=1e-4)
+    assert (onnx_out.argmax(-1) == probabilities.argmax(-1)).mean() > 0.99
+    np.testing.assert_allclose(onnx_out, probabilities, atol=1e-4)
+
+
+def test_text_refusals_at_submit(client, teacher):
+    unknown = upload_texts(client, [{"text": "good cat", "label": "positive"}, {"text": "bad dog", "label": "angry"}])
+    r = client.post("/v1/jobs", json={"teacher_ids": [teacher["id"]], "transfer_set_id": unknown["id"],
+                                      "student": STUDENT, "hyperparameters": HP})
+    assert r.status_code == 422 and "'angry'" in r.json()["detail"], r.text
+    good = upload_texts(client, [{"text": "good cat", "label": 2}, {"text": "bad dog", "label": 0}])
+    r = client.post("/v1/jobs", json={"teacher_ids": [teacher["id"]], "transfer_set_id": good["id"],
+                                      "student": STUDENT, "hyperparameters": HP, "export_formats": ["torchscript"]})
+    assert r.status_code == 422 and r.json()["errors"][0]["field"] == "export_formats", r.text
