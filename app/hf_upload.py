@@ -9,9 +9,10 @@ the API starts."""
 
 from app.check_slots import check_slot
 from app.ids import new_id
+from app.kept_uploads import keep_upload
 from app.problems import Problem, invalid
-from app.quotas import check_storage, hold_quota_lock
-from app.tables import Artifact, Teacher
+from app.quotas import check_storage
+from app.tables import Teacher
 from models.archives import ArchiveInvalid, ArchiveTooLarge
 from models.inspection import ModelRefused
 from models.sandbox.jail import SandboxUnavailable
@@ -79,19 +80,8 @@ def create_hf_teacher(session, store, settings, tenant: str, upload, name: str, 
                           f"{info.num_labels} classes: set id2label to the model's classes and save again",
                           field="file", kind="invalid-teacher")
         key = f"teachers/{teacher_id}{archive_suffix(staged.path)}"
-        hold_quota_lock(session, tenant)
-        check_storage(session, tenant, settings, staged.size_bytes)
-        artifact = Artifact(id=new_id("artifact"), kind="teacher", key=key, sha256=staged.sha256,
-                            size_bytes=staged.size_bytes)
         teacher = Teacher(id=teacher_id, tenant_id=tenant, name=name, format="huggingface", input_shape=shape,
                           num_classes=probed.num_classes, fixed_batch=None, arch=None, arch_config=text_info(info),
-                          output=None, output_kind=probed.output_kind, input_dtype="int64", artifact=artifact)
-        session.add(teacher)
-        session.flush()
-        store.commit(staged.path, key)
-    try:
-        session.commit()
-    except Exception:
-        store.delete(key)
-        raise
+                          output=None, output_kind=probed.output_kind, input_dtype="int64")
+        keep_upload(session, store, settings, tenant=tenant, row=teacher, kind="teacher", key=key, staged=staged)
     return teacher

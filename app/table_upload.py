@@ -5,9 +5,10 @@ that ``.npz`` is what the store keeps: workers never parse a tenant's table."""
 import json
 
 from app.ids import new_id
+from app.kept_uploads import keep_upload
 from app.problems import Problem, invalid
-from app.quotas import check_storage, hold_quota_lock
-from app.tables import Artifact, TransferSet
+from app.quotas import check_storage
+from app.tables import TransferSet
 from models.table_reader import TABLE_FORMATS, TableLimits, read_table
 from models.transfer_sets import TransferSetInvalid, TransferSetTooLarge, load_npz
 
@@ -63,22 +64,11 @@ def create_table(session, store, settings, upload, name: str, tenant: str, form,
             raise invalid(str(exc), field=getattr(exc, "field", "file"), kind="invalid-transfer-set") from None
         data.class_names = read.class_names
         with open(arrays, "rb") as f, store.stage(f, suffix=".npz") as kept:
-            # what is kept is the converted arrays: checked again, counted and inserted in one transaction
-            hold_quota_lock(session, tenant)
-            check_storage(session, tenant, settings, kept.size_bytes)
+            # what is kept is the converted arrays: they are what keep_upload counts
             ts = row(name, "table", data, tenant_id=tenant, class_names=read.class_names,
                      spec={"format": fmt, "label_column": read.label_column, "feature_columns": read.feature_columns,
                            "split_column": read.split_column, "source_sha256": staged.sha256,
                            "source_bytes": staged.size_bytes})
             ts.id = ts_id
-            ts.artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key, sha256=kept.sha256,
-                                   size_bytes=kept.size_bytes)
-            session.add(ts)
-            session.flush()
-            store.commit(kept.path, key)
-    try:
-        session.commit()
-    except Exception:
-        store.delete(key)
-        raise
+            keep_upload(session, store, settings, tenant=tenant, row=ts, kind="transfer_set", key=key, staged=kept)
     return ts

@@ -3,9 +3,10 @@ labels, read with bounds (models/text/text_sets.py) and kept as texts; a job tok
 tokenizer. Fields: ``text_column`` (default ``text``), ``label_column`` (default ``label``)."""
 
 from app.ids import new_id
+from app.kept_uploads import keep_upload
 from app.problems import Problem, invalid
-from app.quotas import check_storage, hold_quota_lock
-from app.tables import Artifact, TransferSet
+from app.quotas import check_storage
+from app.tables import TransferSet
 from models.safe_text import text_problem
 from models.text.text_sets import TEXT_SUFFIXES, TextSetInvalid, TextSetTooLarge, read_text_set
 
@@ -48,8 +49,6 @@ def create_text_set(session, store, settings, upload, name: str, tenant: str, fo
         except TextSetInvalid as exc:
             raise invalid(str(exc), field=exc.field, kind="invalid-transfer-set") from None
         with open(kept_path, "rb") as f, store.stage(f, suffix=".json") as kept:
-            hold_quota_lock(session, tenant)
-            check_storage(session, tenant, settings, kept.size_bytes)
             ts = TransferSet(id=ts_id, tenant_id=tenant, name=name, kind=TEXT_KIND, num_samples=summary.num_samples,
                              num_test=summary.num_test, sample_shape=[], num_classes=summary.num_classes,
                              labelled=summary.labelled, class_names=summary.class_names, dtype="text",
@@ -58,14 +57,5 @@ def create_text_set(session, store, settings, upload, name: str, tenant: str, fo
                                    "labels": "names" if summary.class_names else
                                    ("indices" if summary.labelled else None),
                                    "source_sha256": staged.sha256, "source_bytes": staged.size_bytes})
-            ts.artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key, sha256=kept.sha256,
-                                   size_bytes=kept.size_bytes)
-            session.add(ts)
-            session.flush()
-            store.commit(kept.path, key)
-    try:
-        session.commit()
-    except Exception:
-        store.delete(key)
-        raise
+            keep_upload(session, store, settings, tenant=tenant, row=ts, kind="transfer_set", key=key, staged=kept)
     return ts

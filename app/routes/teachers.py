@@ -10,12 +10,13 @@ from app.check_slots import check_slot
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.hf_upload import MAX_LENGTH_HELP, create_hf_teacher, parse_max_length
 from app.ids import new_id
+from app.kept_uploads import keep_upload
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
-from app.quotas import check_storage, hold_quota_lock
+from app.quotas import check_storage
 from app.sandbox_choice import sandbox_mode
 from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
-from app.tables import Artifact, JobTeacher, Teacher
+from app.tables import JobTeacher, Teacher
 from models.input_dtypes import DEFAULT_INPUT_DTYPE, INPUT_DTYPES
 from models.inspection import ModelRefused
 from models.json_bounds import MAX_JSON_DEPTH, JSONTooDeep, check_depth
@@ -156,24 +157,13 @@ def create_teacher(
         except (TeacherInvalid, ModelRefused) as exc:
             field = getattr(exc, "field", None) or ("arch" if "unknown arch" in str(exc) else "file")
             raise invalid(str(exc), field=field, kind="invalid-teacher") from None
-        # Checked above before the probe, to refuse early; again here under the tenant's lock, in the
-        # transaction that inserts the row, so that concurrent uploads are admitted one at a time.
-        hold_quota_lock(session, tenant)
-        check_storage(session, tenant, settings, staged.size_bytes)
-        artifact = Artifact(id=new_id("artifact"), kind="teacher", key=key,
-                            sha256=staged.sha256, size_bytes=staged.size_bytes)
+        # Storage was checked above before the probe, to refuse early; keep_upload checks it again under the
+        # tenant's lock.
         teacher = Teacher(id=teacher_id, tenant_id=tenant, name=name, format=format, input_shape=shape,
                           num_classes=probed.num_classes, fixed_batch=probed.fixed_batch, arch=arch,
                           arch_config=config, output=probed.output, output_kind=probed.output_kind,
-                          input_dtype=input_dtype, artifact=artifact)
-        session.add(teacher)
-        session.flush()
-        store.commit(staged.path, key)
-    try:
-        session.commit()
-    except Exception:
-        store.delete(key)
-        raise
+                          input_dtype=input_dtype)
+        keep_upload(session, store, settings, tenant=tenant, row=teacher, kind="teacher", key=key, staged=staged)
     return to_public(teacher, settings)
 
 

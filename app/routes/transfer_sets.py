@@ -12,8 +12,9 @@ from app.auth import TenantDep
 from app.check_slots import check_slot
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.ids import new_id
+from app.kept_uploads import keep_upload
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
-from app.quotas import check_storage, hold_quota_lock
+from app.quotas import check_storage
 from app.schemas import (
     TransferSetBuiltinCreate,
     TransferSetImageFolderCreate,
@@ -24,7 +25,7 @@ from app.schemas import (
 )
 from app.scoping import Limit, Offset, fetch_owned, page
 from app.table_upload import create_table, table_format
-from app.tables import Artifact, Job, TransferSet
+from app.tables import Job, TransferSet
 from app.text_upload import TEXT_KIND, create_text_set, is_text_upload
 from models import image_data
 from models.archives import ArchiveInvalid, ArchiveTooLarge
@@ -204,18 +205,7 @@ def _create_archive(session, store, settings, upload: UploadFile, name: str, lab
         except (ArchiveInvalid, TransferSetInvalid) as exc:
             raise _invalid(exc, "file") from None
         ts.id, ts.tenant_id = ts_id, tenant
-        hold_quota_lock(session, tenant)  # checked again, counted and inserted in one transaction
-        check_storage(session, tenant, settings, staged.size_bytes)
-        ts.artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key, sha256=staged.sha256,
-                               size_bytes=staged.size_bytes)
-        session.add(ts)
-        session.flush()
-        store.commit(staged.path, key)
-    try:
-        session.commit()
-    except Exception:
-        store.delete(key)
-        raise
+        keep_upload(session, store, settings, tenant=tenant, row=ts, kind="transfer_set", key=key, staged=staged)
     return to_public(ts)
 
 
@@ -231,19 +221,8 @@ def _create_npz(session, store, settings, upload: UploadFile, name: str, tenant:
             raise Problem(413, str(exc), errors=[{"field": "file", "message": str(exc)}]) from None
         except TransferSetInvalid as exc:
             raise invalid(str(exc), field="file", kind="invalid-transfer-set") from None
-        hold_quota_lock(session, tenant)  # checked again, counted and inserted in one transaction
-        check_storage(session, tenant, settings, staged.size_bytes)
-        artifact = Artifact(id=new_id("artifact"), kind="transfer_set", key=key,
-                            sha256=staged.sha256, size_bytes=staged.size_bytes)
-        ts = TransferSet(id=ts_id, name=name, kind="npz", artifact=artifact, tenant_id=tenant, **summary)
-        session.add(ts)
-        session.flush()
-        store.commit(staged.path, key)
-    try:
-        session.commit()
-    except Exception:
-        store.delete(key)
-        raise
+        ts = TransferSet(id=ts_id, name=name, kind="npz", tenant_id=tenant, **summary)
+        keep_upload(session, store, settings, tenant=tenant, row=ts, kind="transfer_set", key=key, staged=staged)
     return to_public(ts)
 
 
