@@ -173,3 +173,46 @@ def test_text_refusals_at_submit(client, teacher):
     r = client.post("/v1/jobs", json={"teacher_ids": [teacher["id"]], "transfer_set_id": good["id"],
                                       "student": STUDENT, "hyperparameters": HP, "export_formats": ["torchscript"]})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "export_formats", r.text
+
+
+def test_the_cli_distils_a_hugging_face_teacher_into_a_bilstm(stack, teacher_folder, tmp_path):
+    """The CLI's steps for text (no --input-shape for a save_pretrained zip, a .jsonl set), and the cheap student:
+    a BiLSTM over the teacher's token ids, its ONNX file run on ids the teacher's tokenizer makes."""
+    import os
+    import subprocess
+
+    import onnxruntime as ort
+    from transformers import AutoTokenizer
+
+    from tests.integration.stack import ROOT
+
+    env = {**os.environ, "DISTILLERY_URL": stack.url}
+
+    def cli(*args: str) -> dict:
+        done = subprocess.run([str(ROOT / ".venv" / "bin" / "distillery"), *args], env=env, capture_output=True,
+                              text=True, timeout=JOB_SECONDS)
+        assert done.returncode == 0, done.stderr
+        return json.loads(done.stdout) if done.stdout.strip().startswith("{") else {}
+
+    (tmp_path / "bert.zip").write_bytes(zipped(teacher_folder))
+    x, y = texts(400, seed=4)
+    rows = [json.dumps({"text": t, "label": v}) for t, v in zip(x, y, strict=True)]
+    (tmp_path / "texts.jsonl").write_text("\n".join(rows))
+    teacher = cli("teachers", "add", str(tmp_path / "bert.zip"), "--name", "bert")
+    assert (teacher["format"], teacher["input_dtype"]) == ("huggingface", "int64")
+    ts = cli("transfer-sets", "add", str(tmp_path / "texts.jsonl"), "--name", "texts")
+    assert ts["kind"] == "text"
+    student = {"arch": "bilstm", "embedding_dim": 32, "hidden_size": 32, "dropout": 0.0}
+    job = cli("jobs", "submit", "--teacher", teacher["id"], "--transfer-set", ts["id"], "--student",
+              json.dumps(student), "--hyperparameters", json.dumps({**HP, "epochs": 8}), "--wait")
+    assert job["status"] == "succeeded", job
+    cli("jobs", "download", job["id"], "--format", "onnx", "-o", str(tmp_path / "bilstm.onnx"))
+
+    held_out, labels = texts(300, seed=5)
+    ids = AutoTokenizer.from_pretrained(teacher_folder)(held_out, padding="max_length", truncation=True,
+                                                         max_length=teacher["input_shape"][0])["input_ids"]
+    session = ort.InferenceSession(str(tmp_path / "bilstm.onnx"), providers=["CPUExecutionProvider"])
+    probabilities = session.run(None, {session.get_inputs()[0].name: np.asarray(ids, np.int64)})[0]
+    np.testing.assert_allclose(probabilities.sum(-1), 1.0, atol=1e-4)
+    teacher_accuracy = accuracy(teacher_predictions(teacher_folder, held_out), labels)
+    assert accuracy(probabilities.argmax(-1), labels) >= teacher_accuracy - 0.1, teacher_accuracy

@@ -22,6 +22,7 @@ from distillery_client.api.transfer_sets import create_transfer_set, list_transf
 from distillery_client.models import (
     BodyCreateTeacher,
     CreateTransferSetFilesBody,
+    CreateTransferSetFilesBodyKind,
     JobCreate,
     JobStatus,
     ProblemDetail,
@@ -121,17 +122,21 @@ def json_option(raw: str | None, what: str) -> dict:
     return value
 
 
-SUFFIX_FORMATS = {".pt2": "exported_program", ".onnx": "onnx", ".safetensors": "safetensors"}
+SUFFIX_FORMATS = {".pt2": "exported_program", ".onnx": "onnx", ".safetensors": "safetensors", ".zip": "huggingface",
+                  ".tgz": "huggingface", ".gz": "huggingface"}
 
 
 @teachers.command("add")
 def teachers_add(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The teacher file.")],
     name: Annotated[str, typer.Option(help="A name for it.")],
-    input_shape: Annotated[str, typer.Option(help="One sample's shape as JSON, e.g. [64].")],
+    input_shape: Annotated[str | None, typer.Option(
+        help="One sample's shape as JSON, e.g. [64] (not for huggingface: its input is token ids).")] = None,
     format: Annotated[str | None, typer.Option(
-        help="torchscript, exported_program, onnx or safetensors; default: from the file's suffix (.pt2, .onnx, "
-        ".safetensors, else torchscript).")] = None,
+        help="torchscript, exported_program, onnx, safetensors or huggingface; default: from the file's suffix "
+        "(.pt2, .onnx, .safetensors, .zip or .tar.gz: a save_pretrained folder, else torchscript).")] = None,
+    max_length: Annotated[int | None, typer.Option(
+        help="huggingface: the token ids a text is cut to (default: the tokenizer's, at most 512).")] = None,
     arch: Annotated[str | None, typer.Option(help="safetensors: the zoo architecture.")] = None,
     arch_config: Annotated[str | None, typer.Option(help='safetensors: JSON, e.g. {"num_classes": 10}.')] = None,
     output: Annotated[str | None, typer.Option(
@@ -142,9 +147,13 @@ def teachers_add(
 ) -> None:
     """Upload a teacher network."""
     format = format or SUFFIX_FORMATS.get(file.suffix.lower(), "torchscript")
+    if input_shape is None and format != "huggingface":
+        raise typer.BadParameter("give --input-shape, one sample's shape as JSON, e.g. [64]")
     with open(file, "rb") as f:
-        body = BodyCreateTeacher(file=File(payload=f, file_name=file.name), name=name, input_shape=input_shape,
-                                 format_=format, arch=arch if arch else UNSET,
+        body = BodyCreateTeacher(file=File(payload=f, file_name=file.name), name=name,
+                                 input_shape=input_shape if input_shape else UNSET,
+                                 max_length=str(max_length) if max_length else UNSET, format_=format,
+                                 arch=arch if arch else UNSET,
                                  arch_config=arch_config if arch_config else UNSET,
                                  output=output if output else UNSET, output_kind=output_kind,
                                  input_dtype=input_dtype)
@@ -163,14 +172,18 @@ def teachers_list(limit: int = 100, offset: int = 0, output: OutputOption = Outp
 def transfer_sets_add(
     name: Annotated[str, typer.Option(help="A name for it.")],
     path: Annotated[Path | None, typer.Argument(exists=True, dir_okay=False, show_default=False,
-                                                help="The file to upload: .npz, .csv, .parquet or an image "
-                                                     "archive.")] = None,
+                                                help="The file to upload: .npz, .csv, .parquet, .jsonl (texts) "
+                                                     "or an image archive.")] = None,
     builtin: Annotated[str | None, typer.Option(help="A built-in set: digits.")] = None,
     file: Annotated[Path | None, typer.Option(exists=True, dir_okay=False, help="The file (as PATH).")] = None,
     label_column: Annotated[str | None, typer.Option(
         help="Tables: the column of class numbers or names (default label; absent: unlabelled).")] = None,
     feature_columns: Annotated[str | None, typer.Option(
         help='Tables: JSON list of feature columns, e.g. ["age", "income"] (default: all the others).')] = None,
+    text_column: Annotated[str | None, typer.Option(
+        help="Text sets (.jsonl, or a .csv with --kind text): the column of texts (default text).")] = None,
+    kind: Annotated[str | None, typer.Option(
+        help="npz, table, text or image_archive; default: from the file's suffix (a .csv is a table).")] = None,
 ) -> None:
     """Register a transfer set: a file (data.npz, data.csv, data.parquet), or --builtin digits."""
     file = file or path
@@ -179,10 +192,15 @@ def transfer_sets_add(
     if builtin:
         emit(call(create_transfer_set, body=TransferSetBuiltinCreate(name=name, builtin=builtin)))
         return
+    kinds = [k.value for k in CreateTransferSetFilesBodyKind]
+    if kind is not None and kind not in kinds:
+        raise typer.BadParameter(f"--kind is one of {', '.join(kinds)}")
     with open(file, "rb") as f:
         body = CreateTransferSetFilesBody(file=File(payload=f, file_name=file.name), name=name,
                                           label_column=label_column or UNSET,
-                                          feature_columns=feature_columns or UNSET)
+                                          feature_columns=feature_columns or UNSET,
+                                          text_column=text_column or UNSET,
+                                          kind=CreateTransferSetFilesBodyKind(kind) if kind else UNSET)
         emit(call(create_transfer_set, body=body))
 
 
@@ -345,7 +363,8 @@ def jobs_cancel(job_id: str) -> None:
 def jobs_download(
     job_id: str,
     format: Annotated[str, typer.Option(
-        help="exported_program, onnx, onnx_int8, safetensors or torchscript (deprecated by PyTorch 2.14)."
+        help="exported_program, onnx, onnx_int8, safetensors, huggingface (text students) or torchscript "
+        "(deprecated by PyTorch 2.14)."
     )] = "exported_program",
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Where to write it.")] = None,
 ) -> None:
@@ -354,7 +373,7 @@ def jobs_download(
     if response.status_code != 200:
         ok(response)
     ext = {"torchscript": "pt", "exported_program": "pt2", "onnx": "onnx", "safetensors": "safetensors",
-           "onnx_int8": "int8.onnx"}[format]
+           "onnx_int8": "int8.onnx", "huggingface": "zip"}.get(format, format)
     path = output or Path(f"{job_id}-student.{ext}")
     path.write_bytes(response.content)
     err.print(f"wrote {path} ({len(response.content)} bytes)")
