@@ -138,6 +138,11 @@ class Settings(BaseSettings):
         600, gt=0, description="Wall-clock limit of one sandboxed teacher call in a worker (a batch, or loading)."
     )
     sandbox_threads: int = Field(0, ge=0, description="Threads a sandboxed model uses; 0: the cores available.")
+    sandbox_scratch_bytes: int = Field(
+        1024**3, ge=16 * 1024**2, description="A sandboxed model's private /tmp (a tmpfs, so memory) and the "
+        "largest file it may write. A Hugging Face teacher is unpacked there, so this also bounds what its archive "
+        "may unpack to (a BERT-base checkpoint is some 440 MB).",
+    )
     probe_seconds: float = Field(
         60, gt=0, description="Wall-clock limit of each step of an upload's check (loading, each probe batch); "
         "the whole check may use this many seconds of CPU time per thread.",
@@ -338,7 +343,7 @@ class Settings(BaseSettings):
             raise SandboxUnavailable(REFUSAL)
         mode = "bwrap" if chosen == "namespaces" else "process"
         policy = SandboxPolicy(mode=mode, memory_bytes=self.sandbox_memory_bytes, threads=self.sandbox_threads,
-                               checks=not self.unsafe_skip_model_checks)
+                               scratch_bytes=self.sandbox_scratch_bytes, checks=not self.unsafe_skip_model_checks)
         if probe:
             return replace(policy, call_seconds=self.probe_seconds,
                            cpu_seconds=int(self.probe_seconds * policy.thread_count) + 5)

@@ -54,7 +54,13 @@ def create_hf_teacher(session, store, settings, tenant: str, upload, name: str, 
             raise invalid("the uploaded file is empty", field="file")
         check_storage(session, tenant, settings, staged.size_bytes)
         try:
-            folder = unpack_hf_archive(staged.path, work / "unpacked", max_bytes=settings.archive_max_bytes,
+            # what is admitted must unpack again inside the sandbox's scratch space, where the teacher is loaded
+            # (a tenth of it left for what loading writes beside the folder)
+            room = settings.sandbox_scratch_bytes * 9 // 10
+            scratch_bound = room < settings.archive_max_bytes
+            folder = unpack_hf_archive(staged.path, work / "unpacked", max_bytes=min(settings.archive_max_bytes, room),
+                                       bytes_setting="DISTILLERY_SANDBOX_SCRATCH_BYTES" if scratch_bound
+                                       else "DISTILLERY_ARCHIVE_MAX_BYTES",
                                        max_files=min(settings.archive_max_files, 1000),
                                        max_ratio=settings.archive_max_ratio)
             info = check_hf_folder(folder, max_length)

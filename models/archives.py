@@ -94,9 +94,10 @@ class _Layout:
 
 
 class _Budget:
-    def __init__(self, max_files: int, max_bytes: int, max_ratio: float, archive_bytes: int):
+    def __init__(self, max_files: int, max_bytes: int, max_ratio: float, archive_bytes: int,
+                 bytes_setting: str = "DISTILLERY_ARCHIVE_MAX_BYTES"):
         self.max_files, self.max_bytes, self.files, self.bytes = max_files, max_bytes, 0, 0
-        self.max_ratio, self.archive_bytes = max_ratio, archive_bytes
+        self.max_ratio, self.archive_bytes, self.bytes_setting = max_ratio, archive_bytes, bytes_setting
 
     def file(self) -> None:
         self.files += 1
@@ -106,8 +107,7 @@ class _Budget:
     def add(self, n: int) -> None:
         self.bytes += n
         if self.bytes > self.max_bytes:
-            raise ArchiveTooLarge(f"the archive unpacks to more than {self.max_bytes} bytes "
-                                  "(DISTILLERY_ARCHIVE_MAX_BYTES)")
+            raise ArchiveTooLarge(f"the archive unpacks to more than {self.max_bytes} bytes ({self.bytes_setting})")
         if self.bytes > RATIO_FLOOR and self.bytes > self.max_ratio * self.archive_bytes:
             raise ArchiveTooLarge(f"the archive of {self.archive_bytes} bytes unpacks to more than {self.max_ratio:g} "
                                   "times its size (DISTILLERY_ARCHIVE_MAX_RATIO)")
@@ -118,8 +118,7 @@ class _Budget:
             raise ArchiveTooLarge(f"{name!r} expands from {compressed} to {size} bytes, more than {self.max_ratio:g} "
                                   "times (DISTILLERY_ARCHIVE_MAX_RATIO)")
         if self.bytes + size > self.max_bytes:
-            raise ArchiveTooLarge(f"the archive unpacks to more than {self.max_bytes} bytes "
-                                  "(DISTILLERY_ARCHIVE_MAX_BYTES)")
+            raise ArchiveTooLarge(f"the archive unpacks to more than {self.max_bytes} bytes ({self.bytes_setting})")
 
 
 def _copy(src, target: Path, budget: _Budget) -> None:
@@ -137,12 +136,14 @@ def _copy(src, target: Path, budget: _Budget) -> None:
                 raise _WriteFailed(exc) from exc
 
 
-def extract_archive(archive: Path, dest: Path, *, max_files: int, max_bytes: int, max_ratio: float = 200) -> int:
+def extract_archive(archive: Path, dest: Path, *, max_files: int, max_bytes: int, max_ratio: float = 200,
+                    bytes_setting: str = "DISTILLERY_ARCHIVE_MAX_BYTES") -> int:
     """Extract a zip or tar (optionally compressed) into ``dest``, which must not exist yet; returns the bytes
-    written. On any refusal ``dest`` is removed, so nothing is left behind."""
+    written. On any refusal ``dest`` is removed, so nothing is left behind. ``bytes_setting``: the setting a
+    refusal for ``max_bytes`` names, so that the user is told which one to raise."""
     dest = Path(dest)
     dest.mkdir(parents=True)
-    budget = _Budget(max_files, max_bytes, max_ratio, Path(archive).stat().st_size)
+    budget = _Budget(max_files, max_bytes, max_ratio, Path(archive).stat().st_size, bytes_setting)
     try:
         try:
             if zipfile.is_zipfile(archive):

@@ -11,10 +11,11 @@ MAX_FILES = 1000  # a save_pretrained folder holds a handful; sharded checkpoint
 
 
 def unpack_hf_archive(archive: Path, dest: Path, *, max_bytes: int, max_files: int = MAX_FILES,
-                      max_ratio: float = 200) -> Path:
+                      max_ratio: float = 200, bytes_setting: str = "DISTILLERY_ARCHIVE_MAX_BYTES") -> Path:
     """Extract ``archive`` into ``dest`` (which must not exist) and return the folder holding config.json (or
     ``dest`` itself, for the folder check to say what is missing). Raises ``ArchiveInvalid``/``ArchiveTooLarge``."""
-    extract_archive(Path(archive), Path(dest), max_files=max_files, max_bytes=max_bytes, max_ratio=max_ratio)
+    extract_archive(Path(archive), Path(dest), max_files=max_files, max_bytes=max_bytes, max_ratio=max_ratio,
+                    bytes_setting=bytes_setting)
     return hf_root(Path(dest))
 
 

@@ -186,3 +186,21 @@ def test_a_tar_gz_with_one_top_folder_unpacks_to_the_checked_folder(hf_folder, t
     with pytest.raises(ArchiveInvalid, match="link"):
         unpack_hf_archive(linked, tmp_path / "out2", max_bytes=1 << 30)
     assert not (tmp_path / "out2").exists()
+
+
+def test_a_hugging_face_teacher_must_fit_the_sandbox_scratch_space(client, hf_folder, tmp_path, monkeypatch):
+    """It is unpacked again inside the sandbox, whose /tmp is DISTILLERY_SANDBOX_SCRATCH_BYTES: an archive that
+    would not fit there is a 413 at upload that names the setting, not a failed probe."""
+    import os
+
+    from app.config import get_settings
+
+    monkeypatch.setenv("DISTILLERY_SANDBOX_SCRATCH_BYTES", str(16 * 1024**2))
+    get_settings.cache_clear()
+    archive = variant(hf_folder, tmp_path, _add("notes.bin.txt", os.urandom(15 * 1024**2)))
+    r = upload_hf(client, archive)
+    assert_problem(r, 413, "DISTILLERY_SANDBOX_SCRATCH_BYTES")
+    assert counts()["teachers"] == 0 and stored_files() == []
+    monkeypatch.setenv("DISTILLERY_SANDBOX_SCRATCH_BYTES", str(64 * 1024**2))
+    get_settings.cache_clear()
+    assert upload_hf(client, archive).status_code == 201
