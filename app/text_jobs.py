@@ -63,8 +63,8 @@ def check_student(body, teachers, settings) -> None:
         return
     text = first.arch_config
     parameters = student_parameters(body, first)
-    limit = int(getattr(settings, "max_student_parameters", 0) or 0)
-    if limit and parameters > limit:
+    limit = settings.max_student_parameters
+    if parameters > limit:
         raise invalid(f"this {spec.arch} would have {parameters:,} parameters with the teacher's vocabulary of "
                       f"{text['vocab_size']:,} tokens, more than the limit of {limit:,} "
                       "(DISTILLERY_MAX_STUDENT_PARAMETERS); make it smaller", field="student",

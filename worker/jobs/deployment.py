@@ -25,15 +25,11 @@ from models.export import PlainSoftmax, export_onnx, exported, scripted
 from models.sandbox.remote import SANDBOXED_FORMATS, SandboxedTeacher
 from models.teachers import FrozenModule, load_teacher
 from models.transfer_sets import TransferData
+from worker.jobs.ending import short_reason
 from worker.jobs.transfer_kinds import load_transfer_data
 
 log = logging.getLogger(__name__)
 ONNX_FORMATS = ("onnx", "onnx_int8")
-
-
-def reason(exc: Exception) -> str:
-    first = str(exc).splitlines()[0][:300] if str(exc) else ""
-    return f"{type(exc).__name__}: {first}"
 
 
 def onnx_files(model: PlainSoftmax, input_shape, metadata: dict, formats: list[str], folder: Path,
@@ -53,7 +49,7 @@ def onnx_files(model: PlainSoftmax, input_shape, metadata: dict, formats: list[s
         made["onnx"] = fp32
     except Exception as exc:
         log.exception("the fp32 ONNX export failed")
-        made["onnx"] = reason(exc)
+        made["onnx"] = short_reason(exc)
     if "onnx_int8" in formats:
         if not isinstance(made["onnx"], Path):
             made["onnx_int8"] = f"the INT8 student is made from the ONNX one, which failed ({made['onnx']})"
@@ -69,7 +65,7 @@ def onnx_files(model: PlainSoftmax, input_shape, metadata: dict, formats: list[s
                     made["onnx_int8"] = _quantized(fine_tuned, folder / "student.int8.onnx", samples)
             except Exception as exc:
                 log.exception("the INT8 quantization failed")
-                made["onnx_int8"] = reason(exc)
+                made["onnx_int8"] = short_reason(exc)
     return made
 
 
@@ -182,7 +178,7 @@ def report(*, model: PlainSoftmax, teacher_ids: list[str], store: ArtifactStore,
     except Exception as exc:
         log.exception("the teacher could not be measured")
         teacher = None
-        out["teacher_error"] = reason(exc)
+        out["teacher_error"] = short_reason(exc)
     parameters = measuring.torch_parameters(model.student)
     fp32 = files.get("onnx")
     if not isinstance(fp32, Path):

@@ -37,6 +37,13 @@ def reason(exc: Exception) -> str:
     return hide_server_paths(str(exc) if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}")
 
 
+def short_reason(exc: Exception) -> str:
+    """Why a file (an export, a measurement) was not made, in a result that goes on without it: the
+    exception's kind and its first line."""
+    first = str(exc).splitlines()[0][:300] if str(exc) else ""
+    return f"{type(exc).__name__}: {first}"
+
+
 def hide_server_paths(text: str) -> str:
     """The text with this host's directories (the var directory, the local cache, temporary files, the code)
     cut out: a job's error is read by its tenant, and where we keep things is none of theirs."""

@@ -17,7 +17,7 @@ from models.job_spec import JobSpec
 from models.statuses import JobStatus
 from models.transfer_sets import TransferData
 from worker.jobs import deployment, text_exports
-from worker.jobs.ending import count_finished, drop_checkpoints, now
+from worker.jobs.ending import count_finished, drop_checkpoints, now, short_reason
 from worker.jobs.recording import add_event
 from worker.leases import Lease, fenced
 
@@ -55,7 +55,7 @@ def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_sha
                     quantization_aware=results.get("quantization_aware") if quantization_aware is not None else None)}
             except Exception as exc:  # the job's student is made: a report that fails says why, nothing more
                 log.exception("job %s: the deployment report failed", job_id)
-                results = {**results, "deployment": {"error": deployment.reason(exc)}}
+                results = {**results, "deployment": {"error": short_reason(exc)}}
     if class_names:
         results = {**results, "class_names": class_names}
     if not artifacts:

@@ -22,7 +22,8 @@ from models.job_spec import JobSpec
 from models.student_sweep import student_labels
 from models.zoo import build_student, load_state_dict_into
 from worker.engine.search import score
-from worker.jobs.deployment import _timing, reason
+from worker.jobs.deployment import _timing
+from worker.jobs.ending import short_reason
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def choose_member(spec: JobSpec, done: list[Run], teacher: Teacher, store: Artif
             row.update(measure(member_student(spec, teacher, run, store), teacher.input_shape, metadata))
         except Exception as exc:
             log.exception("job %s: sweep member %s could not be measured", run.job_id, run.name)
-            row["cost_error"] = reason(exc)
+            row["cost_error"] = short_reason(exc)
         if spec.budget is not None:
             row["within_budget"] = spec.budget.within(row)
         costs[run.name] = row

@@ -17,6 +17,7 @@ from app.store import ArtifactStore
 from app.tables import Teacher
 from models.export import PlainSoftmax
 from models.export import export_onnx as export_plain_onnx
+from worker.jobs.ending import short_reason
 from worker.jobs.text_data import teacher_folder, text_info
 
 log = logging.getLogger(__name__)
@@ -27,11 +28,6 @@ def is_text_student(spec) -> bool:
     from models.text.students import TEXT_ARCHS
 
     return spec.student.arch in TEXT_ARCHS
-
-
-def _reason(exc: Exception) -> str:
-    first = str(exc).splitlines()[0][:300] if str(exc) else ""
-    return f"{type(exc).__name__}: {first}"
 
 
 def text_files(student: PlainSoftmax, spec, store: ArtifactStore, folder: Path, metadata: dict
@@ -64,6 +60,6 @@ def text_files(student: PlainSoftmax, spec, store: ArtifactStore, folder: Path, 
                 made[fmt] = folder / "student.onnx"
         except Exception as exc:
             log.exception("the %s export of a text student failed", fmt)
-            made[fmt] = _reason(exc)
+            made[fmt] = short_reason(exc)
     keep = ("vocab_size", "pad_token_id", "max_length", "max_position_embeddings", "class_names")
     return made, {**metadata, "class_names": class_names, "text": {k: text.get(k) for k in keep}}
