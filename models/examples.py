@@ -3,6 +3,7 @@
     python -m models.examples digits-teacher teacher.pt2   # a torch.export program (format exported_program)
     python -m models.examples digits-teacher teacher.onnx  # ONNX (format onnx)
     python -m models.examples digits-teacher teacher.pt    # TorchScript, which PyTorch 2.14 deprecates
+    python -m models.examples text-teacher bert.zip texts.jsonl  # a small BERT (format huggingface), a text set
 """
 
 import argparse
@@ -76,7 +77,14 @@ def main(argv: list[str] | None = None) -> None:
                        "torch.export program (.pt2), ONNX (.onnx) or TorchScript (.pt)")
     p.add_argument("out", type=Path)
     p.add_argument("--epochs", type=int, default=40)
+    t = sub.add_parser("text-teacher", help="train a small BERT on generated three-class sentences; write it as the "
+                       ".zip of its save_pretrained folder, and a JSON-lines transfer set of such sentences")
+    t.add_argument("out", type=Path)
+    t.add_argument("texts", type=Path)
+    t.add_argument("--samples", type=int, default=1500)
     args = parser.parse_args(argv)
+    if args.command == "text-teacher":
+        return _text_teacher(args.out, args.texts, args.samples)
     if args.out.suffix not in SAVERS:
         parser.error(f"name the file .pt2 (torch.export), .onnx or .pt (TorchScript), not {args.out.name!r}")
     fmt, save = SAVERS[args.out.suffix]
@@ -86,6 +94,18 @@ def main(argv: list[str] | None = None) -> None:
     with torch.no_grad():
         acc = (model(torch.from_numpy(data.x_test)).argmax(1).numpy() == data.y_test).mean()
     print(f"wrote {args.out}: digits teacher, format {fmt}, input_shape [64], 10 classes, test accuracy {acc:.3f}")
+
+
+def _text_teacher(out: Path, texts_path: Path, samples: int) -> None:
+    import tempfile
+
+    from models.text import examples
+
+    with tempfile.TemporaryDirectory() as folder:
+        out.write_bytes(examples.zipped(examples.train_teacher(Path(folder) / "bert")))
+    examples.write_text_set(texts_path, samples)
+    print(f"wrote {out}: a 2-layer BERT, format huggingface, classes {', '.join(examples.CLASS_NAMES)}; "
+          f"wrote {texts_path}: {samples} labelled texts, a fifth of them the test split")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""The README's walkthrough and its scikit-learn section, run as written against `python -m app.launch`
-(what `make run` starts), on a machine whose bubblewrap is hidden: the first hour of a new user without it.
-And the same machine with auth required: it refuses uploads and runs none of their code."""
+"""The README's walkthrough and text section, and the guide's scikit-learn section, run as written against
+`python -m app.launch` (what `make run` starts), on a machine whose bubblewrap is hidden: the first hour of a
+new user without it. And the same machine with auth required: it refuses uploads and runs none of their code."""
 
 import contextlib
 import json
@@ -22,10 +22,14 @@ from tests.integration.stack import ROOT, base_env, free_port
 pytestmark = pytest.mark.slow
 
 
+# the blocks a user pastes, and the page each is on
+PAGES = {"walkthrough": "README.md", "text": "README.md", "sklearn": "docs/guides.md"}
+
+
 def readme_block(name: str = "walkthrough") -> str:
-    readme = (ROOT / "README.md").read_text()
-    block = re.search(rf"<!-- {name}:start -->\s*```bash\n(.*?)```\s*<!-- {name}:end -->", readme, re.S)
-    assert block, f"the README has no {name} block"
+    page = (ROOT / PAGES[name]).read_text()
+    block = re.search(rf"<!-- {name}:start -->\s*```bash\n(.*?)```\s*<!-- {name}:end -->", page, re.S)
+    assert block, f"{PAGES[name]} has no {name} block"
     return block.group(1)
 
 
@@ -101,13 +105,20 @@ def test_readme_walkthrough_runs_as_written_without_bubblewrap_and_ctrl_c_stops_
         for text in (done.stdout + done.stderr, log_path.read_text()):
             assert "FutureWarning" not in text, text[-3000:]
 
-        # "Your scikit-learn model", pasted next on the same server
+        # the guide's "Your scikit-learn model", pasted next on the same server
         forest = run_walkthrough(workdir, f"http://127.0.0.1:{port}", timeout=900, name="sklearn")
         assert forest.returncode == 0, forest.stdout + forest.stderr + log_path.read_text()[-4000:]
         described, result = [json.loads(line) for line in forest.stdout.splitlines() if line.startswith("{")]
         assert described == {"output": "probabilities", "output_kind": "probabilities", "num_classes": 10}
         assert result["status"] == "succeeded" and result["student"] >= result["teacher"] - 0.03, result
         assert (workdir / "forest-student.onnx").stat().st_size > 0
+
+        # the README's text classifier: a BERT made here, distilled, its student loaded with the Auto classes
+        text = run_walkthrough(workdir, f"http://127.0.0.1:{port}", timeout=900, name="text")
+        assert text.returncode == 0, text.stdout + text.stderr + log_path.read_text()[-4000:]
+        result = next(json.loads(line) for line in text.stdout.splitlines() if line.startswith("{"))
+        assert result["status"] == "succeeded" and result["student"] >= result["teacher"] - 0.05, result
+        assert re.search(r"^the student says (negative|neutral|positive)$", text.stdout, re.M), text.stdout
         os.kill(launcher.pid, signal.SIGINT)
         code = launcher.wait(timeout=60)
     assert code == 0, log_path.read_text()[-3000:]

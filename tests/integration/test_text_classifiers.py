@@ -5,73 +5,22 @@ held-out texts; the ONNX export's predictions the same, its rows probabilities. 
 
 import io
 import json
-import random
 import zipfile
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from models.text.examples import CLASS_NAMES, texts, train_teacher, zipped
 from tests.integration.stack import running_stack
-from tests.text_models import CLASS_NAMES
 
 pytestmark = pytest.mark.slow
 
 JOB_SECONDS = 600
-FILLER = "the cat dog bird sat ran flew on under over a mat tree roof red blue green".split()
-CUES = {"negative": ("bad", "sad"), "neutral": ("quiet", "slow"), "positive": ("good", "happy")}
 STUDENT = {"arch": "transformer", "layers": 1, "hidden_size": 32, "heads": 2, "intermediate_size": 64, "dropout": 0.0}
 # the job's student starts from the teacher's embeddings and first layer (DistilBERT's init), so few epochs do
 INIT_STUDENT = {**STUDENT, "init": "teacher"}
 HP = {"epochs": 6, "batch_size": 32, "learning_rate": 0.003, "optimizer": "adam", "temperature": 2.0}
-
-
-def texts(n: int, seed: int) -> tuple[list[str], list[str]]:
-    rng = random.Random(seed)
-    out, labels = [], []
-    for _ in range(n):
-        label = rng.choice(CLASS_NAMES)
-        words = [rng.choice(FILLER) for _ in range(rng.randint(2, 8))]
-        words.insert(rng.randint(0, len(words)), rng.choice(CUES[label]))
-        out.append(" ".join(words))
-        labels.append(label)
-    return out, labels
-
-
-def train_teacher(folder: Path) -> Path:
-    """A 2-layer BERT of hidden size 32, trained a little on the templated sentences, saved as a folder."""
-    import torch
-
-    from tests.text_models import build_tokenizer, tiny_bert
-
-    tokenizer = build_tokenizer(model_max_length=16)
-    model = tiny_bert(len(tokenizer), hidden=32, intermediate=64, max_positions=32).train()
-    x, y = texts(400, seed=1)
-    batch = tokenizer(x, padding=True, truncation=True, return_tensors="pt")
-    target = torch.tensor([CLASS_NAMES.index(v) for v in y])
-    torch.manual_seed(0)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for _ in range(6):
-        for start in range(0, len(x), 32):
-            rows = slice(start, start + 32)
-            loss = model(input_ids=batch["input_ids"][rows], attention_mask=batch["attention_mask"][rows],
-                         labels=target[rows]).loss
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-    model.eval()
-    model.save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
-
-def zipped(folder: Path) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as z:
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                z.write(path, path.relative_to(folder).as_posix())
-    return buffer.getvalue()
 
 
 def accuracy(predictions, labels) -> float:

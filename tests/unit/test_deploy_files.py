@@ -114,14 +114,21 @@ def test_the_image_and_its_services_can_make_the_model_sandbox(compose):
 
 
 def test_files_the_readme_blocks_write_are_ignored_by_git():
-    """Running the walkthrough, CLI and client blocks from the repository root leaves `git status` clean."""
+    """Running the README's blocks (walkthrough, text, CLI, client) and the guide's scikit-learn block from the
+    repository root leaves `git status` clean."""
     import subprocess
 
     readme = (ROOT / "README.md").read_text()
-    blocks = "".join(re.findall(r"<!-- (?:walkthrough|cli|client):start -->(.*?)<!-- \w+:end -->", readme, re.S))
-    written = set(re.findall(r"(?:-o|--output|open\()\s*['\"]?([\w.]+\.(?:pt2?|onnx))", blocks))
+    readme += (ROOT / "docs" / "guides.md").read_text()
+    blocks = "".join(re.findall(r"<!-- (?:walkthrough|cli|client|text|sklearn):start -->(.*?)<!-- \w+:end -->",
+                                readme, re.S))
+    written = set(re.findall(r"(?:-o|--output|open\()\s*['\"]?([\w.-]+\.(?:pt2?|onnx|zip|csv))", blocks))
     written |= set(re.findall(r"models\.examples digits-teacher ([\w.]+)", blocks))
-    assert {"teacher.pt2", "student.pt2", "student.onnx"} <= written, written
+    written |= {m for pair in re.findall(r"models\.examples text-teacher ([\w.]+) ([\w.]+)", blocks) for m in pair}
+    written |= set(re.findall(r"extractall\('([\w.-]+)'\)", blocks))
+    written |= set(re.findall(r"write_csv\(.*\"([\w.-]+)\"\)", blocks))
+    assert {"teacher.pt2", "student.pt2", "student.onnx", "bert.zip", "texts.jsonl", "text-student.zip",
+            "text-student", "forest.onnx", "digits.csv", "forest-student.onnx"} <= written, written
     for name in [*written, ".schemathesis/x"]:
         assert subprocess.run(["git", "check-ignore", "-q", name], cwd=ROOT).returncode == 0, name
 

@@ -239,3 +239,15 @@ def test_a_failed_jobs_reason_shows_no_server_path(embedded_env):
     other = reason(ValueError(f"bad shape in {embedded_env.resolve()}/artifacts/teachers/t.pt: [3, 4]"))
     assert other == "ValueError: bad shape in <server path>: [3, 4]"
     assert reason(ValueError("learning_rate too large")) == "ValueError: learning_rate too large"
+
+
+def test_a_file_not_made_says_why_without_a_server_path(embedded_env):
+    """An export's or a measurement's failure is kept in the result (short_reason): its first line, no path."""
+    import tempfile
+
+    from worker.jobs.ending import short_reason
+
+    made = short_reason(RuntimeError(f"cannot write {tempfile.gettempdir()}/export-x/student.onnx\ntraceback"))
+    assert made == "RuntimeError: cannot write <server path>"
+    assert short_reason(PermissionError(13, "Permission denied", "/srv/x")) == "PermissionError: Permission denied"
+    assert short_reason(ValueError("opset 99")) == "ValueError: opset 99"

@@ -39,9 +39,11 @@ def reason(exc: Exception) -> str:
 
 def short_reason(exc: Exception) -> str:
     """Why a file (an export, a measurement) was not made, in a result that goes on without it: the
-    exception's kind and its first line."""
+    exception's kind and its first line, with this host's paths cut out as in a job's error."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{type(exc).__name__}: {exc.strerror}"
     first = str(exc).splitlines()[0][:300] if str(exc) else ""
-    return f"{type(exc).__name__}: {first}"
+    return hide_server_paths(f"{type(exc).__name__}: {first}")
 
 
 def hide_server_paths(text: str) -> str:
