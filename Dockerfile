@@ -18,15 +18,16 @@ WORKDIR /srv/distillery
 # install records where each package lives (every package pyproject.toml names, the client and the CLI
 # included), and the COPY lines below fill those folders. tests/integration/test_image.py rehearses these steps.
 COPY pyproject.toml README.md ./
-RUN mkdir -p app worker models clients/python/distillery_client clients/python/distillery_cli \
-    && touch app/__init__.py worker/__init__.py models/__init__.py \
+RUN mkdir -p app core worker models clients/python/distillery_client clients/python/distillery_cli \
+    && touch app/__init__.py core/__init__.py worker/__init__.py models/__init__.py \
        clients/python/distillery_client/__init__.py clients/python/distillery_cli/__init__.py \
     && pip install -e . \
-    && rm -rf app worker models clients
+    && rm -rf app core worker models clients
 
 COPY alembic.ini ./
 COPY migrations ./migrations
 COPY app ./app
+COPY core ./core
 COPY worker ./worker
 COPY models ./models
 COPY clients ./clients

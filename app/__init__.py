@@ -1,2 +1,3 @@
-"""The HTTP edge of Distillery: settings, routes, schemas, the database, the artifact store and the reaper.
-May import models/; never worker/ (tasks are sent by name, see broker.py)."""
+"""The HTTP edge of Distillery: routes, schemas, request checks, uploads, the dashboard and the reaper.
+Stands on core/ (settings, database, store, queue) and models/; never imports worker/ (tasks are sent by name,
+see core/broker.py)."""

@@ -29,7 +29,7 @@ def test_batch_size_benchmark_measures_jobs_through_the_service(tmp_path):
     # --compare-root runs a second API and worker from another checkout: here a copy of this one whose
     # packages, once imported, leave a mark, so that the test sees the copy's code run rather than this one's
     other = tmp_path / "checkout"
-    for part in ("app", "worker", "models", "migrations"):
+    for part in ("app", "core", "worker", "models", "migrations"):
         shutil.copytree(ROOT / part, other / part, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "alembic.ini", other)
     marks = tmp_path / "marks"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from app.config import Settings
+from core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -94,7 +94,7 @@ def test_dockerfile_copies_paths_that_exist():
         for src in sources:
             assert (ROOT / src).exists(), src
     copied = {shlex.split(a)[0] for a in copies}
-    assert {"app", "worker", "models", "migrations", "alembic.ini", "clients"} <= copied
+    assert {"app", "core", "worker", "models", "migrations", "alembic.ini", "clients"} <= copied
 
 
 def test_ci_runs_the_readme_test_command():
