@@ -6,7 +6,7 @@ Issue 7's stretch goal: members of a temperature sweep share the student archite
 so they could train together as one model whose parameters are stacked along a member axis
 (``torch.func.stack_module_state`` + ``functional_call`` under ``vmap``), each member with its own
 temperature. This times a training step of that batched model (SGD with momentum, the stacked KD
-loss of ``worker/engine/losses.py`` with one temperature per member) against the same step of one
+loss of ``models/methods/stacked.py`` with one temperature per member) against the same step of one
 member, for the benchmark's MLP and CNN students. The goal is M members in at most 2x one member's
 time; training them one after another takes M x.
 """

@@ -22,7 +22,7 @@ from torch.func import functional_call, stack_module_state, vmap
 
 from models.distill_config import DistillConfig
 from models.lazy_inputs import is_lazy
-from worker.engine.losses import make_loss
+from worker.engine.losses import LOSSES, make_loss
 from worker.engine.trainer import run
 from worker.engine.training import (
     FUSED_TARGETS_MAX_BYTES,
@@ -50,8 +50,11 @@ def why_not_batched(cfgs: list[DistillConfig], train: Split | None = None) -> st
     if any(s != shared[0] for s in shared[1:]):
         return "the members differ in more than temperature and term weights"
     cfg = cfgs[0]
-    if cfg.compile or cfg.augmenting or cfg.precision == "fp16" or cfg.loss != "kd" or cfg.logit_standardization:
-        return "compile, augmentation, fp16, logit standardisation and losses other than kd train one member at a time"
+    if cfg.compile or cfg.augmenting or cfg.precision == "fp16" or not LOSSES[cfg.loss].BATCHES_MEMBERS or \
+            cfg.logit_standardization:
+        batched = ", ".join(name for name, loss in LOSSES.items() if loss.BATCHES_MEMBERS)
+        return (f"compile, augmentation, fp16, logit standardisation and losses other than {batched} train one "
+                "member at a time")
     if any(c.auto_soft_weight for c in cfgs):
         return "soft_weight \"auto\" trains one member at a time"
     if any(c.soft_weight == 0 for c in cfgs):

@@ -1021,7 +1021,8 @@ async function newJobPage() {
   // One settings schema per method (the job's "loss"): its fields, with its own defaults, follow the choice.
   const methodSchemas = Object.fromEntries(((comps.JobCreate.properties.hyperparameters || {}).oneOf || [])
     .map((r) => comps[r.$ref.split("/").pop()]).filter(Boolean).map((m) => [m.properties.loss.const, m]));
-  const loss = h("select", { name: "loss" }, Object.keys(methodSchemas).map((m) => h("option", { value: m, selected: m === "kd" }, m)));
+  // the schema lists the default method first (models/methods/__init__.py), so the first option is the default
+  const loss = h("select", { name: "loss" }, Object.keys(methodSchemas).map((m) => h("option", { value: m }, m)));
   const hpControls = [];
   const hpGrid = h("div", { class: "grid" });
   const cropPad = h("input", { type: "number", step: "1", placeholder: "0" });
