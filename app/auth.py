@@ -18,12 +18,12 @@ from fastapi.security.utils import get_authorization_scheme_param
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.deps import SettingsDep
-from app.ids import new_id
 from app.problems import Problem
 from app.quotas import check_rate
-from app.tables import DEFAULT_TENANT, ApiKey, Tenant
+from core.config import Settings
+from core.ids import new_id
+from core.tables import DEFAULT_TENANT, ApiKey, Tenant
 
 KEY_PREFIX = "dk_"
 bearer = HTTPBearer(auto_error=False, description="An API key made by `distillery admin create-key`.")
@@ -107,7 +107,7 @@ CALLER_STATE = "distillery.caller"
 def authenticate(raw_key: str | None, settings: Settings) -> Caller:
     """The caller of a request that came with ``raw_key`` (None: no key), or the 401 or 429 it gets. Opens a
     short session of its own: a request that lasts (an event stream) holds no connection for it."""
-    from app.db import session_scope
+    from core.db import session_scope
 
     if raw_key is None:
         if settings.auth_required:
@@ -155,7 +155,7 @@ def key_still_valid(authorization: str | None) -> bool:
     expired. A request without a key was let in by the server's settings, which a stream does not re-read."""
     if not authorization or not authorization.lower().startswith("bearer "):
         return True
-    from app.db import session_scope
+    from core.db import session_scope
 
     with session_scope() as s:
         key = _unrevoked(s, authorization[7:].strip())

@@ -18,7 +18,7 @@ import asyncio
 import time
 
 from app.asgi_problems import send_problem
-from app.config import Settings, get_settings
+from core.config import Settings, get_settings
 from models.json_bounds import JSONTooDeep, check_depth
 
 

@@ -13,8 +13,8 @@ limit still reaches the route, whose own check then gives the exact answer.
 
 import json
 
-from app.config import get_settings
 from app.problems import MEDIA_TYPE, TYPE_BASE
+from core.config import get_settings
 
 MULTIPART_ALLOWANCE = 1024 * 1024
 

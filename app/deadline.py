@@ -13,8 +13,8 @@ import logging
 
 from fastapi.responses import JSONResponse
 
-from app.config import get_settings
 from app.problems import MEDIA_TYPE, RETRY_AFTER_SECONDS, TYPE_BASE, ProblemDetail
+from core.config import get_settings
 
 log = logging.getLogger(__name__)
 EXEMPT = ("/v1/teachers", "/v1/transfer-sets")

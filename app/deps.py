@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.orm import Session
 
-from app.config import Settings, get_settings
-from app.db import get_db
-from app.store import ArtifactStore, get_store
+from core.config import Settings, get_settings
+from core.db import get_db
+from core.store import ArtifactStore, get_store
 
 SessionDep = Annotated[Session, Depends(get_db)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]

@@ -9,11 +9,11 @@ left in the store that no row points at.
 
 from sqlalchemy.orm import Session
 
-from app.config import Settings
-from app.ids import new_id
 from app.quotas import check_storage, hold_quota_lock
-from app.store import ArtifactStore
-from app.tables import Artifact
+from core.config import Settings
+from core.ids import new_id
+from core.store import ArtifactStore
+from core.tables import Artifact
 
 
 def keep_upload(session: Session, store: ArtifactStore, settings: Settings, *, tenant: str, row, kind: str,

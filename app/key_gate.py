@@ -23,9 +23,9 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from app.asgi_problems import send_problem
 from app.auth import CALLER_STATE, authenticate, bearer_key
-from app.config import Settings, get_settings
 from app.problems import Problem, database_unavailable
 from app.quotas import _limiter
+from core.config import Settings, get_settings
 
 log = logging.getLogger(__name__)
 GUARDED_PREFIX = "/v1/"

@@ -12,9 +12,9 @@ import time
 
 import httpx
 
-from app.config import get_settings
-from app.db import upgrade
-from app.sandbox_choice import sandbox_mode
+from core.config import get_settings
+from core.db import upgrade
+from core.sandbox_choice import sandbox_mode
 
 STOP_GRACE_SECONDS = 15
 WEBHOOK_CONCURRENCY = 2  # deliveries tried at once; each try ends at DISTILLERY_WEBHOOK_TIMEOUT_SECONDS
@@ -45,7 +45,7 @@ def main() -> int:
     host = os.environ.get("HOST", "127.0.0.1")
     port = int(os.environ.get("PORT", "8000"))
     # Both processes learn the bind: on loopback with auth off, they may run uploads rlimits-only where
-    # bubblewrap is missing (app/sandbox_choice.py); on any other bind they refuse them.
+    # bubblewrap is missing (core/sandbox_choice.py); on any other bind they refuse them.
     os.environ["DISTILLERY_BIND_HOST"] = host
     settings = settings.model_copy(update={"bind_host": host})
     settings.var_dir.mkdir(parents=True, exist_ok=True)

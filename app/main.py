@@ -10,17 +10,17 @@ from fastapi.routing import APIRoute
 from app import metrics, openapi, problems
 from app.body_bounds import BodyBoundsMiddleware
 from app.body_limit import BodyLimitMiddleware
-from app.config import announce_sandbox, get_settings
-from app.db import check_schema, get_engine
 from app.deadline import RequestDeadline
 from app.key_gate import KeyGate
-from app.logging_setup import configure_logging
 from app.reaper import reap_forever
 from app.request_id import RequestIdMiddleware
 from app.routes import api_router
 from app.routes.health import router as health_router
 from app.safe_text import SafeURLMiddleware
 from app.ui import install as install_ui
+from core.config import announce_sandbox, get_settings
+from core.db import check_schema, get_engine
+from core.logging_setup import configure_logging
 
 log = logging.getLogger("distillery")
 

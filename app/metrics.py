@@ -20,9 +20,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.db import session_scope
 from app.deps import get_store
-from app.tables import Event, Job
+from core.db import session_scope
+from core.tables import Event, Job
 from models.statuses import JobStatus
 
 log = logging.getLogger(__name__)

@@ -114,7 +114,7 @@ def install(app: FastAPI) -> None:
     from sqlalchemy.exc import DBAPIError, OperationalError
     from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-    from app.store import ArtifactCorrupt, ArtifactMissing, UploadTooLarge
+    from core.store import ArtifactCorrupt, ArtifactMissing, UploadTooLarge
 
     @app.exception_handler(UploadTooLarge)
     async def _too_large(request: Request, exc: UploadTooLarge):

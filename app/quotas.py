@@ -21,9 +21,9 @@ from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import Session
 
-from app.config import Settings
 from app.problems import Problem
-from app.tables import Artifact, Job, StudentExport, Teacher, Tenant, TransferSet
+from core.config import Settings
+from core.tables import Artifact, Job, StudentExport, Teacher, Tenant, TransferSet
 from models.sizing import BYTES_PER_ELEMENT
 from models.statuses import UNFINISHED
 

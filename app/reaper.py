@@ -37,11 +37,11 @@ from typing import Any
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import Select, exists, or_, select, update
 
-from app.broker import broker_instance
-from app.config import get_settings
-from app.db import session_scope
-from app.queue import enqueue_delivery, enqueue_job, enqueue_member
-from app.tables import Event, Job, Run, WebhookDelivery
+from core.broker import broker_instance
+from core.config import get_settings
+from core.db import session_scope
+from core.queue import enqueue_delivery, enqueue_job, enqueue_member
+from core.tables import Event, Job, Run, WebhookDelivery
 from models.statuses import UNFINISHED, DeliveryStatus, JobStatus, RunStatus
 
 log = logging.getLogger(__name__)

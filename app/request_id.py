@@ -6,7 +6,7 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.logging_setup import log_context
+from core.logging_setup import log_context
 
 HEADER = b"x-request-id"
 # A proxy's id is kept as sent only when it cannot forge log fields or headers: short and plain.

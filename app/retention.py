@@ -18,8 +18,8 @@ import time
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from app.store import ArtifactStore
-from app.tables import Artifact, Event, Job, Metric, Run, TransferSet
+from core.store import ArtifactStore
+from core.tables import Artifact, Event, Job, Metric, Run, TransferSet
 from models.statuses import UNFINISHED
 
 log = logging.getLogger(__name__)

@@ -4,11 +4,11 @@ that ``.npz`` is what the store keeps: workers never parse a tenant's table."""
 
 import json
 
-from app.ids import new_id
 from app.kept_uploads import keep_upload
 from app.problems import Problem, invalid
 from app.quotas import check_storage
-from app.tables import TransferSet
+from core.ids import new_id
+from core.tables import TransferSet
 from models.table_reader import TABLE_FORMATS, TableLimits, read_table
 from models.transfer_sets import TransferSetInvalid, TransferSetTooLarge, load_npz
 

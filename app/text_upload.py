@@ -2,11 +2,11 @@
 labels, read with bounds (models/text/text_sets.py) and kept as texts; a job tokenizes them with its teacher's
 tokenizer. Fields: ``text_column`` (default ``text``), ``label_column`` (default ``label``)."""
 
-from app.ids import new_id
 from app.kept_uploads import keep_upload
 from app.problems import Problem, invalid
 from app.quotas import check_storage
-from app.tables import TransferSet
+from core.ids import new_id
+from core.tables import TransferSet
 from models.safe_text import text_problem
 from models.text.text_sets import TEXT_SUFFIXES, TextSetInvalid, TextSetTooLarge, read_text_set
 

@@ -1,8 +1,8 @@
 from alembic import context
 
-from app.config import get_settings
-from app.db import make_engine
-from app.tables import Base
+from core.config import get_settings
+from core.db import make_engine
+from core.tables import Base
 
 url = context.config.get_main_option("sqlalchemy.url") or get_settings().resolved_database_url
 

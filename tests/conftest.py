@@ -34,8 +34,9 @@ def exported_teacher_file(tmp_path_factory, digits_teacher_model) -> Path:
 
 
 def clear_caches() -> None:
-    from app import db, deps, queue
-    from app.config import get_settings
+    from app import deps
+    from core import db, queue
+    from core.config import get_settings
 
     for fn in (get_settings, db.get_engine, db._sessionmaker, deps.get_store, queue._sender):
         fn.cache_clear()
@@ -51,7 +52,7 @@ def embedded_env(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("DISTILLERY_VAR_DIR", str(var))
     clear_caches()
     yield var
-    from app.db import get_engine
+    from core.db import get_engine
 
     get_engine().dispose()
     clear_caches()

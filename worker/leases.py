@@ -26,10 +26,10 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import or_, text, update
 from sqlalchemy.orm import Session
 
-from app import testhooks
-from app.config import get_settings
-from app.db import session_scope
-from app.tables import Job, Run
+from core import testhooks
+from core.config import get_settings
+from core.db import session_scope
+from core.tables import Job, Run
 from models.statuses import JobStatus
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,8 @@ from celery import group
 from celery.signals import worker_init, worker_process_init, worker_process_shutdown, worker_ready
 from celery.utils.log import get_logger
 
-from app.config import announce_sandbox, get_settings
-from app.store import get_store
+from core.config import announce_sandbox, get_settings
+from core.store import get_store
 from worker.celery_app import DELIVER_WEBHOOK, RUN_JOB, RUN_SWEEP_MEMBER, celery_app
 
 

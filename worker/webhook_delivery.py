@@ -16,12 +16,12 @@ import httpx
 from sqlalchemy import or_, update
 from standardwebhooks.webhooks import Webhook
 
-from app.config import Settings, get_settings
-from app.db import session_scope
-from app.logging_setup import hide_http_client_urls
-from app.queue import enqueue_delivery
-from app.tables import Job, WebhookDelivery, WebhookEndpoint
-from app.webhook_addresses import url_problem
+from core.config import Settings, get_settings
+from core.db import session_scope
+from core.logging_setup import hide_http_client_urls
+from core.queue import enqueue_delivery
+from core.tables import Job, WebhookDelivery, WebhookEndpoint
+from core.webhook_addresses import url_problem
 from models.statuses import DeliveryStatus
 
 log = logging.getLogger(__name__)

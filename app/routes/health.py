@@ -8,10 +8,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from app.config import get_settings
-from app.db import check_schema, get_engine
 from app.problems import Problem, ProblemDetail, database_unavailable
 from app.schemas import Health
+from core.config import get_settings
+from core.db import check_schema, get_engine
 
 router = APIRouter(tags=["health"])
 _checks = ThreadPoolExecutor(max_workers=2, thread_name_prefix="health")

@@ -11,13 +11,10 @@ from fastapi.responses import FileResponse, StreamingResponse
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import stream_slots, testhooks, text_jobs
+from app import stream_slots, text_jobs
 from app.auth import CallerDep, TenantDep, key_still_valid
-from app.db import session_scope
 from app.deps import SessionDep, SettingsDep, StoreDep
-from app.ids import new_id, new_webhook_secret
 from app.problems import ERROR_RESPONSES, MAX_OFFSET, Problem, ProblemDetail, invalid
-from app.queue import enqueue_job
 from app.quotas import check_active_jobs, check_storage, expected_output_bytes, hold_quota_lock
 from app.retention import delete_job as delete_job_rows_and_files
 from app.schemas import (
@@ -32,8 +29,12 @@ from app.schemas import (
     RunMetrics,
 )
 from app.scoping import Limit, Offset, fetch_owned, owned, page
-from app.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet, WebhookDelivery
-from app.webhook_addresses import url_problem
+from core import testhooks
+from core.db import session_scope
+from core.ids import new_id, new_webhook_secret
+from core.queue import enqueue_job
+from core.tables import Event, Job, JobTeacher, Metric, Teacher, TransferSet, WebhookDelivery
+from core.webhook_addresses import url_problem
 from models.export import EXPORT_FORMATS
 from models.input_dtypes import accepts
 from models.sizing import NetworkTooLarge, check_network_size, network_size

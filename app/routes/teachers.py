@@ -9,14 +9,14 @@ from app.auth import TenantDep
 from app.check_slots import check_slot
 from app.deps import SessionDep, SettingsDep, StoreDep
 from app.hf_upload import MAX_LENGTH_HELP, create_hf_teacher, parse_max_length
-from app.ids import new_id
 from app.kept_uploads import keep_upload
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
 from app.quotas import check_storage
-from app.sandbox_choice import sandbox_mode
 from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
-from app.tables import JobTeacher, Teacher
+from core.ids import new_id
+from core.sandbox_choice import sandbox_mode
+from core.tables import JobTeacher, Teacher
 from models.input_dtypes import DEFAULT_INPUT_DTYPE, INPUT_DTYPES
 from models.inspection import ModelRefused
 from models.json_bounds import MAX_JSON_DEPTH, JSONTooDeep, check_depth

@@ -5,7 +5,6 @@ from sqlalchemy import select
 
 from app.auth import TenantDep
 from app.deps import SessionDep, SettingsDep
-from app.ids import new_id, new_webhook_secret
 from app.problems import ERROR_RESPONSES, invalid
 from app.schemas import (
     WebhookDeliveryList,
@@ -16,8 +15,9 @@ from app.schemas import (
     WebhookEndpointPublic,
 )
 from app.scoping import Limit, Offset, fetch_owned, page
-from app.tables import Job, WebhookDelivery, WebhookEndpoint
-from app.webhook_addresses import url_problem
+from core.ids import new_id, new_webhook_secret
+from core.tables import Job, WebhookDelivery, WebhookEndpoint
+from core.webhook_addresses import url_problem
 
 router = APIRouter(tags=["webhooks"], responses=ERROR_RESPONSES)
 MAX_ENDPOINTS = 20  # per tenant: every job event is written once per endpoint

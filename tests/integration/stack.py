@@ -224,11 +224,11 @@ def running_stack(kind: str, var: Path, extra_env: dict[str, str] | None = None,
 
 def _upgrade(url: str, root: Path) -> None:
     if root == ROOT:
-        from app.db import upgrade
+        from core.db import upgrade
 
         upgrade(url)
     else:  # an older checkout's schema is its own migrations' head, not this one's
-        subprocess.run([sys.executable, "-c", f"from app.db import upgrade; upgrade({url!r})"], cwd=root,
+        subprocess.run([sys.executable, "-c", f"from core.db import upgrade; upgrade({url!r})"], cwd=root,
                        check=True)
 
 

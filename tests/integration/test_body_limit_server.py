@@ -34,7 +34,7 @@ def _spooled_bytes(pid: int, tmpdir: Path) -> int:
 
 
 def test_chunked_upload_past_the_cap_is_cut_off_before_it_is_spooled(tmp_path):
-    from app.db import upgrade
+    from core.db import upgrade
 
     var, tmpdir = tmp_path / "var", tmp_path / "server-tmp"
     var.mkdir()

@@ -79,7 +79,7 @@ def declared_10_gib(port: int) -> bytes:
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory):
-    from app.db import upgrade
+    from core.db import upgrade
 
     var = tmp_path_factory.mktemp("bombs")
     upgrade(f"sqlite:///{var / 'distillery.sqlite3'}")

@@ -36,7 +36,7 @@ MIB = 1024 * 1024
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from app.auth import create_key
-    from app.db import upgrade
+    from core.db import upgrade
 
     var = tmp_path_factory.mktemp("edge")
     tmpdir = var / "server-tmp"

@@ -16,8 +16,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def pg_client(embedded_env, monkeypatch):
-    from app.db import upgrade
     from app.main import create_app
+    from core.db import upgrade
 
     with postgres_database() as url:
         monkeypatch.setenv("DISTILLERY_DATABASE_URL", url)
@@ -25,7 +25,7 @@ def pg_client(embedded_env, monkeypatch):
         upgrade(url)
         with TestClient(create_app()) as client:
             yield client
-        from app.db import get_engine
+        from core.db import get_engine
 
         get_engine().dispose()
         clear_caches()

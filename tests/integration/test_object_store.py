@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, select
 
-from app.tables import Artifact
+from core.tables import Artifact
 from tests.integration import test_end_to_end as e2e  # a module, so that its tests are not collected here too
 from tests.integration.cutting_proxy import CuttingProxy
 from tests.integration.stack import S3_CACHE_BYTES, running_stack

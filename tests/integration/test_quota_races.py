@@ -29,8 +29,8 @@ def serving(database: str, monkeypatch, **settings: str):
     """The app under a real uvicorn server in this process, on a fresh database of the kind asked for."""
     import uvicorn
 
-    from app.db import get_engine, upgrade
     from app.main import create_app
+    from core.db import get_engine, upgrade
 
     with (postgres_database() if database == "postgres" else _nothing()) as url:
         if url:
@@ -38,7 +38,7 @@ def serving(database: str, monkeypatch, **settings: str):
         for name, value in settings.items():
             monkeypatch.setenv(name, value)
         clear_caches()
-        from app.config import get_settings
+        from core.config import get_settings
 
         upgrade(get_settings().resolved_database_url)
         server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=free_port(), log_level="warning"))

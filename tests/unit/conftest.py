@@ -1,9 +1,9 @@
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import get_settings
-from app.db import upgrade
 from app.main import create_app
+from core.config import get_settings
+from core.db import upgrade
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import get_settings
-from app.db import upgrade
 from app.main import create_app
+from core.config import get_settings
+from core.db import upgrade
 from tests.unit.test_api import assert_problem
 
 ROOT = Path(__file__).resolve().parents[2]

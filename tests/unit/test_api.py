@@ -10,10 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from app.config import get_settings
-from app.db import SchemaBehind, get_engine
 from app.main import create_app
-from app.tables import Artifact, Event, Job, Teacher, TransferSet
+from core.config import get_settings
+from core.db import SchemaBehind, get_engine
+from core.tables import Artifact, Event, Job, Teacher, TransferSet
 
 
 def counts() -> dict[str, int]:
@@ -268,7 +268,7 @@ def test_validation_folds_are_checked(client, teacher_id, digits_id):
 
 
 def test_broker_down_is_503_and_creates_nothing(client, teacher_id, digits_id, monkeypatch):
-    from app import queue
+    from core import queue
 
     monkeypatch.setenv("DISTILLERY_BROKER_URL", "redis://127.0.0.1:1/0")
     get_settings.cache_clear()

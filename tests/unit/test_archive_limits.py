@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.config import get_settings
+from core.config import get_settings
 from models.archives import ArchiveInvalid, ArchiveTooLarge, extract_archive
 from tests.mutations import mutated as mutated_bytes
 from tests.unit.test_api import assert_problem, counts, stored_files

@@ -5,7 +5,7 @@ import asyncio
 import json
 
 from app.body_limit import MULTIPART_ALLOWANCE, BodyLimitMiddleware
-from app.config import get_settings
+from core.config import get_settings
 from tests.unit.test_api import assert_problem, counts, stored_files
 
 LIMIT = 1000

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 import pytest
 
 from app import reaper
-from app.config import get_settings
-from app.db import session_scope, upgrade
-from app.tables import Job, TransferSet, WebhookDelivery
+from core.config import get_settings
+from core.db import session_scope, upgrade
+from core.tables import Job, TransferSet, WebhookDelivery
 
 
 @pytest.fixture

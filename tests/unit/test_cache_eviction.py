@@ -3,7 +3,7 @@ recently used entry, and a later job that needs an evicted entry builds it again
 
 import numpy as np
 
-from app.config import get_settings
+from core.config import get_settings
 from tests.unit.test_api import job_body, npz_bytes, upload_teacher
 from worker.jobs.lifecycle import execute
 

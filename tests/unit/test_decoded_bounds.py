@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import get_settings
+from core.config import get_settings
 from models.bounded import ParseLimitExceeded, ParseLimits, run_bounded
 from models.image_limits import check_pixels, resized
 from models.inspection import ModelRefused

@@ -104,7 +104,7 @@ def test_an_ensemble_job_with_only_an_int8_export_reports_every_member(client, t
                                                                        monkeypatch):
     """The job runner on a real database: two sandboxed teachers summed, the fp32 ONNX student measured though
     it is not among the job's formats (and so not downloadable), the INT8 file the one measured."""
-    from app.config import get_settings
+    from core.config import get_settings
     from models.examples import digits_teacher, save_torchscript
     from tests.unit.test_job_runner import digits_set, run_job, upload_teacher
 
@@ -132,7 +132,7 @@ def test_an_ensemble_job_with_only_an_int8_export_reports_every_member(client, t
 
 
 def test_the_report_can_be_switched_off(client, teacher_file, monkeypatch):
-    from app.config import get_settings
+    from core.config import get_settings
     from tests.unit.test_job_runner import digits_set, run_job, upload_teacher
 
     monkeypatch.setenv("DISTILLERY_DEPLOYMENT_REPORT", "false")

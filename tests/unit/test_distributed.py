@@ -203,7 +203,7 @@ def test_devices_are_validated():
 
 
 def test_multi_device_jobs_go_to_their_own_queue_only_when_one_is_set(embedded_env, monkeypatch):
-    from app.queue import job_queue
+    from core.queue import job_queue
     from tests.conftest import clear_caches
 
     monkeypatch.setenv("DISTILLERY_QUEUE", "gpu")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import yaml
 
-from app.config import Settings
 from app.config_reference import PAGE, render
+from core.config import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 # pages other parts of the project append sections to: they must stay where they are, in the nav

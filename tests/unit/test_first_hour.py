@@ -4,7 +4,7 @@ import io
 
 import torch
 
-from app.config import get_settings
+from core.config import get_settings
 from models.examples import save_torchscript
 from tests import hostile_models as hostile
 from tests.unit.test_api import assert_problem, upload_teacher

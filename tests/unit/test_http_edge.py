@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import get_settings
-from app.db import upgrade
 from app.main import create_app
+from core.config import get_settings
+from core.db import upgrade
 from models.json_bounds import JSONTooDeep, check_depth, nesting_depth
 from tests.unit.test_api import assert_problem, counts, npz_bytes, upload_teacher
 
@@ -56,7 +56,7 @@ def test_too_deep_is_refused_before_parsing():
 @pytest.fixture
 def secured(embedded_env, monkeypatch):
     from app.auth import create_key
-    from app.db import session_scope
+    from core.db import session_scope
 
     monkeypatch.setenv("DISTILLERY_AUTH_REQUIRED", "true")
     monkeypatch.setenv("DISTILLERY_KEYLESS_RATE_LIMIT", "4/minute")

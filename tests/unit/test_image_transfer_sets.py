@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from app.config import get_settings
+from core.config import get_settings
 from tests.datasets import tar_folder, write_image_folder, write_mnist, zip_folder
 from tests.unit.test_api import assert_problem, counts, stored_files
 

@@ -7,8 +7,8 @@ import numpy as np
 import torch
 from sqlalchemy import update
 
-from app.db import session_scope
-from app.tables import Job
+from core.db import session_scope
+from core.tables import Job
 from models.transfer_sets import load_builtin
 from worker.jobs.lifecycle import execute
 
@@ -228,7 +228,7 @@ def test_a_failed_jobs_reason_shows_no_server_path(embedded_env):
     (a rank's error, a library's), are cut out, and the rest of the message is kept."""
     import tempfile
 
-    from app.config import get_settings
+    from core.config import get_settings
     from worker.jobs.ending import reason
 
     cache = get_settings().resolved_local_cache_dir / "files" / "abc-teacher.pt2"

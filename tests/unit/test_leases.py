@@ -8,10 +8,10 @@ import torch
 from safetensors.torch import load
 from sqlalchemy import select, update
 
-from app.config import get_settings
-from app.db import session_scope
 from app.reaper import reap
-from app.tables import Job, Run
+from core.config import get_settings
+from core.db import session_scope
+from core.tables import Job, Run
 from tests.unit.test_api import job_body, upload_teacher
 from worker.jobs import hooks, sweeps
 from worker.jobs.lifecycle import execute

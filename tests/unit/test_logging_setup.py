@@ -3,7 +3,7 @@
 import json
 import logging
 
-from app.logging_setup import ContextFilter, JsonFormatter, configure_logging, log_context
+from core.logging_setup import ContextFilter, JsonFormatter, configure_logging, log_context
 
 
 def test_json_lines_carry_the_context_they_were_written_in():
@@ -37,7 +37,7 @@ def test_request_ids_are_kept_when_sane_and_made_otherwise(client):
 def test_a_jobs_heartbeat_thread_logs_in_the_jobs_context(monkeypatch):
     from types import SimpleNamespace
 
-    from app.logging_setup import current_log_context
+    from core.logging_setup import current_log_context
     from worker import leases
 
     seen = []

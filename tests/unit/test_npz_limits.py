@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.config import get_settings
+from core.config import get_settings
 from models.transfer_sets import TransferSetInvalid, TransferSetTooLarge, load_npz
 from tests.mutations import mutated as mutated_bytes
 from tests.unit.test_api import assert_problem, counts, npz_bytes, stored_files

@@ -4,10 +4,10 @@ instead (its checkpoints are gone). Jobs submitted under the quota can no longer
 
 from sqlalchemy import func, select
 
-from app.config import get_settings
-from app.db import session_scope
 from app.quotas import stored_items
-from app.tables import Artifact, Job, StudentExport
+from core.config import get_settings
+from core.db import session_scope
+from core.tables import Artifact, Job, StudentExport
 from tests.unit.test_api import assert_problem, job_body
 from tests.unit.test_quotas import setup_job, two_tenants  # noqa: F401 (fixture)
 from worker.jobs.lifecycle import execute

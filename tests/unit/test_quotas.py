@@ -5,9 +5,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from app.auth import create_key
-from app.config import get_settings
-from app.db import get_engine, upgrade
 from app.main import create_app
+from core.config import get_settings
+from core.db import get_engine, upgrade
 from tests.unit.test_api import assert_problem, counts, job_body, stored_files
 
 
@@ -139,7 +139,7 @@ def test_rate_limit_storage_that_is_down_lets_requests_through(two_tenants):
 def test_a_malformed_rate_limit_stops_the_settings_not_each_request(monkeypatch):
     from pydantic import ValidationError
 
-    from app.config import Settings
+    from core.config import Settings
 
     monkeypatch.setenv("DISTILLERY_RATE_LIMIT", "30/sekond")
     with pytest.raises(ValidationError, match="not a rate limit"):

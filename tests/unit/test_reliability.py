@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
-from app import queue, testhooks
-from app.config import get_settings
-from app.db import session_scope
 from app.reaper import reap
-from app.tables import Event, Job, Metric, Run
+from core import queue, testhooks
+from core.config import get_settings
+from core.db import session_scope
+from core.tables import Event, Job, Metric, Run
 from tests.unit import test_leases
 from tests.unit.test_api import job_body
 from tests.unit.test_leases import WorkerDied, expire_lease, submit
@@ -189,7 +189,7 @@ def test_a_complete_sweep_nobody_finishes_is_queued_and_finished(client, ids, mo
 
 
 def test_database_errors_are_503_problems_with_retry_after(client):
-    from app.db import get_db
+    from core.db import get_db
 
     def broken_db():
         raise OperationalError("SELECT 1", {}, Exception("connection refused"))
@@ -202,8 +202,8 @@ def test_database_errors_are_503_problems_with_retry_after(client):
 
 
 def test_a_database_that_hangs_gets_answers_within_the_bounds(client, monkeypatch):
-    from app.db import get_db
     from app.routes import health
+    from core.db import get_db
 
     monkeypatch.setenv("DISTILLERY_REQUEST_DEADLINE_SECONDS", "0.5")
     monkeypatch.setenv("DISTILLERY_HEALTH_TIMEOUT_SECONDS", "0.5")

@@ -8,11 +8,11 @@ import time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.config import get_settings
-from app.db import get_engine
 from app.deps import get_store
 from app.retention import sweep_orphans
-from app.tables import Event, Job, Metric, Run
+from core.config import get_settings
+from core.db import get_engine
+from core.tables import Event, Job, Metric, Run
 from tests.unit.test_api import assert_problem, job_body, stored_files, upload_teacher
 from worker.jobs.lifecycle import execute
 from worker.leases import claim

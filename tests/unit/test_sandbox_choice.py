@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from app.config import Settings, get_settings
-from app.sandbox_choice import is_loopback, sandbox_mode
+from core.config import Settings, get_settings
+from core.sandbox_choice import is_loopback, sandbox_mode
 from models.sandbox.jail import sandbox_problem
 from tests import hostile_models as hostile
 from tests.conftest import clear_caches

@@ -7,7 +7,7 @@ import tracemalloc
 import pytest
 import torch
 
-from app.config import get_settings
+from core.config import get_settings
 from models.sizing import NetworkTooLarge, check_network_size, network_size
 from models.zoo import build_student
 from tests.unit.test_api import assert_problem, counts, job_body

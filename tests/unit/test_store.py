@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from app.local_cache import LocalCache
-from app.store import ArtifactCorrupt, ArtifactMissing, ArtifactStore, UploadTooLarge
-from app.store_backends import DirectoryBackend, ObjectBackend
+from core.local_cache import LocalCache
+from core.store import ArtifactCorrupt, ArtifactMissing, ArtifactStore, UploadTooLarge
+from core.store_backends import DirectoryBackend, ObjectBackend
 
 BLOCK = 5 * 1024 * 1024  # S3's smallest part
 
@@ -180,9 +180,9 @@ def test_the_api_refuses_a_changed_file_with_a_409_that_names_no_server_path(cli
     from safetensors.torch import save_file
     from sqlalchemy import select
 
-    from app.db import session_scope
     from app.deps import get_store
-    from app.tables import Artifact, Teacher
+    from core.db import session_scope
+    from core.tables import Artifact, Teacher
     from models.zoo import build_student
 
     spec = {"arch": "mlp", "hidden_sizes": [16]}
@@ -210,11 +210,11 @@ def test_the_orphan_sweep_and_job_deletion_work_on_a_bucket(s3_server, embedded_
     from fastapi.testclient import TestClient
     from sqlalchemy.orm import Session
 
-    from app.config import get_settings
-    from app.db import get_engine, upgrade
     from app.main import create_app
     from app.retention import sweep_orphans
-    from app.store import get_store
+    from core.config import get_settings
+    from core.db import get_engine, upgrade
+    from core.store import get_store
     from tests.conftest import clear_caches
 
     bucket = s3_server.new_bucket()
@@ -241,7 +241,7 @@ def test_the_orphan_sweep_and_job_deletion_work_on_a_bucket(s3_server, embedded_
 
 _EVICT_ELSEWHERE = """
 import sys
-from app.local_cache import LocalCache
+from core.local_cache import LocalCache
 cache = LocalCache(sys.argv[1], int(sys.argv[2]))
 print(len(cache.evict()))
 """

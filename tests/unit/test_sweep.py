@@ -84,7 +84,7 @@ def sweep_job(client, teacher_file, temperatures=(1, 4, 20)):
 
 
 def test_a_worker_may_train_the_sweeps_members_together(client, teacher_file, monkeypatch):
-    from app.config import get_settings
+    from core.config import get_settings
 
     monkeypatch.setenv("DISTILLERY_BATCH_SWEEP_MEMBERS", "always")
     get_settings.cache_clear()
@@ -110,7 +110,7 @@ def test_a_worker_may_train_the_sweeps_members_together(client, teacher_file, mo
 
 def test_members_that_fail_together_are_trained_one_at_a_time(client, teacher_file, monkeypatch):
     import worker.jobs.member_training as training
-    from app.config import get_settings
+    from core.config import get_settings
 
     monkeypatch.setenv("DISTILLERY_BATCH_SWEEP_MEMBERS", "always")
     get_settings.cache_clear()
@@ -131,7 +131,7 @@ def test_members_that_fail_together_are_trained_one_at_a_time(client, teacher_fi
 
 
 def test_workers_batch_members_only_where_their_setting_says(client, teacher_file, monkeypatch):
-    from app.config import get_settings
+    from core.config import get_settings
 
     monkeypatch.setenv("DISTILLERY_BATCH_SWEEP_MEMBERS", "cuda")  # this machine has no CUDA device
     get_settings.cache_clear()

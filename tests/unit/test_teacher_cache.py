@@ -159,7 +159,7 @@ def test_second_job_hits_the_cache_and_another_teacher_misses(client, teacher_fi
 
 
 def test_augmented_job_bypasses_the_cache(client, tmp_path, embedded_env):
-    from app.config import get_settings
+    from core.config import get_settings
 
     teacher = build_student({"arch": "cnn", "channels": [8]}, [1, 8, 8], 10).eval()
     torch.jit.save(torch.jit.script(teacher), str(tmp_path / "cnn.pt"))

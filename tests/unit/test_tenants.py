@@ -8,9 +8,9 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 
-from app.config import get_settings
-from app.db import upgrade
 from app.main import create_app
+from core.config import get_settings
+from core.db import upgrade
 from tests.unit.test_api import assert_problem, job_body
 from worker.jobs.lifecycle import execute
 
@@ -36,8 +36,8 @@ def test_keys_are_stored_hashed(secured):
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from app.db import get_engine
-    from app.tables import ApiKey
+    from core.db import get_engine
+    from core.tables import ApiKey
 
     _, headers = secured
     key = headers["a"]["Authorization"].removeprefix("Bearer ")

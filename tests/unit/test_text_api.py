@@ -193,7 +193,7 @@ def test_a_hugging_face_teacher_must_fit_the_sandbox_scratch_space(client, hf_fo
     would not fit there is a 413 at upload that names the setting, not a failed probe."""
     import os
 
-    from app.config import get_settings
+    from core.config import get_settings
 
     monkeypatch.setenv("DISTILLERY_SANDBOX_SCRATCH_BYTES", str(16 * 1024**2))
     get_settings.cache_clear()

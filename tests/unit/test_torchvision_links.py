@@ -5,7 +5,7 @@ import shutil
 
 import pytest
 
-from app.config import get_settings
+from core.config import get_settings
 from tests.datasets import write_mnist
 from tests.unit.test_api import assert_problem, counts
 from tests.unit.test_npz_limits import assert_no_server_path

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from app.config import get_settings
+from core.config import get_settings
 from models.sandbox.jail import SandboxPolicy, sandbox_problem
 from models.sandbox.remote import probe_in_sandbox
 from tests import hostile_models as hostile

@@ -10,10 +10,10 @@ import threading
 import pytest
 from sqlalchemy import update
 
-from app.config import get_settings
-from app.db import session_scope
-from app.tables import WebhookDelivery
-from app.webhook_addresses import url_problem
+from core.config import get_settings
+from core.db import session_scope
+from core.tables import WebhookDelivery
+from core.webhook_addresses import url_problem
 from tests.receiver import Receiver
 from tests.unit.test_api import assert_problem, digits_id, job_body, teacher_id  # noqa: F401 (fixtures)
 from tests.unit.test_webhooks import _cancelled_job_delivery

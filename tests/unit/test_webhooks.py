@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from app.config import get_settings
-from app.db import session_scope
-from app.tables import WebhookDelivery
-from app.webhook_addresses import url_problem
+from core.config import get_settings
+from core.db import session_scope
+from core.tables import WebhookDelivery
+from core.webhook_addresses import url_problem
 from tests.receiver import Receiver
 from tests.unit.test_api import assert_problem, digits_id, job_body, teacher_id  # noqa: F401 (fixtures)
 
@@ -86,7 +86,7 @@ def test_another_tenants_deliveries_do_not_exist_for_you(client, monkeypatch, te
     monkeypatch.setattr(get_settings(), "webhook_allow_private", True)
     job = client.post("/v1/jobs", json=job_body(teacher_id, digits_id)).json()
     with session_scope() as s:
-        from app.tables import Job, Tenant
+        from core.tables import Job, Tenant
 
         s.add(Tenant(id="ten_other", name="other"))
         s.flush()

@@ -5,7 +5,7 @@ import os
 import pytest
 import torch
 
-from app.config import Settings, get_settings
+from core.config import Settings, get_settings
 from tests.conftest import clear_caches
 
 

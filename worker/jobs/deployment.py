@@ -15,10 +15,10 @@ import logging
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from app.config import get_settings
-from app.db import session_scope
-from app.store import ArtifactStore
-from app.tables import Teacher, TransferSet
+from core.config import get_settings
+from core.db import session_scope
+from core.store import ArtifactStore
+from core.tables import Teacher, TransferSet
 from models import deployment as measuring
 from models import int8
 from models.export import PlainSoftmax, export_onnx, exported, scripted

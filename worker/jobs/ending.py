@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from app.config import get_settings
-from app.store import get_store
-from app.tables import Job, Run
+from core.config import get_settings
+from core.store import get_store
+from core.tables import Job, Run
 from models.statuses import UNFINISHED, JobStatus
 from worker import metrics as worker_metrics
 from worker.jobs.recording import add_event

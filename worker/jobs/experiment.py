@@ -7,10 +7,10 @@ from functools import partial
 import numpy as np
 from sqlalchemy import select
 
-from app.config import get_settings
-from app.db import session_scope
-from app.store import ArtifactStore, get_store
-from app.tables import Job, Teacher, TransferSet
+from core.config import get_settings
+from core.db import session_scope
+from core.store import ArtifactStore, get_store
+from core.tables import Job, Teacher, TransferSet
 from models.input_dtypes import cast_inputs
 from models.job_spec import JobSpec
 from models.sandbox.remote import open_teacher

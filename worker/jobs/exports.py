@@ -8,10 +8,10 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from app.config import get_settings
-from app.ids import new_id
-from app.store import ArtifactStore, sha256_of
-from app.tables import Artifact, Job, StudentExport
+from core.config import get_settings
+from core.ids import new_id
+from core.store import ArtifactStore, sha256_of
+from core.tables import Artifact, Job, StudentExport
 from models.export import EXPORT_FORMATS, PlainSoftmax, export
 from models.job_spec import JobSpec
 from models.statuses import JobStatus

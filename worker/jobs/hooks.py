@@ -5,10 +5,10 @@ import time
 
 from sqlalchemy import select, update
 
-from app import testhooks
-from app.db import session_scope
-from app.ids import new_id
-from app.tables import Job, Metric, Run
+from core import testhooks
+from core.db import session_scope
+from core.ids import new_id
+from core.tables import Job, Metric, Run
 from models.job_spec import JobSpec
 from models.statuses import RunStatus
 from worker.engine.pipeline import Hooks

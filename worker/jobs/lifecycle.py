@@ -13,9 +13,9 @@ from collections.abc import Callable
 
 from sqlalchemy import update
 
-from app.config import get_settings
-from app.logging_setup import log_context
-from app.tables import Job
+from core.config import get_settings
+from core.logging_setup import log_context
+from core.tables import Job
 from models.job_spec import JobSpec
 from models.statuses import JobStatus
 from worker import metrics as worker_metrics

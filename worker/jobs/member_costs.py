@@ -12,9 +12,9 @@ import logging
 import tempfile
 from pathlib import Path
 
-from app.config import get_settings
-from app.store import ArtifactStore
-from app.tables import Run, Teacher
+from core.config import get_settings
+from core.store import ArtifactStore
+from core.tables import Run, Teacher
 from models import deployment as measuring
 from models.budget import choose
 from models.export import PlainSoftmax, export_onnx

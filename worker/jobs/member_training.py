@@ -5,10 +5,10 @@ import logging
 
 from sqlalchemy import func, select, update
 
-from app.config import get_settings
-from app.db import session_scope
-from app.store import ArtifactStore
-from app.tables import Job, Metric, Run, TransferSet
+from core.config import get_settings
+from core.db import session_scope
+from core.store import ArtifactStore
+from core.tables import Job, Metric, Run, TransferSet
 from models.job_spec import JobSpec
 from models.statuses import RunStatus
 from worker.engine.loop import Cancelled

@@ -6,8 +6,8 @@ import logging
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from app.db import session_scope
-from app.tables import Event, Job, Metric
+from core.db import session_scope
+from core.tables import Event, Job, Metric
 from worker import metrics as worker_metrics
 from worker.leases import Lease, fenced
 

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from app.config import get_settings
-from app.store import ArtifactMissing, ArtifactStore
+from core.config import get_settings
+from core.store import ArtifactMissing, ArtifactStore
 from worker.engine.teacher_cache import TeacherOutputCache
 
 PREFIX = "cache/teacher_outputs"

@@ -8,12 +8,12 @@ from datetime import timedelta
 
 from sqlalchemy import exists, func, select, update
 
-from app.config import get_settings
-from app.db import session_scope
-from app.ids import new_id
-from app.logging_setup import log_context
-from app.store import ArtifactStore
-from app.tables import Job, Run, Teacher, TransferSet
+from core.config import get_settings
+from core.db import session_scope
+from core.ids import new_id
+from core.logging_setup import log_context
+from core.store import ArtifactStore
+from core.tables import Job, Run, Teacher, TransferSet
 from models.job_spec import JobSpec
 from models.statuses import TERMINAL, UNFINISHED, JobStatus, RunStatus
 from worker.engine.loop import resolve_device

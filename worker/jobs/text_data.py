@@ -12,9 +12,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.config import get_settings
-from app.store import ArtifactStore
-from app.tables import Teacher, TransferSet
+from core.config import get_settings
+from core.store import ArtifactStore
+from core.tables import Teacher, TransferSet
 from models.text.archive import hf_root
 from models.transfer_sets import TransferData
 

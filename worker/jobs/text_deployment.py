@@ -10,8 +10,8 @@ report says so rather than failing.
 
 from pathlib import Path
 
-from app.config import get_settings
-from app.store import ArtifactStore
+from core.config import get_settings
+from core.store import ArtifactStore
 from models import deployment as measuring
 from models.export import PlainSoftmax
 from models.text.exports import ONNX_INPUTS

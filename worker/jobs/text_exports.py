@@ -15,10 +15,10 @@ report measures it (worker/jobs/text_deployment.py), and ``export_all`` stores o
 import logging
 from pathlib import Path
 
-from app.config import get_settings
-from app.db import session_scope
-from app.store import ArtifactStore
-from app.tables import Teacher
+from core.config import get_settings
+from core.db import session_scope
+from core.store import ArtifactStore
+from core.tables import Teacher
 from models.export import PlainSoftmax
 from models.export import export_onnx as export_plain_onnx
 from worker.jobs.ending import short_reason

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from app.config import get_settings
-from app.store import ArtifactStore
-from app.tables import TransferSet
+from core.config import get_settings
+from core.store import ArtifactStore
+from core.tables import TransferSet
 from models.archives import extract_archive
 from models.image_data import (
     fingerprint,

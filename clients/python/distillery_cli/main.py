@@ -382,7 +382,7 @@ def jobs_download(
 def _admin_session():
     from sqlalchemy.orm import Session
 
-    from app.db import get_engine
+    from core.db import get_engine
 
     return Session(get_engine(), expire_on_commit=False)
 

@@ -7,7 +7,7 @@ Celery carries work and nothing else: task results are ignored, the database hol
 
 from celery import Celery
 
-from app.config import get_settings
+from core.config import get_settings
 
 RUN_JOB = "distillery.run_job"
 RUN_SWEEP_MEMBER = "distillery.run_sweep_member"

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from app.ids import new_id
-from app.tables import Event, Job, WebhookDelivery, WebhookEndpoint
+from core.ids import new_id
+from core.tables import Event, Job, WebhookDelivery, WebhookEndpoint
 from models.statuses import TERMINAL, DeliveryStatus
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def _write_deliveries(session: Session, _context, _instances) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _send_deliveries(session: Session) -> None:
-    from app.queue import enqueue_delivery
+    from core.queue import enqueue_delivery
 
     for delivery_id in session.info.pop(_TO_SEND, []):
         try:

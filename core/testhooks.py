@@ -10,7 +10,7 @@ import threading
 import time
 from collections import Counter
 
-from app.config import get_settings
+from core.config import get_settings
 
 _reached: Counter[str] = Counter()
 _lock = threading.Lock()

@@ -1,10 +1,10 @@
-"""The artifact store: files named by key, in a local directory or an object store (app/store_backends.py).
+"""The artifact store: files named by key, in a local directory or an object store (core/store_backends.py).
 SQL keeps each artifact's key and sha256; reads check the bytes against it.
 
 Every write is staged locally first, checked, and only then committed (a rename, or an upload): a refused or
 interrupted upload leaves nothing in the store, and an object store sees no write before the commit. Reads go
 through ``open_local``, which hands back a local file: the store's own file for a directory, or a copy in the
-process's bounded local cache (app/local_cache.py) for an object store.
+process's bounded local cache (core/local_cache.py) for an object store.
 """
 
 import hashlib
@@ -18,9 +18,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import BinaryIO
 
-from app.config import get_settings
-from app.local_cache import LocalCache, entry_name
-from app.store_backends import DirectoryBackend, ObjectBackend, StoredObject
+from core.config import get_settings
+from core.local_cache import LocalCache, entry_name
+from core.store_backends import DirectoryBackend, ObjectBackend, StoredObject
 
 CHUNK = 1024 * 1024
 STAGING = ".staging"  # inside a directory store, so that a commit is a rename on one filesystem

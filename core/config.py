@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.sandbox_choice import REFUSAL, announce, sandbox_mode
+from core.sandbox_choice import REFUSAL, announce, sandbox_mode
 from models.bounded import ParseLimits
 from models.json_bounds import MAX_JSON_DEPTH
 from models.sandbox.jail import SandboxPolicy, SandboxUnavailable, usable_cores
@@ -91,7 +91,7 @@ class Settings(BaseSettings):
     )
     health_timeout_seconds: float = Field(3, gt=0, description="/healthz and /readyz answer 503 after this long.")
     test_hooks: bool = Field(False, description="Test only: honour DISTILLERY_TEST_PAUSE_AT.")
-    test_pause_at: str | None = Field(None, description="Test only: a pause point (see app/testhooks.py).")
+    test_pause_at: str | None = Field(None, description="Test only: a pause point (see core/testhooks.py).")
     test_pause_seconds: float = Field(3600, description="Test only: how long a pause point sleeps.")
     task_time_limit_seconds: int = Field(7 * 24 * 3600, gt=0, description="Hard Celery time limit of a job.")
     auth_required: bool = Field(
@@ -151,7 +151,7 @@ class Settings(BaseSettings):
         False, description="TESTS ONLY: skip the static checks of uploaded models, so that the sandbox alone is "
         "tested. Never set it on a server.",
     )
-    # first hour: make run without bubblewrap (app/sandbox_choice.py)
+    # first hour: make run without bubblewrap (core/sandbox_choice.py)
     bind_host: str | None = Field(
         None, description="The address the API listens on, as make run (app.launch) tells its API and worker "
         "from $HOST. Unset (a server started another way): not known to be loopback, so the loopback sandbox "
@@ -396,5 +396,5 @@ def get_settings() -> Settings:
 
 
 def announce_sandbox(settings: Settings, log: logging.Logger) -> None:
-    """Say at start whether tenants' models are isolated here (see app/sandbox_choice.py)."""
+    """Say at start whether tenants' models are isolated here (see core/sandbox_choice.py)."""
     announce(settings, log)

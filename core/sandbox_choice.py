@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Literal
 from models.sandbox.jail import sandbox_problem
 
 if TYPE_CHECKING:
-    from app.config import Settings
+    from core.config import Settings
 
 SandboxMode = Literal["namespaces", "rlimits-only", "unavailable"]
 

@@ -4,8 +4,8 @@ from functools import lru_cache
 
 from celery import Celery
 
-from app.broker import DELIVER_WEBHOOK, RUN_JOB, RUN_SWEEP_MEMBER, make_celery
-from app.config import get_settings
+from core.broker import DELIVER_WEBHOOK, RUN_JOB, RUN_SWEEP_MEMBER, make_celery
+from core.config import get_settings
 
 
 @lru_cache

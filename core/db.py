@@ -12,7 +12,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import get_settings
+from core.config import get_settings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger(__name__)
@@ -119,5 +119,5 @@ def upgrade(url: str) -> None:
 
 
 # Registers the webhook outbox on every Session, in the API and the worker alike: any transaction that records a
-# job's start or end writes its deliveries (see app/webhook_outbox.py).
-import app.webhook_outbox  # noqa: E402,F401
+# job's start or end writes its deliveries (see core/webhook_outbox.py).
+import core.webhook_outbox  # noqa: E402,F401
