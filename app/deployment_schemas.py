@@ -31,6 +31,10 @@ class NetworkCost(_Written):
     in_sandbox: bool | None = Field(None, description="A teacher: timed inside its sandbox.")
     mode: str | None = Field(None, description="student_torch: how torch ran the student, the way the teacher runs: "
                              "'torchscript' (scripted), 'exported_program' (a torch.export graph) or 'eager'.")
+    inputs: list[str] | None = Field(None, description="A text student: the token-id inputs its ONNX file was timed "
+                                     "with ('input_ids', and 'attention_mask' for a transformer).")
+    export_sizes: dict[str, int] | None = Field(None, description="The student: each exported file's bytes, by "
+                                                "format.")
 
 
 class Int8Answers(_Written):
@@ -83,6 +87,8 @@ class DeploymentReport(_Written):
     the teacher in its sandbox), and the ratios between them."""
 
     threads: int | None = None
+    sequence_length: int | None = Field(None, description="A text job: the tokens of each timed sample (the "
+                                        "teacher's max_length, no padding).")
     teacher: NetworkCost | None = None
     student: NetworkCost | None = Field(None, description="The fp32 student, run by ONNX Runtime.")
     student_torch: NetworkCost | None = Field(None, description="The student run by torch the way the teacher "
@@ -103,4 +109,5 @@ class DeploymentReport(_Written):
     error: str | None = Field(None, description="Why no report could be made (the job succeeded nonetheless).")
     teacher_error: str | None = Field(None, description="Why the teacher could not be measured.")
     student_error: str | None = Field(None, description="Why the student could not be measured.")
-    student_int8_error: str | None = Field(None, description="Why no INT8 student could be made.")
+    student_int8_error: str | None = Field(None, description="Why no INT8 student could be made (a text job: it is "
+                                           "not made for text students).")

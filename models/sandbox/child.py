@@ -113,30 +113,36 @@ def _fx_name(target) -> str:
 
 def _measure(model, model_path: str, fmt: str, batch: int | None, header: dict) -> dict:
     """The teacher's deployment figures, timed here so that the pipe to the service is not in them: ONNX
-    files in an ONNX Runtime session of the sandbox's thread count, other formats in torch."""
+    files in an ONNX Runtime session of the sandbox's thread count, other formats in torch. The request's
+    ``inputs`` name what to time it on (a Hugging Face teacher: int64 token ids); ``input_shape``, one float32
+    input."""
     import torch
 
     from models import deployment
 
-    shape = header.get("input_shape")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and 0 < d for d in shape):
-        raise ValueError("malformed input shape")
+    if "inputs" in header:
+        inputs = deployment.inputs_from_wire(header["inputs"])
+    else:
+        shape = header.get("input_shape")
+        if not isinstance(shape, list) or not all(isinstance(d, int) and 0 < d for d in shape):
+            raise ValueError("malformed input shape")
+        inputs = deployment.as_inputs(shape)
     timing = deployment.Timing(**{k: v for k, v in (header.get("timing") or {}).items()
                                   if k in deployment.Timing.__dataclass_fields__})
     threads = torch.get_num_threads()
     if fmt == "onnx":
         session = deployment.onnx_session(model_path, threads)
         if batch is None:
-            call = deployment.onnx_call(session)
-        else:
+            call = deployment.onnx_call(session, len(inputs))
+        else:  # a fixed-batch graph of one input, run in chunks of its batch
             name = session.get_inputs()[0].name
             run = lambda c: torch.from_numpy(session.run(None, {name: c.numpy()})[0])  # noqa: E731
             call = lambda x: run_in_chunks(run, torch.from_numpy(x), batch)  # noqa: E731
-        figures = deployment.time_calls(call, shape, timing)
+        figures = deployment.time_calls(call, inputs, timing)
         return {"figures": figures, "parameters": deployment.onnx_parameters(model_path), "runtime": "onnxruntime",
                 "threads": threads}
     forward = model if batch is None else (lambda x: run_in_chunks(model, x, batch))
-    figures = deployment.time_calls(deployment.torch_call(forward), shape, timing)
+    figures = deployment.time_calls(deployment.torch_call(forward), inputs, timing)
     return {"figures": figures, "parameters": deployment.torch_parameters(model), "runtime": "torch",
             "threads": threads}
 

@@ -174,12 +174,15 @@ class SandboxedTeacher(nn.Module):
         logits = torch.from_numpy(np.array(array_from(answer["shape"], data)))
         return logits.to(x.device)
 
-    def measure(self, input_shape: list[int], timing: dict) -> dict:
-        """The teacher's parameters, latency and throughput, timed inside the sandbox (models.deployment).
+    def measure(self, inputs, timing: dict) -> dict:
+        """The teacher's parameters, latency and throughput, timed inside the sandbox (models.deployment) on
+        ``inputs``: its input shape, or named inputs (a Hugging Face teacher's token ids).
         The answer is the tenant's process's: only bounded numbers of the expected kinds are kept."""
+        from models.deployment import inputs_to_wire
+
         if self._proc is None:
             self.start()
-        answer, _ = self._request({"op": "measure", "input_shape": list(input_shape), "timing": timing},
+        answer, _ = self._request({"op": "measure", "inputs": inputs_to_wire(inputs), "timing": timing},
                                   max_payload=0)
         figures, parameters = answer.get("figures"), answer.get("parameters")
         names = ("latency_ms_p50", "latency_ms_p90", "samples_per_second")

@@ -1,10 +1,12 @@
 """Text classifiers end to end (issue 27): a small BERT trained here, saved with save_pretrained and uploaded as a
 Hugging Face teacher; a JSONL set of templated sentences labelled with class names; a job distilling it into a
 1-layer transformer; the huggingface export loaded with the Auto classes and scored against the teacher on
-held-out texts; the ONNX export's predictions the same, its rows probabilities. One embedded stack."""
+held-out texts; the ONNX export's predictions the same, its rows probabilities; the job's deployment report
+checked against the downloaded files. One embedded stack."""
 
 import io
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -112,6 +114,40 @@ def test_a_bert_teacher_is_distilled_into_a_small_transformer(stack, client, tea
     assert (onnx_out.argmax(-1) == probabilities.argmax(-1)).mean() > 0.99
     np.testing.assert_allclose(onnx_out, probabilities, atol=1e-4)
 
+    r = client.get(f"/v1/jobs/{job['id']}/student", params={"format": "safetensors"})
+    assert r.status_code == 200
+    check_text_report(job, teacher, teacher_folder, onnx=len(client.get(
+        f"/v1/jobs/{job['id']}/student", params={"format": "onnx"}).content), safetensors=r.content,
+        inputs=["input_ids", "attention_mask"])
+
+
+def check_text_report(job: dict, teacher: dict, teacher_folder: Path, *, onnx: int, safetensors: bytes,
+                      inputs: list[str]) -> dict:
+    """What the student buys, against the test's own counts: the teacher's parameters from its folder, its size
+    the uploaded archive's, the student's parameters the weights of its downloaded safetensors file (the network's,
+    under ``student.``; the PlainSoftmax's class bias is not a parameter), its size the ONNX download's."""
+    from safetensors.numpy import load as load_safetensors
+    from transformers import AutoModelForSequenceClassification
+
+    report = job["result"]["deployment"]
+    assert not {"error", "teacher_error", "student_error"} & set(report), report
+    t, s = report["teacher"], report["student"]
+    bert = AutoModelForSequenceClassification.from_pretrained(teacher_folder)
+    assert (t["format"], t["in_sandbox"], t["threads"]) == ("huggingface", True, 1) and t["runtime"].startswith("torch")
+    assert t["parameters"] == sum(p.numel() for p in bert.parameters()) and t["size_bytes"] == teacher["size_bytes"]
+    weights = load_safetensors(safetensors)
+    assert s["parameters"] == sum(v.size for k, v in weights.items() if k.startswith("student.")) > 1000
+    assert s["size_bytes"] == onnx == job["result"]["exports"]["onnx"]["size_bytes"] and s["exported"] is True
+    assert s["export_sizes"] == {f: e["size_bytes"] for f, e in job["result"]["exports"].items()}
+    assert s["inputs"] == inputs and s["runtime"].startswith("onnxruntime") and report["sequence_length"] == 16
+    assert report["student_torch"]["mode"] == "eager" and report["student_torch"]["parameters"] == s["parameters"]
+    for network in (t, s, report["student_torch"]):
+        assert 0 < network["latency_ms_p50"] <= network["latency_ms_p90"] and network["samples_per_second"] > 0
+    assert report["speedup"] == pytest.approx(t["latency_ms_p50"] / report["student_torch"]["latency_ms_p50"])
+    assert report["compression"] == pytest.approx(t["size_bytes"] / s["size_bytes"])
+    assert "student_int8" not in report and "not made for text students" in report["student_int8_error"]
+    return report
+
 
 def test_text_refusals_at_submit(client, teacher):
     unknown = upload_texts(client, [{"text": "good cat", "label": "positive"}, {"text": "bad dog", "label": "angry"}])
@@ -156,6 +192,16 @@ def test_the_cli_distils_a_hugging_face_teacher_into_a_bilstm(stack, teacher_fol
               json.dumps(student), "--hyperparameters", json.dumps({**HP, "epochs": 8}), "--wait")
     assert job["status"] == "succeeded", job
     cli("jobs", "download", job["id"], "--format", "onnx", "-o", str(tmp_path / "bilstm.onnx"))
+    cli("jobs", "download", job["id"], "--format", "safetensors", "-o", str(tmp_path / "bilstm.safetensors"))
+    check_text_report(job, teacher, teacher_folder, onnx=(tmp_path / "bilstm.onnx").stat().st_size,
+                      safetensors=(tmp_path / "bilstm.safetensors").read_bytes(), inputs=["input_ids"])
+    # `jobs show` prints the table on stderr (wide enough that no row label wraps)
+    shown = subprocess.run([str(ROOT / ".venv" / "bin" / "distillery"), "jobs", "show", job["id"]],
+                           env={**env, "COLUMNS": "200"}, capture_output=True, text=True, timeout=60)
+    assert shown.returncode == 0, shown.stderr
+    labels = {re.split("[│|]", line.strip().strip("│|"))[0].strip() for line in shown.stderr.splitlines()}
+    assert "what the student buys" in shown.stderr and {"teacher", "student", "student (torch)"} <= labels, shown.stderr
+    assert "speedup" in shown.stderr and "no INT8 student" in shown.stderr
 
     held_out, labels = texts(300, seed=5)
     ids = AutoTokenizer.from_pretrained(teacher_folder)(held_out, padding="max_length", truncation=True,

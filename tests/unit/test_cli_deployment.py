@@ -37,3 +37,19 @@ def test_the_table_shows_every_network_and_the_ratios():
 def test_a_job_without_a_report_prints_nothing():
     assert deployment_table({"result": None}) is None
     assert _text({"result": {"deployment": {"error": "RuntimeError: no"}}}) == ""
+
+
+def test_a_text_jobs_report_prints_its_networks_and_why_there_is_no_int8_student():
+    """A text job's report: a Hugging Face teacher, the ONNX student, the student in torch, no INT8 row and no
+    test accuracy in the result's teacher part."""
+    report = {"threads": 1, "sequence_length": 16,
+              "teacher": {**REPORT["teacher"], "format": "huggingface", "runtime": "torch 2.14.1"},
+              "student": {**REPORT["student"], "inputs": ["input_ids", "attention_mask"]},
+              "student_torch": {"parameters": 8970, "mode": "eager", "latency_ms_p50": 0.2, "runtime": "torch 2.14.1",
+                                "threads": 1},
+              "speedup": 2.5, "compression": 9.18,
+              "student_int8_error": "the INT8 student is not made for text students"}
+    text = _text({"result": {"student": {"test_accuracy": 0.9}, "deployment": report}})
+    rows = {line.split("│")[1].strip() for line in text.splitlines() if line.count("│") > 2}
+    assert {"teacher", "student", "student (torch)"} <= rows and "student INT8" not in rows
+    assert "speedup 2.5x" in text and "no INT8 student: the INT8 student is not made for text students" in text

@@ -90,7 +90,7 @@ class DataSource:
         return self._data
 
 
-def _timing() -> measuring.Timing:
+def configured_timing() -> measuring.Timing:
     settings = get_settings()
     return measuring.Timing(latency_calls=settings.deployment_latency_calls,
                             throughput_calls=max(measuring.MIN_CALLS, settings.deployment_latency_calls // 10),
@@ -114,6 +114,15 @@ class _TeacherFile:
                    list(row.input_shape), row.arch, row.arch_config)
 
 
+def _teacher_inputs(row: _TeacherFile):
+    """What a teacher is timed on: its input shape, or for a Hugging Face teacher token ids of its max_length
+    (no padding, so the mask it derives from the pad id is all ones: the text student's is the same)."""
+    if row.format == "huggingface":
+        text = row.arch_config or {}
+        return measuring.token_inputs(text["max_length"], text["vocab_size"], text.get("pad_token_id"))
+    return row.input_shape
+
+
 def _measure_teacher(row: _TeacherFile, store: ArtifactStore, threads: int, timing: measuring.Timing) -> dict:
     path = store.open_local(row.key, row.sha256)
     figures: dict
@@ -121,7 +130,7 @@ def _measure_teacher(row: _TeacherFile, store: ArtifactStore, threads: int, timi
         policy = replace(get_settings().sandbox_policy(), threads=threads)
         teacher = SandboxedTeacher(path, row.format, policy, device="cpu")
         try:
-            figures = teacher.measure(row.input_shape, measuring.timing_dict(timing))
+            figures = teacher.measure(_teacher_inputs(row), measuring.timing_dict(timing))
         finally:
             teacher.close()
         figures["runtime"] = measuring.runtime_name(figures["runtime"])
@@ -161,43 +170,69 @@ def _ratio(a, b) -> float | None:
     return float(a) / float(b) if a is not None and b else None
 
 
-def report(*, model: PlainSoftmax, teacher_ids: list[str], store: ArtifactStore, files: dict[str, Path | str],
-           exports: dict[str, dict], data: DataSource, quantization_aware: dict | None = None) -> dict:
-    """The deployment report: teacher, student and (when exported) student_int8, and the ratios.
-    ``quantization_aware``: the fine-tune's summary, where the job asked for one."""
-    settings = get_settings()
-    threads, timing = settings.deployment_threads, _timing()
+def frame(threads: int) -> dict:
+    """What every report starts with: how its networks were run."""
+    return {"threads": threads, "latency_batch": measuring.LATENCY_BATCH,
+            "throughput_batch": measuring.THROUGHPUT_BATCH}
+
+
+def measure_teachers(teacher_ids: list[str], store: ArtifactStore, threads: int, timing: measuring.Timing,
+                     out: dict) -> tuple[list[_TeacherFile], dict | None]:
+    """The job's teachers (one, or an ensemble summed) into ``out["teacher"]``, or why not into
+    ``teacher_error``; returns the rows and the figures (None when they could not be measured)."""
     with session_scope() as s:
         rows = [_TeacherFile.of(s.get(Teacher, tid)) for tid in teacher_ids]
-    input_shape = rows[0].input_shape
-    out: dict = {"threads": threads, "latency_batch": measuring.LATENCY_BATCH,
-                 "throughput_batch": measuring.THROUGHPUT_BATCH}
     try:
-        teacher = _ensemble([_measure_teacher(r, store, threads, timing) for r in rows])
-        out["teacher"] = teacher
+        out["teacher"] = _ensemble([_measure_teacher(r, store, threads, timing) for r in rows])
     except Exception as exc:
         log.exception("the teacher could not be measured")
-        teacher = None
         out["teacher_error"] = short_reason(exc)
-    parameters = measuring.torch_parameters(model.student)
-    fp32 = files.get("onnx")
-    if not isinstance(fp32, Path):
-        out["student_error"] = f"the student has no ONNX file to measure ({fp32})"
-        return out
-    out["student"] = {"format": "onnx", "parameters": parameters, "size_bytes": fp32.stat().st_size,
-                      "exported": "onnx" in exports and "error" not in exports["onnx"],
-                      **measuring.measure_onnx(fp32, input_shape, threads, timing)}
-    speed_reference = out["student"]
-    if teacher is not None and not teacher["runtime"].startswith("onnxruntime"):
-        mode, runnable = _as_teacher_runs(model, {r.format for r in rows}, input_shape)
-        out["student_torch"] = {"parameters": parameters, "mode": mode,
-                                **measuring.measure_torch(runnable, input_shape, threads, timing)}
-        speed_reference = out["student_torch"]
+    return rows, out.get("teacher")
+
+
+def student_entry(fp32: Path, parameters: int, exports: dict[str, dict]) -> dict:
+    """The fp32 ONNX student's entry before its timing: the file measured and whether it is a download."""
+    return {"format": "onnx", "parameters": parameters, "size_bytes": fp32.stat().st_size,
+            "exported": "onnx" in exports and "error" not in exports["onnx"],
+            "export_sizes": {f: e["size_bytes"] for f, e in exports.items() if "size_bytes" in e}}
+
+
+def add_ratios(out: dict, teacher: dict | None, speed_reference: dict) -> None:
+    """speedup and throughput_gain against ``speed_reference`` (the student in the teacher's runtime), and
+    compression against the fp32 ONNX file."""
     if teacher is not None:
         out["speedup"] = _ratio(teacher["latency_ms_p50"], speed_reference["latency_ms_p50"])
         out["throughput_gain"] = _ratio(speed_reference["samples_per_second"], teacher["samples_per_second"])
         out["compression"] = _ratio(teacher["size_bytes"], out["student"]["size_bytes"])
         out["speedup_runtime"] = speed_reference["runtime"]
+
+
+def runs_in_torch(teacher: dict | None) -> bool:
+    return teacher is not None and not teacher["runtime"].startswith("onnxruntime")
+
+
+def report(*, model: PlainSoftmax, teacher_ids: list[str], store: ArtifactStore, files: dict[str, Path | str],
+           exports: dict[str, dict], data: DataSource, quantization_aware: dict | None = None) -> dict:
+    """The deployment report: teacher, student and (when exported) student_int8, and the ratios.
+    ``quantization_aware``: the fine-tune's summary, where the job asked for one."""
+    threads, timing = get_settings().deployment_threads, configured_timing()
+    out = frame(threads)
+    rows, teacher = measure_teachers(teacher_ids, store, threads, timing, out)
+    input_shape = rows[0].input_shape
+    parameters = measuring.torch_parameters(model.student)
+    fp32 = files.get("onnx")
+    if not isinstance(fp32, Path):
+        out["student_error"] = f"the student has no ONNX file to measure ({fp32})"
+        return out
+    out["student"] = {**student_entry(fp32, parameters, exports),
+                      **measuring.measure_onnx(fp32, input_shape, threads, timing)}
+    speed_reference = out["student"]
+    if runs_in_torch(teacher):
+        mode, runnable = _as_teacher_runs(model, {r.format for r in rows}, input_shape)
+        out["student_torch"] = {"parameters": parameters, "mode": mode,
+                                **measuring.measure_torch(runnable, input_shape, threads, timing)}
+        speed_reference = out["student_torch"]
+    add_ratios(out, teacher, speed_reference)
     quantized = files.get("onnx_int8")
     if isinstance(quantized, Path):
         transfer = data.get()

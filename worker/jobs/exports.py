@@ -16,7 +16,7 @@ from models.export import EXPORT_FORMATS, PlainSoftmax, export
 from models.job_spec import JobSpec
 from models.statuses import JobStatus
 from models.transfer_sets import TransferData
-from worker.jobs import deployment, text_exports
+from worker.jobs import deployment, text_deployment, text_exports
 from worker.jobs.ending import count_finished, drop_checkpoints, now, short_reason
 from worker.jobs.recording import add_event
 from worker.leases import Lease, fenced
@@ -45,14 +45,17 @@ def succeed(lease: Lease, store: ArtifactStore, student: PlainSoftmax, input_sha
         artifacts, exports = export_all(job_id, store, student, input_shape, spec.student.model_dump(mode="json"),
                                         metadata, spec.export_formats, folder=f"students/{job_id}/{lease.token}",
                                         prepared=files)
-        if text:
-            results = {**results, "deployment": {"error": "the deployment report is not made for text students yet"}}
-        elif get_settings().deployment_report:
+        if get_settings().deployment_report:
             try:
-                results = {**results, "deployment": deployment.report(
-                    model=student, teacher_ids=list(spec.teacher_ids), store=store, files=files, exports=exports,
-                    data=source,
-                    quantization_aware=results.get("quantization_aware") if quantization_aware is not None else None)}
+                if text:
+                    made = text_deployment.report(model=student, spec=spec, store=store, files=files, exports=exports)
+                else:
+                    made = deployment.report(
+                        model=student, teacher_ids=list(spec.teacher_ids), store=store, files=files,
+                        exports=exports, data=source,
+                        quantization_aware=results.get("quantization_aware") if quantization_aware is not None
+                        else None)
+                results = {**results, "deployment": made}
             except Exception as exc:  # the job's student is made: a report that fails says why, nothing more
                 log.exception("job %s: the deployment report failed", job_id)
                 results = {**results, "deployment": {"error": short_reason(exc)}}

@@ -22,7 +22,7 @@ from models.job_spec import JobSpec
 from models.student_sweep import student_labels
 from models.zoo import build_student, load_state_dict_into
 from worker.engine.search import score
-from worker.jobs.deployment import _timing
+from worker.jobs.deployment import configured_timing
 from worker.jobs.ending import short_reason
 
 log = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def measure(student: PlainSoftmax, input_shape, metadata: dict) -> dict:
     with tempfile.TemporaryDirectory(prefix="distillery-member-") as folder:
         path = Path(folder) / "student.onnx"
         export_onnx(student, input_shape, path, metadata)
-        figures = measuring.measure_onnx(path, input_shape, threads, _timing())
+        figures = measuring.measure_onnx(path, input_shape, threads, configured_timing())
         return {"parameters": measuring.torch_parameters(student.student), "size_bytes": path.stat().st_size,
                 **{k: figures[k] for k in ("latency_ms_p50", "latency_ms_p90")}}
 

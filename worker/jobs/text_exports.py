@@ -7,11 +7,15 @@
 - ``safetensors``: the generic export, whose config also carries the teacher's vocabulary (``text``) so that
   ``models.export.load_safetensors_student`` rebuilds the student.
 - torchscript, exported_program and onnx_int8 are not made for text students: each says so.
+
+The ONNX file is made even when ``onnx`` is not among the job's formats, while the deployment report is on: the
+report measures it (worker/jobs/text_deployment.py), and ``export_all`` stores only the formats asked for.
 """
 
 import logging
 from pathlib import Path
 
+from core.config import get_settings
 from core.db import session_scope
 from core.store import ArtifactStore
 from core.tables import Teacher
@@ -43,7 +47,8 @@ def text_files(student: PlainSoftmax, spec, store: ArtifactStore, folder: Path, 
     transformer = spec.student.arch == "transformer"
     # the teacher's id2label, in its order (a text set's own class_names are in the order the rows named them)
     class_names = list(text["class_names"])
-    for fmt in spec.export_formats:
+    measured = ["onnx"] if get_settings().deployment_report and "onnx" not in spec.export_formats else []
+    for fmt in [*spec.export_formats, *measured]:
         try:
             if fmt in NOT_FOR_TEXT or (fmt == "huggingface" and not transformer):
                 made[fmt] = (f"the {fmt} export is not made for {spec.student.arch} text students; "

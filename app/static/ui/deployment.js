@@ -40,5 +40,8 @@ function deploymentTable(result) {
     ratios.length ? h("dl", { class: "facts ratios" }, ratios.map(([k, label]) => [h("dt", {}, label),
       h("dd", { dataset: { ratio: k } }, fmtRatio(report[k]))])) : null,
     report.student_int8 && report.student_int8.agreement_with_fp32 !== undefined
-      ? h("p", { class: "muted" }, `The INT8 student agrees with the fp32 one on ${fmtNum(report.student_int8.agreement_with_fp32 * 100, 1)}% of the test samples.`) : null);
+      ? h("p", { class: "muted" }, `The INT8 student agrees with the fp32 one on ${fmtNum(report.student_int8.agreement_with_fp32 * 100, 1)}% of the test samples.`) : null,
+    // a text job's report has no INT8 row and says why; so does a job whose quantization failed
+    !report.student_int8 && report.student_int8_error
+      ? h("p", { class: "muted", dataset: { why: "student_int8" } }, `No INT8 student: ${report.student_int8_error}.`) : null);
 }

@@ -56,3 +56,6 @@ def print_deployment(job: dict, console: Console) -> None:
     table = deployment_table(job)
     if table is not None:
         console.print(table)
+        report = (job.get("result") or {}).get("deployment") or {}
+        if not report.get("student_int8") and report.get("student_int8_error"):  # a text job's, for one
+            console.print(f"no INT8 student: {report['student_int8_error']}", highlight=False)

@@ -40,6 +40,7 @@ from .event_public_data_type_0 import EventPublicDataType0
 from .export_info import ExportInfo
 from .health import Health
 from .int_8_cost import Int8Cost
+from .int_8_cost_export_sizes_type_0 import Int8CostExportSizesType0
 from .job_create import JobCreate
 from .job_create_export_formats_item import JobCreateExportFormatsItem
 from .job_list import JobList
@@ -74,6 +75,7 @@ from .metric_point import MetricPoint
 from .mlp_spec import MLPSpec
 from .mlp_spec_activation import MLPSpecActivation
 from .network_cost import NetworkCost
+from .network_cost_export_sizes_type_0 import NetworkCostExportSizesType0
 from .normalize import Normalize
 from .post_training_answers import PostTrainingAnswers
 from .preprocessing import Preprocessing
@@ -161,6 +163,7 @@ __all__ = (
     "ExportInfo",
     "Health",
     "Int8Cost",
+    "Int8CostExportSizesType0",
     "JobCreate",
     "JobCreateExportFormatsItem",
     "JobList",
@@ -195,6 +198,7 @@ __all__ = (
     "MLPSpec",
     "MLPSpecActivation",
     "NetworkCost",
+    "NetworkCostExportSizesType0",
     "Normalize",
     "PostTrainingAnswers",
     "Preprocessing",

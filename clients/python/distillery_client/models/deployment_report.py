@@ -35,13 +35,16 @@ class DeploymentReport:
             int8_compression_vs_fp32 (float | None | Unset):
             int8_speedup_vs_fp32 (float | None | Unset):
             latency_batch (int | None | Unset):
+            sequence_length (int | None | Unset): A text job: the tokens of each timed sample (the teacher's max_length, no
+                padding).
             speedup (float | None | Unset): Teacher's median batch-1 latency over the student's, both in speedup_runtime.
             speedup_int8 (float | None | Unset):
             speedup_runtime (None | str | Unset):
             student (NetworkCost | None | Unset): The fp32 student, run by ONNX Runtime.
             student_error (None | str | Unset): Why the student could not be measured.
             student_int8 (Int8Cost | None | Unset): Present when the job exports onnx_int8.
-            student_int8_error (None | str | Unset): Why no INT8 student could be made.
+            student_int8_error (None | str | Unset): Why no INT8 student could be made (a text job: it is not made for text
+                students).
             student_torch (NetworkCost | None | Unset): The student run by torch the way the teacher runs (mode), present
                 where the teacher runs in torch: the speedup compares those two.
             teacher (NetworkCost | None | Unset):
@@ -57,6 +60,7 @@ class DeploymentReport:
     int8_compression_vs_fp32: float | None | Unset = UNSET
     int8_speedup_vs_fp32: float | None | Unset = UNSET
     latency_batch: int | None | Unset = UNSET
+    sequence_length: int | None | Unset = UNSET
     speedup: float | None | Unset = UNSET
     speedup_int8: float | None | Unset = UNSET
     speedup_runtime: None | str | Unset = UNSET
@@ -114,6 +118,12 @@ class DeploymentReport:
             latency_batch = UNSET
         else:
             latency_batch = self.latency_batch
+
+        sequence_length: int | None | Unset
+        if isinstance(self.sequence_length, Unset):
+            sequence_length = UNSET
+        else:
+            sequence_length = self.sequence_length
 
         speedup: float | None | Unset
         if isinstance(self.speedup, Unset):
@@ -218,6 +228,8 @@ class DeploymentReport:
             field_dict["int8_speedup_vs_fp32"] = int8_speedup_vs_fp32
         if latency_batch is not UNSET:
             field_dict["latency_batch"] = latency_batch
+        if sequence_length is not UNSET:
+            field_dict["sequence_length"] = sequence_length
         if speedup is not UNSET:
             field_dict["speedup"] = speedup
         if speedup_int8 is not UNSET:
@@ -312,6 +324,16 @@ class DeploymentReport:
             return cast(int | None | Unset, data)
 
         latency_batch = _parse_latency_batch(d.pop("latency_batch", UNSET))
+
+
+        def _parse_sequence_length(data: object) -> int | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(int | None | Unset, data)
+
+        sequence_length = _parse_sequence_length(d.pop("sequence_length", UNSET))
 
 
         def _parse_speedup(data: object) -> float | None | Unset:
@@ -491,6 +513,7 @@ class DeploymentReport:
             int8_compression_vs_fp32=int8_compression_vs_fp32,
             int8_speedup_vs_fp32=int8_speedup_vs_fp32,
             latency_batch=latency_batch,
+            sequence_length=sequence_length,
             speedup=speedup,
             speedup_int8=speedup_int8,
             speedup_runtime=speedup_runtime,

@@ -12,6 +12,7 @@ from ..types import UNSET, Unset
 from typing import cast
 
 if TYPE_CHECKING:
+  from ..models.int_8_cost_export_sizes_type_0 import Int8CostExportSizesType0
   from ..models.post_training_answers import PostTrainingAnswers
   from ..models.quantization_aware_answers import QuantizationAwareAnswers
 
@@ -32,9 +33,12 @@ class Int8Cost:
             agreement_with_fp32 (float | None | Unset): Share of test samples where the INT8 and the fp32 students predict
                 the same class.
             calibration_samples (int | None | Unset): Transfer-set samples the quantization was calibrated on.
+            export_sizes (Int8CostExportSizesType0 | None | Unset): The student: each exported file's bytes, by format.
             format_ (None | str | Unset):
             fp32_test_accuracy (float | None | Unset): The fp32 ONNX student's, run the same way.
             in_sandbox (bool | None | Unset): A teacher: timed inside its sandbox.
+            inputs (list[str] | None | Unset): A text student: the token-id inputs its ONNX file was timed with
+                ('input_ids', and 'attention_mask' for a transformer).
             latency_ms_p50 (float | None | Unset): Median milliseconds of one call at batch 1.
             latency_ms_p90 (float | None | Unset): 90th percentile milliseconds of one call at batch 1.
             mode (None | str | Unset): student_torch: how torch ran the student, the way the teacher runs: 'torchscript'
@@ -59,9 +63,11 @@ class Int8Cost:
     accuracy_change: float | None | Unset = UNSET
     agreement_with_fp32: float | None | Unset = UNSET
     calibration_samples: int | None | Unset = UNSET
+    export_sizes: Int8CostExportSizesType0 | None | Unset = UNSET
     format_: None | str | Unset = UNSET
     fp32_test_accuracy: float | None | Unset = UNSET
     in_sandbox: bool | None | Unset = UNSET
+    inputs: list[str] | None | Unset = UNSET
     latency_ms_p50: float | None | Unset = UNSET
     latency_ms_p90: float | None | Unset = UNSET
     mode: None | str | Unset = UNSET
@@ -82,6 +88,7 @@ class Int8Cost:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.int_8_cost_export_sizes_type_0 import Int8CostExportSizesType0 # noqa: PLC0415
         from ..models.post_training_answers import PostTrainingAnswers # noqa: PLC0415
         from ..models.quantization_aware_answers import QuantizationAwareAnswers # noqa: PLC0415
         accuracy_change: float | None | Unset
@@ -102,6 +109,14 @@ class Int8Cost:
         else:
             calibration_samples = self.calibration_samples
 
+        export_sizes: dict[str, Any] | None | Unset
+        if isinstance(self.export_sizes, Unset):
+            export_sizes = UNSET
+        elif isinstance(self.export_sizes, Int8CostExportSizesType0):
+            export_sizes = self.export_sizes.to_dict()
+        else:
+            export_sizes = self.export_sizes
+
         format_: None | str | Unset
         if isinstance(self.format_, Unset):
             format_ = UNSET
@@ -119,6 +134,16 @@ class Int8Cost:
             in_sandbox = UNSET
         else:
             in_sandbox = self.in_sandbox
+
+        inputs: list[str] | None | Unset
+        if isinstance(self.inputs, Unset):
+            inputs = UNSET
+        elif isinstance(self.inputs, list):
+            inputs = self.inputs
+
+
+        else:
+            inputs = self.inputs
 
         latency_ms_p50: float | None | Unset
         if isinstance(self.latency_ms_p50, Unset):
@@ -213,12 +238,16 @@ class Int8Cost:
             field_dict["agreement_with_fp32"] = agreement_with_fp32
         if calibration_samples is not UNSET:
             field_dict["calibration_samples"] = calibration_samples
+        if export_sizes is not UNSET:
+            field_dict["export_sizes"] = export_sizes
         if format_ is not UNSET:
             field_dict["format"] = format_
         if fp32_test_accuracy is not UNSET:
             field_dict["fp32_test_accuracy"] = fp32_test_accuracy
         if in_sandbox is not UNSET:
             field_dict["in_sandbox"] = in_sandbox
+        if inputs is not UNSET:
+            field_dict["inputs"] = inputs
         if latency_ms_p50 is not UNSET:
             field_dict["latency_ms_p50"] = latency_ms_p50
         if latency_ms_p90 is not UNSET:
@@ -252,6 +281,7 @@ class Int8Cost:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.int_8_cost_export_sizes_type_0 import Int8CostExportSizesType0 # noqa: PLC0415
         from ..models.post_training_answers import PostTrainingAnswers # noqa: PLC0415
         from ..models.quantization_aware_answers import QuantizationAwareAnswers # noqa: PLC0415
         d = dict(src_dict)
@@ -285,6 +315,26 @@ class Int8Cost:
         calibration_samples = _parse_calibration_samples(d.pop("calibration_samples", UNSET))
 
 
+        def _parse_export_sizes(data: object) -> Int8CostExportSizesType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                export_sizes_type_0 = Int8CostExportSizesType0.from_dict(data)
+
+
+
+                return export_sizes_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(Int8CostExportSizesType0 | None | Unset, data)
+
+        export_sizes = _parse_export_sizes(d.pop("export_sizes", UNSET))
+
+
         def _parse_format_(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -313,6 +363,24 @@ class Int8Cost:
             return cast(bool | None | Unset, data)
 
         in_sandbox = _parse_in_sandbox(d.pop("in_sandbox", UNSET))
+
+
+        def _parse_inputs(data: object) -> list[str] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                inputs_type_0 = cast(list[str], data)
+
+                return inputs_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        inputs = _parse_inputs(d.pop("inputs", UNSET))
 
 
         def _parse_latency_ms_p50(data: object) -> float | None | Unset:
@@ -469,9 +537,11 @@ class Int8Cost:
             accuracy_change=accuracy_change,
             agreement_with_fp32=agreement_with_fp32,
             calibration_samples=calibration_samples,
+            export_sizes=export_sizes,
             format_=format_,
             fp32_test_accuracy=fp32_test_accuracy,
             in_sandbox=in_sandbox,
+            inputs=inputs,
             latency_ms_p50=latency_ms_p50,
             latency_ms_p90=latency_ms_p90,
             mode=mode,

@@ -11,6 +11,8 @@ from ..types import UNSET, Unset
 from ..types import UNSET, Unset
 from typing import cast
 
+if TYPE_CHECKING:
+  from ..models.network_cost_export_sizes_type_0 import NetworkCostExportSizesType0
 
 
 
@@ -25,8 +27,11 @@ class NetworkCost:
     """ One network's size and speed on the worker's CPU.
 
         Attributes:
+            export_sizes (NetworkCostExportSizesType0 | None | Unset): The student: each exported file's bytes, by format.
             format_ (None | str | Unset):
             in_sandbox (bool | None | Unset): A teacher: timed inside its sandbox.
+            inputs (list[str] | None | Unset): A text student: the token-id inputs its ONNX file was timed with
+                ('input_ids', and 'attention_mask' for a transformer).
             latency_ms_p50 (float | None | Unset): Median milliseconds of one call at batch 1.
             latency_ms_p90 (float | None | Unset): 90th percentile milliseconds of one call at batch 1.
             mode (None | str | Unset): student_torch: how torch ran the student, the way the teacher runs: 'torchscript'
@@ -39,8 +44,10 @@ class NetworkCost:
             threads (int | None | Unset): Intra-op threads it ran on.
      """
 
+    export_sizes: NetworkCostExportSizesType0 | None | Unset = UNSET
     format_: None | str | Unset = UNSET
     in_sandbox: bool | None | Unset = UNSET
+    inputs: list[str] | None | Unset = UNSET
     latency_ms_p50: float | None | Unset = UNSET
     latency_ms_p90: float | None | Unset = UNSET
     mode: None | str | Unset = UNSET
@@ -56,6 +63,15 @@ class NetworkCost:
 
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.network_cost_export_sizes_type_0 import NetworkCostExportSizesType0 # noqa: PLC0415
+        export_sizes: dict[str, Any] | None | Unset
+        if isinstance(self.export_sizes, Unset):
+            export_sizes = UNSET
+        elif isinstance(self.export_sizes, NetworkCostExportSizesType0):
+            export_sizes = self.export_sizes.to_dict()
+        else:
+            export_sizes = self.export_sizes
+
         format_: None | str | Unset
         if isinstance(self.format_, Unset):
             format_ = UNSET
@@ -67,6 +83,16 @@ class NetworkCost:
             in_sandbox = UNSET
         else:
             in_sandbox = self.in_sandbox
+
+        inputs: list[str] | None | Unset
+        if isinstance(self.inputs, Unset):
+            inputs = UNSET
+        elif isinstance(self.inputs, list):
+            inputs = self.inputs
+
+
+        else:
+            inputs = self.inputs
 
         latency_ms_p50: float | None | Unset
         if isinstance(self.latency_ms_p50, Unset):
@@ -121,10 +147,14 @@ class NetworkCost:
         field_dict.update(self.additional_properties)
         field_dict.update({
         })
+        if export_sizes is not UNSET:
+            field_dict["export_sizes"] = export_sizes
         if format_ is not UNSET:
             field_dict["format"] = format_
         if in_sandbox is not UNSET:
             field_dict["in_sandbox"] = in_sandbox
+        if inputs is not UNSET:
+            field_dict["inputs"] = inputs
         if latency_ms_p50 is not UNSET:
             field_dict["latency_ms_p50"] = latency_ms_p50
         if latency_ms_p90 is not UNSET:
@@ -148,7 +178,28 @@ class NetworkCost:
 
     @classmethod
     def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.network_cost_export_sizes_type_0 import NetworkCostExportSizesType0 # noqa: PLC0415
         d = dict(src_dict)
+        def _parse_export_sizes(data: object) -> NetworkCostExportSizesType0 | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                export_sizes_type_0 = NetworkCostExportSizesType0.from_dict(data)
+
+
+
+                return export_sizes_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(NetworkCostExportSizesType0 | None | Unset, data)
+
+        export_sizes = _parse_export_sizes(d.pop("export_sizes", UNSET))
+
+
         def _parse_format_(data: object) -> None | str | Unset:
             if data is None:
                 return data
@@ -167,6 +218,24 @@ class NetworkCost:
             return cast(bool | None | Unset, data)
 
         in_sandbox = _parse_in_sandbox(d.pop("in_sandbox", UNSET))
+
+
+        def _parse_inputs(data: object) -> list[str] | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, list):
+                    raise TypeError()
+                inputs_type_0 = cast(list[str], data)
+
+                return inputs_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(list[str] | None | Unset, data)
+
+        inputs = _parse_inputs(d.pop("inputs", UNSET))
 
 
         def _parse_latency_ms_p50(data: object) -> float | None | Unset:
@@ -250,8 +319,10 @@ class NetworkCost:
 
 
         network_cost = cls(
+            export_sizes=export_sizes,
             format_=format_,
             in_sandbox=in_sandbox,
+            inputs=inputs,
             latency_ms_p50=latency_ms_p50,
             latency_ms_p90=latency_ms_p90,
             mode=mode,
