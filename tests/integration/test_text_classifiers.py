@@ -211,3 +211,47 @@ def test_the_cli_distils_a_hugging_face_teacher_into_a_bilstm(stack, teacher_fol
     np.testing.assert_allclose(probabilities.sum(-1), 1.0, atol=1e-4)
     teacher_accuracy = accuracy(teacher_predictions(teacher_folder, held_out), labels)
     assert accuracy(probabilities.argmax(-1), labels) >= teacher_accuracy - 0.1, teacher_accuracy
+
+
+def test_the_generated_client_distils_a_hugging_face_teacher(stack, teacher_folder):
+    """The Python client's steps for text: a save_pretrained zip uploaded with format huggingface and no
+    input_shape, a .jsonl set as a file, a job, its ONNX student downloaded."""
+    import time
+
+    from distillery_client import Client
+    from distillery_client.api.jobs import create_job, download_student, get_job
+    from distillery_client.api.teachers import create_teacher
+    from distillery_client.api.transfer_sets import create_transfer_set
+    from distillery_client.models import BodyCreateTeacher, CreateTransferSetFilesBody, JobCreate
+    from distillery_client.types import File
+
+    client = Client(base_url=stack.url, timeout=60)
+    teacher = create_teacher.sync(client=client, body=BodyCreateTeacher(
+        file=File(payload=io.BytesIO(zipped(teacher_folder)), file_name="bert.zip"), name="bert",
+        format_="huggingface"))
+    assert str(teacher.format_) == "huggingface" and teacher.input_shape == [16], teacher
+    x, y = texts(200, seed=6)
+    jsonl = "\n".join(json.dumps({"text": t, "label": v}) for t, v in zip(x, y, strict=True)).encode()
+    ts = create_transfer_set.sync(client=client, body=CreateTransferSetFilesBody(
+        file=File(payload=io.BytesIO(jsonl), file_name="texts.jsonl"), name="texts"))
+    assert str(ts.kind) == "text", ts
+    job = create_job.sync(client=client, body=JobCreate.from_dict({
+        "teacher_ids": [teacher.id], "transfer_set_id": ts.id, "export_formats": ["onnx"],
+        "student": {"arch": "bilstm", "embedding_dim": 16, "hidden_size": 16},
+        "hyperparameters": {**HP, "epochs": 2}}))
+    deadline = time.monotonic() + JOB_SECONDS
+    while str(job.status) not in ("succeeded", "failed", "cancelled") and time.monotonic() < deadline:
+        time.sleep(1)
+        job = get_job.sync(client=client, job_id=job.id)
+    assert str(job.status) == "succeeded", job.error
+    onnx = download_student.sync_detailed(client=client, job_id=job.id, format_="onnx")
+    assert onnx.status_code == 200
+    import onnxruntime as ort
+    from transformers import AutoTokenizer
+
+    ids = AutoTokenizer.from_pretrained(teacher_folder)(x[:8], padding="max_length", truncation=True,
+                                                         max_length=16)["input_ids"]
+    session = ort.InferenceSession(onnx.content, providers=["CPUExecutionProvider"])
+    probabilities = session.run(None, {session.get_inputs()[0].name: np.asarray(ids, np.int64)})[0]
+    assert probabilities.shape == (8, 3)
+    np.testing.assert_allclose(probabilities.sum(-1), 1.0, atol=1e-4)
