@@ -182,8 +182,8 @@ class Settings(BaseSettings):
         "sandbox, the students in ONNX Runtime or torch): one count for all, so that their ratios are fair.",
     )
     deployment_latency_calls: int = Field(
-        500, ge=5, le=10_000, description="Timed batch-1 calls per network in a deployment report (a tenth as many "
-        "at batch 64, at least 5), after 10 untimed warm-up calls.",
+        500, ge=5, le=10_000, description="The fewest timed batch-1 calls per network in a deployment report, in 5 "
+        "rounds of at least 50 ms each (a tenth as many at batch 64, at least 5), after 50 untimed warm-up calls.",
     )
     deployment_max_seconds: float = Field(
         2.0, gt=0, description="Most seconds a deployment report times each network at each batch size; a slow "

@@ -3,7 +3,8 @@
 Every network of a job is measured here the same way, so that the ratios between them are fair: the same
 input (a fixed pseudo-random batch), the same thread count, a warm-up first, then timed calls at batch 1
 (latency percentiles) and at batch 64 (throughput). The batch-1 calls are timed in ``LATENCY_ROUNDS``
-consecutive rounds and each percentile is the lowest of the rounds' own: a call of some 10 µs is slowed by
+consecutive rounds of at least ``Timing.round_seconds`` each, and each percentile is the lowest of the
+rounds' own: a call of some 10 µs is slowed by
 whatever else the machine does, never sped up, so the quietest round is the figure that two measurements
 at different moments (the report's, the user's) agree on. The teacher's measurement runs inside its sandbox
 (``models.sandbox.child`` calls :func:`time_calls` on the loaded model), the students' in the worker.
@@ -27,6 +28,7 @@ LATENCY_BATCH = 1
 THROUGHPUT_BATCH = 64
 MIN_CALLS = 5
 LATENCY_ROUNDS = 5
+ROUND_SECONDS = 0.05
 INPUT_SEED = 0
 
 
@@ -38,6 +40,9 @@ class Timing:
     latency_calls: int = 500
     throughput_calls: int = 10
     max_seconds: float = 2.0
+    # each latency round goes on for at least this long (a job's report: ROUND_SECONDS): rounds of a few
+    # milliseconds would all fall inside one busy spell of the machine, so that none of them is a quiet one
+    round_seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -137,6 +142,29 @@ def _timed(call: Callable[..., object], xs: tuple[np.ndarray, ...], calls: int, 
     return np.asarray(times)
 
 
+def _latency_rounds(call: Callable[..., object], xs: tuple[np.ndarray, ...], timing: Timing) -> list[np.ndarray]:
+    """``LATENCY_ROUNDS`` consecutive rounds of single calls, each of at least a share of
+    ``timing.latency_calls`` and ``timing.round_seconds``; all of them stop once ``timing.max_seconds`` have
+    passed (after ``MIN_CALLS`` calls), so that a slow network is timed on fewer calls."""
+    rounds: list[np.ndarray] = []
+    per_round, total, started = max(1, timing.latency_calls // LATENCY_ROUNDS), 0, time.perf_counter()
+    for _ in range(LATENCY_ROUNDS):
+        times: list[float] = []
+        round_started = time.perf_counter()
+        while True:
+            t0 = time.perf_counter()
+            call(*xs)
+            t1 = time.perf_counter()
+            times.append(t1 - t0)
+            total += 1
+            if total >= MIN_CALLS and t1 - started > timing.max_seconds:
+                return [*rounds, np.asarray(times)]
+            if len(times) >= per_round and t1 - round_started >= timing.round_seconds:
+                break
+        rounds.append(np.asarray(times))
+    return rounds
+
+
 def time_calls(call: Callable[..., object], inputs, timing: Timing = Timing()) -> dict:
     """Latency percentiles at batch 1 and samples per second at batch 64 of ``call`` (one numpy array per
     input in, anything out), after ``timing.warmup`` untimed calls of each batch size. ``inputs``: a shape
@@ -144,16 +172,17 @@ def time_calls(call: Callable[..., object], inputs, timing: Timing = Timing()) -
     small, large = sample_inputs(inputs, LATENCY_BATCH), sample_inputs(inputs, THROUGHPUT_BATCH)
     for _ in range(timing.warmup):
         call(*small)
-    latency = _timed(call, small, timing.latency_calls, timing.max_seconds)
+    rounds = _latency_rounds(call, small, timing)
     for _ in range(max(1, timing.warmup // 5)):
         call(*large)
     throughput = _timed(call, large, timing.throughput_calls, timing.max_seconds)
-    rounds = np.array_split(latency, min(LATENCY_ROUNDS, len(latency) // MIN_CALLS) or 1)
+    # a round cut short by max_seconds is too few calls to stand for a quiet spell
+    usable = [r for r in rounds if len(r) >= MIN_CALLS] or [np.concatenate(rounds)]
     return {
-        "latency_ms_p50": float(min(np.percentile(r, 50) for r in rounds) * 1e3),
-        "latency_ms_p90": float(min(np.percentile(r, 90) for r in rounds) * 1e3),
+        "latency_ms_p50": float(min(np.percentile(r, 50) for r in usable) * 1e3),
+        "latency_ms_p90": float(min(np.percentile(r, 90) for r in usable) * 1e3),
         "samples_per_second": float(THROUGHPUT_BATCH / np.median(throughput)),
-        "latency_calls": len(latency),
+        "latency_calls": sum(len(r) for r in rounds),
         "throughput_calls": len(throughput),
     }
 

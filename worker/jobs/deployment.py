@@ -94,7 +94,7 @@ def configured_timing() -> measuring.Timing:
     settings = get_settings()
     return measuring.Timing(latency_calls=settings.deployment_latency_calls,
                             throughput_calls=max(measuring.MIN_CALLS, settings.deployment_latency_calls // 10),
-                            max_seconds=settings.deployment_max_seconds)
+                            max_seconds=settings.deployment_max_seconds, round_seconds=measuring.ROUND_SECONDS)
 
 
 @dataclass(frozen=True)
