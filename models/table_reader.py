@@ -52,6 +52,19 @@ def read_table(path: Path, fmt: str, out: Path, *, label_column: str | None = No
     ``label_column`` None means the default ``label``, which may be absent; a named one must exist."""
     request = {"path": str(path), "format": fmt, "out": str(out), "label_column": label_column,
                "feature_columns": feature_columns, "limits": limits.__dict__}
+    answer = _in_child(request, limits)
+    return TableRead(answer["feature_columns"], answer["label_column"], answer["split_column"],
+                     answer["class_names"])
+
+
+def parquet_as_json_lines(path: Path, out: Path, columns: list[str], limits: TableLimits = TableLimits()) -> None:
+    """The Parquet file's ``columns`` (those of them it has) written to ``out`` as JSON lines, one object a row,
+    by the same limited child: a text set's Parquet upload, then read as any ``.jsonl`` one."""
+    _in_child({"path": str(path), "format": "parquet", "out": str(out), "json_lines": columns,
+               "limits": limits.__dict__}, limits)
+
+
+def _in_child(request: dict, limits: TableLimits) -> dict:
     code_parent = str(Path(__file__).resolve().parent.parent)
     env = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1",
            "PYTHONDONTWRITEBYTECODE": "1"}
@@ -74,8 +87,7 @@ def read_table(path: Path, fmt: str, out: Path, *, label_column: str | None = No
         exc = error(answer.get("error", "the table could not be read"))
         exc.field = answer.get("field", "file")  # type: ignore[attr-defined]
         raise exc
-    return TableRead(answer["feature_columns"], answer["label_column"], answer["split_column"],
-                     answer["class_names"])
+    return answer
 
 
 # -- in the child process -------------------------------------------------------------------------------------
@@ -282,6 +294,17 @@ def _convert(table, request: dict) -> dict:
             "class_names": classes}
 
 
+def _json_lines(table, request: dict) -> dict:
+    names = list(table.column_names)
+    keep = [c for c in dict.fromkeys(request["json_lines"]) if c in names]
+    with open(request["out"], "w", encoding="utf-8") as f:
+        for batch in table.select(keep).to_batches(max_chunksize=1024):
+            for row in batch.to_pylist():
+                # default=str: a date or a decimal label reads as its text, as it would from a CSV
+                f.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+    return {"ok": True}
+
+
 def main() -> int:
     request = json.loads(sys.stdin.read())
     limits = request["limits"]
@@ -297,7 +320,8 @@ def main() -> int:
         pa.set_cpu_count(1)
         pa.set_io_thread_count(1)
         read = _read_parquet if request["format"] == "parquet" else _read_csv
-        answer = _convert(read(request["path"], limits), request)
+        table = read(request["path"], limits)
+        answer = _json_lines(table, request) if "json_lines" in request else _convert(table, request)
     except _Refused as exc:
         answer = {"ok": False, "error": str(exc), "field": exc.field, "too_large": exc.too_large}
     except MemoryError:
