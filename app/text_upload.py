@@ -74,6 +74,7 @@ def create_text_set(session, store, settings, upload, name: str, tenant: str, fo
                                    "label_column": (label_column or "label") if summary.labelled else None,
                                    "labels": "names" if summary.class_names else
                                    ("indices" if summary.labelled else None),
-                                   "source_sha256": staged.sha256, "source_bytes": staged.size_bytes})
+                                   "source_sha256": staged.sha256, "source_bytes": staged.size_bytes,
+                                   "examples": summary.examples})
             keep_upload(session, store, settings, tenant=tenant, row=ts, kind="transfer_set", key=key, staged=kept)
     return ts

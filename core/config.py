@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     )
     local_cache_dir: Path | None = Field(
         None, description="This process's local copies of what it read from the store: files and unpacked image "
-        "archives in files/, teacher outputs in teacher_outputs/ (object stores only); default <var_dir>/cache.",
+        "archives in files/, teacher outputs in teacher_outputs/ (object stores only), a text set's token ids in "
+        "text_ids/; default <var_dir>/cache.",
     )
     local_cache_max_bytes: int = Field(
         20 * 1024**3, gt=0, description="Size limit of each part of the local cache (files, teacher outputs); the "

@@ -23,6 +23,8 @@ TEXT_SUFFIXES = (".jsonl", ".ndjson")
 MAX_TEXT_CHARS = 100_000  # one text; a long document is cut to max_length tokens anyway
 MAX_LINE_BYTES = 4 * MAX_TEXT_CHARS + 4096  # one JSON line: the text in UTF-8, escapes, the label
 MAX_LABEL_CHARS = 200
+EXAMPLES = 5  # rows of the train part shown with the set (the dashboard's set page)
+EXAMPLE_CHARS = 200  # each example's text is cut to this many characters
 SPLIT_COLUMN = "split"
 
 
@@ -43,6 +45,7 @@ class TextSummary:
     labelled: bool
     class_names: list[str] | None  # the label names, in order of first appearance, when labels are names
     num_classes: int | None  # when labels are indices: the largest plus one
+    examples: list[dict]  # the first few training rows, {"text", "label"}, each text cut to EXAMPLE_CHARS
 
 
 def _rows_jsonl(raw: io.BufferedReader):
@@ -129,7 +132,14 @@ def read_text_set(path: Path, fmt: str, out: Path, *, text_column: str = "text",
     names = list(dict.fromkeys(every)) if labelled and label_kind == "name" else None
     return TextSummary(num_samples=len(texts["train"]), num_test=len(texts["test"]), labelled=bool(labelled),
                        class_names=names,
-                       num_classes=(max(every) + 1) if labelled and label_kind == "index" else None)
+                       num_classes=(max(every) + 1) if labelled and label_kind == "index" else None,
+                       examples=_examples(kept["train"]))
+
+
+def _examples(train: dict) -> list[dict]:
+    labels = train["labels"] or [None] * len(train["texts"])
+    return [{"text": text[:EXAMPLE_CHARS], "label": label}
+            for text, label in zip(train["texts"][:EXAMPLES], labels[:EXAMPLES], strict=True)]
 
 
 def _label(value, number: int, fmt: str):

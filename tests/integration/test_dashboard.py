@@ -7,6 +7,7 @@ saved as a screenshot under ``screenshots/`` (ignored by git)."""
 
 import hashlib
 import io
+import json
 import os
 import re
 import subprocess
@@ -533,6 +534,40 @@ def test_teachers_and_transfer_sets_upload_and_delete(session, client, seeded, t
     expect(table.get_by_role("link", name="png digits")).to_be_visible(timeout=UPLOAD_S * 1000)
     made = next(t for t in client.get("/v1/transfer-sets").json()["data"] if t["name"] == "png digits")
     assert made["kind"] == "image_archive" and made["sample_shape"] == [1, 8, 8] and len(made["class_names"]) == 10
+
+
+def test_a_text_set_uploads_in_the_browser_and_its_page_shows_examples(session, client, tmp_path):
+    hostile = '<img src=x onerror="document.title=1">'
+    rows = [{"text": f"the cat sat {i}", "label": "positive" if i % 2 else "negative"} for i in range(9)]
+    rows.insert(1, {"text": hostile + " " + "long " * 100, "label": "negative"})
+    (tmp_path / "texts.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    (tmp_path / "texts.csv").write_text("sentence\nhello there\nbye now\n")
+    page = session().goto("/ui/transfer-sets")
+    form = page.get_by_role("form", name="Upload a transfer set")
+    form.get_by_label("Transfer set file").set_input_files(str(tmp_path / "texts.jsonl"))
+    form.get_by_label("Name of the upload").fill("reviews")
+    form.get_by_role("button", name="Upload transfer set").click()
+    table = page.get_by_role("table", name="Transfer sets")
+    expect(table.get_by_role("link", name="reviews")).to_be_visible(timeout=UPLOAD_S * 1000)
+    # a CSV becomes a set of texts when its text column is named
+    form.get_by_label("Transfer set file").set_input_files(str(tmp_path / "texts.csv"))
+    form.get_by_label("Name of the upload").fill("greetings")
+    form.get_by_label("Text column (texts)").fill("sentence")
+    form.get_by_role("button", name="Upload transfer set").click()
+    expect(table.get_by_role("link", name="greetings")).to_be_visible(timeout=UPLOAD_S * 1000)
+    made = {t["name"]: t for t in client.get("/v1/transfer-sets").json()["data"]}
+    assert made["greetings"]["kind"] == "text" and not made["greetings"]["labelled"]
+
+    table.get_by_role("link", name="reviews").click()
+    examples = page.get_by_role("table").filter(has_text="Label")
+    expect(examples.locator("tbody tr")).to_have_count(5)
+    expected = made["reviews"]["spec"]["examples"]
+    assert [e["text"] for e in expected][0] == "the cat sat 0" and len(expected[1]["text"]) == 200
+    cells = examples.locator("tbody tr").nth(1).locator("td")
+    expect(cells.nth(0)).to_have_text(expected[1]["text"])  # shown as text, not markup
+    expect(cells.nth(1)).to_have_text("negative")
+    assert page.title() != "1" and page.locator("main img").count() == 0
+    shot(page, "text-set")
 
 
 def test_jobs_list_filters_and_pages(session, seeded):

@@ -117,6 +117,9 @@ def test_a_text_set_keeps_its_texts_and_holds_out_a_fifth(client):
     body = r.json()
     assert body["kind"] == "text" and body["dtype"] == "text" and body["num_samples"] == 8 and body["num_test"] == 2
     assert body["class_names"] == ["negative", "positive"] and body["labelled"]
+    # the first five training rows are kept with the set (the dashboard's set page shows them)
+    examples = body["spec"]["examples"]
+    assert len(examples) == 5 and len({e["text"] for e in examples}) == 5 and all(e in rows for e in examples)
     csv = b"sentence,split\nhello there,train\nbye now,test\n"
     r = upload_texts(client, csv, "t.csv", kind="text", text_column="sentence")
     assert r.status_code == 201, r.text

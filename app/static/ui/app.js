@@ -879,7 +879,8 @@ function transferSetForms(onCreated) {
   h("div", { class: "grid" }, field("Name of the built-in set", bName, { name: "name" }), field("Built-in set", builtin, { name: "builtin" })),
   h("p", {}, h("button", { type: "submit" }, "Add built-in set")));
 
-  const file = h("input", { type: "file", name: "file", accept: ".npz,.csv,.parquet,.zip,.tar,.tar.gz,.tgz" });
+  const file = h("input", { type: "file", name: "file", accept: ".npz,.csv,.parquet,.jsonl,.ndjson,.zip,.tar,.tar.gz,.tgz" });
+  const textColumn = h("input", { type: "text", name: "text_column", placeholder: "text" });
   const labelColumn = h("input", { type: "text", name: "label_column", placeholder: "label" });
   const featureColumns = h("input", { type: "text", name: "feature_columns", placeholder: '["age", "income"]' });
   const uName = h("input", { type: "text", name: "name" });
@@ -891,18 +892,26 @@ function transferSetForms(onCreated) {
     if (file.files[0]) data.append("file", file.files[0]);
     data.append("name", uName.value);
     const lower = file.files[0] ? file.files[0].name.toLowerCase() : "";
-    const table = lower.endsWith(".csv") || lower.endsWith(".parquet");
+    const lines = lower.endsWith(".jsonl") || lower.endsWith(".ndjson");
+    const texts = lines || (textColumn.value !== "" && (lower.endsWith(".csv") || lower.endsWith(".parquet")));
+    const table = !texts && (lower.endsWith(".csv") || lower.endsWith(".parquet"));
+    if (texts) {
+      if (!lines) data.append("kind", "text");  // a table of texts: the API reads .csv and .parquet as features otherwise
+      if (textColumn.value) data.append("text_column", textColumn.value);
+      if (labelColumn.value) data.append("label_column", labelColumn.value);
+    }
     if (table) { if (labelColumn.value) data.append("label_column", labelColumn.value); if (featureColumns.value) data.append("feature_columns", featureColumns.value); }
-    const archive = file.files[0] && !lower.endsWith(".npz") && !table;
+    const archive = file.files[0] && !lower.endsWith(".npz") && !table && !texts;
     if (archive) { data.append("labelled", labelled.checked ? "true" : "false"); if (prep.value) data.append("preprocessing", prep.value); }
     const submit = uploadForm.querySelector("button[type=submit]");
     submit.disabled = true;
     try { const ts = await api("/v1/transfer-sets", { method: "POST", form: data }); clearErrors(uploadForm); uploadForm.reset(); created(ts); } catch (err) { showProblem(uploadForm, err); } finally { submit.disabled = false; }
-  } }, h("h3", {}, "Upload tensors, a table or images"),
-  h("div", { class: "grid" }, field("Transfer set file", file, { name: "file", hint: ".npz (x, y, x_test, y_test), a .csv or .parquet table (a 'split' column of train/test gives the test split), or an image archive (.zip, .tar, .tar.gz) of class folders" }),
+  } }, h("h3", {}, "Upload tensors, a table, texts or images"),
+  h("div", { class: "grid" }, field("Transfer set file", file, { name: "file", hint: ".npz (x, y, x_test, y_test), a .csv or .parquet table (a 'split' column of train/test gives the test split), texts (.jsonl, or a table with a text column), or an image archive (.zip, .tar, .tar.gz) of class folders" }),
     field("Name of the upload", uName, { name: "name" }), field("Labelled (image archives)", labelled, { name: "labelled" }),
     field("Preprocessing, JSON (image archives)", prep, { name: "preprocessing" }),
-    field("Label column (tables)", labelColumn, { name: "label_column", hint: "default label; without it the set is unlabelled" }),
+    field("Text column (texts)", textColumn, { name: "text_column", hint: "default text; naming it makes a .csv or .parquet a set of texts" }),
+    field("Label column (tables, texts)", labelColumn, { name: "label_column", hint: "default label; without it the set is unlabelled" }),
     field("Feature columns, JSON (tables)", featureColumns, { name: "feature_columns", hint: "default: every other column, in file order" })),
   h("p", {}, h("button", { type: "submit" }, "Upload transfer set")));
   return [builtinForm, uploadForm, done];
@@ -929,14 +938,23 @@ async function transferSetsPage() {
 async function transferSetPage(id) {
   const main = currentView;
   const s = await api(`/v1/transfer-sets/${encodeURIComponent(id)}`);
+  const { examples, ...spec } = s.spec || {};
   const facts = [["Id", s.id], ["Kind", s.kind], ["Built-in", s.builtin || "—"], ["Samples (train)", s.num_samples], ["Test samples", s.num_test],
     ["Sample shape", JSON.stringify(s.sample_shape)], ["Classes", fmtInt(s.num_classes)], ["Class names", s.class_names ? s.class_names.join(", ") : "—"],
-    ["Labelled", s.labelled ? "yes" : "no"], ["Spec", s.spec ? h("code", {}, JSON.stringify(s.spec)) : "—"],
+    ["Labelled", s.labelled ? "yes" : "no"], ["Spec", s.spec ? h("code", {}, JSON.stringify(spec)) : "—"],
     ["sha256", s.sha256 ? h("code", {}, s.sha256) : "—"], ["Created", fmtTime(s.created_at)]];
   main.replaceChildren(h("h1", {}, "Transfer set ", s.name),
     h("section", { class: "card" }, h("dl", { class: "facts" }, facts.map(([k, v]) => [h("dt", {}, k), h("dd", {}, v)])),
       h("p", {}, deleteButton(`Delete ${s.name}`, `/v1/transfer-sets/${s.id}`, () => navigate("/ui/transfer-sets")))),
+    examples && examples.length ? examplesTable(examples) : "",
     h("p", {}, link("/ui/transfer-sets", "All transfer sets")));
+}
+
+// A text set's first training rows, as the API kept them at upload (each text cut to 200 characters).
+function examplesTable(examples) {
+  return h("section", { class: "card", "aria-labelledby": "examples-h" }, h("h2", { id: "examples-h" }, "Examples"),
+    h("table", { class: "examples" }, h("thead", {}, h("tr", {}, h("th", {}, "Text"), h("th", {}, "Label"))),
+      h("tbody", {}, examples.map(e => h("tr", {}, h("td", {}, e.text), h("td", {}, e.label == null ? "—" : String(e.label)))))));
 }
 
 /* ---------- new job ---------- */
