@@ -8,6 +8,8 @@ from torch import nn
 class BiLSTMClassifier(nn.Module):
     """ids ``[batch, seq_len]`` → embeddings → BiLSTM → max over the unpadded positions → linear → logits."""
 
+    BATCHES_MEMBERS = False  # pack_padded_sequence reads lengths with .item(): vmap cannot batch members of it
+
     def __init__(self, vocab_size: int, num_labels: int, pad_token_id: int, *, embedding_dim: int = 128,
                  hidden_size: int = 256, layers: int = 1, dropout: float = 0.1):
         super().__init__()

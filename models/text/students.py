@@ -15,7 +15,7 @@ trains any student.
 The specs are pydantic only (no torch, no transformers import) so the API can validate a job before building.
 """
 
-from typing import Annotated, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -43,6 +43,8 @@ class TextTransformerSpec(_Spec):
 
 
 class TextBiLSTMSpec(_Spec):
+    # packed sequences (each row's own length) cannot be vmapped: a sweep's members train one at a time
+    BATCHES_MEMBERS: ClassVar[bool] = False
     arch: Literal["bilstm"]
     embedding_dim: int = Field(128, ge=4, le=4096)
     hidden_size: int = Field(256, ge=4, le=4096)

@@ -41,11 +41,14 @@ from worker.engine.training import (
 MEMBER_FIELDS = ("temperature", "soft_weight", "hard_weight")
 
 
-def why_not_batched(cfgs: list[DistillConfig], train: Split | None = None) -> str | None:
+def why_not_batched(cfgs: list[DistillConfig], train: Split | None = None, student=None) -> str | None:
     """None when these members can train as one batched model; otherwise the reason they cannot. Without
-    ``train``, what the configurations alone decide."""
+    ``train``, what the configurations alone decide. ``student``: the student, or its spec; one whose class
+    says ``BATCHES_MEMBERS = False`` (the BiLSTM: packed sequences) trains one member at a time."""
     if len(cfgs) < 2:
         return "a single member"
+    if not getattr(student, "BATCHES_MEMBERS", True):
+        return "this student's architecture trains one member at a time"
     shared = [c.model_dump(exclude=set(MEMBER_FIELDS)) for c in cfgs]
     if any(s != shared[0] for s in shared[1:]):
         return "the members differ in more than temperature and term weights"
@@ -98,6 +101,9 @@ class MembersStep:
         if cfg.channels_last and any(isinstance(m, nn.Conv2d) for m in students[0].modules()):
             students = [s.to(memory_format=torch.channels_last) for s in students]
         self.stacked, self.buffers = stack_module_state(students)
+        # non-persistent buffers (a Hugging Face encoder's position_ids) are stacked for the forward but are not
+        # part of a state dict
+        self.state_keys = set(students[0].state_dict())
         self.template = template = copy.deepcopy(students[0]).to("meta")
         self.forward = vmap(lambda p, b, x: functional_call(template, (p, b), (x,)), in_dims=(0, 0, None),
                             randomness="different")
@@ -182,7 +188,8 @@ class MembersStep:
         return torch.cat(out, dim=1)
 
     def best_state(self, reporter: int) -> dict:
-        return {**_slice(self.stacked, reporter), **_slice(self.buffers, reporter)}
+        state = {**_slice(self.stacked, reporter), **_slice(self.buffers, reporter)}
+        return {k: v for k, v in state.items() if k in self.state_keys}
 
     def model(self, reporter: int, state: dict) -> nn.Module:
         student = self.make_student()
@@ -202,7 +209,7 @@ def train_members(
 ) -> list[TrainResult]:
     """Train every member at once; ``on_epoch(member, epoch, metrics)``. Each result is the member's
     student with the weights of its best validation epoch, as ``train_student`` would return it."""
-    reason = why_not_batched(cfgs, train)
+    reason = why_not_batched(cfgs, train, make_student())
     if reason is not None:
         raise ValueError(f"these members cannot train as one batched model: {reason}")
     step = MembersStep(make_student, train, cfgs, max_device_bytes=max_device_bytes)

@@ -332,7 +332,7 @@ def run_members(exp: Experiment, configs: list[DistillConfig], hooks: list[Hooks
     prep = _prepare(exp, hooks[0])
     for h in hooks:
         h.run_started("distilled")
-    if why_not_batched(configs, prep.train) is None:
+    if why_not_batched(configs, prep.train, exp.make_student()) is None:
         hooks[0].event("members_batched", f"{len(configs)} sweep members train together as one batched model")
         trained = train_members(exp.make_student, prep.train, prep.val, configs,
                                 on_epoch=lambda m, e, metrics: hooks[m].epoch_done("distilled", e, metrics),

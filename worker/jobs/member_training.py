@@ -68,7 +68,8 @@ def adopt_members(job: Job, spec: JobSpec, run_id: str, name: str, owner: str,
                                                           Run.name != BASELINE, Run.id != run_id)
                            .order_by(Run.created_at, Run.id)).all()
         streamed = streams(s.get(TransferSet, spec.transfer_set_id))
-    if streamed or why_not_batched([members[name], *(members[n] for _, n in queued)]) is not None:
+    if streamed or why_not_batched([members[name], *(members[n] for _, n in queued)],
+                                   student=spec.student) is not None:
         return []
     adopted = []
     for rid, n in queued:
