@@ -8,12 +8,12 @@ from sqlalchemy import select
 from app.auth import TenantDep
 from app.check_slots import check_slot
 from app.deps import SessionDep, SettingsDep, StoreDep
-from app.hf_upload import MAX_LENGTH_HELP, create_hf_teacher, parse_max_length
-from app.kept_uploads import keep_upload
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
 from app.quotas import check_storage
 from app.schemas import TeacherList, TeacherPublic
 from app.scoping import Limit, Offset, fetch_owned, page
+from app.services.hf_teachers import MAX_LENGTH_HELP, create_hf_teacher, parse_max_length
+from app.services.kept_uploads import keep_upload
 from core.ids import new_id
 from core.sandbox_choice import sandbox_mode
 from core.tables import JobTeacher, Teacher

@@ -11,7 +11,6 @@ from starlette.datastructures import UploadFile
 from app.auth import TenantDep
 from app.check_slots import check_slot
 from app.deps import SessionDep, SettingsDep, StoreDep
-from app.kept_uploads import keep_upload
 from app.problems import ERROR_RESPONSES, Problem, ProblemDetail, invalid
 from app.quotas import check_storage
 from app.schemas import (
@@ -23,8 +22,9 @@ from app.schemas import (
     TransferSetTorchvisionCreate,
 )
 from app.scoping import Limit, Offset, fetch_owned, page
-from app.table_upload import create_table, table_format
-from app.text_upload import TEXT_KIND, create_text_set, is_text_upload
+from app.services.kept_uploads import keep_upload
+from app.services.table_sets import create_table, table_format
+from app.services.text_sets import TEXT_KIND, create_text_set, is_text_upload
 from core.ids import new_id
 from core.tables import Job, TransferSet
 from models import image_data

@@ -104,7 +104,7 @@ KINDS: dict[str, TransferKind] = {
                             identity=lambda ts, store: f"builtin:{ts.builtin}:v1"),
     "npz": TransferKind(load=lambda ts, store: load_npz(store.open_local(ts.artifact.key, ts.artifact.sha256)),
                         identity=lambda ts, store: f"npz:{ts.artifact.sha256}"),
-    # a table is kept as the .npz the API made of it (app/table_upload.py)
+    # a table is kept as the .npz the API made of it (app/services/table_sets.py)
     "table": TransferKind(load=lambda ts, store: _load_table(ts, store),
                           identity=lambda ts, store: f"table:{ts.artifact.sha256}"),
     # raw texts, tokenized with the job's teacher's tokenizer (worker/jobs/text_data.py, from experiment.py); the

@@ -4,9 +4,9 @@ that ``.npz`` is what the store keeps: workers never parse a tenant's table."""
 
 import json
 
-from app.kept_uploads import keep_upload
 from app.problems import Problem, invalid
 from app.quotas import check_storage
+from app.services.kept_uploads import keep_upload
 from core.ids import new_id
 from core.tables import TransferSet
 from models.table_reader import TABLE_FORMATS, TableLimits, read_table

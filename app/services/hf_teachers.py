@@ -8,9 +8,9 @@ again under the same bounds. transformers is imported here only when such an upl
 the API starts."""
 
 from app.check_slots import check_slot
-from app.kept_uploads import keep_upload
 from app.problems import Problem, invalid
 from app.quotas import check_storage
+from app.services.kept_uploads import keep_upload
 from core.ids import new_id
 from core.tables import Teacher
 from models.archives import ArchiveInvalid, ArchiveTooLarge

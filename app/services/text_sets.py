@@ -4,10 +4,10 @@ its teacher's tokenizer. Fields: ``text_column`` (default ``text``), ``label_col
 Parquet file is decoded by the tables' limited child process (models/table_reader.py) into JSON lines first,
 so that pyarrow never reads a tenant's file in the API's own process."""
 
-from app.kept_uploads import keep_upload
 from app.problems import Problem, invalid
 from app.quotas import check_storage
-from app.table_upload import limits_of
+from app.services.kept_uploads import keep_upload
+from app.services.table_sets import limits_of
 from core.ids import new_id
 from core.tables import TransferSet
 from models.safe_text import text_problem
